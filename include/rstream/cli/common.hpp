@@ -1,0 +1,39 @@
+// Small pieces shared by the subcommands: durations and sizes as users type them, logging,
+// exit codes, and the one-line error format.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
+
+namespace rstream::cli {
+
+/// Exit codes of rstream's own (not the remote command's).
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failure = 1;      ///< a local command failed (e.g. server could not start)
+inline constexpr int exit_usage = 2;        ///< bad command line: nothing was done
+inline constexpr int exit_remote_failure = 255;  ///< connection or protocol failure (as ssh)
+inline constexpr int exit_timeout = 124;    ///< --timeout expired (as timeout(1))
+
+/// "500ms", "10s", "1.5m", "2h"; a bare number is seconds. nullopt when malformed or negative.
+std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
+/// "1048576", "64K", "1M", "1MiB", "2G". nullopt when malformed.
+std::optional<std::uint64_t> parse_size(std::string_view text);
+
+/// Sets up spdlog on stderr: warnings by default, info with -v, debug with -vv.
+void setup_logging(int verbosity);
+
+/// Adds -v/--verbose (repeatable) to a subcommand, counting into `verbosity`.
+CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);
+
+/// Prints "rstream: <message>" on stderr.
+void print_error(const std::string& message);
+
+}  // namespace rstream::cli

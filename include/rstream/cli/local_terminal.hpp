@@ -1,0 +1,76 @@
+// The local end of a remote command: the user's terminal in raw mode (restored on every way
+// out), a thread that reads stdin without blocking the I/O loop, and blocking writes of
+// output to stdout/stderr (which is the backpressure towards the server).
+// Thread-safety: raw_terminal and write_all on the main thread; stdin_reader owns one thread.
+#pragma once
+
+#include <termios.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace rstream::cli {
+
+/// Puts a terminal in raw mode (like ssh) and restores it on restore()/destruction, at exit(),
+/// and on SIGTERM/SIGHUP/SIGINT handled by the caller.
+class raw_terminal {
+ public:
+  raw_terminal() = default;
+  ~raw_terminal() { restore(); }
+  raw_terminal(const raw_terminal&) = delete;
+  raw_terminal& operator=(const raw_terminal&) = delete;
+
+  bool enable(int fd);
+  void restore();
+  bool active() const { return active_; }
+
+ private:
+  int fd_ = -1;
+  termios saved_{};
+  bool active_ = false;
+};
+
+/// The window size of the terminal on fd, if it is one.
+std::optional<std::pair<std::uint16_t, std::uint16_t>> terminal_size(int fd);
+
+/// Writes everything (retrying EINTR, waiting out EAGAIN). Returns false with errno on failure.
+bool write_all(int fd, std::span<const std::uint8_t> bytes);
+
+/// Reads a file descriptor on its own thread and hands chunks to `deliver`, which runs on the
+/// I/O thread (through `post`). At most `max_in_flight` chunks are delivered but not yet
+/// released; `deliver` gets a release function to call when its chunk has been sent.
+/// End of input (or a read error) is delivered as an empty chunk with eof = true.
+class stdin_reader {
+ public:
+  using release_fn = std::function<void()>;
+  using deliver_fn = std::function<void(std::vector<std::uint8_t> chunk, bool eof, release_fn)>;
+  using post_fn = std::function<void(std::function<void()>)>;
+
+  stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t chunk_bytes = 64 * 1024,
+               int max_in_flight = 4);
+  /// Stops delivering. The thread may still be blocked in read(); it is detached and never
+  /// touches the I/O loop again.
+  ~stdin_reader();
+
+ private:
+  struct shared_state;
+  std::shared_ptr<shared_state> state_;
+};
+
+/// Filters keyboard input for the "~." escape (after a newline, like ssh): "~." asks to leave,
+/// "~~" sends one "~". Everything else passes through unchanged.
+class escape_filter {
+ public:
+  /// Returns the bytes to send; sets `leave` when the user typed the escape.
+  std::vector<std::uint8_t> filter(std::span<const std::uint8_t> input, bool& leave);
+
+ private:
+  enum class state { normal, after_newline, after_tilde };
+  state state_ = state::after_newline;
+};
+
+}  // namespace rstream::cli

@@ -1,0 +1,191 @@
+// WebTTY frames: the messages a client and a server exchange, and their binary encoding.
+//
+// Sans-I/O: bytes in, frames or errors out; no sockets, no Asio. Wire format (docs/protocol.md):
+//
+//   header  = version:u8 (=1) | type:u8 | payload_length:u32 big-endian        (6 bytes)
+//   payload = type-specific; control frames with structure use JSON, data is raw bytes.
+//
+// On TCP/TLS frames follow each other; on WebSocket one frame is one binary message.
+// The payload length is checked against a maximum before anything is allocated.
+// Thread-safety: plain values and pure functions; a frame_decoder belongs to one thread.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace rstream::codec {
+
+inline constexpr std::uint8_t protocol_version = 1;
+inline constexpr std::size_t header_size = 6;
+/// Default hard limit on a frame's payload, in bytes.
+inline constexpr std::size_t default_max_payload = 1024 * 1024;
+/// Largest terminal dimension (columns or rows) a Resize or Open may carry.
+inline constexpr std::uint16_t max_dimension = 4096;
+
+enum class frame_type : std::uint8_t {
+  open = 1,
+  ack = 2,
+  error = 3,
+  data = 4,
+  resize = 5,
+  signal = 6,
+  close = 7,
+  heartbeat = 8,
+};
+
+/// Which byte stream a Data frame belongs to.
+enum class stream_id : std::uint8_t { in = 0, out = 1, err = 2 };
+
+/// Client → server, first frame: what to run and how.
+struct open_request {
+  std::vector<std::string> argv;  ///< empty only when login_shell is true
+  bool login_shell = false;       ///< run the server user's login shell (argv must be empty)
+  std::vector<std::pair<std::string, std::string>> env;  ///< added to the server's environment
+  std::string workdir;            ///< empty: the server's working directory
+  bool interactive = false;       ///< the client forwards stdin
+  bool allocate_tty = false;      ///< run in a PTY (stdout carries the merged terminal output)
+  std::uint16_t cols = 80;
+  std::uint16_t rows = 24;
+  std::uint32_t heartbeat_ms = 0;  ///< 0: no heartbeats; otherwise both sides send one this often
+  std::string token;               ///< bearer token on transports without HTTP headers
+  bool operator==(const open_request&) const = default;
+};
+
+/// Server → client: the command started.
+struct ack {
+  std::int64_t pid = 0;
+  bool operator==(const ack&) const = default;
+};
+
+/// Either direction: what went wrong; the sender closes the connection after it.
+/// `code` is a stable machine-readable word (see docs/protocol.md), `message` is for humans.
+struct error_frame {
+  std::string code;
+  std::string message;
+  bool operator==(const error_frame&) const = default;
+};
+
+/// A chunk of one byte stream, or its end. The payload is kept exactly as on the wire
+/// (`stream:u8 | flags:u8 | bytes`) so that readers can fill it and writers can send it
+/// without copying. flags bit 0 = end of stream; other bits must be zero.
+struct data_frame {
+  static constexpr std::size_t prefix_size = 2;
+  static constexpr std::uint8_t flag_end_of_stream = 0x01;
+
+  std::vector<std::uint8_t> payload;  ///< wire payload, at least prefix_size bytes
+
+  data_frame() : payload(prefix_size, 0) {}
+  /// Copies `bytes` into a new frame.
+  data_frame(stream_id stream, std::span<const std::uint8_t> bytes, bool end_of_stream = false);
+  /// Takes a payload whose first prefix_size bytes will be overwritten with (stream, flags)
+  /// and whose remaining bytes are the data. Used to read straight into a frame.
+  static data_frame wrap(std::vector<std::uint8_t>&& payload, stream_id stream,
+                         bool end_of_stream = false);
+
+  stream_id stream() const { return static_cast<stream_id>(payload[0]); }
+  bool end_of_stream() const { return (payload[1] & flag_end_of_stream) != 0; }
+  std::span<const std::uint8_t> bytes() const {
+    return std::span<const std::uint8_t>(payload).subspan(prefix_size);
+  }
+  bool operator==(const data_frame&) const = default;
+};
+
+/// Client → server: new terminal size (both in 1..max_dimension).
+struct resize {
+  std::uint16_t cols = 0;
+  std::uint16_t rows = 0;
+  bool operator==(const resize&) const = default;
+};
+
+/// Client → server: deliver this signal (1..64) to the command's process group.
+struct signal_frame {
+  std::int32_t signal = 0;
+  bool operator==(const signal_frame&) const = default;
+};
+
+/// Server → client, last frame: the command ended and its output streams are drained.
+/// signal != 0 means it was killed by that signal (exit_code is then 128 + signal).
+struct close_frame {
+  std::int32_t exit_code = 0;
+  std::int32_t signal = 0;
+  bool operator==(const close_frame&) const = default;
+};
+
+/// Either direction: liveness only.
+struct heartbeat {
+  bool operator==(const heartbeat&) const = default;
+};
+
+using frame = std::variant<open_request, ack, error_frame, data_frame, resize, signal_frame,
+                           close_frame, heartbeat>;
+
+frame_type type_of(const frame& f);
+/// Human name of a frame type ("Open", "Data", ...), or "unknown".
+const char* type_name(frame_type t);
+
+/// Why decoding failed. `code` is one of: "bad_version", "unknown_type", "frame_too_large",
+/// "malformed" (a payload that does not match its type), "truncated" (a WebSocket message
+/// shorter than its header says), "trailing_bytes" (a WebSocket message longer than its frame).
+struct decode_error {
+  std::string code;
+  std::string message;  ///< says what was wrong, with numbers where useful
+};
+
+struct frame_header {
+  std::uint8_t version = protocol_version;
+  frame_type type = frame_type::heartbeat;
+  std::uint32_t payload_length = 0;
+};
+
+// ---- encoding ----
+
+std::array<std::uint8_t, header_size> encode_header(frame_type type, std::size_t payload_length);
+/// The payload of a frame (for data_frame, a copy of f.payload; senders use payload directly).
+std::vector<std::uint8_t> encode_payload(const frame& f);
+/// Header followed by payload: one whole frame.
+std::vector<std::uint8_t> encode(const frame& f);
+
+// ---- decoding ----
+
+/// Parses and checks a header (version, known type, payload_length <= max_payload).
+bool parse_header(std::span<const std::uint8_t, header_size> bytes, std::size_t max_payload,
+                  frame_header& out, decode_error& error);
+/// Decodes and validates a payload of the given header's type (payload.size() must equal
+/// header.payload_length). Takes the payload by value so data frames keep the buffer.
+bool decode_payload(const frame_header& header, std::vector<std::uint8_t> payload, frame& out,
+                    decode_error& error);
+/// Decodes exactly one whole frame from `message` (a WebSocket binary message).
+bool decode_message(std::span<const std::uint8_t> message, std::size_t max_payload, frame& out,
+                    decode_error& error);
+
+/// Incremental decoder for a byte stream (TCP/TLS): feed bytes, take frames.
+/// Tri-state like a request parser: a frame, need more bytes, or a (sticky) error.
+class frame_decoder {
+ public:
+  enum class status { frame, need_more, error };
+
+  explicit frame_decoder(std::size_t max_payload = default_max_payload);
+
+  /// Appends bytes. The caller bounds how much it feeds before calling next().
+  void feed(std::span<const std::uint8_t> bytes);
+  /// Takes the next whole frame if there is one. After an error it keeps returning error.
+  status next(frame& out);
+  const decode_error& error() const { return error_; }
+  /// Bytes fed but not yet consumed by a returned frame.
+  std::size_t buffered() const { return buffer_.size() - consumed_; }
+
+ private:
+  std::size_t max_payload_;
+  std::vector<std::uint8_t> buffer_;
+  std::size_t consumed_ = 0;
+  bool failed_ = false;
+  decode_error error_;
+};
+
+}  // namespace rstream::codec

@@ -1,0 +1,39 @@
+// async_event: lets coroutines on one strand wait until another coroutine says "something
+// changed". Waiters re-check their own condition in a loop, so a notify is never lost:
+//
+//   while (!ready()) co_await event.wait();
+//
+// Built on a steady_timer that never expires on its own; notify() cancels the pending wait.
+// Thread-safety: one strand (single-threaded io_context) only.
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace rstream {
+
+class async_event {
+ public:
+  explicit async_event(const boost::asio::any_io_executor& executor) : timer_(executor) {
+    timer_.expires_at(boost::asio::steady_timer::time_point::max());
+  }
+
+  /// Suspends until the next notify() (or cancel of the owning object).
+  boost::asio::awaitable<void> wait() {
+    timer_.expires_at(boost::asio::steady_timer::time_point::max());
+    co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+
+  /// Wakes every coroutine currently in wait().
+  void notify() { timer_.cancel(); }
+
+ private:
+  boost::asio::steady_timer timer_;
+};
+
+/// Completion token that returns (error_code, results...) instead of throwing.
+inline constexpr auto use_nothrow = boost::asio::as_tuple(boost::asio::use_awaitable);
+
+}  // namespace rstream

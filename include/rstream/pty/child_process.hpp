@@ -1,0 +1,76 @@
+// Spawning a command for a WebTTY session: in a PTY (interactive terminal) or with three pipes
+// (exec), in a new session and process group, and learning how it ended.
+//
+// No Asio here: the caller wraps the returned descriptors (all O_NONBLOCK, O_CLOEXEC) and the
+// pidfd in its own I/O objects. Thread-safety: free functions; spawn() may be called from any
+// thread but forks the whole process, so call it from the I/O thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rstream/common/unique_fd.hpp"
+
+namespace rstream::pty {
+
+struct spawn_options {
+  /// argv[0] is looked up in PATH (of the child's environment) like execvp.
+  std::vector<std::string> argv;
+  /// When non-empty, the child sees this as argv[0] instead (e.g. "-bash" for a login shell);
+  /// argv[0] is still the program that is executed.
+  std::string argv0_override;
+  /// Variables set on top of the server's own environment (same name: replaced).
+  std::vector<std::pair<std::string, std::string>> env;
+  /// Empty: inherit the server's working directory.
+  std::string workdir;
+  bool use_tty = false;
+  std::uint16_t cols = 80;
+  std::uint16_t rows = 24;
+};
+
+/// Why spawning failed. `stage` is "pipe", "openpty", "fork", "chdir" or "exec";
+/// `error` is the errno value. For "exec", ENOENT means the command was not found (exit 127)
+/// and EACCES/ENOEXEC that it is not executable (exit 126).
+struct spawn_error {
+  std::string stage;
+  int error = 0;
+  std::string message;  ///< e.g. "nosuchcmd: command not found", "chdir /x: No such file or directory"
+};
+
+struct child_process {
+  pid_t pid = -1;      ///< also the process group id and session id of the child
+  unique_fd pidfd;     ///< pidfd_open(pid): readable once the child has exited
+  unique_fd stdin_fd;  ///< write end; with a tty: a dup of the PTY master
+  unique_fd stdout_fd; ///< read end; with a tty: the PTY master
+  unique_fd stderr_fd; ///< read end; with a tty: not set (-1)
+};
+
+/// Forks and execs. On success the child runs in its own session (setsid) and process group,
+/// with the PTY as controlling terminal when use_tty; signal dispositions reset to default and
+/// the signal mask cleared; every descriptor except 0, 1, 2 closed. Exec failures are reported
+/// back through a close-on-exec pipe, so when spawn returns true the exec has succeeded.
+bool spawn(const spawn_options& options, child_process& out, spawn_error& error);
+
+/// Sets the terminal size of a PTY master (TIOCSWINSZ). Returns false with errno set on failure.
+bool set_window_size(int pty_master_fd, std::uint16_t cols, std::uint16_t rows);
+
+/// Sends `signal` to the whole process group `pgid`. ESRCH (already gone) counts as success.
+bool signal_group(pid_t pgid, int signal);
+
+struct exit_status {
+  int exit_code = 0;  ///< the exit code, or 128 + signal when killed
+  int signal = 0;     ///< 0 when the process exited normally
+};
+
+/// Reaps `pid` if it has exited (waitpid WNOHANG). Returns true and fills `out` when reaped.
+bool try_reap(pid_t pid, exit_status& out);
+
+/// The login shell of the user running the server (from the password database, then $SHELL,
+/// then /bin/sh).
+std::string login_shell();
+
+}  // namespace rstream::pty

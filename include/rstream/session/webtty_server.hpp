@@ -1,0 +1,72 @@
+// webtty_server: accepts connections on one port (raw TCP, WebSocket, TLS, WSS), runs one
+// server_session per connection, enforces the session limit, and shuts down gracefully.
+// Thread-safety: everything runs on one single-threaded io_context; call from its thread
+// (or before run()).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "rstream/codec/frame.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace rstream::session {
+
+/// Limits and timings of the sessions a server runs.
+struct session_settings {
+  std::string token;  ///< empty: no authentication
+  std::size_t max_payload = codec::default_max_payload;
+  std::chrono::milliseconds open_timeout{10000};  ///< first frame must arrive by then
+  std::chrono::milliseconds kill_grace{2000};     ///< SIGHUP → SIGKILL of a hung-up group
+  std::chrono::milliseconds tty_drain{500};       ///< PTY output read after the shell exits
+  std::size_t output_queue_bytes = 2 * 1024 * 1024;  ///< per session, towards the client
+  std::size_t stdin_queue_bytes = 1024 * 1024;       ///< per session, towards the command
+  std::size_t read_chunk_bytes = 256 * 1024;         ///< largest read from a pipe or PTY
+};
+
+struct server_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 0;
+  std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS
+  std::size_t max_sessions = 1024;
+  std::chrono::milliseconds shutdown_grace{5000};  ///< after SIGTERM, before forcing
+  session_settings session;
+};
+
+class session_registry;
+
+class webtty_server {
+ public:
+  webtty_server(boost::asio::io_context& io, server_config config);
+  ~webtty_server();
+
+  /// Binds and listens. Returns false with a message for users on failure.
+  bool listen(std::string& error);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  /// Starts accepting (after listen()).
+  void start();
+  /// Stops accepting, hangs up every session (SIGHUP, then SIGKILL after the grace period)
+  /// and lets them send their Close; io_context::run returns when the last one is gone
+  /// or shutdown_grace has passed. `on_drained` runs once no session is left.
+  void shutdown(std::function<void()> on_drained = {});
+  std::size_t active_sessions() const;
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> handle_connection(boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& io_;
+  server_config config_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<session_registry> registry_;
+  bool stopping_ = false;
+};
+
+}  // namespace rstream::session

@@ -1,0 +1,69 @@
+// frame_channel: one connection that carries WebTTY frames, whatever the transport underneath
+// (raw TCP, TLS, WebSocket, WebSocket over TLS). The session layer only sees this interface,
+// so Beast and OpenSSL stay inside the transport layer's translation units.
+//
+// Thread-safety: a channel belongs to one strand (our io_context is single-threaded). At most
+// one read_frame and one write_frame may be outstanding at a time.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "rstream/codec/frame.hpp"
+
+namespace rstream::transport {
+
+/// What a read produced: a frame, an orderly end, an I/O failure, or bytes that are not a
+/// valid frame (a protocol error the caller should report to the peer before closing).
+struct read_result {
+  enum class kind { frame, closed, io_error, protocol_error };
+  kind what = kind::closed;
+  codec::frame frame;
+  codec::decode_error protocol;   ///< set when what == protocol_error
+  boost::system::error_code io;   ///< set when what == io_error
+
+  /// One line for logs and error messages.
+  std::string describe() const;
+};
+
+class frame_channel {
+ public:
+  virtual ~frame_channel() = default;
+
+  virtual boost::asio::any_io_executor get_executor() = 0;
+  /// Reads the next whole frame.
+  virtual boost::asio::awaitable<read_result> read_frame() = 0;
+  /// Writes one frame given as its header and payload (gathered, not copied).
+  virtual boost::asio::awaitable<boost::system::error_code> write_frame(
+      std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) = 0;
+  /// Ends the connection politely (WebSocket close, TLS close_notify, TCP FIN), bounded in time
+  /// by the caller.
+  virtual boost::asio::awaitable<void> shutdown() = 0;
+  /// Ends the connection now; pending operations complete with an error.
+  virtual void close() = 0;
+
+  /// "tcp", "tls", "ws" or "wss".
+  virtual const char* scheme() const = 0;
+  /// The peer's address, for logs.
+  virtual std::string peer() const = 0;
+  /// Bearer token the peer presented at the transport level (WebSocket Authorization header).
+  const std::string& bearer_token() const { return bearer_token_; }
+  /// Keeps an object the channel depends on (e.g. a client TLS context) alive as long as it.
+  void keep_alive(std::shared_ptr<void> resource) { keep_alive_ = std::move(resource); }
+
+  /// Convenience: encodes and writes a whole frame.
+  boost::asio::awaitable<boost::system::error_code> write(const codec::frame& f);
+
+ protected:
+  std::string bearer_token_;
+
+ private:
+  std::shared_ptr<void> keep_alive_;
+};
+
+}  // namespace rstream::transport

@@ -1,0 +1,63 @@
+// The CLI11 tree: `rstream webtty server|exec|client`. Parsing only; each subcommand's work is
+// in its own file.
+#include "rstream/cli/cli.hpp"
+
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <map>
+
+#include "rstream/cli/commands.hpp"
+#include "rstream/cli/common.hpp"
+
+namespace rstream::cli {
+
+int run(int argc, char** argv) {
+  // Writes to closed sockets and pipes report EPIPE instead of killing us.
+  ::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"rstream: reach a machine's terminal, commands and files from anywhere", "rstream"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("rstream ") + RSTREAM_VERSION);
+  auto* webtty = app.add_subcommand("webtty", "Terminals and commands over WebTTY");
+  webtty->require_subcommand(1);
+
+  // Everything after the first "--" is the remote command line, untouched by CLI11.
+  int parsed_argc = argc;
+  command_tail tail;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--") {
+      parsed_argc = i;
+      tail.assign(argv + i + 1, argv + argc);
+      break;
+    }
+  }
+
+  std::map<const CLI::App*, command_runner> runners;
+  auto remember = [&](const char* name, command_runner runner) {
+    runners[webtty->get_subcommand(name)] = std::move(runner);
+  };
+  remember("server", add_webtty_server(*webtty));
+  remember("exec", add_webtty_exec(*webtty, tail));
+  remember("client", add_webtty_client(*webtty, tail));
+
+  try {
+    app.parse(parsed_argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return exit_usage;
+  }
+  for (auto* sub : webtty->get_subcommands()) {
+    if (auto it = runners.find(sub); it != runners.end()) return it->second();
+  }
+  print_error("no command given; see rstream --help");
+  return exit_usage;
+}
+
+}  // namespace rstream::cli

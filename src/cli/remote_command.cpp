@@ -1,0 +1,341 @@
+// Runs one remote command for `exec` and `client` (see remote_command.hpp).
+#include "rstream/cli/remote_command.hpp"
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <nlohmann/json.hpp>
+
+#include "rstream/cli/common.hpp"
+#include "rstream/cli/local_terminal.hpp"
+#include "rstream/session/client_session.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::cli {
+namespace {
+
+/// Output captured for --output json, bounded per stream.
+struct captured_output {
+  static constexpr std::size_t limit = 64 * 1024 * 1024;
+  std::string bytes;
+  bool truncated = false;
+  void append(std::span<const std::uint8_t> data) {
+    std::size_t room = limit - std::min(limit, bytes.size());
+    if (data.size() > room) truncated = true;
+    bytes.append(reinterpret_cast<const char*>(data.data()), std::min(room, data.size()));
+  }
+};
+
+/// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
+std::size_t utf8_sequence_length(const std::string& s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + len > s.size()) return 0;
+  std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
+  for (std::size_t k = 1; k < len; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc >> 6) != 0x2) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return len;
+}
+
+/// The text with every invalid UTF-8 byte replaced by U+FFFD; `valid` says whether any was.
+std::string sanitize_utf8(const std::string& s, bool& valid) {
+  valid = true;
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    if (auto len = utf8_sequence_length(s, i)) {
+      out.append(s, i, len);
+      i += len;
+    } else {
+      valid = false;
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string base64(const std::string& in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    std::uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
+                      (static_cast<unsigned char>(in[i + 1]) << 8) |
+                      static_cast<unsigned char>(in[i + 2]);
+    out += table[v >> 18];
+    out += table[(v >> 12) & 63];
+    out += table[(v >> 6) & 63];
+    out += table[v & 63];
+  }
+  if (i < in.size()) {
+    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += table[v >> 18];
+    out += table[(v >> 12) & 63];
+    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+/// Adds "<name>" (UTF-8 text, invalid bytes replaced) and, when the bytes are not valid
+/// UTF-8, "<name>_base64" with the exact bytes.
+void add_stream(nlohmann::json& report, const char* name, const captured_output& out) {
+  bool valid = true;
+  report[name] = sanitize_utf8(out.bytes, valid);
+  if (!valid) report[std::string(name) + "_base64"] = base64(out.bytes);
+  if (out.truncated) report[std::string(name) + "_truncated"] = true;
+}
+
+/// One run of a remote command: the local side's state and the coroutine that drives it.
+class remote_command_run {
+ public:
+  remote_command_run(const remote_command_options& options, transport::endpoint_url url)
+      : options_(options), url_(std::move(url)) {
+    const bool stdin_is_tty = ::isatty(STDIN_FILENO) == 1;
+    forward_stdin_ = !stdin_is_tty || options.force_stdin || options.interactive_client;
+    raw_mode_ = options.allocate_tty && stdin_is_tty && forward_stdin_;
+    open_ = make_open_request();
+  }
+
+  int run() {
+    started_at_ = std::chrono::steady_clock::now();
+    asio::co_spawn(io_, drive(), [this](std::exception_ptr e) {
+      if (!e) return;
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        outcome_.what = session::client_outcome::kind::connection_failed;
+        outcome_.message = std::string("internal error: ") + ex.what();
+      }
+    });
+    io_.run();
+    terminal_.restore();
+    return report();
+  }
+
+ private:
+  codec::open_request make_open_request() const {
+    codec::open_request open;
+    open.argv = options_.argv;
+    open.login_shell = options_.argv.empty();
+    open.env = options_.env;
+    open.workdir = options_.workdir;
+    open.interactive = forward_stdin_;
+    open.allocate_tty = options_.allocate_tty;
+    open.heartbeat_ms = static_cast<std::uint32_t>(options_.heartbeat.count());
+    // WebSocket carries the token in its Authorization header; raw streams in Open.
+    open.token = url_.uses_websocket() ? std::string() : options_.connect.token;
+    if (options_.allocate_tty) {
+      auto size = terminal_size(STDIN_FILENO);
+      if (!size) size = terminal_size(STDOUT_FILENO);
+      if (size) std::tie(open.cols, open.rows) = *size;
+      bool has_term = false;
+      for (auto& [k, v] : open.env) has_term = has_term || k == "TERM";
+      const char* term = std::getenv("TERM");
+      if (!has_term) open.env.emplace_back("TERM", term && *term ? term : "xterm-256color");
+    }
+    return open;
+  }
+
+  void deliver_output(codec::stream_id stream, std::span<const std::uint8_t> bytes) {
+    if (options_.json_output) {
+      (stream == codec::stream_id::err ? err_capture_ : out_capture_).append(bytes);
+      return;
+    }
+    int fd = stream == codec::stream_id::err ? STDERR_FILENO : STDOUT_FILENO;
+    if (!write_all(fd, bytes) && errno == EPIPE && fd == STDOUT_FILENO && !stdout_broken_) {
+      // Our reader went away (e.g. `| head`): end the remote command like a broken pipe would.
+      stdout_broken_ = true;
+      if (session_) session_->stop(session::client_outcome::kind::detached, "stdout closed");
+    }
+  }
+
+  void deliver_stdin(std::vector<std::uint8_t> chunk, bool eof, stdin_reader::release_fn release) {
+    if (!session_) return release();
+    if (raw_mode_ && options_.interactive_client && !eof) {
+      bool leave = false;
+      chunk = escapes_.filter(chunk, leave);
+      if (leave) {
+        user_left_ = true;
+        release();
+        session_->stop(session::client_outcome::kind::detached, "left with ~.");
+        return;
+      }
+    }
+    session_->send_stdin(std::move(chunk), eof, std::move(release));
+  }
+
+  void wait_signal() {
+    signals_.async_wait([this](boost::system::error_code ec, int sig) {
+      if (ec || !session_) return;
+      // In exec mode signals are forwarded to the remote process group (a third one, or one
+      // before the command started, gives up); in a raw terminal Ctrl-C is just a byte.
+      if (raw_mode_ || sig == SIGHUP || ++forwarded_signals_ > 2 || !session_->started()) {
+        session_->stop(session::client_outcome::kind::detached,
+                       std::string("interrupted by ") + ::strsignal(sig));
+        interrupted_by_ = sig;
+        return;
+      }
+      session_->send_signal(sig);
+      wait_signal();
+    });
+  }
+
+  void wait_window_change() {
+    winch_.async_wait([this](boost::system::error_code ec, int) {
+      if (ec || !session_) return;
+      if (auto size = terminal_size(STDIN_FILENO)) session_->send_resize(size->first, size->second);
+      wait_window_change();
+    });
+  }
+
+  asio::awaitable<void> drive() {
+    auto connected = co_await transport::connect(url_, options_.connect);
+    if (!connected.channel) {
+      outcome_.message = connected.error;
+      co_return;
+    }
+    session::client_session session(
+        std::move(connected.channel), open_,
+        [this](codec::stream_id s, std::span<const std::uint8_t> b) { deliver_output(s, b); });
+    session_ = &session;
+    wait_signal();
+    if (raw_mode_) wait_window_change();
+    if (options_.timeout) {
+      deadline_.expires_after(*options_.timeout);
+      deadline_.async_wait([this](boost::system::error_code ec) {
+        if (ec || !session_) return;
+        timed_out_ = true;
+        session_->send_signal(SIGTERM);
+        session_->stop(session::client_outcome::kind::detached, "timed out");
+      });
+    }
+    std::optional<stdin_reader> reader;
+    if (forward_stdin_) {
+      reader.emplace(
+          STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
+          [this](std::vector<std::uint8_t> chunk, bool eof, stdin_reader::release_fn release) {
+            deliver_stdin(std::move(chunk), eof, std::move(release));
+          });
+    } else {
+      session.send_stdin({}, true);
+    }
+    if (raw_mode_) terminal_.enable(STDIN_FILENO);
+
+    outcome_ = co_await session.run();
+    session_ = nullptr;
+    reader.reset();
+    deadline_.cancel();
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+    winch_.cancel(ignored);
+    terminal_.restore();
+  }
+
+  /// Prints the JSON report and/or the error line; returns the exit code.
+  int report() {
+    const auto duration = std::chrono::steady_clock::now() - started_at_;
+    int code = session::local_exit_code(outcome_);
+    std::string message;
+    if (timed_out_) {
+      code = exit_timeout;
+      message = "command timed out after " + std::to_string(options_.timeout->count()) + " ms";
+    } else if (stdout_broken_) {
+      code = 128 + SIGPIPE;
+    } else if (user_left_) {
+      message = "connection to " + options_.url + " closed (~.)";
+    } else if (interrupted_by_) {
+      code = 128 + interrupted_by_;
+      message = outcome_.message;
+    } else if (outcome_.what == session::client_outcome::kind::remote_error) {
+      bool spawn_error = outcome_.error_code == "command_not_found" ||
+                         outcome_.error_code == "not_executable";
+      message = spawn_error ? outcome_.message
+                            : "server refused: " + outcome_.message + " (" + outcome_.error_code + ")";
+    } else if (outcome_.what != session::client_outcome::kind::closed) {
+      message = outcome_.message;
+    }
+
+    if (options_.json_output) {
+      nlohmann::json report;
+      report["url"] = options_.url;
+      report["command"] = options_.argv;
+      report["exit_code"] = code;
+      add_stream(report, "stdout", out_capture_);
+      add_stream(report, "stderr", err_capture_);
+      report["duration_ms"] =
+          std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+      if (outcome_.signal) {
+        report["signal"] = outcome_.signal;
+        if (const char* abbrev = ::sigabbrev_np(outcome_.signal)) {
+          report["signal_name"] = std::string("SIG") + abbrev;
+        }
+      }
+      if (outcome_.pid) report["pid"] = outcome_.pid;
+      if (timed_out_) report["timed_out"] = true;
+      if (!message.empty()) report["error"] = message;
+      if (!outcome_.error_code.empty()) report["error_code"] = outcome_.error_code;
+      auto text = report.dump() + "\n";
+      write_all(STDOUT_FILENO,
+                std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+    }
+    if (!message.empty()) {
+      if (raw_mode_) message = "\r\n" + message;  // after a full-screen program, a new line
+      print_error(message);
+    }
+    return code;
+  }
+
+  const remote_command_options& options_;
+  transport::endpoint_url url_;
+  bool forward_stdin_ = false;
+  bool raw_mode_ = false;
+  codec::open_request open_;
+
+  asio::io_context io_{1};
+  asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
+  asio::signal_set winch_{io_, SIGWINCH};
+  asio::steady_timer deadline_{io_};
+  raw_terminal terminal_;
+  escape_filter escapes_;
+  session::client_session* session_ = nullptr;
+
+  captured_output out_capture_, err_capture_;
+  session::client_outcome outcome_;
+  std::chrono::steady_clock::time_point started_at_;
+  int forwarded_signals_ = 0;
+  int interrupted_by_ = 0;
+  bool timed_out_ = false;
+  bool stdout_broken_ = false;
+  bool user_left_ = false;
+};
+
+}  // namespace
+
+int run_remote_command(const remote_command_options& options) {
+  std::string url_error;
+  auto url = transport::parse_endpoint_url(options.url, url_error);
+  if (!url) {
+    print_error(url_error);
+    return exit_usage;
+  }
+  remote_command_run run(options, std::move(*url));
+  return run.run();
+}
+
+}  // namespace rstream::cli

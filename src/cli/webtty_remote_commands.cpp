@@ -1,0 +1,125 @@
+// `rstream webtty exec` and `rstream webtty client`: options, then run_remote_command.
+#include <CLI/CLI.hpp>
+
+#include "rstream/cli/commands.hpp"
+#include "rstream/cli/common.hpp"
+#include "rstream/cli/remote_command.hpp"
+
+namespace rstream::cli {
+namespace {
+
+/// Options both commands share, as typed by the user.
+struct remote_flags {
+  remote_command_options options;
+  std::vector<std::string> positional;  ///< command words before any "--"
+  std::vector<std::string> env;
+  std::string timeout, heartbeat, connect_timeout = "10s";
+  int verbosity = 0;
+};
+
+void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_heartbeat) {
+  flags.heartbeat = default_heartbeat;
+  cmd.add_option("--url", flags.options.url,
+                 "Server URL: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT[/webtty], wss://...")
+      ->required()
+      ->envname("RSTREAM_WEBTTY_URL");
+  cmd.add_option("--token", flags.options.connect.token, "Bearer token the server requires")
+      ->envname("RSTREAM_WEBTTY_TOKEN");
+  cmd.add_option("-e,--env", flags.env, "Set a variable for the command (repeatable)")
+      ->type_name("K=V");
+  cmd.add_option("--workdir", flags.options.workdir, "Working directory on the server");
+  cmd.add_option("--heartbeat", flags.heartbeat,
+                 "Heartbeat interval; the peer is considered dead after 3 silent intervals "
+                 "(0 = off)")
+      ->capture_default_str();
+  cmd.add_option("--connect-timeout", flags.connect_timeout, "Limit for connecting")
+      ->capture_default_str();
+  cmd.add_option("--tls-ca", flags.options.connect.tls_ca_file,
+                 "Trust this CA certificate (PEM) for tls:// and wss://");
+  cmd.add_flag("--insecure-skip-tls-verify", flags.options.connect.tls_insecure_skip_verify,
+               "Do not verify the server's TLS certificate");
+  add_verbosity_flag(cmd, flags.verbosity);
+  cmd.add_option("command", flags.positional, "The command and its arguments (after --)");
+}
+
+/// Validates the typed flags into options; returns an exit code on failure.
+std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
+  setup_logging(flags.verbosity);
+  flags.options.argv = flags.positional;
+  flags.options.argv.insert(flags.options.argv.end(), tail.begin(), tail.end());
+  for (auto& kv : flags.env) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      print_error("--env expects KEY=VALUE, got '" + kv + "'");
+      return exit_usage;
+    }
+    flags.options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+  }
+  auto duration = [](const std::string& text, const char* name) -> std::optional<std::chrono::milliseconds> {
+    auto d = parse_duration(text);
+    if (!d) print_error(std::string(name) + ": invalid duration '" + text + "' (e.g. 500ms, 10s, 2m)");
+    return d;
+  };
+  auto heartbeat = duration(flags.heartbeat, "--heartbeat");
+  auto connect_timeout = duration(flags.connect_timeout, "--connect-timeout");
+  if (!heartbeat || !connect_timeout) return exit_usage;
+  flags.options.heartbeat = *heartbeat;
+  flags.options.connect.timeout = *connect_timeout;
+  if (!flags.timeout.empty()) {
+    flags.options.timeout = duration(flags.timeout, "--timeout");
+    if (!flags.options.timeout) return exit_usage;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+command_runner add_webtty_exec(CLI::App& webtty, const command_tail& tail) {
+  auto flags = std::make_shared<remote_flags>();
+  auto* cmd = webtty.add_subcommand(
+      "exec", "Run one command on a server: its stdout, stderr and exit code become ours");
+
+  cmd->footer(
+      "Exit codes: the remote command's own; 128+N when it was killed by signal N; 127 command\n"
+      "not found; 126 not executable; 124 --timeout expired; 255 connection or protocol failure;\n"
+      "2 bad command line.\n"
+      "stdin is forwarded when it is not a terminal (or with -i).");
+  add_shared_flags(*cmd, *flags, "0");
+  auto output_ptr = std::make_shared<std::string>("text");
+  cmd->add_option("-o,--output", *output_ptr, "text: stream output as it comes; json: one object")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  cmd->add_flag("-t,--tty", flags->options.allocate_tty, "Run the command in a PTY on the server");
+  cmd->add_flag("-i,--interactive", flags->options.force_stdin,
+                "Forward stdin even when it is a terminal");
+  cmd->add_option("--timeout", flags->timeout,
+                  "End the command (SIGTERM, then close) after this long: 30s, 5m, ...");
+  return [flags, output_ptr, &tail]() -> int {
+    if (auto failed = finish_flags(*flags, tail)) return *failed;
+    if (flags->options.argv.empty()) {
+      print_error("exec needs a command: rstream webtty exec --url URL -- CMD [ARGS...]");
+      return exit_usage;
+    }
+    flags->options.json_output = *output_ptr == "json";
+    return run_remote_command(flags->options);
+  };
+}
+
+command_runner add_webtty_client(CLI::App& webtty, const command_tail& tail) {
+  auto flags = std::make_shared<remote_flags>();
+  auto* cmd = webtty.add_subcommand(
+      "client", "Open an interactive terminal on a server (default: the server user's shell)");
+
+  cmd->footer(
+      "Type ~. at the start of a line to leave (~~ sends a ~). Without a local terminal it\n"
+      "behaves like `exec -t`. Exit code: the remote one; 255 when the connection fails.");
+  add_shared_flags(*cmd, *flags, "10s");
+  return [flags, &tail]() -> int {
+    if (auto failed = finish_flags(*flags, tail)) return *failed;
+    flags->options.allocate_tty = true;
+    flags->options.interactive_client = true;
+    return run_remote_command(flags->options);
+  };
+}
+
+}  // namespace rstream::cli

@@ -1,0 +1,489 @@
+// The server side of one WebTTY session (see server_session.hpp for the shape).
+#include "server_session.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/ioctl.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/write.hpp>
+
+namespace asio = boost::asio;
+
+namespace rstream::session {
+namespace {
+
+/// Compares tokens in constant time (hashing first so lengths do not leak either).
+bool token_matches(const std::string& presented, const std::string& expected) {
+  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+  unsigned int la = 0, lb = 0;
+  EVP_Digest(presented.data(), presented.size(), a, &la, EVP_sha256(), nullptr);
+  EVP_Digest(expected.data(), expected.size(), b, &lb, EVP_sha256(), nullptr);
+  return la == lb && CRYPTO_memcmp(a, b, la) == 0;
+}
+
+std::vector<std::uint8_t> json_payload(const codec::frame& f) { return codec::encode_payload(f); }
+
+}  // namespace
+
+// ---- registry ----
+
+std::uint64_t session_registry::add(const std::shared_ptr<server_session>& s) {
+  auto id = next_id_++;
+  sessions_.emplace(id, s);
+  return id;
+}
+
+void session_registry::remove(std::uint64_t id) {
+  sessions_.erase(id);
+  if (on_removed) on_removed();
+}
+
+void session_registry::hang_up_all() {
+  // Copy first: hang_up may end a session, which removes itself.
+  std::vector<std::shared_ptr<server_session>> live;
+  for (auto& [id, weak] : sessions_) {
+    if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->hang_up();
+}
+
+// ---- session ----
+
+server_session::server_session(std::unique_ptr<transport::frame_channel> channel,
+                               const session_settings& settings,
+                               std::shared_ptr<session_registry> registry)
+    : channel_(std::move(channel)),
+      settings_(settings),
+      registry_(std::move(registry)),
+      peer_(channel_->peer()),
+      out_ready_(channel_->get_executor()),
+      out_space_(channel_->get_executor()),
+      stdin_ready_(channel_->get_executor()),
+      stdin_space_(channel_->get_executor()),
+      kill_timer_(channel_->get_executor()),
+      drain_timer_(channel_->get_executor()),
+      open_timer_(channel_->get_executor()),
+      heartbeat_timer_(channel_->get_executor()) {}
+
+server_session::~server_session() {
+  if (spawned_ && !child_exited_) {
+    // Every coroutine has ended, so nobody will reap it: make sure it dies and is reaped.
+    pty::signal_group(child_.pid, SIGKILL);
+    pty::exit_status ignored;
+    for (int i = 0; i < 100 && !pty::try_reap(child_.pid, ignored); ++i) ::usleep(1000);
+  }
+  registry_->remove(id_);
+  spdlog::debug("session {} from {} ended", id_, peer_);
+}
+
+void server_session::start() {
+  id_ = registry_->add(shared_from_this());
+  spawn_task("session", &server_session::run);
+}
+
+void server_session::spawn_task(const char* name,
+                                asio::awaitable<void> (server_session::*task)()) {
+  auto self = shared_from_this();
+  asio::co_spawn(channel_->get_executor(), (self.get()->*task)(),
+                 [self, name](std::exception_ptr e) {
+                   if (!e) return;
+                   try {
+                     std::rethrow_exception(e);
+                   } catch (const std::exception& ex) {
+                     spdlog::error("session {}: {} task failed: {}", self->id_, name, ex.what());
+                   }
+                   self->peer_gone(std::string(name) + " task failed");
+                 });
+}
+
+asio::awaitable<void> server_session::run() {
+  spawn_task("writer", &server_session::write_loop);
+
+  open_timer_.expires_after(settings_.open_timeout);
+  open_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->spawned_ || self->final_enqueued_) return;
+    spdlog::info("session {} from {}: no Open within the time limit", self->id_, self->peer_);
+    self->fail("timeout", "no Open frame within " +
+                              std::to_string(self->settings_.open_timeout.count()) + " ms");
+  });
+
+  auto first = co_await channel_->read_frame();
+  open_timer_.cancel();
+  if (first.what != transport::read_result::kind::frame) {
+    if (first.what == transport::read_result::kind::protocol_error) {
+      spdlog::info("session {} from {}: {}", id_, peer_, first.describe());
+      fail("protocol_error", first.describe());
+    } else {
+      peer_gone(first.describe());
+    }
+    co_return;
+  }
+  auto* open = std::get_if<codec::open_request>(&first.frame);
+  if (!open) {
+    fail("protocol_error", std::string("expected Open as the first frame, got ") +
+                               codec::type_name(codec::type_of(first.frame)));
+    co_return;
+  }
+  if (!co_await authenticate_and_spawn(*open)) co_return;
+  co_await read_loop();
+}
+
+asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_request& open) {
+  if (!settings_.token.empty()) {
+    const std::string& presented =
+        !channel_->bearer_token().empty() ? channel_->bearer_token() : open.token;
+    if (!token_matches(presented, settings_.token)) {
+      spdlog::warn("session {} from {}: refused, {}", id_, peer_,
+                   presented.empty() ? "no token" : "wrong token");
+      fail("unauthorized", presented.empty() ? "this server requires a token (--token)"
+                                             : "invalid token");
+      co_return false;
+    }
+  }
+  if (final_enqueued_) co_return false;  // timed out meanwhile
+
+  pty::spawn_options options;
+  if (open.login_shell) {
+    options.argv = {pty::login_shell()};
+    auto slash = options.argv[0].rfind('/');
+    options.argv0_override = "-" + options.argv[0].substr(slash == std::string::npos ? 0 : slash + 1);
+  } else {
+    options.argv = open.argv;
+  }
+  options.env = open.env;
+  options.workdir = open.workdir;
+  options.use_tty = open.allocate_tty;
+  options.cols = open.cols;
+  options.rows = open.rows;
+
+  pty::spawn_error error;
+  if (!pty::spawn(options, child_, error)) {
+    std::string code = error.stage != "exec"       ? (error.stage == "chdir" ? "bad_request"
+                                                                              : "spawn_failed")
+                       : error.error == ENOENT ? "command_not_found"
+                                               : "not_executable";
+    spdlog::info("session {} from {}: {}", id_, peer_, error.message);
+    fail(code, error.message);
+    co_return false;
+  }
+  spawned_ = true;
+  tty_ = open.allocate_tty;
+  heartbeat_ = std::chrono::milliseconds(open.heartbeat_ms);
+  last_heard_ = std::chrono::steady_clock::now();
+  auto ex = channel_->get_executor();
+  stdin_desc_.emplace(ex, child_.stdin_fd.release());
+  stdout_desc_.emplace(ex, child_.stdout_fd.release());
+  if (!tty_) stderr_desc_.emplace(ex, child_.stderr_fd.release());
+  pid_desc_.emplace(ex, child_.pidfd.release());
+  spdlog::info("session {} from {} ({}): started pid {}{}: {}", id_, peer_, channel_->scheme(),
+               child_.pid, tty_ ? " in a PTY" : "",
+               open.login_shell ? options.argv[0] + " (login shell)" : options.argv[0]);
+
+  enqueue(codec::ack{child_.pid});
+  spawn_task("stdout", &server_session::pump_stdout);
+  if (!tty_) spawn_task("stderr", &server_session::pump_stderr);
+  else stderr_done_ = true;
+  spawn_task("stdin", &server_session::write_stdin_loop);
+  spawn_task("child", &server_session::watch_child);
+  if (heartbeat_.count() > 0) spawn_task("heartbeat", &server_session::heartbeat_loop);
+  if (hung_up_) end_process_group();
+  co_return true;
+}
+
+asio::awaitable<void> server_session::read_loop() {
+  while (!peer_gone_) {
+    auto r = co_await channel_->read_frame();
+    if (r.what != transport::read_result::kind::frame) {
+      if (r.what == transport::read_result::kind::protocol_error && !final_enqueued_) {
+        spdlog::info("session {} from {}: {}", id_, peer_, r.describe());
+        fail("protocol_error", r.describe());
+        end_process_group();
+      } else {
+        peer_gone(r.describe());
+      }
+      co_return;
+    }
+    last_heard_ = std::chrono::steady_clock::now();
+    if (!handle_frame(r.frame)) co_return;
+    // Backpressure towards the client: stop reading while the command's stdin is full.
+    while (stdin_bytes_ > settings_.stdin_queue_bytes && !peer_gone_ && !stdin_end_received_) {
+      co_await stdin_space_.wait();
+    }
+  }
+}
+
+bool server_session::handle_frame(codec::frame& f) {
+  auto protocol_error = [this](const std::string& message) {
+    spdlog::info("session {} from {}: protocol error: {}", id_, peer_, message);
+    fail("protocol_error", message);
+    end_process_group();
+    return false;
+  };
+  if (auto* data = std::get_if<codec::data_frame>(&f)) {
+    if (data->stream() != codec::stream_id::in) {
+      return protocol_error("clients may only send stdin data");
+    }
+    if (stdin_end_received_) return protocol_error("stdin data after end-of-stream");
+    stdin_end_received_ = data->end_of_stream();
+    stdin_bytes_ += data->bytes().size();
+    stdin_queue_.push_back(std::move(*data));
+    stdin_ready_.notify();
+    return true;
+  }
+  if (auto* size = std::get_if<codec::resize>(&f)) {
+    if (tty_ && stdout_desc_ && stdout_desc_->is_open()) {
+      pty::set_window_size(stdout_desc_->native_handle(), size->cols, size->rows);
+    }
+    return true;
+  }
+  if (auto* sig = std::get_if<codec::signal_frame>(&f)) {
+    if (!child_exited_ || !stdout_done_ || !stderr_done_) pty::signal_group(child_.pid, sig->signal);
+    return true;
+  }
+  if (std::holds_alternative<codec::heartbeat>(f)) return true;
+  if (auto* err = std::get_if<codec::error_frame>(&f)) {
+    peer_gone("client reported " + err->code + ": " + err->message);
+    return false;
+  }
+  return protocol_error(std::string("unexpected ") + codec::type_name(codec::type_of(f)) +
+                        " frame from a client");
+}
+
+asio::awaitable<void> server_session::write_loop() {
+  while (true) {
+    while (out_queue_.empty() && !writer_done_) co_await out_ready_.wait();
+    if (out_queue_.empty()) break;
+    auto item = std::move(out_queue_.front());
+    out_queue_.pop_front();
+    bool is_last = final_enqueued_ && out_queue_.empty();
+    auto ec = co_await channel_->write_frame(item.header, item.payload);
+    out_bytes_ -= item.payload.size();
+    out_space_.notify();
+    if (ec) {
+      peer_gone("write failed: " + ec.message());
+      break;
+    }
+    if (is_last) {
+      // Bounded polite close: a peer that never answers the close is cut off.
+      asio::steady_timer limit(channel_->get_executor(), std::chrono::seconds(2));
+      limit.async_wait([ch = channel_.get()](boost::system::error_code e) {
+        if (!e) ch->close();
+      });
+      co_await channel_->shutdown();
+      limit.cancel();
+      channel_->close();
+      break;
+    }
+  }
+  writer_done_ = true;
+  out_queue_.clear();
+  out_bytes_ = 0;
+  out_space_.notify();
+}
+
+void server_session::enqueue(codec::frame_type type, std::vector<std::uint8_t> payload,
+                             bool final) {
+  if (final_enqueued_ || writer_done_) return;
+  final_enqueued_ = final;
+  out_bytes_ += payload.size();
+  out_queue_.push_back({codec::encode_header(type, payload.size()), std::move(payload)});
+  out_ready_.notify();
+}
+
+void server_session::enqueue(const codec::frame& f, bool final) {
+  if (auto* data = std::get_if<codec::data_frame>(&f)) {
+    enqueue(codec::frame_type::data, data->payload, final);
+  } else {
+    enqueue(codec::type_of(f), json_payload(f), final);
+  }
+}
+
+void server_session::fail(const std::string& code, const std::string& message) {
+  enqueue(codec::error_frame{code, message}, true);
+}
+
+asio::awaitable<void> server_session::pump_stdout() {
+  co_await pump_output(*stdout_desc_, codec::stream_id::out);
+}
+asio::awaitable<void> server_session::pump_stderr() {
+  co_await pump_output(*stderr_desc_, codec::stream_id::err);
+}
+
+asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor& source,
+                                                  codec::stream_id stream) {
+  const int fd = source.native_handle();
+  bool open = true;
+  while (open) {
+    // Backpressure: while the client is behind, leave the bytes in the pipe; the command
+    // blocks on its write and nothing grows here.
+    while (out_bytes_ >= settings_.output_queue_bytes && !writer_done_) co_await out_space_.wait();
+    auto [ec] = co_await source.async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
+    bool draining = static_cast<bool>(ec);  // cancelled: the PTY drain period is over
+    // Read what is there now (FIONREAD sizes the buffer, so idle sessions hold none).
+    while (true) {
+      int available = 0;
+      if (::ioctl(fd, FIONREAD, &available) != 0 || available <= 0) available = 4096;
+      std::size_t chunk = std::min<std::size_t>(available, settings_.read_chunk_bytes);
+      std::vector<std::uint8_t> buffer(codec::data_frame::prefix_size + chunk);
+      ssize_t n = ::read(fd, buffer.data() + codec::data_frame::prefix_size, chunk);
+      if (n > 0) {
+        buffer.resize(codec::data_frame::prefix_size + static_cast<std::size_t>(n));
+        enqueue(codec::frame_type::data,
+                codec::data_frame::wrap(std::move(buffer), stream).payload);
+        if (!draining) break;  // back to the loop top: re-check the queue limit
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (draining) open = false;
+        break;
+      }
+      open = false;  // EOF, or EIO on a PTY whose last slave closed
+      break;
+    }
+  }
+  boost::system::error_code ignored;
+  if (tty_) {
+    // The master is also the command's stdin: stop writing to it before closing.
+    if (stdin_desc_) stdin_desc_->close(ignored);
+  }
+  source.close(ignored);
+  enqueue(codec::frame_type::data,
+          codec::data_frame(stream, std::span<const std::uint8_t>(), true).payload);
+  (stream == codec::stream_id::err ? stderr_done_ : stdout_done_) = true;
+  maybe_finish();
+}
+
+asio::awaitable<void> server_session::write_stdin_loop() {
+  bool broken = false;  // the command closed its stdin: further input is discarded
+  while (true) {
+    while (stdin_queue_.empty() && !peer_gone_ && !final_enqueued_) co_await stdin_ready_.wait();
+    if (stdin_queue_.empty()) break;
+    auto chunk = std::move(stdin_queue_.front());
+    stdin_queue_.pop_front();
+    auto bytes = chunk.bytes();
+    if (!broken && !bytes.empty() && stdin_desc_->is_open()) {
+      auto [ec, n] = co_await asio::async_write(*stdin_desc_, asio::buffer(bytes.data(), bytes.size()),
+                                                use_nothrow);
+      if (ec) broken = true;
+    }
+    stdin_bytes_ -= bytes.size();
+    stdin_space_.notify();
+    if (chunk.end_of_stream()) {
+      boost::system::error_code ignored;
+      if (tty_) {
+        // A PTY has no half-close: send the terminal's end-of-file character (^D) instead.
+        if (!broken && stdin_desc_->is_open()) {
+          static const std::uint8_t eof_char = 0x04;
+          co_await asio::async_write(*stdin_desc_, asio::buffer(&eof_char, 1), use_nothrow);
+        }
+      } else {
+        stdin_desc_->close(ignored);
+      }
+      break;
+    }
+  }
+  stdin_queue_.clear();
+  stdin_bytes_ = 0;
+  stdin_space_.notify();
+}
+
+asio::awaitable<void> server_session::watch_child() {
+  auto [ec] = co_await pid_desc_->async_wait(asio::posix::stream_descriptor::wait_read,
+                                             use_nothrow);
+  while (!pty::try_reap(child_.pid, exit_)) {
+    // The pidfd said it exited; waitpid can only lag by a moment.
+    asio::steady_timer wait(channel_->get_executor(), std::chrono::milliseconds(1));
+    co_await wait.async_wait(use_nothrow);
+  }
+  child_exited_ = true;
+  boost::system::error_code ignored;
+  pid_desc_->close(ignored);
+  spdlog::info("session {}: pid {} {} {}", id_, child_.pid,
+               exit_.signal ? "killed by signal" : "exited with",
+               exit_.signal ? exit_.signal : exit_.exit_code);
+  if (tty_ && !stdout_done_) {
+    // Output the shell wrote just before exiting is still in the PTY: read it for a moment,
+    // then stop even if a background job keeps the terminal open.
+    drain_timer_.expires_after(settings_.tty_drain);
+    drain_timer_.async_wait([weak = weak_from_this()](boost::system::error_code e) {
+      auto self = weak.lock();
+      if (e || !self || !self->stdout_desc_) return;
+      boost::system::error_code ignored2;
+      self->stdout_desc_->cancel(ignored2);
+    });
+  }
+  maybe_finish();
+}
+
+asio::awaitable<void> server_session::heartbeat_loop() {
+  while (!peer_gone_ && !final_enqueued_) {
+    heartbeat_timer_.expires_after(heartbeat_);
+    co_await heartbeat_timer_.async_wait(use_nothrow);
+    if (peer_gone_ || final_enqueued_) break;
+    if (std::chrono::steady_clock::now() - last_heard_ > 3 * heartbeat_) {
+      spdlog::info("session {} from {}: no frame for {} ms, peer considered dead", id_, peer_,
+                   3 * heartbeat_.count());
+      channel_->close();
+      peer_gone("heartbeat timeout");
+      break;
+    }
+    enqueue(codec::heartbeat{});
+  }
+}
+
+void server_session::maybe_finish() {
+  if (!child_exited_ || !stdout_done_ || !stderr_done_) return;
+  kill_timer_.cancel();
+  enqueue(codec::close_frame{exit_.exit_code, exit_.signal}, true);
+  // The command is gone: its stdin writer and the heartbeat have nothing left to do.
+  stdin_ready_.notify();
+  heartbeat_timer_.cancel();
+}
+
+void server_session::peer_gone(const std::string& why) {
+  if (peer_gone_) return;
+  peer_gone_ = true;
+  bool finished = child_exited_ && stdout_done_ && stderr_done_;
+  if (!finished) spdlog::info("session {} from {}: client gone ({})", id_, peer_, why);
+  writer_done_ = true;
+  out_ready_.notify();
+  out_space_.notify();
+  stdin_ready_.notify();
+  stdin_space_.notify();
+  heartbeat_timer_.cancel();
+  channel_->close();
+  end_process_group();
+}
+
+void server_session::hang_up() {
+  hung_up_ = true;
+  open_timer_.cancel();
+  if (!spawned_) {
+    fail("shutdown", "the server is shutting down");
+    return;
+  }
+  end_process_group();
+}
+
+void server_session::end_process_group() {
+  if (!spawned_ || (child_exited_ && stdout_done_ && stderr_done_)) return;
+  if (kill_timer_.expiry() > std::chrono::steady_clock::now()) return;  // already ending
+  pty::signal_group(child_.pid, SIGHUP);
+  pty::signal_group(child_.pid, SIGCONT);
+  kill_timer_.expires_after(settings_.kill_grace);
+  kill_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    if (self->child_exited_ && self->stdout_done_ && self->stderr_done_) return;
+    spdlog::info("session {}: process group {} still running after SIGHUP, sending SIGKILL",
+                 self->id_, self->child_.pid);
+    pty::signal_group(self->child_.pid, SIGKILL);
+  });
+}
+
+}  // namespace rstream::session

@@ -1,0 +1,166 @@
+// Raw WebTTY frames back to back over TCP or TLS: read a 6-byte header, check it, then read
+// exactly the payload into a buffer of its size (nothing is allocated before the check).
+#include <array>
+#include <cstring>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+
+#include "rstream/common/async_event.hpp"
+#include "stream_channels.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::transport {
+
+std::string read_result::describe() const {
+  switch (what) {
+    case kind::frame: return std::string("frame ") + codec::type_name(codec::type_of(frame));
+    case kind::closed: return "connection closed by peer";
+    case kind::io_error: return "connection failed: " + io.message();
+    case kind::protocol_error: return "protocol error (" + protocol.code + "): " + protocol.message;
+  }
+  return "unknown";
+}
+
+asio::awaitable<boost::system::error_code> frame_channel::write(const codec::frame& f) {
+  auto payload = codec::encode_payload(f);
+  auto header = codec::encode_header(codec::type_of(f), payload.size());
+  co_return co_await write_frame(header, payload);
+}
+
+namespace detail {
+
+std::string peer_of(const asio::ip::tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "unknown";
+  auto address = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) address = "[" + address + "]";
+  return address + ":" + std::to_string(endpoint.port());
+}
+
+namespace {
+
+asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
+asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
+
+template <class Stream>
+class raw_channel final : public frame_channel {
+ public:
+  raw_channel(Stream stream, std::vector<std::uint8_t> preread, std::size_t max_payload)
+      : stream_(std::move(stream)), preread_(std::move(preread)), max_payload_(max_payload) {}
+
+  asio::any_io_executor get_executor() override { return lowest(stream_).get_executor(); }
+
+  asio::awaitable<read_result> read_frame() override {
+    read_result result;
+    std::array<std::uint8_t, codec::header_size> header_bytes{};
+    if (auto r = co_await read_exact(header_bytes.data(), header_bytes.size(), true, result); !r) {
+      co_return result;
+    }
+    codec::frame_header header;
+    if (!codec::parse_header(header_bytes, max_payload_, header, result.protocol)) {
+      result.what = read_result::kind::protocol_error;
+      co_return result;
+    }
+    std::vector<std::uint8_t> payload(header.payload_length);
+    if (!payload.empty()) {
+      if (auto r = co_await read_exact(payload.data(), payload.size(), false, result); !r) {
+        co_return result;
+      }
+    }
+    if (!codec::decode_payload(header, std::move(payload), result.frame, result.protocol)) {
+      result.what = read_result::kind::protocol_error;
+      co_return result;
+    }
+    result.what = read_result::kind::frame;
+    co_return result;
+  }
+
+  asio::awaitable<boost::system::error_code> write_frame(
+      std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(header.data(), header.size()),
+                                              asio::buffer(payload.data(), payload.size())};
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+    co_return ec;
+  }
+
+  asio::awaitable<void> shutdown() override {
+    if constexpr (std::is_same_v<Stream, tls_stream>) {
+      co_await stream_.async_shutdown(use_nothrow);
+    }
+    boost::system::error_code ec;
+    lowest(stream_).shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  }
+
+  void close() override {
+    boost::system::error_code ec;
+    lowest(stream_).close(ec);
+  }
+
+  const char* scheme() const override {
+    return std::is_same_v<Stream, tls_stream> ? "tls" : "tcp";
+  }
+  std::string peer() const override {
+    return peer_of(const_cast<raw_channel*>(this)->lowest_socket());
+  }
+
+ private:
+  asio::ip::tcp::socket& lowest_socket() { return lowest(stream_); }
+
+  /// Reads exactly n bytes, first from the sniffing leftovers. A clean EOF before the first
+  /// byte of a header is an orderly close; anywhere else it is a truncated frame.
+  asio::awaitable<bool> read_exact(std::uint8_t* out, std::size_t n, bool at_frame_start,
+                                   read_result& result) {
+    std::size_t have = 0;
+    if (preread_offset_ < preread_.size()) {
+      have = std::min(n, preread_.size() - preread_offset_);
+      std::memcpy(out, preread_.data() + preread_offset_, have);
+      preread_offset_ += have;
+      if (preread_offset_ == preread_.size()) {
+        preread_.clear();
+        preread_.shrink_to_fit();
+        preread_offset_ = 0;
+      }
+    }
+    if (have == n) co_return true;
+    auto [ec, got] = co_await asio::async_read(stream_, asio::buffer(out + have, n - have),
+                                               use_nothrow);
+    if (!ec) co_return true;
+    bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+    if (eof && at_frame_start && have == 0 && got == 0) {
+      result.what = read_result::kind::closed;
+    } else if (eof) {
+      result.what = read_result::kind::protocol_error;
+      result.protocol = {"truncated", "connection ended in the middle of a frame"};
+    } else {
+      result.what = read_result::kind::io_error;
+      result.io = ec;
+    }
+    co_return false;
+  }
+
+  Stream stream_;
+  std::vector<std::uint8_t> preread_;
+  std::size_t preread_offset_ = 0;
+  std::size_t max_payload_;
+};
+
+}  // namespace
+
+std::unique_ptr<frame_channel> make_raw_channel(tcp_stream stream,
+                                                std::vector<std::uint8_t> preread,
+                                                std::size_t max_payload) {
+  return std::make_unique<raw_channel<tcp_stream>>(std::move(stream), std::move(preread),
+                                                   max_payload);
+}
+
+std::unique_ptr<frame_channel> make_raw_channel(tls_stream stream,
+                                                std::vector<std::uint8_t> preread,
+                                                std::size_t max_payload) {
+  return std::make_unique<raw_channel<tls_stream>>(std::move(stream), std::move(preread),
+                                                   max_payload);
+}
+
+}  // namespace detail
+}  // namespace rstream::transport

@@ -1,0 +1,46 @@
+// Internal to the transport layer: frame_channel implementations over a byte stream (raw
+// frames back to back) and over a Beast WebSocket stream, for TCP and TLS alike.
+// Included only by transport .cpp files, so Beast stays out of every other layer.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rstream/transport/frame_channel.hpp"
+
+namespace rstream::transport::detail {
+
+using tcp_stream = boost::asio::ip::tcp::socket;
+using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+
+/// Raw frames over TCP; `preread` holds bytes already read while sniffing the protocol.
+std::unique_ptr<frame_channel> make_raw_channel(tcp_stream stream, std::vector<std::uint8_t> preread,
+                                                std::size_t max_payload);
+std::unique_ptr<frame_channel> make_raw_channel(tls_stream stream, std::vector<std::uint8_t> preread,
+                                                std::size_t max_payload);
+
+/// Server: reads the HTTP request (after `preread`), accepts a WebSocket upgrade on `path`
+/// checking nothing but the protocol (authorization is the session's job, with the token),
+/// or answers a plain HTTP error.
+boost::asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(
+    tcp_stream stream, std::vector<std::uint8_t> preread, const std::string& path,
+    std::size_t max_payload, std::string& error);
+boost::asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(
+    tls_stream stream, std::vector<std::uint8_t> preread, const std::string& path,
+    std::size_t max_payload, std::string& error);
+
+/// Client: WebSocket handshake to host/path with an optional bearer token.
+boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
+    tcp_stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_payload, std::string& error);
+boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
+    tls_stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_payload, std::string& error);
+
+/// "ip:port" of a socket's peer, or "unknown".
+std::string peer_of(const boost::asio::ip::tcp::socket& socket);
+
+}  // namespace rstream::transport::detail

@@ -1,0 +1,229 @@
+// WebTTY over WebSocket (Beast): one frame per binary message, the bearer token in the HTTP
+// upgrade's Authorization header. The only translation unit (with http_sniff) that sees Beast.
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "rstream/common/async_event.hpp"
+#include "stream_channels.hpp"
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+
+namespace rstream::transport::detail {
+namespace {
+
+constexpr std::size_t max_request_header_bytes = 8 * 1024;
+
+asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
+asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
+
+template <class Stream>
+class websocket_channel final : public frame_channel {
+ public:
+  websocket_channel(websocket::stream<Stream> ws, std::size_t max_payload, std::string token)
+      : ws_(std::move(ws)), max_payload_(max_payload) {
+    bearer_token_ = std::move(token);
+    ws_.binary(true);
+    ws_.auto_fragment(false);
+    ws_.read_message_max(codec::header_size + max_payload_);
+    ws_.write_buffer_bytes(64 * 1024);
+  }
+
+  asio::any_io_executor get_executor() override { return ws_.get_executor(); }
+
+  asio::awaitable<read_result> read_frame() override {
+    read_result result;
+    beast::flat_buffer buffer;
+    auto [ec, n] = co_await ws_.async_read(buffer, use_nothrow);
+    if (ec == websocket::error::closed) {
+      result.what = read_result::kind::closed;
+      co_return result;
+    }
+    if (ec == websocket::error::message_too_big) {
+      result.what = read_result::kind::protocol_error;
+      result.protocol = {"frame_too_large", "WebSocket message exceeds the frame limit of " +
+                                                std::to_string(max_payload_) + " bytes"};
+      co_return result;
+    }
+    if (ec) {
+      result.what = read_result::kind::io_error;
+      result.io = ec;
+      co_return result;
+    }
+    if (!ws_.got_binary()) {
+      result.what = read_result::kind::protocol_error;
+      result.protocol = {"malformed", "text WebSocket message where a binary frame was expected"};
+      co_return result;
+    }
+    auto data = buffer.cdata();
+    std::span<const std::uint8_t> message(static_cast<const std::uint8_t*>(data.data()),
+                                          data.size());
+    if (!codec::decode_message(message, max_payload_, result.frame, result.protocol)) {
+      result.what = read_result::kind::protocol_error;
+      co_return result;
+    }
+    result.what = read_result::kind::frame;
+    co_return result;
+  }
+
+  asio::awaitable<boost::system::error_code> write_frame(
+      std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
+    std::array<asio::const_buffer, 2> buffers{asio::buffer(header.data(), header.size()),
+                                              asio::buffer(payload.data(), payload.size())};
+    auto [ec, n] = co_await ws_.async_write(buffers, use_nothrow);
+    co_return ec;
+  }
+
+  asio::awaitable<void> shutdown() override {
+    if (ws_.is_open()) co_await ws_.async_close(websocket::close_code::normal, use_nothrow);
+  }
+
+  void close() override {
+    boost::system::error_code ec;
+    lowest(ws_.next_layer()).close(ec);
+  }
+
+  const char* scheme() const override {
+    return std::is_same_v<Stream, tls_stream> ? "wss" : "ws";
+  }
+  std::string peer() const override {
+    return peer_of(lowest(const_cast<websocket_channel*>(this)->ws_.next_layer()));
+  }
+
+ private:
+  websocket::stream<Stream> ws_;
+  std::size_t max_payload_;
+};
+
+std::string bearer_from(std::string_view authorization) {
+  constexpr std::string_view prefix = "Bearer ";
+  if (authorization.size() > prefix.size() &&
+      beast::iequals(authorization.substr(0, prefix.size()), prefix)) {
+    return std::string(authorization.substr(prefix.size()));
+  }
+  return {};
+}
+
+template <class Stream>
+asio::awaitable<std::unique_ptr<frame_channel>> accept_impl(Stream stream,
+                                                            std::vector<std::uint8_t> preread,
+                                                            const std::string& path,
+                                                            std::size_t max_payload,
+                                                            std::string& error) {
+  beast::flat_buffer buffer;
+  auto prefix = buffer.prepare(preread.size());
+  std::memcpy(prefix.data(), preread.data(), preread.size());
+  buffer.commit(preread.size());
+
+  http::request_parser<http::empty_body> parser;
+  parser.header_limit(max_request_header_bytes);
+  parser.body_limit(0);
+  auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+  if (ec) {
+    error = "bad HTTP request: " + ec.message();
+    if (ec != http::error::end_of_stream) {
+      http::response<http::string_body> res{http::status::bad_request, 11};
+      res.set(http::field::content_type, "text/plain");
+      res.set(http::field::connection, "close");
+      res.body() = "bad request: " + ec.message() + "\n";
+      res.prepare_payload();
+      co_await http::async_write(stream, res, use_nothrow);
+    }
+    co_return nullptr;
+  }
+  auto& req = parser.get();
+  std::string_view target = req.target();
+  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
+  if (!websocket::is_upgrade(req) || target != path) {
+    bool is_ws = websocket::is_upgrade(req);
+    http::response<http::string_body> res{is_ws ? http::status::not_found
+                                                : http::status::upgrade_required,
+                                          req.version()};
+    res.set(http::field::content_type, "text/plain");
+    res.set(http::field::connection, "close");
+    res.body() = is_ws ? "no WebSocket endpoint at " + std::string(target) + " (use " + path + ")\n"
+                       : "this is an rstream WebTTY endpoint: connect with a WebSocket client to " +
+                             path + "\n";
+    res.prepare_payload();
+    error = is_ws ? "WebSocket upgrade for unknown path " + std::string(target)
+                  : "plain HTTP request for " + std::string(target);
+    co_await http::async_write(stream, res, use_nothrow);
+    co_return nullptr;
+  }
+  std::string token = bearer_from(req[http::field::authorization]);
+  websocket::stream<Stream> ws(std::move(stream));
+  ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+    res.set(http::field::server, "rstream");
+  }));
+  auto [aec] = co_await ws.async_accept(req, use_nothrow);
+  if (aec) {
+    error = "WebSocket handshake failed: " + aec.message();
+    co_return nullptr;
+  }
+  co_return std::make_unique<websocket_channel<Stream>>(std::move(ws), max_payload,
+                                                        std::move(token));
+}
+
+template <class Stream>
+asio::awaitable<std::unique_ptr<frame_channel>> handshake_impl(
+    Stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_payload, std::string& error) {
+  websocket::stream<Stream> ws(std::move(stream));
+  ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+    req.set(http::field::user_agent, "rstream");
+    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
+  }));
+  websocket::response_type response;
+  auto [ec] = co_await ws.async_handshake(response, host_header, path, use_nothrow);
+  if (ec) {
+    if (ec == websocket::error::upgrade_declined) {
+      error = "server declined the WebSocket upgrade (HTTP " +
+              std::to_string(response.result_int()) + ")";
+      if (!response.body().empty()) error += ": " + response.body();
+      while (!error.empty() && error.back() == '\n') error.pop_back();
+    } else {
+      error = "WebSocket handshake failed: " + ec.message();
+    }
+    co_return nullptr;
+  }
+  co_return std::make_unique<websocket_channel<Stream>>(std::move(ws), max_payload, "");
+}
+
+}  // namespace
+
+asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(tcp_stream stream,
+                                                                 std::vector<std::uint8_t> preread,
+                                                                 const std::string& path,
+                                                                 std::size_t max_payload,
+                                                                 std::string& error) {
+  co_return co_await accept_impl(std::move(stream), std::move(preread), path, max_payload, error);
+}
+
+asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(tls_stream stream,
+                                                                 std::vector<std::uint8_t> preread,
+                                                                 const std::string& path,
+                                                                 std::size_t max_payload,
+                                                                 std::string& error) {
+  co_return co_await accept_impl(std::move(stream), std::move(preread), path, max_payload, error);
+}
+
+asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
+    tcp_stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_payload, std::string& error) {
+  co_return co_await handshake_impl(std::move(stream), host_header, path, token, max_payload,
+                                    error);
+}
+
+asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
+    tls_stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_payload, std::string& error) {
+  co_return co_await handshake_impl(std::move(stream), host_header, path, token, max_payload,
+                                    error);
+}
+
+}  // namespace rstream::transport::detail
