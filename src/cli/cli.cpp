@@ -9,6 +9,7 @@
 
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/version.hpp"
 
 namespace rstream::cli {
 

@@ -99,10 +99,11 @@ stdin_reader::stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t
         state->released.wait(lock, [&] { return state->stopped || state->in_flight < max_in_flight; });
         if (state->stopped) return;
       }
-      std::vector<std::uint8_t> chunk(chunk_bytes);
+      constexpr std::size_t prefix = codec::data_frame::prefix_size;
+      std::vector<std::uint8_t> chunk(prefix + chunk_bytes);
       ssize_t n;
       do {
-        n = ::read(fd, chunk.data(), chunk.size());
+        n = ::read(fd, chunk.data() + prefix, chunk_bytes);
       } while (n < 0 && errno == EINTR);
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         pollfd p{fd, POLLIN, 0};
@@ -110,7 +111,8 @@ stdin_reader::stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t
         continue;
       }
       bool eof = n <= 0;
-      chunk.resize(eof ? 0 : static_cast<std::size_t>(n));
+      chunk.resize(prefix + (eof ? 0 : static_cast<std::size_t>(n)));
+      auto frame = codec::data_frame::wrap(std::move(chunk), codec::stream_id::in, eof);
       std::unique_lock lock(state->mutex);
       if (state->stopped) return;
       ++state->in_flight;
@@ -119,8 +121,8 @@ stdin_reader::stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t
         --state->in_flight;
         state->released.notify_one();
       };
-      state->post([state, chunk = std::move(chunk), eof, release]() mutable {
-        state->deliver(std::move(chunk), eof, release);
+      state->post([state, frame = std::move(frame), release]() mutable {
+        state->deliver(std::move(frame), release);
       });
       if (eof) return;
     }

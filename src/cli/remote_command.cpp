@@ -165,19 +165,20 @@ class remote_command_run {
     }
   }
 
-  void deliver_stdin(std::vector<std::uint8_t> chunk, bool eof, stdin_reader::release_fn release) {
+  void deliver_stdin(codec::data_frame chunk, stdin_reader::release_fn release) {
     if (!session_) return release();
-    if (raw_mode_ && options_.interactive_client && !eof) {
+    if (raw_mode_ && options_.interactive_client && !chunk.end_of_stream()) {
       bool leave = false;
-      chunk = escapes_.filter(chunk, leave);
+      auto typed = escapes_.filter(chunk.bytes(), leave);
       if (leave) {
         user_left_ = true;
         release();
         session_->stop(session::client_outcome::kind::detached, "left with ~.");
         return;
       }
+      chunk = codec::data_frame(codec::stream_id::in, typed);
     }
-    session_->send_stdin(std::move(chunk), eof, std::move(release));
+    session_->send_stdin(std::move(chunk), std::move(release));
   }
 
   void wait_signal() {
@@ -229,11 +230,11 @@ class remote_command_run {
     if (forward_stdin_) {
       reader.emplace(
           STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-          [this](std::vector<std::uint8_t> chunk, bool eof, stdin_reader::release_fn release) {
-            deliver_stdin(std::move(chunk), eof, std::move(release));
+          [this](codec::data_frame chunk, stdin_reader::release_fn release) {
+            deliver_stdin(std::move(chunk), std::move(release));
           });
     } else {
-      session.send_stdin({}, true);
+      session.send_stdin(codec::data_frame(codec::stream_id::in, {}, true));
     }
     if (raw_mode_) terminal_.enable(STDIN_FILENO);
 

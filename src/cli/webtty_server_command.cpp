@@ -90,23 +90,8 @@ int run_server(const server_flags& flags) {
     print_error(error);
     return exit_failure;
   }
-  auto endpoint = server.local_endpoint();
-  std::string host = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) host = "[" + host + "]";
-  std::string where = host + ":" + std::to_string(endpoint.port());
-  // The first line on stdout names the bound address (useful with port 0); the rest says how
-  // to reach it.
-  std::string banner = "rstream webtty server listening on " + where + "\n";
-  banner += "  tcp://" + where + "  ws://" + where + "/webtty";
-  if (config.tls) banner += "  tls://" + where + "  wss://" + where + "/webtty";
-  banner += "\n";
-  std::fputs(banner.c_str(), stdout);
-  std::fflush(stdout);
-  if (flags.token.empty()) {
-    spdlog::warn("no --token: any local user who can reach {} can run commands as this user",
-                 where);
-  }
-
+  // Signals are handled before the address is announced: whoever reads the banner may
+  // signal us at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);
   int received = 0;
   std::function<void()> wait_signal = [&] {
@@ -124,6 +109,23 @@ int run_server(const server_flags& flags) {
     });
   };
   wait_signal();
+  auto endpoint = server.local_endpoint();
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  std::string where = host + ":" + std::to_string(endpoint.port());
+  // The first line on stdout names the bound address (useful with port 0); the rest says how
+  // to reach it.
+  std::string banner = "rstream webtty server listening on " + where + "\n";
+  banner += "  tcp://" + where + "  ws://" + where + "/webtty";
+  if (config.tls) banner += "  tls://" + where + "  wss://" + where + "/webtty";
+  banner += "\n";
+  std::fputs(banner.c_str(), stdout);
+  std::fflush(stdout);
+  if (flags.token.empty()) {
+    spdlog::warn("no --token: any local user who can reach {} can run commands as this user",
+                 where);
+  }
+
   server.start();
   // run() returns once shutdown has ended every session (or forced it).
   io.run();

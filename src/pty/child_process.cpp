@@ -151,12 +151,13 @@ bool prepare_plan(const spawn_options& options, exec_plan& plan, spawn_error& er
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
     plan.env_storage.emplace_back(*entry);
   }
-  for (const auto& [name, value] : options.env) {
+  for (const auto& variable : options.env) {
+    const std::string& name = variable.first;  // a named reference: lambdas can capture it
     std::erase_if(plan.env_storage, [&name](const std::string& entry) {
       return entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 &&
              entry[name.size()] == '=';
     });
-    plan.env_storage.push_back(name + "=" + value);
+    plan.env_storage.push_back(name + "=" + variable.second);
   }
   for (auto& entry : plan.env_storage) plan.envp.push_back(entry.data());
   plan.envp.push_back(nullptr);
@@ -520,8 +521,8 @@ namespace {
 
 bool is_executable_file(const char* path) {
   struct stat info {};
-  return path != nullptr && path[0] == '/' && ::stat(path, &info) == 0 &&
-         S_ISREG(info.st_mode) && ::access(path, X_OK) == 0;
+  return path != nullptr && path[0] == '/' && ::stat(path, &info) == 0 && S_ISREG(info.st_mode) &&
+         ::access(path, X_OK) == 0;
 }
 
 }  // namespace

@@ -45,9 +45,7 @@ void client_session::enqueue(codec::frame_type type, std::vector<std::uint8_t> p
   queue_ready_.notify();
 }
 
-void client_session::send_stdin(std::vector<std::uint8_t> bytes, bool end_of_stream,
-                                std::function<void()> done) {
-  codec::data_frame frame(codec::stream_id::in, bytes, end_of_stream);
+void client_session::send_stdin(codec::data_frame frame, std::function<void()> done) {
   enqueue(codec::frame_type::data, std::move(frame.payload), std::move(done));
 }
 

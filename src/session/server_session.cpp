@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -25,6 +26,17 @@ bool token_matches(const std::string& presented, const std::string& expected) {
 }
 
 std::vector<std::uint8_t> json_payload(const codec::frame& f) { return codec::encode_payload(f); }
+
+/// A pipe that carries bulk data gets a larger buffer (fewer, bigger reads and writes). Done
+/// only once a transfer fills the default 64 KiB, so idle sessions do not use up the user's
+/// pipe-buffer budget (fs.pipe-user-pages-soft). Best effort; PTYs are left alone.
+void grow_pipe_for_bulk(int fd, std::size_t observed_bytes, bool& grown) {
+  constexpr std::size_t default_pipe_bytes = 64 * 1024;
+  constexpr int bulk_pipe_bytes = 1024 * 1024;
+  if (grown || observed_bytes < default_pipe_bytes) return;
+  grown = true;
+  ::fcntl(fd, F_SETPIPE_SZ, bulk_pipe_bytes);
+}
 
 }  // namespace
 
@@ -317,6 +329,7 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
                                                   codec::stream_id stream) {
   const int fd = source.native_handle();
   bool open = true;
+  bool grown = tty_;
   while (open) {
     // Backpressure: while the client is behind, leave the bytes in the pipe; the command
     // blocks on its write and nothing grows here.
@@ -331,6 +344,7 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
       std::vector<std::uint8_t> buffer(codec::data_frame::prefix_size + chunk);
       ssize_t n = ::read(fd, buffer.data() + codec::data_frame::prefix_size, chunk);
       if (n > 0) {
+        grow_pipe_for_bulk(fd, static_cast<std::size_t>(n), grown);
         buffer.resize(codec::data_frame::prefix_size + static_cast<std::size_t>(n));
         enqueue(codec::frame_type::data,
                 codec::data_frame::wrap(std::move(buffer), stream).payload);
@@ -360,6 +374,7 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
 
 asio::awaitable<void> server_session::write_stdin_loop() {
   bool broken = false;  // the command closed its stdin: further input is discarded
+  bool grown = tty_;
   while (true) {
     while (stdin_queue_.empty() && !peer_gone_ && !final_enqueued_) co_await stdin_ready_.wait();
     if (stdin_queue_.empty()) break;
@@ -367,6 +382,7 @@ asio::awaitable<void> server_session::write_stdin_loop() {
     stdin_queue_.pop_front();
     auto bytes = chunk.bytes();
     if (!broken && !bytes.empty() && stdin_desc_->is_open()) {
+      grow_pipe_for_bulk(stdin_desc_->native_handle(), bytes.size(), grown);
       auto [ec, n] = co_await asio::async_write(*stdin_desc_, asio::buffer(bytes.data(), bytes.size()),
                                                 use_nothrow);
       if (ec) broken = true;

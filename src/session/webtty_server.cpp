@@ -95,16 +95,20 @@ asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
     spdlog::info("connection refused: {}", accepted.error);
     co_return;
   }
+  // Named frames, not temporaries inside co_await: GCC 12 destroys such temporaries twice.
   if (stopping_) {
-    co_await accepted.channel->write(codec::error_frame{"shutdown", "the server is shutting down"});
+    const codec::frame refusal = codec::error_frame{"shutdown", "the server is shutting down"};
+    co_await accepted.channel->write(refusal);
+    co_await accepted.channel->shutdown();
     co_return;
   }
   if (registry_->size() >= config_.max_sessions) {
     spdlog::warn("refusing {}: {} sessions running (--max-sessions)", accepted.channel->peer(),
                  registry_->size());
-    co_await accepted.channel->write(codec::error_frame{
+    const codec::frame refusal = codec::error_frame{
         "too_many_sessions", "the server already runs its maximum of " +
-                                 std::to_string(config_.max_sessions) + " sessions"});
+                                 std::to_string(config_.max_sessions) + " sessions"};
+    co_await accepted.channel->write(refusal);
     co_await accepted.channel->shutdown();
     co_return;
   }

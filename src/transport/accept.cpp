@@ -103,12 +103,14 @@ asio::awaitable<accept_result> accept_channel(tcp::socket socket, const accept_o
       // protocol error, which the session sends back as an Error frame.
       result.channel = detail::make_raw_channel(std::move(socket), {}, options.max_payload);
       co_return result;
-    case first_byte_kind::http:
-      result.channel = co_await detail::accept_websocket(std::move(socket), {},
+    case first_byte_kind::http: {
+      std::vector<std::uint8_t> nothing_preread;  // named: no temporaries in co_await (GCC 12)
+      result.channel = co_await detail::accept_websocket(std::move(socket), std::move(nothing_preread),
                                                          options.websocket_path,
                                                          options.max_payload, result.error);
       if (deadline.expired()) result.error = "HTTP handshake deadline passed";
       co_return result;
+    }
     case first_byte_kind::tls: {
       if (!options.tls) {
         result.error = "TLS client on a server without --tls-cert/--tls-key";

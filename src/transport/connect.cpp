@@ -45,8 +45,10 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
   });
   auto timed_out = [&] { return "timed out connecting to " + where; };
 
-  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, std::to_string(url.port),
-                                                          use_nothrow);
+  // No temporaries inside co_await expressions (GCC 12 may destroy them twice).
+  const std::string port = std::to_string(url.port);
+  const std::string host_header = host_header_for(url);
+  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, port, use_nothrow);
   if (rec) {
     result.error = expired ? timed_out() : "cannot resolve " + url.host + ": " + rec.message();
     co_return result;
@@ -62,7 +64,7 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
   if (!url.uses_tls()) {
     if (url.uses_websocket()) {
       result.channel = co_await detail::handshake_websocket(
-          std::move(socket), host_header_for(url), url.path, options.token, options.max_payload,
+          std::move(socket), host_header, url.path, options.token, options.max_payload,
           result.error);
     } else {
       result.channel = detail::make_raw_channel(std::move(socket), {}, options.max_payload);
@@ -99,7 +101,7 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
     }
     if (url.uses_websocket()) {
       result.channel = co_await detail::handshake_websocket(
-          std::move(stream), host_header_for(url), url.path, options.token, options.max_payload,
+          std::move(stream), host_header, url.path, options.token, options.max_payload,
           result.error);
     } else {
       result.channel = detail::make_raw_channel(std::move(stream), {}, options.max_payload);

@@ -11,12 +11,11 @@
 #include <cstdlib>
 #include <limits>
 #include <new>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "rstream/codec/frame.hpp"
 
@@ -61,9 +60,7 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return cou
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
+[[gnu::noinline]] void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace rstream::codec {
 namespace {
@@ -175,7 +172,8 @@ TEST(CodecNames, TypeNamesAndTypeOf) {
 TEST(CodecHeader, EncodeHeaderIsVersionTypeAndBigEndianLength) {
   EXPECT_EQ(encode_header(frame_type::data, 0x01020304),
             (std::array<std::uint8_t, 6>{1, 4, 0x01, 0x02, 0x03, 0x04}));
-  EXPECT_EQ(encode_header(frame_type::heartbeat, 0), (std::array<std::uint8_t, 6>{1, 8, 0, 0, 0, 0}));
+  EXPECT_EQ(encode_header(frame_type::heartbeat, 0),
+            (std::array<std::uint8_t, 6>{1, 8, 0, 0, 0, 0}));
   EXPECT_EQ(encode_header(frame_type::open, 0xFFFFFFFFu),
             (std::array<std::uint8_t, 6>{1, 1, 0xFF, 0xFF, 0xFF, 0xFF}));
 }
@@ -317,6 +315,8 @@ struct named_frame {
   frame value;
 };
 
+void PrintTo(const named_frame& f, std::ostream* os) { *os << f.name; }
+
 std::vector<named_frame> sample_frames() {
   std::vector<named_frame> out;
   out.push_back({"OpenCommand", sample_open()});
@@ -389,8 +389,8 @@ TEST_P(CodecRoundTrip, DecodePayloadWithParsedHeader) {
   const bytes encoded = encode(f);
   frame_header header;
   decode_error error;
-  ASSERT_TRUE(parse_header(std::span<const std::uint8_t, 6>(encoded.data(), 6),
-                           default_max_payload, header, error));
+  ASSERT_TRUE(parse_header(std::span<const std::uint8_t, 6>(encoded.data(), 6), default_max_payload,
+                           header, error));
   EXPECT_EQ(header.type, type_of(f));
   frame decoded;
   ASSERT_TRUE(decode_payload(header, bytes(encoded.begin() + 6, encoded.end()), decoded, error))
@@ -466,9 +466,9 @@ TEST(CodecDecoder, ManyFramesInOneChunk) {
 }
 
 TEST(CodecDecoder, FramesSplitAcrossEveryChunkBoundary) {
-  const bytes stream = cat({encode(sample_open()), encode(make_data(stream_id::out, "abc")),
-                            encode(resize{100, 50}), encode(heartbeat{}),
-                            encode(close_frame{3, 0})});
+  const bytes stream =
+      cat({encode(sample_open()), encode(make_data(stream_id::out, "abc")), encode(resize{100, 50}),
+           encode(heartbeat{}), encode(close_frame{3, 0})});
   const std::vector<frame> expected{sample_open(), make_data(stream_id::out, "abc"),
                                     resize{100, 50}, heartbeat{}, close_frame{3, 0}};
   for (std::size_t chunk = 1; chunk <= stream.size(); ++chunk) {
@@ -534,8 +534,7 @@ TEST(CodecDecoder, MemoryStaysBoundedOverALongStream) {
 TEST(CodecErrors, BadVersion) {
   for (std::uint8_t version : std::initializer_list<std::uint8_t>{0, 2, 0x16, 'G', 255}) {
     SCOPED_TRACE(static_cast<int>(version));
-    expect_error(raw_frame(8, {}, version), "bad_version",
-                 "version " + std::to_string(version));
+    expect_error(raw_frame(8, {}, version), "bad_version", "version " + std::to_string(version));
   }
 }
 
@@ -625,8 +624,7 @@ TEST(CodecErrors, DecodePayloadChecksItsHeader) {
   EXPECT_EQ(error.code, "truncated");
   EXPECT_FALSE(decode_payload(frame_header{1, frame_type::heartbeat, 0}, bytes{0}, f, error));
   EXPECT_EQ(error.code, "trailing_bytes");
-  EXPECT_FALSE(
-      decode_payload(frame_header{1, static_cast<frame_type>(42), 0}, bytes{}, f, error));
+  EXPECT_FALSE(decode_payload(frame_header{1, static_cast<frame_type>(42), 0}, bytes{}, f, error));
   EXPECT_EQ(error.code, "unknown_type");
   EXPECT_FALSE(decode_payload(frame_header{3, frame_type::heartbeat, 0}, bytes{}, f, error));
   EXPECT_EQ(error.code, "bad_version");
@@ -635,8 +633,8 @@ TEST(CodecErrors, DecodePayloadChecksItsHeader) {
 TEST(CodecErrors, FailedDecodeLeavesOutputAlone) {
   frame f = resize{10, 10};
   decode_error error;
-  EXPECT_FALSE(decode_message(raw_frame(frame_type::resize, bytes{0, 0, 0, 1}),
-                              default_max_payload, f, error));
+  EXPECT_FALSE(decode_message(raw_frame(frame_type::resize, bytes{0, 0, 0, 1}), default_max_payload,
+                              f, error));
   EXPECT_EQ(f, frame(resize{10, 10}));
 }
 

@@ -143,6 +143,7 @@ exit_status wait_exit(const child_process& child, clock_type::duration timeout =
   EXPECT_EQ(ready, 1) << "child " << child.pid << " did not exit in time";
   if (ready != 1) {
     rstream::pty::signal_group(child.pid, SIGKILL);
+    ::kill(child.pid, SIGKILL);  // in case it is not a group leader after all
     ::waitpid(child.pid, nullptr, 0);
     return status;
   }
@@ -269,7 +270,9 @@ TEST(PtySpawnPipes, StdinRoundTripThroughCat) {
     int ready = ::poll(pfds, count, remaining_ms(deadline));
     ASSERT_GT(ready, 0) << "timed out; written " << written << ", read " << output.size();
     if (count == 2 && pfds[1].revents != 0) {
-      ssize_t n = ::write(child.stdin_fd.get(), input.data() + written, input.size() - written);
+      // At most PIPE_BUF at a time: fits after POLLOUT even if the descriptor were blocking.
+      std::size_t chunk = std::min<std::size_t>(PIPE_BUF, input.size() - written);
+      ssize_t n = ::write(child.stdin_fd.get(), input.data() + written, chunk);
       if (n > 0) written += static_cast<std::size_t>(n);
       if (written == input.size()) child.stdin_fd.reset();  // end of input for cat
     }
@@ -291,7 +294,7 @@ TEST(PtySpawnPipes, ParentDescriptorsAreNonBlockingAndCloseOnExec) {
   ASSERT_TRUE(spawn(command({"cat"}), child, error)) << error.message;
   for (int fd : {child.stdin_fd.get(), child.stdout_fd.get(), child.stderr_fd.get()}) {
     ASSERT_GE(fd, 0);
-    EXPECT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0) << "fd " << fd;
+    ASSERT_NE(::fcntl(fd, F_GETFL) & O_NONBLOCK, 0) << "fd " << fd;  // else the read below blocks
     EXPECT_NE(::fcntl(fd, F_GETFD) & FD_CLOEXEC, 0) << "fd " << fd;
   }
   EXPECT_NE(::fcntl(child.pidfd.get(), F_GETFD) & FD_CLOEXEC, 0);
@@ -324,6 +327,18 @@ TEST(PtySpawnErrors, CommandNotFoundIsExecEnoent) {
   EXPECT_EQ(error.message, "rstream-no-such-command-4711: command not found");
   EXPECT_EQ(child.pid, -1) << "out must be untouched on failure";
   EXPECT_FALSE(child.pidfd);
+}
+
+TEST(PtySpawnErrors, CommandNotFoundWhateverTheLastPathEntrySays) {
+  // The last candidate fails with ENOTDIR (a file used as a directory): still "not found".
+  auto options = command({"rstream-no-such-command-4711"});
+  options.env = {{"PATH", "/nonexistent-rstream:/etc/passwd"}};
+  child_process child;
+  spawn_error error;
+  EXPECT_FALSE(spawn(options, child, error));
+  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.error, ENOENT);
+  EXPECT_EQ(error.message, "rstream-no-such-command-4711: command not found");
 }
 
 TEST(PtySpawnErrors, MissingAbsolutePathIsExecEnoent) {
@@ -393,7 +408,7 @@ TEST(PtySpawnErrors, EmptyArgvAndBadEnvNamesAreRejectedBeforeFork) {
   EXPECT_EQ(error.stage, "options");
 }
 
-TEST(PtySpawnErrors, FailedSpawnsLeaveNoZombieOrDescriptor) {
+TEST(PtySpawnErrors, FailedSpawnsLeaveNoDescriptor) {
   auto count_fds = [] {
     return std::distance(std::filesystem::directory_iterator("/proc/self/fd"),
                          std::filesystem::directory_iterator{});
@@ -405,16 +420,38 @@ TEST(PtySpawnErrors, FailedSpawnsLeaveNoZombieOrDescriptor) {
     EXPECT_FALSE(spawn(command({"rstream-no-such-command-4711"}), child, error));
   }
   EXPECT_EQ(count_fds(), before);
-  // Every failed child was reaped: we have no child left to wait for.
-  EXPECT_EQ(::waitpid(-1, nullptr, WNOHANG), -1);
-  EXPECT_EQ(errno, ECHILD);
+}
+
+/// Our current children, zombies included, from /proc/self/task/*/children.
+std::set<std::string> current_children() {
+  std::set<std::string> children;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream stream(task.path() / "children");
+    for (std::string pid; stream >> pid;) children.insert(pid);
+  }
+  return children;
+}
+
+TEST(PtySpawnErrors, FailedSpawnsReapTheirChild) {
+  auto before = current_children();
+  for (int i = 0; i < 5; ++i) {
+    child_process child;
+    spawn_error error;
+    EXPECT_FALSE(spawn(command({"rstream-no-such-command-4711"}), child, error));
+    auto options = command({"true"});
+    options.workdir = "/nonexistent-rstream-dir";
+    EXPECT_FALSE(spawn(options, child, error));
+  }
+  auto after = current_children();
+  for (const auto& pid : after) EXPECT_TRUE(before.contains(pid)) << "unreaped child " << pid;
 }
 
 // ---- environment, workdir, argv -----------------------------------------------------------
 
 TEST(PtySpawnEnv, OverrideIsVisibleAndReplacesInheritedValue) {
   ASSERT_EQ(::setenv("RSTREAM_PTY_TEST_VAR", "inherited", 1), 0);
-  auto options = command({"sh", "-c", "echo \"$FOO|$RSTREAM_PTY_TEST_VAR\"; env | grep -c '^RSTREAM_PTY_TEST_VAR='"});
+  auto options = command(
+      {"sh", "-c", "echo \"$FOO|$RSTREAM_PTY_TEST_VAR\"; env | grep -c '^RSTREAM_PTY_TEST_VAR='"});
   options.env = {{"FOO", "bar baz"}, {"RSTREAM_PTY_TEST_VAR", "override"}};
   auto result = run(options);
   ::unsetenv("RSTREAM_PTY_TEST_VAR");
@@ -482,7 +519,8 @@ TEST(PtySpawnHygiene, NoDescriptorLeaksIntoTheChild) {
     auto result = run(options);
     // 0, 1, 2, and 3: the directory ls is reading.
     EXPECT_EQ(lines(result.out), (std::set<std::string>{"0", "1", "2", "3"}))
-        << (tty ? "tty" : "pipes") << " mode:\n" << result.out;
+        << (tty ? "tty" : "pipes") << " mode:\n"
+        << result.out;
   }
   ::close(leak_fd);
 }
@@ -586,8 +624,9 @@ TEST(PtySignalGroup, KillsTheWholeGroupIncludingBackgroundJobs) {
   EXPECT_EQ(status.signal, SIGKILL);
 
   pollfd pfd{background_pidfd.get(), POLLIN, 0};
-  EXPECT_EQ(::poll(&pfd, 1, remaining_ms(clock_type::now() + default_timeout)), 1)
-      << "background sleep survived";
+  int ready = ::poll(&pfd, 1, remaining_ms(clock_type::now() + default_timeout));
+  EXPECT_EQ(ready, 1) << "background sleep survived";
+  if (ready != 1) ::kill(background, SIGKILL);  // so that the wait below ends
   // The shell is reaped, so the sleep is now our child (subreaper): reap it and check why it died.
   siginfo_t info{};
   EXPECT_EQ(::waitid(P_PIDFD, static_cast<id_t>(background_pidfd.get()), &info, WEXITED), 0)

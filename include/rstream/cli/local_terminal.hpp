@@ -13,6 +13,8 @@
 #include <span>
 #include <vector>
 
+#include "rstream/codec/frame.hpp"
+
 namespace rstream::cli {
 
 /// Puts a terminal in raw mode (like ssh) and restores it on restore()/destruction, at exit(),
@@ -43,14 +45,15 @@ bool write_all(int fd, std::span<const std::uint8_t> bytes);
 /// Reads a file descriptor on its own thread and hands chunks to `deliver`, which runs on the
 /// I/O thread (through `post`). At most `max_in_flight` chunks are delivered but not yet
 /// released; `deliver` gets a release function to call when its chunk has been sent.
-/// End of input (or a read error) is delivered as an empty chunk with eof = true.
+/// Chunks are stdin Data frames, read straight into the frame's buffer (no copy).
+/// End of input (or a read error) is delivered as an empty frame marked end-of-stream.
 class stdin_reader {
  public:
   using release_fn = std::function<void()>;
-  using deliver_fn = std::function<void(std::vector<std::uint8_t> chunk, bool eof, release_fn)>;
+  using deliver_fn = std::function<void(codec::data_frame chunk, release_fn)>;
   using post_fn = std::function<void(std::function<void()>)>;
 
-  stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t chunk_bytes = 64 * 1024,
+  stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t chunk_bytes = 256 * 1024,
                int max_in_flight = 4);
   /// Stops delivering. The thread may still be blocked in read(); it is detached and never
   /// touches the I/O loop again.

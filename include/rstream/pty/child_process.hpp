@@ -32,7 +32,8 @@ struct spawn_options {
   std::uint16_t rows = 24;
 };
 
-/// Why spawning failed. `stage` is "pipe", "openpty", "fork", "chdir" or "exec";
+/// Why spawning failed. `stage` is "pipe", "openpty", "fork", "chdir" or "exec"; also
+/// "options" (invalid spawn_options, EINVAL, nothing forked), "setsid" and "pidfd";
 /// `error` is the errno value. For "exec", ENOENT means the command was not found (exit 127)
 /// and EACCES/ENOEXEC that it is not executable (exit 126).
 struct spawn_error {

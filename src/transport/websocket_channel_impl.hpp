@@ -1,5 +1,8 @@
-// WebTTY over WebSocket (Beast): one frame per binary message, the bearer token in the HTTP
-// upgrade's Authorization header. The only translation unit (with http_sniff) that sees Beast.
+// Internal to the transport layer: WebTTY over WebSocket (Beast), one frame per binary message,
+// the bearer token in the HTTP upgrade's Authorization header. Templates over the stream type;
+// websocket_tcp.cpp and websocket_tls.cpp instantiate them (two translation units so that the
+// heaviest Beast code compiles in parallel).
+#pragma once
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -9,18 +12,17 @@
 #include "rstream/common/async_event.hpp"
 #include "stream_channels.hpp"
 
+namespace rstream::transport::detail::websocket_impl {
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
 
-namespace rstream::transport::detail {
-namespace {
-
 constexpr std::size_t max_request_header_bytes = 8 * 1024;
 
-asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
-asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
+inline asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
+inline asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
 
 template <class Stream>
 class websocket_channel final : public frame_channel {
@@ -30,7 +32,7 @@ class websocket_channel final : public frame_channel {
     bearer_token_ = std::move(token);
     ws_.binary(true);
     ws_.auto_fragment(false);
-    ws_.read_message_max(codec::header_size + max_payload_);
+    ws_.read_message_max(0);  // no Beast limit: read_frame enforces ours
     ws_.write_buffer_bytes(64 * 1024);
   }
 
@@ -38,23 +40,30 @@ class websocket_channel final : public frame_channel {
 
   asio::awaitable<read_result> read_frame() override {
     read_result result;
+    // Read the message piece by piece and enforce the frame limit ourselves: Beast's own
+    // limit would fail the stream, and we want to send an Error frame saying why.
+    const std::size_t limit = codec::header_size + max_payload_;
     beast::flat_buffer buffer;
-    auto [ec, n] = co_await ws_.async_read(buffer, use_nothrow);
-    if (ec == websocket::error::closed) {
-      result.what = read_result::kind::closed;
-      co_return result;
-    }
-    if (ec == websocket::error::message_too_big) {
-      result.what = read_result::kind::protocol_error;
-      result.protocol = {"frame_too_large", "WebSocket message exceeds the frame limit of " +
-                                                std::to_string(max_payload_) + " bytes"};
-      co_return result;
-    }
-    if (ec) {
-      result.what = read_result::kind::io_error;
-      result.io = ec;
-      co_return result;
-    }
+    do {
+      auto [ec, n] = co_await ws_.async_read_some(buffer, read_piece_bytes, use_nothrow);
+      if (ec == websocket::error::closed) {
+        result.what = read_result::kind::closed;
+        co_return result;
+      }
+      if (ec) {
+        result.what = read_result::kind::io_error;
+        result.io = ec;
+        co_return result;
+      }
+      if (buffer.size() > limit) {
+        result.what = read_result::kind::protocol_error;
+        result.protocol = {"frame_too_large",
+                           "WebSocket message of more than " + std::to_string(buffer.size()) +
+                               " bytes exceeds the frame limit of " + std::to_string(limit) +
+                               " bytes"};
+        co_return result;
+      }
+    } while (!ws_.is_message_done());
     if (!ws_.got_binary()) {
       result.what = read_result::kind::protocol_error;
       result.protocol = {"malformed", "text WebSocket message where a binary frame was expected"};
@@ -96,11 +105,12 @@ class websocket_channel final : public frame_channel {
   }
 
  private:
+  static constexpr std::size_t read_piece_bytes = 256 * 1024;
   websocket::stream<Stream> ws_;
   std::size_t max_payload_;
 };
 
-std::string bearer_from(std::string_view authorization) {
+inline std::string bearer_from(std::string_view authorization) {
   constexpr std::string_view prefix = "Bearer ";
   if (authorization.size() > prefix.size() &&
       beast::iequals(authorization.substr(0, prefix.size()), prefix)) {
@@ -194,36 +204,4 @@ asio::awaitable<std::unique_ptr<frame_channel>> handshake_impl(
   co_return std::make_unique<websocket_channel<Stream>>(std::move(ws), max_payload, "");
 }
 
-}  // namespace
-
-asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(tcp_stream stream,
-                                                                 std::vector<std::uint8_t> preread,
-                                                                 const std::string& path,
-                                                                 std::size_t max_payload,
-                                                                 std::string& error) {
-  co_return co_await accept_impl(std::move(stream), std::move(preread), path, max_payload, error);
-}
-
-asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(tls_stream stream,
-                                                                 std::vector<std::uint8_t> preread,
-                                                                 const std::string& path,
-                                                                 std::size_t max_payload,
-                                                                 std::string& error) {
-  co_return co_await accept_impl(std::move(stream), std::move(preread), path, max_payload, error);
-}
-
-asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
-    tcp_stream stream, const std::string& host_header, const std::string& path,
-    const std::string& token, std::size_t max_payload, std::string& error) {
-  co_return co_await handshake_impl(std::move(stream), host_header, path, token, max_payload,
-                                    error);
-}
-
-asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
-    tls_stream stream, const std::string& host_header, const std::string& path,
-    const std::string& token, std::size_t max_payload, std::string& error) {
-  co_return co_await handshake_impl(std::move(stream), host_header, path, token, max_payload,
-                                    error);
-}
-
-}  // namespace rstream::transport::detail
+}  // namespace rstream::transport::detail::websocket_impl

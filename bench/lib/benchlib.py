@@ -1,0 +1,453 @@
+#!/usr/bin/env python3
+"""Helpers for bench/run.sh (python3 standard library only).
+
+Subcommands:
+  free-port                      print a TCP port that is free on 127.0.0.1 right now
+  wait-port PORT SECONDS         wait until 127.0.0.1:PORT accepts connections
+  wait-line FILE SECONDS         wait for a first complete line in FILE, print it
+  latency --runs N --warmup W --out FILE -- CMD...
+                                 time N runs of CMD (whole process, stdin /dev/null,
+                                 output discarded); fallback when hyperfine is missing
+  record-latency LABEL FILE      convert a hyperfine/our latency JSON to a result record
+  record-throughput LABEL BYTES SECONDS...
+  record-meta KEY=VALUE...
+  memtest --port P --pid PID --sessions N --idle S
+                                 open N idle interactive (tty) sessions with raw Open frames,
+                                 measure the server's memory/fds/idle CPU, close them, check
+                                 that the children are gone; prints one result record
+  report RESULTS.jsonl           print the markdown report
+
+Result records are JSON lines; run.sh appends them to one file and calls `report` at the end.
+"""
+
+import json
+import os
+import selectors
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import time
+
+# --------------------------------------------------------------------------- small tools
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def wait_line(path, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                text = f.read()
+            if "\n" in text:
+                return text.split("\n", 1)[0]
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def latency(runs, warmup, out, cmd):
+    """Our own timing loop: perf_counter around fork+exec+wait of the whole client."""
+    times = []
+    for i in range(warmup + runs):
+        t0 = time.perf_counter()
+        rc = subprocess.call(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             timeout=60)
+        dt = time.perf_counter() - t0
+        if rc != 0:
+            print(f"latency: {cmd!r} exited with {rc}", file=sys.stderr)
+            return 1
+        if i >= warmup:
+            times.append(dt)
+    with open(out, "w") as f:
+        json.dump({"results": [{"command": " ".join(cmd), "times": times}]}, f)
+    return 0
+
+
+def record(obj):
+    print(json.dumps(obj))
+
+
+# --------------------------------------------------------------------------- memory test
+
+FRAME_OPEN, FRAME_ACK, FRAME_ERROR, FRAME_DATA, FRAME_CLOSE = 1, 2, 3, 4, 7
+
+
+def frame(ftype, payload):
+    return struct.pack(">BBI", 1, ftype, len(payload)) + payload
+
+
+def proc_status(pid):
+    out = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            out[key] = value.strip()
+    return out
+
+
+def kib(status, key):
+    v = status.get(key, "0 kB").split()[0]
+    return int(v)
+
+
+def cpu_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        data = f.read()
+    fields = data[data.rindex(")") + 2:].split()
+    # fields[0] is field 3 (state); utime is field 14, stime field 15
+    return int(fields[11]) + int(fields[12])
+
+
+def alive(pid):
+    """True when pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    state = data[data.rindex(")") + 2:].split()[0]
+    return state not in ("Z", "X")
+
+
+def zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return data[data.rindex(")") + 2:].split()[0] == "Z"
+
+
+def cell(text):
+    """A table cell: a '|' would end the cell even inside `code`."""
+    return text.replace("|", "\\|")
+
+
+def memtest(port, pid, sessions, idle):
+    res = {"kind": "memory", "sessions": sessions, "idle_seconds": idle}
+    st = proc_status(pid)
+    res["rss_before_kib"] = kib(st, "VmRSS")
+    res["anon_before_kib"] = kib(st, "RssAnon")
+    res["fds_before"] = len(os.listdir(f"/proc/{pid}/fd"))
+    res["threads"] = int(st.get("Threads", "0"))
+
+    payload = json.dumps({
+        "argv": ["sleep", "600"], "login_shell": False, "env": {}, "workdir": "",
+        "interactive": True, "tty": True, "cols": 80, "rows": 24, "heartbeat_ms": 0,
+        "token": "",
+    }).encode()
+    open_frame = frame(FRAME_OPEN, payload)
+
+    sel = selectors.DefaultSelector()
+    conns = {}
+    t0 = time.perf_counter()
+    errors = []
+    try:
+        for _ in range(sessions):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(open_frame)
+            s.setblocking(False)
+            conns[s] = bytearray()
+            sel.register(s, selectors.EVENT_READ)
+    except OSError as e:
+        errors.append(f"connect/send failed after {len(conns)} sessions: {e}")
+
+    child_pids = {}
+    deadline = time.monotonic() + 120
+    while len(child_pids) + len(errors) < len(conns) and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=1.0):
+            s = key.fileobj
+            try:
+                chunk = s.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                chunk = b""
+                errors.append(str(e))
+            if not chunk:
+                sel.unregister(s)
+                if s not in child_pids:
+                    errors.append("connection closed before Ack")
+                continue
+            buf = conns[s]
+            buf += chunk
+            while len(buf) >= 6:
+                _, ftype, length = struct.unpack(">BBI", buf[:6])
+                if len(buf) < 6 + length:
+                    break
+                body = bytes(buf[6:6 + length])
+                del buf[:6 + length]
+                if ftype == FRAME_ACK:
+                    child_pids[s] = int(json.loads(body)["pid"])
+                elif ftype == FRAME_ERROR:
+                    errors.append(body.decode(errors="replace"))
+                # Data (terminal output) and anything else: ignore
+    res["open_seconds"] = time.perf_counter() - t0
+    res["acked"] = len(child_pids)
+    res["errors"] = errors[:5]
+    res["error_count"] = len(errors)
+
+    time.sleep(1.0)  # let the server settle (no more allocations in flight)
+    st = proc_status(pid)
+    res["rss_with_kib"] = kib(st, "VmRSS")
+    res["anon_with_kib"] = kib(st, "RssAnon")
+    res["hwm_kib"] = kib(st, "VmHWM")
+    res["fds_with"] = len(os.listdir(f"/proc/{pid}/fd"))
+    res["children_alive"] = sum(1 for p in child_pids.values() if alive(p))
+
+    hz = os.sysconf("SC_CLK_TCK")
+    c0, w0 = cpu_ticks(pid), time.monotonic()
+    time.sleep(idle)
+    c1, w1 = cpu_ticks(pid), time.monotonic()
+    res["idle_cpu_seconds"] = (c1 - c0) / hz
+    res["idle_wall_seconds"] = w1 - w0
+    res["rss_after_idle_kib"] = kib(proc_status(pid), "VmRSS")
+
+    # Close every connection: the server must hang up the sessions and end the children.
+    for s in list(conns):
+        try:
+            sel.unregister(s)
+        except (KeyError, ValueError):
+            pass
+        s.close()
+    t_close = time.monotonic()
+    left = list(child_pids.values())
+    while time.monotonic() - t_close < 20:
+        left = [p for p in left if alive(p)]
+        if not left:
+            break
+        time.sleep(0.1)
+    res["children_left_after_close"] = len(left)
+    res["children_unreaped_after_close"] = sum(1 for p in child_pids.values() if zombie(p))
+    res["children_gone_seconds"] = time.monotonic() - t_close
+    res["server_alive_after"] = alive(pid)
+    if res["server_alive_after"]:
+        time.sleep(1.0)
+        st = proc_status(pid)
+        res["rss_after_close_kib"] = kib(st, "VmRSS")
+        res["fds_after_close"] = len(os.listdir(f"/proc/{pid}/fd"))
+    record(res)
+    return 0
+
+
+# --------------------------------------------------------------------------- report
+
+
+def pctl(values, q):
+    """Percentile with linear interpolation between closest ranks (q in 0..100)."""
+    v = sorted(values)
+    if len(v) == 1:
+        return v[0]
+    pos = (len(v) - 1) * q / 100.0
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+def fmt_ratio(x):
+    if x is None:
+        return "—"
+    if x >= 10:
+        return f"{x:.0f}×"
+    return f"{x:.2f}×"
+
+
+def report(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                recs.append(json.loads(line))
+    meta = {}
+    for r in recs:
+        if r["kind"] == "meta":
+            meta.update(r["values"])
+    lat = [r for r in recs if r["kind"] == "latency"]
+    tput = [r for r in recs if r["kind"] == "throughput"]
+    mem = [r for r in recs if r["kind"] == "memory"]
+    out = []
+    w = out.append
+
+    w(f"## rstream benchmark — {meta.get('date', '?')} ({meta.get('mode', '?')} mode)")
+    w("")
+    for k in ("machine", "kernel", "load", "rstream", "openssh", "ssh_cipher", "notes"):
+        if k in meta:
+            w(f"- {k}: {meta[k]}")
+    w("")
+
+    targets = []
+    if lat:
+        stats = {}
+        for r in lat:
+            t = [x * 1000 for x in r["times"]]
+            stats[r["label"]] = (statistics.median(t), pctl(t, 90), statistics.mean(t), min(t),
+                                 max(t), len(t))
+        ssh_new = next((stats[k][0] for k in stats if k.startswith("ssh, new connection")), None)
+        ssh_cm = next((stats[k][0] for k in stats if k.startswith("ssh, ControlMaster")), None)
+        w(f"### `exec -- true` latency (whole client process, {lat[0].get('tool', '?')})")
+        w("")
+        w("| transport | runs | median ms | p90 ms | mean ms | min ms | ssh new conn ÷ this "
+          "| ssh ControlMaster ÷ this |")
+        w("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in lat:
+            med, p90, mean, mn, mx, n = stats[r["label"]]
+            w(f"| {cell(r['label'])} | {n} | {med:.2f} | {p90:.2f} | {mean:.2f} | {mn:.2f} | "
+              f"{fmt_ratio(ssh_new / med if ssh_new else None)} | "
+              f"{fmt_ratio(ssh_cm / med if ssh_cm else None)} |")
+        w("")
+        for label, (med, *_rest) in stats.items():
+            if label.startswith("rstream"):
+                targets.append((f"`exec -- true` median ≤ 5 ms ({label})", f"{med:.2f} ms",
+                                med <= 5.0))
+
+    if tput:
+        rates = {}
+        for r in tput:
+            mbs = [r["bytes"] / s / 1e6 for s in r["seconds"]]
+            rates[r["label"]] = (statistics.median(mbs), mbs, r["bytes"])
+        local = next((rates[k][0] for k in rates if k.startswith("local")), None)
+        sshd = next((rates[k][0] for k in rates if k.startswith("ssh (default")), None)
+        size = tput[0]["bytes"]
+        w(f"### Throughput: `head -c {size // (1 << 20)}M /dev/zero | <transport> cat > /dev/null`"
+          f" (median of {len(tput[0]['seconds'])})")
+        w("")
+        w("| transport | median MB/s | all runs MB/s | ÷ local pipe | ÷ ssh default |")
+        w("|---|---:|---|---:|---:|")
+        for r in tput:
+            med, mbs, _ = rates[r["label"]]
+            w(f"| {cell(r['label'])} | {med:.0f} | {', '.join(f'{x:.0f}' for x in mbs)} | "
+              f"{fmt_ratio(med / local if local else None)} | "
+              f"{fmt_ratio(med / sshd if sshd else None)} |")
+        w("")
+        for label, (med, _, _) in rates.items():
+            if label.startswith("rstream"):
+                ok = med >= 1000 and (local is None or med >= local / 2)
+                half = f", {med / local:.2f}× local pipe" if local else ""
+                targets.append((f"`cat` throughput ≥ 1 GB/s and ≥ ½ local pipe ({label})",
+                                f"{med:.0f} MB/s{half}", ok))
+
+    for r in mem:
+        n = r["acked"]
+        w(f"### {r['sessions']} idle interactive sessions (tty, `sleep 600`) on one fresh server")
+        w("")
+        w("| metric | value |")
+        w("|---|---:|")
+        w(f"| sessions acknowledged | {n} / {r['sessions']} (errors: {r['error_count']}) |")
+        w(f"| time to open all (sequential connect + Open, wait for every Ack) | "
+          f"{r['open_seconds']:.2f} s |")
+        w(f"| server VmRSS before | {r['rss_before_kib']} KiB |")
+        w(f"| server VmRSS with sessions (VmHWM) | {r['rss_with_kib']} KiB "
+          f"({r['hwm_kib']} KiB) |")
+        per = None
+        if n:
+            per = (r["rss_with_kib"] - r["rss_before_kib"]) / n
+            anon = (r["anon_with_kib"] - r["anon_before_kib"]) / n
+            w(f"| **server memory per session** (ΔVmRSS / sessions; children excluded) | "
+              f"**{per:.1f} KiB** (anonymous: {anon:.1f} KiB) |")
+            w(f"| server fds per session | {(r['fds_with'] - r['fds_before']) / n:.2f} |")
+        w(f"| server threads | {r['threads']} |")
+        cpu_pct = 100.0 * r["idle_cpu_seconds"] / r["idle_wall_seconds"]
+        w(f"| server CPU while idle, over {r['idle_wall_seconds']:.1f} s | "
+          f"{r['idle_cpu_seconds'] * 1000:.0f} ms ({cpu_pct:.2f} % of one core) |")
+        w(f"| children alive while connected | {r['children_alive']} |")
+        w(f"| children left after the clients closed | {r['children_left_after_close']} "
+          f"(checked for {r['children_gone_seconds']:.1f} s; zombies not yet reaped by the "
+          f"server: {r.get('children_unreaped_after_close', '?')}) |")
+        if "rss_after_close_kib" in r:
+            w(f"| server VmRSS / fds after close | {r['rss_after_close_kib']} KiB / "
+              f"{r['fds_after_close']} |")
+        else:
+            w("| server after close | **server process is gone** |")
+        if r["errors"]:
+            w(f"| first errors | {'; '.join(e.replace('|', '/') for e in r['errors'])} |")
+        w("")
+        if per is not None:
+            targets.append(("server memory per idle session ≤ 64 KiB", f"{per:.1f} KiB",
+                            per <= 64 and n == r["sessions"]))
+        targets.append(("children ended after clients go", str(r["children_left_after_close"])
+                        + " left", r["children_left_after_close"] == 0 and n > 0))
+
+    if targets:
+        w("### Targets (issue #2)")
+        w("")
+        w("| target | measured | |")
+        w("|---|---:|---|")
+        for name, value, ok in targets:
+            w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
+        w("")
+    print("\n".join(out))
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv):
+    if not argv:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = argv[0], argv[1:]
+    if cmd == "free-port":
+        print(free_port())
+        return 0
+    if cmd == "wait-port":
+        return 0 if wait_port(int(args[0]), float(args[1])) else 1
+    if cmd == "wait-line":
+        line = wait_line(args[0], float(args[1]))
+        if line is None:
+            return 1
+        print(line)
+        return 0
+    if cmd == "latency":
+        opts = {"--runs": 10, "--warmup": 0, "--out": None}
+        i = 0
+        while args[i] != "--":
+            opts[args[i]] = args[i + 1]
+            i += 2
+        return latency(int(opts["--runs"]), int(opts["--warmup"]), opts["--out"], args[i + 1:])
+    if cmd == "record-latency":
+        label, path, tool = args[0], args[1], args[2] if len(args) > 2 else "?"
+        with open(path) as f:
+            data = json.load(f)
+        record({"kind": "latency", "label": label, "tool": tool,
+                "times": data["results"][0]["times"]})
+        return 0
+    if cmd == "record-throughput":
+        record({"kind": "throughput", "label": args[0], "bytes": int(args[1]),
+                "seconds": [float(x) for x in args[2:]]})
+        return 0
+    if cmd == "record-meta":
+        record({"kind": "meta", "values": dict(a.split("=", 1) for a in args)})
+        return 0
+    if cmd == "memtest":
+        opts = dict(zip(args[0::2], args[1::2]))
+        return memtest(int(opts["--port"]), int(opts["--pid"]), int(opts["--sessions"]),
+                       float(opts["--idle"]))
+    if cmd == "report":
+        return report(args[0])
+    print(f"benchlib.py: unknown subcommand {cmd}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,317 @@
+#!/usr/bin/env bash
+# rstream benchmark harness: rstream side by side with OpenSSH, on 127.0.0.1, in one run.
+#
+#   bench/run.sh            full run  (N=200 latency runs, 1 GiB throughput, 1000 sessions)
+#   bench/run.sh --quick    shorter   (N=50, 256 MiB, 1000 sessions)
+#
+# Measures
+#   1. `exec -- true` latency of the whole client process (median, p90): rstream tcp://,
+#      rstream ws://, ssh (new connection each time), ssh through a ControlMaster (warm).
+#   2. throughput of `head -c SIZE /dev/zero | <transport> cat > /dev/null` (median of 3) for
+#      a local `cat | cat` pipe (the limit), rstream tcp://, ws://, ssh default cipher and
+#      ssh -c aes128-gcm@openssh.com.
+#   3. a fresh server with 1000 idle interactive sessions (PTY, `sleep 600`): server RSS per
+#      session, fds per session, idle CPU over 5 s, and that the children end when the
+#      clients go.
+# Starts its own rstream server and a private sshd (temp host key, temp client key), both
+# on 127.0.0.1 only; stops everything it started on exit. Prints a markdown report and
+# writes it to bench/results/<timestamp>.md.
+#
+# Environment: RSTREAM_BIN (default: ../build/rstream relative to this directory),
+#   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_IDLE_SECONDS override the
+#   mode's defaults; BENCH_TIMEOUT bounds the whole run (seconds, default 1800).
+# Needs: python3, hyperfine (else a python timing loop is used), openssh-server and
+#   openssh-client (else the ssh rows are skipped). `scripts/setup.sh bench` installs them.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# Bound the whole run: re-run ourselves under timeout(1) once.
+if [[ -z ${RSTREAM_BENCH_BOUNDED:-} ]]; then
+  export RSTREAM_BENCH_BOUNDED=1
+  exec timeout -k 30 "${BENCH_TIMEOUT:-1800}" "$here/run.sh" "$@"
+fi
+
+mode=full
+case "${1:-}" in
+  "") ;;
+  --quick) mode=quick ;;
+  -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
+esac
+
+if [[ $mode == full ]]; then
+  runs=${BENCH_RUNS:-200}; size_mib=${BENCH_SIZE_MIB:-1024}
+else
+  runs=${BENCH_RUNS:-50}; size_mib=${BENCH_SIZE_MIB:-256}
+fi
+reps=${BENCH_REPS:-3}
+sessions=${BENCH_SESSIONS:-1000}
+idle_seconds=${BENCH_IDLE_SECONDS:-5}
+bytes=$((size_mib * 1024 * 1024))
+warmup=5
+
+bin=${RSTREAM_BIN:-$here/../build/rstream}
+if [[ ! -x $bin ]]; then
+  echo "bench: rstream binary not found or not executable: $bin (set RSTREAM_BIN)" >&2
+  exit 2
+fi
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
+lib=$here/lib/benchlib.py
+py() { python3 "$lib" "$@"; }
+
+# Each idle session costs the server ~4 fds (socket, PTY master, ...) and the python client 1:
+# 1000 sessions need more than 4096. Raise the soft limit to 8192 (or the hard limit).
+want_fds=$((sessions * 4 + 1024 > 8192 ? sessions * 4 + 1024 : 8192))
+if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < want_fds)); then
+  hard=$(ulimit -Hn)
+  if [[ $hard != unlimited ]] && ((hard < want_fds)); then want_fds=$hard; fi
+  ulimit -n "$want_fds" || { echo "bench: cannot raise ulimit -n to $want_fds" >&2; exit 2; }
+fi
+
+tmp=$(mktemp -d /tmp/rstream-bench.XXXXXX)
+results=$tmp/results.jsonl
+pids=()
+cm_socket=
+user=$(id -un)
+
+log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
+note() { notes+=("$*"); log "$*"; }
+notes=()
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [[ -n $cm_socket && -S $cm_socket ]]; then
+    ssh -F /dev/null -o ControlPath="$cm_socket" -O exit "$user@127.0.0.1" >/dev/null 2>&1
+  fi
+  local pid
+  for pid in "${pids[@]}"; do
+    # Children of our rstream servers (commands they started) first, by parent pid.
+    pkill -TERM -P "$pid" 2>/dev/null
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  done
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# start_server OUTVAR_PORT OUTVAR_PID [extra args]: an rstream server on 127.0.0.1:0.
+start_server() {
+  local -n port_ref=$1 pid_ref=$2
+  shift 2
+  local out=$tmp/server.$RANDOM
+  "$bin" webtty server --listen 127.0.0.1:0 "$@" >"$out.out" 2>"$out.err" </dev/null &
+  pid_ref=$!
+  pids+=("$pid_ref")
+  local line
+  if ! line=$(py wait-line "$out.out" 10); then
+    echo "bench: rstream server did not start:" >&2; cat "$out.err" >&2; exit 1
+  fi
+  port_ref=$(sed -n 's/^rstream webtty server listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$line")
+  [[ -n $port_ref ]] || { echo "bench: unexpected first line: $line" >&2; exit 1; }
+}
+
+# ---------------------------------------------------------------- rstream server
+rport='' rpid='' mport='' mpid=''
+start_server rport rpid
+log "rstream $("$bin" --version 2>&1 | head -1) server pid $rpid on 127.0.0.1:$rport"
+rs_tcp=("$bin" webtty exec --url "tcp://127.0.0.1:$rport" --)
+rs_ws=("$bin" webtty exec --url "ws://127.0.0.1:$rport/webtty" --)
+
+# ---------------------------------------------------------------- private sshd
+have_ssh=
+ssh_cipher=
+if [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; then
+  ssh-keygen -q -t ed25519 -N '' -C bench-host -f "$tmp/host_key"
+  ssh-keygen -q -t ed25519 -N '' -C bench-client -f "$tmp/client_key"
+  cp "$tmp/client_key.pub" "$tmp/authorized_keys"
+  sport=$(py free-port)
+  mkdir -p /run/sshd 2>/dev/null || true
+  cat >"$tmp/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+HostKey $tmp/host_key
+AuthorizedKeysFile $tmp/authorized_keys
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+PidFile none
+UseDNS no
+PrintMotd no
+PrintLastLog no
+X11Forwarding no
+LogLevel ERROR
+MaxStartups 100:30:200
+MaxSessions 100
+# The client may send SHLVL=1: then the remote bash does not source ~/.bashrc (see below).
+AcceptEnv SHLVL
+EOF
+  if /usr/sbin/sshd -t -f "$tmp/sshd_config" -p "$sport" 2>"$tmp/sshd.err"; then
+    /usr/sbin/sshd -D -e -f "$tmp/sshd_config" -p "$sport" 2>>"$tmp/sshd.err" </dev/null &
+    pids+=("$!")
+    if py wait-port "$sport" 10; then
+      have_ssh=1
+    else
+      note "sshd did not start: $(tr '\n' ' ' <"$tmp/sshd.err")"
+    fi
+  else
+    note "sshd config rejected: $(tr '\n' ' ' <"$tmp/sshd.err")"
+  fi
+else
+  note "openssh-server/openssh-client not installed: ssh rows skipped (scripts/setup.sh bench)"
+fi
+
+if [[ -n $have_ssh ]]; then
+  ssh_base=(ssh -F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+            -o BatchMode=yes -o LogLevel=ERROR -o IdentitiesOnly=yes
+            -i "$tmp/client_key" -p "$sport")
+  # Debian's bash sources ~/.bashrc for commands run by sshd unless SHLVL is already set.
+  # A heavy ~/.bashrc (pyenv init: ~0.35 s here) is the user's cost, not the transport's,
+  # so the main ssh rows send SHLVL=1; one latency row shows ssh as users see it.
+  ssh_clean=("${ssh_base[@]}" -o SetEnv=SHLVL=1)
+  ssh_new=("${ssh_clean[@]}" "$user@127.0.0.1")
+  if ! timeout 20 "${ssh_new[@]}" true 2>"$tmp/ssh.err"; then
+    note "ssh to the private sshd failed: $(tr '\n' ' ' <"$tmp/ssh.err") $(tr '\n' ' ' <"$tmp/sshd.err")"
+    have_ssh=
+  fi
+fi
+if [[ -n $have_ssh ]]; then
+  ssh_cipher=$(timeout 20 "${ssh_base[@]}" -v "$user@127.0.0.1" true 2>&1 |
+               sed -n 's/.*kex: server->client cipher: \([^ ]*\).*/\1/p' | head -1)
+  cm_socket=$tmp/cm
+  "${ssh_clean[@]}" -M -N -o ControlPath="$cm_socket" -o ControlPersist=no \
+    "$user@127.0.0.1" </dev/null 2>>"$tmp/ssh.err" &
+  pids+=("$!")
+  for _ in $(seq 100); do
+    ssh -F /dev/null -o ControlPath="$cm_socket" -O check "$user@127.0.0.1" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  ssh_cm=("${ssh_clean[@]}" -o ControlPath="$cm_socket" -o ControlMaster=no "$user@127.0.0.1")
+  if ! timeout 20 "${ssh_cm[@]}" true 2>>"$tmp/ssh.err"; then
+    note "ssh ControlMaster did not come up; ControlMaster row skipped"
+    ssh_cm=()
+  fi
+  # Is the SHLVL trick in effect (also through the master)?
+  # shellcheck disable=SC2016 # $SHLVL is expanded by the remote shell
+  lvl=$(timeout 20 "${ssh_new[@]}" 'echo $SHLVL' 2>/dev/null || true)
+  [[ $lvl == 2 ]] || note "ssh: remote SHLVL is '$lvl' (expected 2): ~/.bashrc may be sourced"
+  if ((${#ssh_cm[@]})); then
+    # shellcheck disable=SC2016
+    lvl=$(timeout 20 "${ssh_cm[@]}" 'echo $SHLVL' 2>/dev/null || true)
+    [[ $lvl == 2 ]] || note "ssh ControlMaster: remote SHLVL is '$lvl' (expected 2): ~/.bashrc may be sourced"
+  fi
+fi
+
+# ---------------------------------------------------------------- meta
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+py record-meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "mode=$mode" \
+  "machine=$(nproc) CPU ($model), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)" \
+  "kernel=$(uname -sr)" "rstream=$("$bin" --version 2>&1 | head -1) ($bin)" \
+  "openssh=$(ssh -V 2>&1 | head -1)" "ssh_cipher=${ssh_cipher:-n/a} (default, negotiated)" \
+  >>"$results"
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- correctness smoke test
+check_bytes() {  # label cmd...: 8 MiB must come back intact (byte count)
+  local label=$1 n
+  shift
+  n=$(head -c 8388608 /dev/zero | timeout 60 "$@" 2>>"$tmp/check.err" | wc -c) || true
+  [[ $n == 8388608 ]] || note "$label: 8 MiB through cat returned $n bytes"
+}
+check_bytes "rstream tcp" "${rs_tcp[@]}" cat
+check_bytes "rstream ws" "${rs_ws[@]}" cat
+[[ -n $have_ssh ]] && check_bytes "ssh" "${ssh_new[@]}" cat
+
+# ---------------------------------------------------------------- 1. latency
+have_hyperfine=
+command -v hyperfine >/dev/null && have_hyperfine=1
+latency() {  # label cmd...
+  local label=$1 json=$tmp/lat.$RANDOM.json tool
+  shift
+  log "latency: $label ($runs runs)"
+  if [[ -n $have_hyperfine ]]; then
+    tool="hyperfine -N, $warmup warm-up runs"
+    local cmdline
+    cmdline=$(printf '%q ' "$@")
+    if ! timeout 900 hyperfine -N --warmup "$warmup" --runs "$runs" --style none \
+        --export-json "$json" "$cmdline" >"$tmp/hyperfine.log" 2>&1; then
+      note "latency $label failed: $(tail -3 "$tmp/hyperfine.log" | tr '\n' ' ')"
+      return 0
+    fi
+  else
+    tool="python perf_counter loop, $warmup warm-up runs"
+    if ! timeout 900 python3 "$lib" latency --runs "$runs" --warmup "$warmup" --out "$json" \
+        -- "$@" 2>"$tmp/latency.err"; then
+      note "latency $label failed: $(tail -3 "$tmp/latency.err" | tr '\n' ' ')"
+      return 0
+    fi
+  fi
+  py record-latency "$label" "$json" "$tool" >>"$results"
+}
+
+latency "local \`true\` (process spawn floor)" true
+latency "rstream tcp://" "${rs_tcp[@]}" true
+latency "rstream ws://" "${rs_ws[@]}" true
+if [[ -n $have_ssh ]]; then
+  latency "ssh, new connection" "${ssh_new[@]}" true
+  ((${#ssh_cm[@]})) && latency "ssh, ControlMaster (warm, multiplexed)" "${ssh_cm[@]}" true
+  latency "ssh, new connection, remote ~/.bashrc sourced (as users get it)" \
+    "${ssh_base[@]}" "$user@127.0.0.1" true
+fi
+
+# ---------------------------------------------------------------- 2. throughput
+throughput() {  # label cmd... (the command reads stdin, writes stdout)
+  local label=$1 secs=() i t0 t1
+  shift
+  log "throughput: $label ($size_mib MiB x $reps)"
+  for ((i = 0; i < reps; i++)); do
+    t0=$EPOCHREALTIME
+    if ! head -c "$bytes" /dev/zero | timeout 600 "$@" >/dev/null 2>>"$tmp/tput.err"; then
+      note "throughput $label failed: $(tail -2 "$tmp/tput.err" | tr '\n' ' ')"
+      return 0
+    fi
+    t1=$EPOCHREALTIME
+    secs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
+  done
+  py record-throughput "$label" "$bytes" "${secs[@]}" >>"$results"
+}
+
+throughput "local \`cat | cat\` (the limit)" sh -c 'cat | cat'
+throughput "rstream tcp://" "${rs_tcp[@]}" cat
+throughput "rstream ws://" "${rs_ws[@]}" cat
+if [[ -n $have_ssh ]]; then
+  throughput "ssh (default cipher: ${ssh_cipher:-?})" "${ssh_new[@]}" cat
+  throughput "ssh -c aes128-gcm@openssh.com" "${ssh_clean[@]}" -c aes128-gcm@openssh.com \
+    "$user@127.0.0.1" cat
+fi
+
+# ---------------------------------------------------------------- 3. idle sessions
+log "memory: $sessions idle interactive sessions on a fresh server"
+start_server mport mpid --max-sessions "$((sessions + 16))"
+if ! timeout 300 python3 "$lib" memtest --port "$mport" --pid "$mpid" --sessions "$sessions" \
+    --idle "$idle_seconds" >>"$results" 2>"$tmp/memtest.err"; then
+  note "memory test failed: $(tail -3 "$tmp/memtest.err" | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------- report
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
+py record-meta "load=loadavg $load_start at start, $load_end at end (noisy if well above 0)" \
+  >>"$results"
+if ((${#notes[@]})); then
+  py record-meta "notes=$(printf '%s; ' "${notes[@]}")" >>"$results"
+fi
+mkdir -p "$here/results"
+out=$here/results/$(date -u +%Y%m%dT%H%M%SZ)-$mode.md
+py report "$results" >"$out"
+cat "$out"
+log "written to $out"
