@@ -1,9 +1,21 @@
 # Third-party libraries, all from Debian packages (scripts/setup.sh installs them).
 find_package(Threads REQUIRED)
+if(NOT RSTREAM_SANITIZE)
+  set(OPENSSL_USE_STATIC_LIBS TRUE)  # start-up time: libcrypto is the largest relocation cost
+endif()
 find_package(OpenSSL REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)
+find_package(fmt REQUIRED)
+# spdlog and fmt header-only: no libstdc++-dependent shared objects to load at start-up, so the
+# binary can link libstdc++ statically (see CMakeLists.txt).
+add_library(rstream::logging INTERFACE IMPORTED)
+target_compile_definitions(rstream::logging INTERFACE SPDLOG_HEADER_ONLY SPDLOG_FMT_EXTERNAL FMT_HEADER_ONLY)
+target_include_directories(rstream::logging INTERFACE
+  $<TARGET_PROPERTY:spdlog::spdlog_header_only,INTERFACE_INCLUDE_DIRECTORIES>
+  $<TARGET_PROPERTY:fmt::fmt-header-only,INTERFACE_INCLUDE_DIRECTORIES>)
+target_link_libraries(rstream::logging INTERFACE Threads::Threads)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
 

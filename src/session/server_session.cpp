@@ -330,34 +330,32 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
   const int fd = source.native_handle();
   bool open = true;
   bool grown = tty_;
+  bool draining = false;  // the PTY drain period is over: read what is left, then stop
   while (open) {
     // Backpressure: while the client is behind, leave the bytes in the pipe; the command
     // blocks on its write and nothing grows here.
     while (out_bytes_ >= settings_.output_queue_bytes && !writer_done_) co_await out_space_.wait();
-    auto [ec] = co_await source.async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
-    bool draining = static_cast<bool>(ec);  // cancelled: the PTY drain period is over
-    // Read what is there now (FIONREAD sizes the buffer, so idle sessions hold none).
-    while (true) {
-      int available = 0;
-      if (::ioctl(fd, FIONREAD, &available) != 0 || available <= 0) available = 4096;
-      std::size_t chunk = std::min<std::size_t>(available, settings_.read_chunk_bytes);
-      std::vector<std::uint8_t> buffer(codec::data_frame::prefix_size + chunk);
-      ssize_t n = ::read(fd, buffer.data() + codec::data_frame::prefix_size, chunk);
-      if (n > 0) {
-        grow_pipe_for_bulk(fd, static_cast<std::size_t>(n), grown);
-        buffer.resize(codec::data_frame::prefix_size + static_cast<std::size_t>(n));
-        enqueue(codec::frame_type::data,
-                codec::data_frame::wrap(std::move(buffer), stream).payload);
-        if (!draining) break;  // back to the loop top: re-check the queue limit
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (draining) open = false;
-        break;
-      }
+    // Read first and wait only when there is nothing: in bulk transfers the pipe is rarely
+    // empty, so most chunks cost one read and no reactor round trip. FIONREAD sizes the
+    // buffer, so an idle session holds none.
+    int available = 0;
+    if (::ioctl(fd, FIONREAD, &available) != 0 || available <= 0) available = 4096;
+    std::size_t chunk = std::min<std::size_t>(available, settings_.read_chunk_bytes);
+    std::vector<std::uint8_t> buffer(codec::data_frame::prefix_size + chunk);
+    ssize_t n = ::read(fd, buffer.data() + codec::data_frame::prefix_size, chunk);
+    if (n > 0) {
+      grow_pipe_for_bulk(fd, static_cast<std::size_t>(n), grown);
+      buffer.resize(codec::data_frame::prefix_size + static_cast<std::size_t>(n));
+      enqueue(codec::frame_type::data, codec::data_frame::wrap(std::move(buffer), stream).payload);
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (draining || drain_expired_) break;
+      auto [ec] = co_await source.async_wait(asio::posix::stream_descriptor::wait_read,
+                                             use_nothrow);
+      draining = static_cast<bool>(ec);  // cancelled by the drain timer
+    } else {
       open = false;  // EOF, or EIO on a PTY whose last slave closed
-      break;
     }
   }
   boost::system::error_code ignored;
@@ -383,8 +381,9 @@ asio::awaitable<void> server_session::write_stdin_loop() {
     auto bytes = chunk.bytes();
     if (!broken && !bytes.empty() && stdin_desc_->is_open()) {
       grow_pipe_for_bulk(stdin_desc_->native_handle(), bytes.size(), grown);
-      auto [ec, n] = co_await asio::async_write(*stdin_desc_, asio::buffer(bytes.data(), bytes.size()),
-                                                use_nothrow);
+      auto [ec, n] = co_await asio::async_write(*stdin_desc_,
+                                                asio::buffer(bytes.data(), bytes.size()),
+                                                transfer_all_in_large_steps{}, use_nothrow);
       if (ec) broken = true;
     }
     stdin_bytes_ -= bytes.size();
@@ -429,6 +428,7 @@ asio::awaitable<void> server_session::watch_child() {
     drain_timer_.async_wait([weak = weak_from_this()](boost::system::error_code e) {
       auto self = weak.lock();
       if (e || !self || !self->stdout_desc_) return;
+      self->drain_expired_ = true;
       boost::system::error_code ignored2;
       self->stdout_desc_->cancel(ignored2);
     });

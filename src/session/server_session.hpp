@@ -118,6 +118,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   bool stdout_done_ = false;
   bool stderr_done_ = false;
   bool hung_up_ = false;
+  bool drain_expired_ = false;  ///< PTY output after the shell's exit is no longer awaited
   boost::asio::steady_timer kill_timer_;
   boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer open_timer_;

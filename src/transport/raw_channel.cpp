@@ -48,27 +48,38 @@ template <class Stream>
 class raw_channel final : public frame_channel {
  public:
   raw_channel(Stream stream, std::vector<std::uint8_t> preread, std::size_t max_payload)
-      : stream_(std::move(stream)), preread_(std::move(preread)), max_payload_(max_payload) {}
+      : stream_(std::move(stream)), staging_(std::move(preread)), end_(staging_.size()),
+        max_payload_(max_payload) {}
 
   asio::any_io_executor get_executor() override { return lowest(stream_).get_executor(); }
 
   asio::awaitable<read_result> read_frame() override {
     read_result result;
-    std::array<std::uint8_t, codec::header_size> header_bytes{};
-    if (auto r = co_await read_exact(header_bytes.data(), header_bytes.size(), true, result); !r) {
-      co_return result;
-    }
+    // The header (and small frames whole) come from a small staging buffer, filled with
+    // whatever the socket has; a large payload is read straight into its own buffer.
+    if (!co_await fill_staging(codec::header_size, result)) co_return result;
     codec::frame_header header;
+    std::span<const std::uint8_t, codec::header_size> header_bytes(staging_.data() + begin_,
+                                                                   codec::header_size);
     if (!codec::parse_header(header_bytes, max_payload_, header, result.protocol)) {
       result.what = read_result::kind::protocol_error;
       co_return result;
     }
+    begin_ += codec::header_size;
     std::vector<std::uint8_t> payload(header.payload_length);
-    if (!payload.empty()) {
-      if (auto r = co_await read_exact(payload.data(), payload.size(), false, result); !r) {
+    std::size_t have = std::min(payload.size(), end_ - begin_);
+    std::memcpy(payload.data(), staging_.data() + begin_, have);
+    begin_ += have;
+    if (have < payload.size()) {
+      auto [ec, got] = co_await asio::async_read(
+          stream_, asio::buffer(payload.data() + have, payload.size() - have),
+          transfer_all_in_large_steps{}, use_nothrow);
+      if (ec) {
+        set_read_error(ec, false, result);
         co_return result;
       }
     }
+    if (begin_ == end_) release_staging_if_idle();
     if (!codec::decode_payload(header, std::move(payload), result.frame, result.protocol)) {
       result.what = read_result::kind::protocol_error;
       co_return result;
@@ -81,7 +92,8 @@ class raw_channel final : public frame_channel {
       std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
     std::array<asio::const_buffer, 2> buffers{asio::buffer(header.data(), header.size()),
                                               asio::buffer(payload.data(), payload.size())};
-    auto [ec, n] = co_await asio::async_write(stream_, buffers, use_nothrow);
+    auto [ec, n] = co_await asio::async_write(stream_, buffers, transfer_all_in_large_steps{},
+                                              use_nothrow);
     co_return ec;
   }
 
@@ -108,27 +120,33 @@ class raw_channel final : public frame_channel {
  private:
   asio::ip::tcp::socket& lowest_socket() { return lowest(stream_); }
 
-  /// Reads exactly n bytes, first from the sniffing leftovers. A clean EOF before the first
-  /// byte of a header is an orderly close; anywhere else it is a truncated frame.
-  asio::awaitable<bool> read_exact(std::uint8_t* out, std::size_t n, bool at_frame_start,
-                                   read_result& result) {
-    std::size_t have = 0;
-    if (preread_offset_ < preread_.size()) {
-      have = std::min(n, preread_.size() - preread_offset_);
-      std::memcpy(out, preread_.data() + preread_offset_, have);
-      preread_offset_ += have;
-      if (preread_offset_ == preread_.size()) {
-        preread_.clear();
-        preread_.shrink_to_fit();
-        preread_offset_ = 0;
+  /// Makes at least `need` unread bytes available in the staging buffer (which starts with
+  /// the bytes read while sniffing the protocol). A clean EOF with nothing buffered is an
+  /// orderly close; anywhere else it is a truncated frame.
+  asio::awaitable<bool> fill_staging(std::size_t need, read_result& result) {
+    if (end_ - begin_ >= need) co_return true;
+    if (staging_.size() < staging_bytes) staging_.resize(std::max(staging_bytes, end_));
+    if (begin_ > 0) {  // compact
+      std::memmove(staging_.data(), staging_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    while (end_ < need) {
+      auto [ec, n] = co_await stream_.async_read_some(
+          asio::buffer(staging_.data() + end_, staging_.size() - end_), use_nothrow);
+      end_ += n;
+      if (ec && end_ < need) {
+        set_read_error(ec, end_ == 0, result);
+        co_return false;
       }
     }
-    if (have == n) co_return true;
-    auto [ec, got] = co_await asio::async_read(stream_, asio::buffer(out + have, n - have),
-                                               use_nothrow);
-    if (!ec) co_return true;
+    co_return true;
+  }
+
+  void set_read_error(const boost::system::error_code& ec, bool at_frame_start,
+                      read_result& result) {
     bool eof = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-    if (eof && at_frame_start && have == 0 && got == 0) {
+    if (eof && at_frame_start) {
       result.what = read_result::kind::closed;
     } else if (eof) {
       result.what = read_result::kind::protocol_error;
@@ -137,12 +155,19 @@ class raw_channel final : public frame_channel {
       result.what = read_result::kind::io_error;
       result.io = ec;
     }
-    co_return false;
   }
 
+  /// An idle connection keeps no staging buffer.
+  void release_staging_if_idle() {
+    begin_ = end_ = 0;
+    std::vector<std::uint8_t>().swap(staging_);
+  }
+
+  static constexpr std::size_t staging_bytes = 16 * 1024;
   Stream stream_;
-  std::vector<std::uint8_t> preread_;
-  std::size_t preread_offset_ = 0;
+  std::vector<std::uint8_t> staging_;  ///< [begin_, end_) read but not yet consumed
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
   std::size_t max_payload_;
 };
 

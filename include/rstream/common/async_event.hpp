@@ -12,6 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "rstream/common/asio_helpers.hpp"
+
 namespace rstream {
 
 class async_event {
@@ -32,8 +34,5 @@ class async_event {
  private:
   boost::asio::steady_timer timer_;
 };
-
-/// Completion token that returns (error_code, results...) instead of throwing.
-inline constexpr auto use_nothrow = boost::asio::as_tuple(boost::asio::use_awaitable);
 
 }  // namespace rstream
