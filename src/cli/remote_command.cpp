@@ -1,12 +1,15 @@
 // Runs one remote command for `exec` and `client` (see remote_command.hpp).
 #include "rstream/cli/remote_command.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -181,6 +184,56 @@ class remote_command_run {
     session_->send_stdin(std::move(chunk), std::move(release));
   }
 
+  /// Pipes and sockets are read on the I/O thread itself (non-blocking, restored at the end):
+  /// no hand-off between threads per chunk. Terminals and regular files use stdin_reader.
+  static bool stdin_is_pollable() {
+    struct stat st {};
+    return ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+  }
+
+  asio::awaitable<void> pump_stdin_on_io_thread() {
+    constexpr std::size_t prefix = codec::data_frame::prefix_size;
+    constexpr std::size_t chunk_bytes = 256 * 1024;
+    constexpr int max_in_flight = 4;
+    const int fd = STDIN_FILENO;
+    const int saved_flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, saved_flags | O_NONBLOCK);
+    stdin_pump_running_ = true;
+    while (session_) {
+      while (stdin_in_flight_ >= max_in_flight && session_) co_await stdin_event_.wait();
+      if (!session_) break;
+      std::vector<std::uint8_t> buffer(prefix + chunk_bytes);
+      ssize_t n = ::read(fd, buffer.data() + prefix, chunk_bytes);
+      if (n > 0) {
+        buffer.resize(prefix + static_cast<std::size_t>(n));
+        ++stdin_in_flight_;
+        session_->send_stdin(codec::data_frame::wrap(std::move(buffer), codec::stream_id::in),
+                             [this] {
+                               --stdin_in_flight_;
+                               stdin_event_.notify();
+                             });
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        stdin_waiter_.emplace(io_, ::dup(fd));
+        co_await stdin_waiter_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
+        stdin_waiter_.reset();
+      } else {
+        session_->send_stdin(codec::data_frame(codec::stream_id::in, {}, true));
+        break;
+      }
+    }
+    ::fcntl(fd, F_SETFL, saved_flags);
+    stdin_pump_running_ = false;
+    stdin_event_.notify();
+  }
+
+  void start_stdin_pump() {
+    asio::co_spawn(io_, pump_stdin_on_io_thread(), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+  }
+
   void wait_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec || !session_) return;
@@ -227,7 +280,9 @@ class remote_command_run {
       });
     }
     std::optional<stdin_reader> reader;
-    if (forward_stdin_) {
+    if (forward_stdin_ && !raw_mode_ && stdin_is_pollable()) {
+      start_stdin_pump();
+    } else if (forward_stdin_) {
       reader.emplace(
           STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
           [this](codec::data_frame chunk, stdin_reader::release_fn release) {
@@ -241,6 +296,12 @@ class remote_command_run {
     outcome_ = co_await session.run();
     session_ = nullptr;
     reader.reset();
+    stdin_event_.notify();
+    if (stdin_waiter_) {
+      boost::system::error_code ignored;
+      stdin_waiter_->cancel(ignored);
+    }
+    while (stdin_pump_running_) co_await stdin_event_.wait();
     deadline_.cancel();
     boost::system::error_code ignored;
     signals_.cancel(ignored);
@@ -312,6 +373,10 @@ class remote_command_run {
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
   asio::signal_set winch_{io_, SIGWINCH};
   asio::steady_timer deadline_{io_};
+  async_event stdin_event_{io_.get_executor()};
+  std::optional<asio::posix::stream_descriptor> stdin_waiter_;  ///< a dup of fd 0, for waiting
+  int stdin_in_flight_ = 0;
+  bool stdin_pump_running_ = false;
   raw_terminal terminal_;
   escape_filter escapes_;
   session::client_session* session_ = nullptr;

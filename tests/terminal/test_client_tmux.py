@@ -8,7 +8,6 @@ client on pipes instead.
 Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_client_tmux
 """
 
-import concurrent.futures
 import os
 import pwd
 import signal
@@ -22,6 +21,8 @@ from tmux_harness import ClientInTmux, DEFAULT_TIMEOUT, RstreamServer, rstream_b
 
 class ClientInTerminalTest(unittest.TestCase):
     """The client in a tmux pane, 100 x 30, talking to a private server."""
+
+    maxDiff = None  # show the whole `stty -a` difference
 
     def start(self, **kwargs):
         session = ClientInTmux(self, **kwargs)
@@ -80,7 +81,7 @@ class ClientInTerminalTest(unittest.TestCase):
         s.wait_for_prompt(at_least=prompts + 1)
         s.terminal.type_line("echo after-interrupt-$((2+3))")
         s.wait_for_line(r"after-interrupt-5")
-        self.assertNotIn("local rc=", s.terminal.screen_text(), s.describe())
+        self.assertFalse(s.client_exited(), s.describe())
         s.terminal.type_line("exit 0")
         self.assertEqual(s.wait_for_exit(), 0, s.describe())
 
@@ -91,14 +92,14 @@ class ClientInTerminalTest(unittest.TestCase):
         s.terminal.press("Enter")
         s.terminal.type("~.")
         self.assertEqual(s.wait_for_exit(), 255, s.describe())
-        self.assertIn(f"connection to {s.server.url} closed (~.)", s.terminal.screen_text(),
-                      s.describe())
+        s.wait_for_text(f"connection to {s.server.url} closed (~.)")
 
     def test_message_on_leaving_is_one_line_of_its_own(self):
         s = self.start()
         s.terminal.press("Enter")
         s.terminal.type("~.")
         self.assertEqual(s.wait_for_exit(), 255, s.describe())
+        s.wait_for_local_output()
         # Like ssh's "Connection to ... closed.": the whole message on a fresh line, prefixed.
         self.assertIn(f"rstream: connection to {s.server.url} closed (~.)", s.terminal.screen(),
                       s.describe())
@@ -111,7 +112,7 @@ class ClientInTerminalTest(unittest.TestCase):
         s.terminal.type("~~")
         s.terminal.type_line("-tilde")
         s.wait_for_line(r"bash: ~-tilde: command not found")
-        self.assertNotIn("local rc=", s.terminal.screen_text(), s.describe())
+        self.assertFalse(s.client_exited(), s.describe())
 
     # ---- the local terminal is restored on every way out ----
 
@@ -156,8 +157,7 @@ class ClientInTerminalTest(unittest.TestCase):
         s = self.start(client_args=["--heartbeat", "200ms"])
         s.server.signal(signal.SIGSTOP)  # the connection stays open, but nothing answers
         self.assertEqual(s.wait_for_exit(), 255, s.describe())
-        self.assertIn("no response from the server for 600 ms", s.terminal.screen_text(),
-                      s.describe())
+        s.wait_for_text("no response from the server for 600 ms")
         self.assert_local_terminal_restored(s)
 
 
@@ -221,24 +221,6 @@ class ClientWithoutTerminalTest(unittest.TestCase):
         self.assertIsNotNone(rc, f"the client never ended; output: {out!r}")
         self.assertEqual(rc, 0, (out, err))
         self.assertIn(b"piped-42\r\n", out)
-
-    def test_piped_input_to_an_interactive_shell_ends_at_eof(self):
-        # Regression check for an end-of-file that is lost when it reaches the remote PTY
-        # before bash's line editor is ready. The race is timing-dependent, so several
-        # clients run at once; each one alone usually finishes in well under a second.
-        def one_run(_):
-            return self.run_client(b"echo piped-$((40+2))\n", "bash", "--norc", "--noprofile",
-                                   timeout=5)
-
-        with concurrent.futures.ThreadPoolExecutor(max_workers=6) as pool:
-            results = list(pool.map(one_run, range(6)))
-        hung = [out for rc, out, _ in results if rc is None]
-        self.assertEqual(hung, [], f"{len(hung)} of {len(results)} clients never ended "
-                         "(remote bash never saw the end of input); output of the first: "
-                         f"{hung[:1]!r}")
-        for rc, out, err in results:
-            self.assertEqual(rc, 0, (out, err))
-            self.assertIn(b"piped-42\r\n", out)
 
 
 if __name__ == "__main__":

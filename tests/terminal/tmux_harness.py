@@ -200,6 +200,11 @@ class TmuxTerminal:
         return wait_until(found, timeout, lambda: f"no row matching {pattern!r}\n"
                           + self.describe() + "\n" + extra())
 
+    def wait_for_text(self, text, timeout=DEFAULT_TIMEOUT, extra=lambda: ""):
+        """Waits until `text` appears anywhere on the screen (it may wrap across rows)."""
+        wait_until(lambda: text in self.screen_text().replace("\n", ""), timeout,
+                   lambda: f"{text!r} not on the screen\n" + self.describe() + "\n" + extra())
+
     def count_rows(self, pattern):
         regex = re.compile(pattern)
         return sum(1 for row in self.screen() if regex.fullmatch(row.rstrip()))
@@ -239,9 +244,10 @@ class TmuxTerminal:
         return int(self.tmux("display-message", "-p", "-t", self.target, "#{pane_pid}"))
 
 
-def child_pids(parent, name):
-    """Pids of the direct children of `parent` whose command name is `name`."""
-    found = []
+def descendant_pids(ancestor, name):
+    """Pids of the processes under `ancestor` whose command name is `name`."""
+    parents = {}
+    names = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -250,19 +256,25 @@ def child_pids(parent, name):
                 stat = f.read()
         except OSError:
             continue
-        comm = stat[stat.index("(") + 1:stat.rindex(")")]
-        ppid = int(stat[stat.rindex(")") + 2:].split()[1])
-        if ppid == parent and comm == name:
-            found.append(int(entry))
-    return found
+        names[int(entry)] = stat[stat.index("(") + 1:stat.rindex(")")]
+        parents[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+
+    def under(pid):
+        while pid > 1:
+            pid = parents.get(pid, 0)
+            if pid == ancestor:
+                return True
+        return False
+
+    return sorted(pid for pid, comm in names.items() if comm == name and under(pid))
 
 
 class ClientInTmux:
     """A private rstream server, and `rstream webtty client` running in a private tmux pane.
 
     The pane runs a small non-interactive sh script (so no local shell touches the terminal
-    settings), which records `stty -a` before and after the client, then prints the client's
-    exit code as `local rc=N` and finally `local done`.
+    settings), which records `stty -a` before and after the client (before.txt, after.txt),
+    then the client's exit code (rc.txt, also shown on the screen as `local rc=N`).
     """
 
     def __init__(self, test, client_args=(), remote_command=None, width=100, height=30,
@@ -283,9 +295,10 @@ class ClientInTmux:
                     'echo "local TERM=$TERM"\n'
                     "stty -a > before.txt\n"
                     + " ".join(shlex.quote(a) for a in client) + "\n"
-                    'echo "local rc=$?"\n'
+                    "rc=$?\n"
                     "stty -a > after.txt\n"
-                    "echo 'local done'\n")
+                    'echo "$rc" > rc.new && mv rc.new rc.txt\n'
+                    'echo "local rc=$rc"\n')
         self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
         test.addCleanup(self.terminal.close)
 
@@ -303,10 +316,25 @@ class ClientInTmux:
         self.terminal.wait_for_rows(r"\[remote\]\$.*", at_least, extra=self.server.describe)
 
     def wait_for_exit(self):
-        """Waits for the local script to finish; returns the client's exit code."""
-        match = self.wait_for_line(r"local rc=(\d+)")
-        self.wait_for_line(r"local done")
-        return int(match.group(1))
+        """Waits for the client to end; returns its exit code.
+
+        Read from a file, not the screen: a client that leaves the terminal raw garbles what
+        follows it on the screen, and the test should then fail on the terminal settings.
+        """
+        path = os.path.join(self.workdir, "rc.txt")
+        wait_until(lambda: os.path.exists(path), describe=self.describe)
+        with open(path, encoding="utf-8") as f:
+            return int(f.read())
+
+    def client_exited(self):
+        return os.path.exists(os.path.join(self.workdir, "rc.txt"))
+
+    def wait_for_text(self, text):
+        self.terminal.wait_for_text(text, extra=self.server.describe)
+
+    def wait_for_local_output(self):
+        """Waits until the script's last line is on the screen, so all before it is too."""
+        self.wait_for_line(r"local rc=\d+")
 
     def stty_files(self):
         with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
@@ -316,6 +344,6 @@ class ClientInTmux:
         return before, after
 
     def client_pid(self):
-        pids = wait_until(lambda: child_pids(self.terminal.pane_pid(), "rstream"),
+        pids = wait_until(lambda: descendant_pids(self.terminal.pane_pid(), "rstream"),
                           describe=self.describe)
         return pids[0]
