@@ -237,17 +237,34 @@ class remote_command_run {
   void wait_signal() {
     signals_.async_wait([this](boost::system::error_code ec, int sig) {
       if (ec || !session_) return;
-      // In exec mode signals are forwarded to the remote process group (a third one, or one
-      // before the command started, gives up); in a raw terminal Ctrl-C is just a byte.
-      if (raw_mode_ || sig == SIGHUP || ++forwarded_signals_ > 2 || !session_->started()) {
-        session_->stop(session::client_outcome::kind::detached,
-                       std::string("interrupted by ") + ::strsignal(sig));
-        interrupted_by_ = sig;
+      // exec forwards SIGINT and SIGTERM to the remote process group. The client gives up
+      // (128 + signal) on SIGHUP, before the command started, in a raw terminal (where
+      // Ctrl-C is just a byte), on a third SIGINT, on a second SIGTERM, or when the command
+      // is still running a grace period after a forwarded SIGTERM.
+      int& count = sig == SIGTERM ? forwarded_terms_ : forwarded_ints_;
+      bool give_up = raw_mode_ || sig == SIGHUP || !session_->started() ||
+                     ++count > (sig == SIGTERM ? 1 : 2);
+      if (give_up) {
+        leave(sig);
         return;
       }
       session_->send_signal(sig);
+      if (sig == SIGTERM) {
+        term_grace_.expires_after(std::chrono::seconds(5));
+        term_grace_.async_wait([this](boost::system::error_code e) {
+          if (!e && session_) leave(SIGTERM);
+        });
+      }
       wait_signal();
     });
+  }
+
+  void leave(int sig) {
+    interrupted_by_ = sig;
+    const char* name = ::sigabbrev_np(sig);
+    session_->stop(session::client_outcome::kind::detached,
+                   std::string("interrupted by SIG") + (name ? name : "?") +
+                       (session_->started() ? "; the remote command was ended" : ""));
   }
 
   void wait_window_change() {
@@ -303,6 +320,7 @@ class remote_command_run {
     }
     while (stdin_pump_running_) co_await stdin_event_.wait();
     deadline_.cancel();
+    term_grace_.cancel();
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     winch_.cancel(ignored);
@@ -357,7 +375,8 @@ class remote_command_run {
                 std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
     }
     if (!message.empty()) {
-      if (raw_mode_) message = "\r\n" + message;  // after a full-screen program, a new line
+      // After a full-screen program the cursor may be anywhere: start a line of our own.
+      if (raw_mode_) write_all(STDERR_FILENO, std::span(reinterpret_cast<const std::uint8_t*>("\r\n"), 2));
       print_error(message);
     }
     return code;
@@ -373,6 +392,7 @@ class remote_command_run {
   asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
   asio::signal_set winch_{io_, SIGWINCH};
   asio::steady_timer deadline_{io_};
+  asio::steady_timer term_grace_{io_};
   async_event stdin_event_{io_.get_executor()};
   std::optional<asio::posix::stream_descriptor> stdin_waiter_;  ///< a dup of fd 0, for waiting
   int stdin_in_flight_ = 0;
@@ -384,7 +404,8 @@ class remote_command_run {
   captured_output out_capture_, err_capture_;
   session::client_outcome outcome_;
   std::chrono::steady_clock::time_point started_at_;
-  int forwarded_signals_ = 0;
+  int forwarded_ints_ = 0;
+  int forwarded_terms_ = 0;
   int interrupted_by_ = 0;
   bool timed_out_ = false;
   bool stdout_broken_ = false;

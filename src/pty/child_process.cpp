@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <poll.h>
 #include <termios.h>
 #include <unistd.h>
 // glibc 2.36's <sys/pidfd.h> lacks __BEGIN_DECLS: without extern "C" the declaration gets
@@ -546,6 +547,28 @@ std::string login_shell() {
   }
   if (const char* shell = ::getenv("SHELL"); is_executable_file(shell)) return shell;
   return "/bin/sh";
+}
+
+}  // namespace rstream::pty
+
+namespace rstream::pty {
+
+bool probe_terminal_input(int pty_master_fd, terminal_input_state& out) {
+  char name[128];
+  if (::ptsname_r(pty_master_fd, name, sizeof name) != 0) return false;
+  int slave = ::open(name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (slave < 0) return false;
+  termios settings{};
+  bool ok = ::tcgetattr(slave, &settings) == 0;
+  if (ok) {
+    out.canonical = (settings.c_lflag & ICANON) != 0;
+    pollfd p{slave, POLLIN, 0};
+    out.input_pending = ::poll(&p, 1, 0) == 1 && (p.revents & POLLIN) != 0;
+  }
+  int saved = errno;
+  ::close(slave);
+  errno = saved;
+  return ok;
 }
 
 }  // namespace rstream::pty

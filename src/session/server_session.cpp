@@ -358,12 +358,10 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
       open = false;  // EOF, or EIO on a PTY whose last slave closed
     }
   }
+  // A PTY master stays open until the command is reaped (maybe_finish): closing it now would
+  // hang up a command that merely closed its terminal, and it would die of SIGHUP.
   boost::system::error_code ignored;
-  if (tty_) {
-    // The master is also the command's stdin: stop writing to it before closing.
-    if (stdin_desc_) stdin_desc_->close(ignored);
-  }
-  source.close(ignored);
+  if (!tty_) source.close(ignored);
   enqueue(codec::frame_type::data,
           codec::data_frame(stream, std::span<const std::uint8_t>(), true).payload);
   (stream == codec::stream_id::err ? stderr_done_ : stdout_done_) = true;
@@ -389,14 +387,10 @@ asio::awaitable<void> server_session::write_stdin_loop() {
     stdin_bytes_ -= bytes.size();
     stdin_space_.notify();
     if (chunk.end_of_stream()) {
-      boost::system::error_code ignored;
       if (tty_) {
-        // A PTY has no half-close: send the terminal's end-of-file character (^D) instead.
-        if (!broken && stdin_desc_->is_open()) {
-          static const std::uint8_t eof_char = 0x04;
-          co_await asio::async_write(*stdin_desc_, asio::buffer(&eof_char, 1), use_nothrow);
-        }
+        if (!broken) co_await deliver_terminal_eof();
       } else {
+        boost::system::error_code ignored;
         stdin_desc_->close(ignored);
       }
       break;
@@ -405,6 +399,44 @@ asio::awaitable<void> server_session::write_stdin_loop() {
   stdin_queue_.clear();
   stdin_bytes_ = 0;
   stdin_space_.notify();
+}
+
+asio::awaitable<void> server_session::deliver_terminal_eof() {
+  // A PTY has no half-close: end-of-input is the terminal's EOF character (^D). But a pipe's
+  // EOF is sticky (every later read sees it again) while a ^D is read once, and it is lost
+  // when the command switches the line discipline between canonical and character mode
+  // before reading it (a shell does, around every command it runs). So: send ^D whenever the
+  // command has read everything and its terminal mode has been stable for a moment (line
+  // mode: 60 ms; character mode, e.g. a line editor at its prompt: 200 ms), again each time
+  // it is consumed and the command is still there, at most max_eofs times.
+  constexpr auto fast_probe = std::chrono::milliseconds(20);
+  constexpr auto slow_probe = std::chrono::milliseconds(250);
+  constexpr int fast_probes = 100;  // the first 2 s
+  constexpr int stable_line_mode_probes = 3;
+  constexpr int stable_character_mode_probes = 10;
+  constexpr int max_eofs = 50;
+  static const std::uint8_t eof_char = 0x04;
+  asio::steady_timer pause(channel_->get_executor());
+  int sent = 0;
+  int stable = 0;
+  bool last_canonical = true;
+  for (int probe = 0; sent < max_eofs; ++probe) {
+    if (child_exited_ || peer_gone_ || !stdin_desc_->is_open()) co_return;
+    pty::terminal_input_state state;
+    if (!pty::probe_terminal_input(stdin_desc_->native_handle(), state)) co_return;
+    stable = (state.input_pending || state.canonical != last_canonical) ? 0 : stable + 1;
+    last_canonical = state.canonical;
+    int needed = state.canonical ? stable_line_mode_probes : stable_character_mode_probes;
+    if (!state.input_pending && stable >= needed) {
+      auto [ec, n] = co_await asio::async_write(*stdin_desc_, asio::buffer(&eof_char, 1),
+                                                use_nothrow);
+      if (ec) co_return;
+      ++sent;
+      stable = 0;
+    }
+    pause.expires_after(probe < fast_probes ? fast_probe : slow_probe);
+    co_await pause.async_wait(use_nothrow);
+  }
 }
 
 asio::awaitable<void> server_session::watch_child() {
@@ -455,6 +487,11 @@ asio::awaitable<void> server_session::heartbeat_loop() {
 void server_session::maybe_finish() {
   if (!child_exited_ || !stdout_done_ || !stderr_done_) return;
   kill_timer_.cancel();
+  if (tty_) {
+    boost::system::error_code ignored;
+    if (stdin_desc_) stdin_desc_->close(ignored);
+    if (stdout_desc_) stdout_desc_->close(ignored);
+  }
   enqueue(codec::close_frame{exit_.exit_code, exit_.signal}, true);
   // The command is gone: its stdin writer and the heartbeat have nothing left to do.
   stdin_ready_.notify();

@@ -70,6 +70,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   boost::asio::awaitable<void> pump_stdout();
   boost::asio::awaitable<void> pump_stderr();
   boost::asio::awaitable<void> write_stdin_loop();
+  boost::asio::awaitable<void> deliver_terminal_eof();
   boost::asio::awaitable<void> watch_child();
   boost::asio::awaitable<void> heartbeat_loop();
 

@@ -157,8 +157,18 @@ class TmuxTerminal:
         return result.stdout
 
     def close(self):
+        """Ends the tmux server and waits (bounded) for the programs that ran in the pane."""
+        try:
+            pane = self.pane_pid()
+            programs = [pane, *descendant_pids(pane)]
+        except (AssertionError, ValueError):
+            programs = []
         subprocess.run([*self._tmux_base, "kill-server"], env=self.env, stdin=subprocess.DEVNULL,
                        capture_output=True, timeout=DEFAULT_TIMEOUT)
+        try:
+            wait_until(lambda: not any(is_running(pid) for pid in programs), timeout=5)
+        except AssertionError:
+            pass  # cleanup only: a straggler must not hide the test's own result
 
     # ---- input ----
 
@@ -244,8 +254,18 @@ class TmuxTerminal:
         return int(self.tmux("display-message", "-p", "-t", self.target, "#{pane_pid}"))
 
 
-def descendant_pids(ancestor, name):
-    """Pids of the processes under `ancestor` whose command name is `name`."""
+def is_running(pid):
+    """Whether `pid` is a live process (a zombie waiting to be reaped does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2:].split()[0] != "Z"
+
+
+def descendant_pids(ancestor, name=None):
+    """Pids of the processes under `ancestor` (whose command name is `name`, when given)."""
     parents = {}
     names = {}
     for entry in os.listdir("/proc"):
@@ -266,7 +286,8 @@ def descendant_pids(ancestor, name):
                 return True
         return False
 
-    return sorted(pid for pid, comm in names.items() if comm == name and under(pid))
+    return sorted(pid for pid, comm in names.items()
+                  if (name is None or comm == name) and under(pid))
 
 
 class ClientInTmux:

@@ -62,6 +62,17 @@ bool set_window_size(int pty_master_fd, std::uint16_t cols, std::uint16_t rows);
 /// Sends `signal` to the whole process group `pgid`. ESRCH (already gone) counts as success.
 bool signal_group(pid_t pgid, int signal);
 
+/// What the command on a PTY does with its input, seen from the server: whether the terminal
+/// is in canonical (line) mode, and whether input is still waiting to be read.
+struct terminal_input_state {
+  bool canonical = true;
+  bool input_pending = false;
+};
+
+/// Probes the PTY behind `pty_master_fd` (opening its slave side briefly, without making it a
+/// controlling terminal). Returns false with errno set when the slave cannot be opened.
+bool probe_terminal_input(int pty_master_fd, terminal_input_state& out);
+
 struct exit_status {
   int exit_code = 0;  ///< the exit code, or 128 + signal when killed
   int signal = 0;     ///< 0 when the process exited normally
