@@ -68,7 +68,7 @@ class raw_channel final : public frame_channel {
     begin_ += codec::header_size;
     std::vector<std::uint8_t> payload(header.payload_length);
     std::size_t have = std::min(payload.size(), end_ - begin_);
-    std::memcpy(payload.data(), staging_.data() + begin_, have);
+    if (have > 0) std::memcpy(payload.data(), staging_.data() + begin_, have);
     begin_ += have;
     if (have < payload.size()) {
       auto [ec, got] = co_await asio::async_read(
@@ -90,8 +90,7 @@ class raw_channel final : public frame_channel {
 
   asio::awaitable<boost::system::error_code> write_frame(
       std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(header.data(), header.size()),
-                                              asio::buffer(payload.data(), payload.size())};
+    const auto buffers = frame_buffers(header, payload);
     auto [ec, n] = co_await asio::async_write(stream_, buffers, transfer_all_in_large_steps{},
                                               use_nothrow);
     co_return ec;

@@ -5,7 +5,9 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <array>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,13 @@ boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
 boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
     tls_stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error);
+
+/// A frame's header and payload as one gather list (nothing copied).
+inline std::array<boost::asio::const_buffer, 2> frame_buffers(
+    std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) {
+  return {boost::asio::buffer(header.data(), header.size()),
+          boost::asio::buffer(payload.data(), payload.size())};
+}
 
 /// "ip:port" of a socket's peer, or "unknown".
 std::string peer_of(const boost::asio::ip::tcp::socket& socket);

@@ -82,8 +82,7 @@ class websocket_channel final : public frame_channel {
 
   asio::awaitable<boost::system::error_code> write_frame(
       std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
-    std::array<asio::const_buffer, 2> buffers{asio::buffer(header.data(), header.size()),
-                                              asio::buffer(payload.data(), payload.size())};
+    const auto buffers = frame_buffers(header, payload);
     auto [ec, n] = co_await ws_.async_write(buffers, use_nothrow);
     co_return ec;
   }
@@ -126,9 +125,11 @@ asio::awaitable<std::unique_ptr<frame_channel>> accept_impl(Stream stream,
                                                             std::size_t max_payload,
                                                             std::string& error) {
   beast::flat_buffer buffer;
-  auto prefix = buffer.prepare(preread.size());
-  std::memcpy(prefix.data(), preread.data(), preread.size());
-  buffer.commit(preread.size());
+  if (!preread.empty()) {
+    auto prefix = buffer.prepare(preread.size());
+    std::memcpy(prefix.data(), preread.data(), preread.size());
+    buffer.commit(preread.size());
+  }
 
   http::request_parser<http::empty_body> parser;
   parser.header_limit(max_request_header_bytes);
