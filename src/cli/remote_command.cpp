@@ -199,12 +199,19 @@ class remote_command_run {
     const int saved_flags = ::fcntl(fd, F_GETFL);
     ::fcntl(fd, F_SETFL, saved_flags | O_NONBLOCK);
     stdin_pump_running_ = true;
+    bool grown = false;
     while (session_) {
       while (stdin_in_flight_ >= max_in_flight && session_) co_await stdin_event_.wait();
       if (!session_) break;
       std::vector<std::uint8_t> buffer(prefix + chunk_bytes);
       ssize_t n = ::read(fd, buffer.data() + prefix, chunk_bytes);
       if (n > 0) {
+        if (!grown && static_cast<std::size_t>(n) >= 64 * 1024) {
+          // Bulk input: a larger pipe lets the writer run ahead, so we read fewer, larger
+          // chunks (best effort; sockets and small transfers are left alone).
+          grown = true;
+          ::fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
+        }
         buffer.resize(prefix + static_cast<std::size_t>(n));
         ++stdin_in_flight_;
         session_->send_stdin(codec::data_frame::wrap(std::move(buffer), codec::stream_id::in),

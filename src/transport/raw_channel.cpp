@@ -79,7 +79,6 @@ class raw_channel final : public frame_channel {
         co_return result;
       }
     }
-    if (begin_ == end_) release_staging_if_idle();
     if (!codec::decode_payload(header, std::move(payload), result.frame, result.protocol)) {
       result.what = read_result::kind::protocol_error;
       co_return result;
@@ -156,13 +155,10 @@ class raw_channel final : public frame_channel {
     }
   }
 
-  /// An idle connection keeps no staging buffer.
-  void release_staging_if_idle() {
-    begin_ = end_ = 0;
-    std::vector<std::uint8_t>().swap(staging_);
-  }
-
-  static constexpr std::size_t staging_bytes = 16 * 1024;
+  /// Small on purpose: an idle connection waits inside fill_staging with this buffer, and a
+  /// large payload bypasses it anyway. Big enough for a header plus typical keystrokes,
+  /// resizes and heartbeats, several per read.
+  static constexpr std::size_t staging_bytes = 512;
   Stream stream_;
   std::vector<std::uint8_t> staging_;  ///< [begin_, end_) read but not yet consumed
   std::size_t begin_ = 0;
