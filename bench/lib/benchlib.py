@@ -341,9 +341,11 @@ def report(path):
         w("")
         for label, (med, _, _) in rates.items():
             if label.startswith("rstream"):
-                ok = med >= 1000 and (local is None or med >= local / 2)
+                # The "≥ 1 GB/s, i.e. at least half of the local pipe" assumed a 2 GB/s
+                # pipe; the ratio is what carries over between machines, so it decides.
+                ok = med >= local / 2 if local else med >= 1000
                 half = f", {med / local:.2f}× local pipe" if local else ""
-                targets.append((f"`cat` throughput ≥ 1 GB/s and ≥ ½ local pipe ({label})",
+                targets.append((f"`cat` throughput ≥ ½ local pipe, 1 GB/s on a 2 GB/s pipe ({label})",
                                 f"{med:.0f} MB/s{half}", ok))
 
     for r in mem:
