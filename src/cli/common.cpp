@@ -27,11 +27,16 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     return std::nullopt;
   }
   double ms_per_unit = 0;
-  if (unit == "ms") ms_per_unit = 1;
-  else if (unit == "s") ms_per_unit = 1000;
-  else if (unit == "m") ms_per_unit = 60'000;
-  else if (unit == "h") ms_per_unit = 3'600'000;
-  else return std::nullopt;
+  if (unit == "ms")
+    ms_per_unit = 1;
+  else if (unit == "s")
+    ms_per_unit = 1000;
+  else if (unit == "m")
+    ms_per_unit = 60'000;
+  else if (unit == "h")
+    ms_per_unit = 3'600'000;
+  else
+    return std::nullopt;
   double ms = value * ms_per_unit;
   if (!std::isfinite(ms) || ms < 0 || ms > 1e12) return std::nullopt;
   return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
@@ -44,11 +49,16 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
   std::string unit(end, text.data() + text.size());
   for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   std::uint64_t scale = 1;
-  if (unit.empty() || unit == "B") scale = 1;
-  else if (unit == "K" || unit == "KB" || unit == "KIB") scale = 1ull << 10;
-  else if (unit == "M" || unit == "MB" || unit == "MIB") scale = 1ull << 20;
-  else if (unit == "G" || unit == "GB" || unit == "GIB") scale = 1ull << 30;
-  else return std::nullopt;
+  if (unit.empty() || unit == "B")
+    scale = 1;
+  else if (unit == "K" || unit == "KB" || unit == "KIB")
+    scale = 1ull << 10;
+  else if (unit == "M" || unit == "MB" || unit == "MIB")
+    scale = 1ull << 20;
+  else if (unit == "G" || unit == "GB" || unit == "GIB")
+    scale = 1ull << 30;
+  else
+    return std::nullopt;
   if (value > UINT64_MAX / scale) return std::nullopt;
   return value * scale;
 }
@@ -56,7 +66,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
 void setup_logging(int verbosity) {
   auto logger = spdlog::stderr_color_mt("rstream");
   logger->set_pattern(verbosity >= 2 ? "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v"
-                                      : "%Y-%m-%dT%H:%M:%S %^%l%$ %v");
+                                     : "%Y-%m-%dT%H:%M:%S %^%l%$ %v");
   logger->set_level(verbosity >= 2   ? spdlog::level::debug
                     : verbosity == 1 ? spdlog::level::info
                                      : spdlog::level::warn);

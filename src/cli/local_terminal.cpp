@@ -27,8 +27,8 @@ void restore_at_exit() {
 bool raw_terminal::enable(int fd) {
   if (active_ || ::tcgetattr(fd, &saved_) != 0) return false;
   termios raw = saved_;
-  raw.c_iflag &= ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXANY |
-                   IXOFF);
+  raw.c_iflag &=
+      ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXANY | IXOFF);
   raw.c_lflag &= ~(ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHONL | IEXTEN);
   raw.c_oflag &= ~OPOST;
   raw.c_cc[VMIN] = 1;
@@ -96,7 +96,8 @@ stdin_reader::stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t
     while (true) {
       {
         std::unique_lock lock(state->mutex);
-        state->released.wait(lock, [&] { return state->stopped || state->in_flight < max_in_flight; });
+        state->released.wait(lock,
+                             [&] { return state->stopped || state->in_flight < max_in_flight; });
         if (state->stopped) return;
       }
       constexpr std::size_t prefix = codec::data_frame::prefix_size;

@@ -39,7 +39,11 @@ struct captured_output {
 /// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
 std::size_t utf8_sequence_length(const std::string& s, std::size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  std::size_t len = c < 0x80           ? 1
+                    : (c >> 5) == 0x6  ? 2
+                    : (c >> 4) == 0xE  ? 3
+                    : (c >> 3) == 0x1E ? 4
+                                       : 0;
   if (len == 0 || i + len > s.size()) return 0;
   std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
   for (std::size_t k = 1; k < len; ++k) {
@@ -249,8 +253,8 @@ class remote_command_run {
       // Ctrl-C is just a byte), on a third SIGINT, on a second SIGTERM, or when the command
       // is still running a grace period after a forwarded SIGTERM.
       int& count = sig == SIGTERM ? forwarded_terms_ : forwarded_ints_;
-      bool give_up = raw_mode_ || sig == SIGHUP || !session_->started() ||
-                     ++count > (sig == SIGTERM ? 1 : 2);
+      bool give_up =
+          raw_mode_ || sig == SIGHUP || !session_->started() || ++count > (sig == SIGTERM ? 1 : 2);
       if (give_up) {
         leave(sig);
         return;
@@ -350,10 +354,11 @@ class remote_command_run {
       code = 128 + interrupted_by_;
       message = outcome_.message;
     } else if (outcome_.what == session::client_outcome::kind::remote_error) {
-      bool spawn_error = outcome_.error_code == "command_not_found" ||
-                         outcome_.error_code == "not_executable";
-      message = spawn_error ? outcome_.message
-                            : "server refused: " + outcome_.message + " (" + outcome_.error_code + ")";
+      bool spawn_error =
+          outcome_.error_code == "command_not_found" || outcome_.error_code == "not_executable";
+      message = spawn_error
+                    ? outcome_.message
+                    : "server refused: " + outcome_.message + " (" + outcome_.error_code + ")";
     } else if (outcome_.what != session::client_outcome::kind::closed) {
       message = outcome_.message;
     }
@@ -383,7 +388,8 @@ class remote_command_run {
     }
     if (!message.empty()) {
       // After a full-screen program the cursor may be anywhere: start a line of our own.
-      if (raw_mode_) write_all(STDERR_FILENO, std::span(reinterpret_cast<const std::uint8_t*>("\r\n"), 2));
+      if (raw_mode_)
+        write_all(STDERR_FILENO, std::span(reinterpret_cast<const std::uint8_t*>("\r\n"), 2));
       print_error(message);
     }
     return code;

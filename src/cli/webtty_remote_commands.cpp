@@ -55,9 +55,11 @@ std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
     }
     flags.options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
-  auto duration = [](const std::string& text, const char* name) -> std::optional<std::chrono::milliseconds> {
+  auto duration = [](const std::string& text,
+                     const char* name) -> std::optional<std::chrono::milliseconds> {
     auto d = parse_duration(text);
-    if (!d) print_error(std::string(name) + ": invalid duration '" + text + "' (e.g. 500ms, 10s, 2m)");
+    if (!d)
+      print_error(std::string(name) + ": invalid duration '" + text + "' (e.g. 500ms, 10s, 2m)");
     return d;
   };
   auto heartbeat = duration(flags.heartbeat, "--heartbeat");

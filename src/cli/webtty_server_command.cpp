@@ -41,7 +41,8 @@ int run_server(const server_flags& flags) {
     print_error(error);
     return exit_usage;
   }
-  if (flags.token.empty() && !flags.insecure_no_auth && !transport::is_loopback_host(address->host)) {
+  if (flags.token.empty() && !flags.insecure_no_auth &&
+      !transport::is_loopback_host(address->host)) {
     print_error("refusing to listen on " + flags.listen +
                 " without a token: anyone who can reach it could run commands as this user. "
                 "Set --token (or RSTREAM_WEBTTY_TOKEN), or say --insecure-no-auth");
@@ -53,7 +54,8 @@ int run_server(const server_flags& flags) {
   }
   auto max_frame = parse_size(flags.max_frame);
   if (!max_frame || *max_frame < 1024 || *max_frame > (64u << 20)) {
-    print_error("--max-frame: expected a size between 1KiB and 64MiB, got '" + flags.max_frame + "'");
+    print_error("--max-frame: expected a size between 1KiB and 64MiB, got '" + flags.max_frame +
+                "'");
     return exit_usage;
   }
   auto kill_grace = parse_duration(flags.kill_grace);
@@ -145,15 +147,17 @@ command_runner add_webtty_server(CLI::App& webtty) {
       ->envname("RSTREAM_WEBTTY_TOKEN");
   cmd->add_flag("--insecure-no-auth", flags->insecure_no_auth,
                 "Allow listening on a non-loopback address without a token");
-  cmd->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM): enables tls:// and wss://")
+  cmd->add_option("--tls-cert", flags->tls_cert,
+                  "TLS certificate chain (PEM): enables tls:// and wss://")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
   cmd->add_option("--max-sessions", flags->max_sessions, "Sessions served at once")
       ->capture_default_str();
   cmd->add_option("--max-frame", flags->max_frame, "Largest frame payload accepted")
       ->capture_default_str();
-  cmd->add_option("--kill-grace", flags->kill_grace,
-                  "When a client goes away: SIGHUP to the command's process group, SIGKILL after this")
+  cmd->add_option(
+         "--kill-grace", flags->kill_grace,
+         "When a client goes away: SIGHUP to the command's process group, SIGKILL after this")
       ->capture_default_str();
   cmd->add_option("--open-timeout", flags->open_timeout,
                   "A new connection must send its Open frame within this")

@@ -40,8 +40,8 @@ void client_session::enqueue(codec::frame_type type, std::vector<std::uint8_t> p
     if (done) done();
     return;
   }
-  queue_.push_back({codec::encode_header(type, payload.size()), std::move(payload),
-                    std::move(done)});
+  queue_.push_back(
+      {codec::encode_header(type, payload.size()), std::move(payload), std::move(done)});
   queue_ready_.notify();
 }
 
@@ -106,8 +106,8 @@ asio::awaitable<void> client_session::heartbeat_loop() {
     if (finished_) break;
     if (std::chrono::steady_clock::now() - last_heard_ > 3 * interval) {
       client_outcome dead;
-      dead.message = "no response from the server for " +
-                     std::to_string(3 * interval.count()) + " ms: connection considered dead";
+      dead.message = "no response from the server for " + std::to_string(3 * interval.count()) +
+                     " ms: connection considered dead";
       finish(std::move(dead));
       break;
     }
@@ -122,7 +122,8 @@ asio::awaitable<client_outcome> client_session::run() {
   // Open goes first, before anything queued by send_*.
   queue_.push_front({codec::encode_header(codec::frame_type::open, 0), {}, {}});
   queue_.front().payload = codec::encode_payload(open_);
-  queue_.front().header = codec::encode_header(codec::frame_type::open, queue_.front().payload.size());
+  queue_.front().header =
+      codec::encode_header(codec::frame_type::open, queue_.front().payload.size());
   asio::co_spawn(ex, write_loop(), asio::detached);
   last_heard_ = std::chrono::steady_clock::now();
   if (open_.heartbeat_ms > 0) {

@@ -96,8 +96,7 @@ void server_session::start() {
   spawn_task("session", &server_session::run);
 }
 
-void server_session::spawn_task(const char* name,
-                                asio::awaitable<void> (server_session::*task)()) {
+void server_session::spawn_task(const char* name, asio::awaitable<void> (server_session::*task)()) {
   auto self = shared_from_this();
   asio::co_spawn(channel_->get_executor(), (self.get()->*task)(),
                  [self, name](std::exception_ptr e) {
@@ -151,8 +150,8 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
     if (!token_matches(presented, settings_.token)) {
       spdlog::warn("session {} from {}: refused, {}", id_, peer_,
                    presented.empty() ? "no token" : "wrong token");
-      fail("unauthorized", presented.empty() ? "this server requires a token (--token)"
-                                             : "invalid token");
+      fail("unauthorized",
+           presented.empty() ? "this server requires a token (--token)" : "invalid token");
       co_return false;
     }
   }
@@ -162,7 +161,8 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
   if (open.login_shell) {
     options.argv = {pty::login_shell()};
     auto slash = options.argv[0].rfind('/');
-    options.argv0_override = "-" + options.argv[0].substr(slash == std::string::npos ? 0 : slash + 1);
+    options.argv0_override =
+        "-" + options.argv[0].substr(slash == std::string::npos ? 0 : slash + 1);
   } else {
     options.argv = open.argv;
   }
@@ -174,8 +174,8 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
 
   pty::spawn_error error;
   if (!pty::spawn(options, child_, error)) {
-    std::string code = error.stage != "exec"       ? (error.stage == "chdir" ? "bad_request"
-                                                                              : "spawn_failed")
+    std::string code = error.stage != "exec"
+                           ? (error.stage == "chdir" ? "bad_request" : "spawn_failed")
                        : error.error == ENOENT ? "command_not_found"
                                                : "not_executable";
     spdlog::info("session {} from {}: {}", id_, peer_, error.message);
@@ -197,8 +197,10 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
 
   enqueue(codec::ack{child_.pid});
   spawn_task("stdout", &server_session::pump_stdout);
-  if (!tty_) spawn_task("stderr", &server_session::pump_stderr);
-  else stderr_done_ = true;
+  if (!tty_)
+    spawn_task("stderr", &server_session::pump_stderr);
+  else
+    stderr_done_ = true;
   spawn_task("stdin", &server_session::write_stdin_loop);
   spawn_task("child", &server_session::watch_child);
   if (heartbeat_.count() > 0) spawn_task("heartbeat", &server_session::heartbeat_loop);
@@ -253,7 +255,8 @@ bool server_session::handle_frame(codec::frame& f) {
     return true;
   }
   if (auto* sig = std::get_if<codec::signal_frame>(&f)) {
-    if (!child_exited_ || !stdout_done_ || !stderr_done_) pty::signal_group(child_.pid, sig->signal);
+    if (!child_exited_ || !stdout_done_ || !stderr_done_)
+      pty::signal_group(child_.pid, sig->signal);
     return true;
   }
   if (std::holds_alternative<codec::heartbeat>(f)) return true;
@@ -351,8 +354,8 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
       continue;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (draining || drain_expired_) break;
-      auto [ec] = co_await source.async_wait(asio::posix::stream_descriptor::wait_read,
-                                             use_nothrow);
+      auto [ec] =
+          co_await source.async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
       draining = static_cast<bool>(ec);  // cancelled by the drain timer
     } else {
       open = false;  // EOF, or EIO on a PTY whose last slave closed
@@ -379,9 +382,9 @@ asio::awaitable<void> server_session::write_stdin_loop() {
     auto bytes = chunk.bytes();
     if (!broken && !bytes.empty() && stdin_desc_->is_open()) {
       grow_pipe_for_bulk(stdin_desc_->native_handle(), bytes.size(), grown);
-      auto [ec, n] = co_await asio::async_write(*stdin_desc_,
-                                                asio::buffer(bytes.data(), bytes.size()),
-                                                transfer_all_in_large_steps{}, use_nothrow);
+      auto [ec, n] =
+          co_await asio::async_write(*stdin_desc_, asio::buffer(bytes.data(), bytes.size()),
+                                     transfer_all_in_large_steps{}, use_nothrow);
       if (ec) broken = true;
     }
     stdin_bytes_ -= bytes.size();
@@ -428,8 +431,8 @@ asio::awaitable<void> server_session::deliver_terminal_eof() {
     last_canonical = state.canonical;
     int needed = state.canonical ? stable_line_mode_probes : stable_character_mode_probes;
     if (!state.input_pending && stable >= needed) {
-      auto [ec, n] = co_await asio::async_write(*stdin_desc_, asio::buffer(&eof_char, 1),
-                                                use_nothrow);
+      auto [ec, n] =
+          co_await asio::async_write(*stdin_desc_, asio::buffer(&eof_char, 1), use_nothrow);
       if (ec) co_return;
       ++sent;
       stable = 0;
@@ -440,8 +443,8 @@ asio::awaitable<void> server_session::deliver_terminal_eof() {
 }
 
 asio::awaitable<void> server_session::watch_child() {
-  auto [ec] = co_await pid_desc_->async_wait(asio::posix::stream_descriptor::wait_read,
-                                             use_nothrow);
+  // Whatever the wait reports, the child is reaped below (waiting again if it is not yet done).
+  co_await pid_desc_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
   while (!pty::try_reap(child_.pid, exit_)) {
     // The pidfd said it exited; waitpid can only lag by a moment.
     asio::steady_timer wait(channel_->get_executor(), std::chrono::milliseconds(1));

@@ -46,8 +46,8 @@ class session_registry {
 
 class server_session : public std::enable_shared_from_this<server_session> {
  public:
-  server_session(std::unique_ptr<transport::frame_channel> channel, const session_settings& settings,
-                 std::shared_ptr<session_registry> registry);
+  server_session(std::unique_ptr<transport::frame_channel> channel,
+                 const session_settings& settings, std::shared_ptr<session_registry> registry);
   ~server_session();
 
   /// Spawns the session's coroutines; the session keeps itself alive until they all end.

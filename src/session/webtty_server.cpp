@@ -26,9 +26,8 @@ webtty_server::~webtty_server() { registry_->on_removed = nullptr; }
 
 bool webtty_server::listen(std::string& error) {
   boost::system::error_code ec;
-  auto address = asio::ip::make_address(config_.listen_host == "localhost" ? "127.0.0.1"
-                                                                           : config_.listen_host,
-                                        ec);
+  auto address = asio::ip::make_address(
+      config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host, ec);
   if (ec) {
     error = "invalid listen address '" + config_.listen_host + "': expected an IP address";
     return false;
@@ -112,8 +111,8 @@ asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
     co_await accepted.channel->shutdown();
     co_return;
   }
-  auto session = std::make_shared<server_session>(std::move(accepted.channel), config_.session,
-                                                  registry_);
+  auto session =
+      std::make_shared<server_session>(std::move(accepted.channel), config_.session, registry_);
   session->start();
 }
 

@@ -60,8 +60,8 @@ asio::awaitable<accept_result> dispatch_inside_tls(detail::tls_stream stream,
   preread.resize(n);
   switch (classify(preread[0])) {
     case first_byte_kind::raw:
-      result.channel = detail::make_raw_channel(std::move(stream), std::move(preread),
-                                                options.max_payload);
+      result.channel =
+          detail::make_raw_channel(std::move(stream), std::move(preread), options.max_payload);
       break;
     case first_byte_kind::http:
       result.channel = co_await detail::accept_websocket(std::move(stream), std::move(preread),
@@ -70,8 +70,8 @@ asio::awaitable<accept_result> dispatch_inside_tls(detail::tls_stream stream,
       break;
     default:
       // Answer in our own framing so a confused client gets a readable reason.
-      result.channel = detail::make_raw_channel(std::move(stream), std::move(preread),
-                                                options.max_payload);
+      result.channel =
+          detail::make_raw_channel(std::move(stream), std::move(preread), options.max_payload);
   }
   co_return result;
 }
@@ -88,8 +88,8 @@ asio::awaitable<accept_result> accept_channel(tcp::socket socket, const accept_o
   auto [wait_ec] = co_await socket.async_wait(tcp::socket::wait_read, use_nothrow);
   std::uint8_t first = 0;
   boost::system::error_code peek_ec;
-  std::size_t peeked = wait_ec ? 0 : socket.receive(asio::buffer(&first, 1),
-                                                    tcp::socket::message_peek, peek_ec);
+  std::size_t peeked =
+      wait_ec ? 0 : socket.receive(asio::buffer(&first, 1), tcp::socket::message_peek, peek_ec);
   if (wait_ec || peek_ec || peeked == 0 || deadline.expired()) {
     result.error = deadline.expired() ? "no data before the handshake deadline"
                                       : "connection closed before any data";
@@ -105,9 +105,9 @@ asio::awaitable<accept_result> accept_channel(tcp::socket socket, const accept_o
       co_return result;
     case first_byte_kind::http: {
       std::vector<std::uint8_t> nothing_preread;  // named: no temporaries in co_await (GCC 12)
-      result.channel = co_await detail::accept_websocket(std::move(socket), std::move(nothing_preread),
-                                                         options.websocket_path,
-                                                         options.max_payload, result.error);
+      result.channel = co_await detail::accept_websocket(
+          std::move(socket), std::move(nothing_preread), options.websocket_path,
+          options.max_payload, result.error);
       if (deadline.expired()) result.error = "HTTP handshake deadline passed";
       co_return result;
     }

@@ -19,8 +19,8 @@ namespace {
 
 std::string host_header_for(const endpoint_url& url) {
   std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
-  bool default_port = (url.scheme == "ws" && url.port == 80) ||
-                      (url.scheme == "wss" && url.port == 443);
+  bool default_port =
+      (url.scheme == "ws" && url.port == 80) || (url.scheme == "wss" && url.port == 443);
   return default_port ? host : host + ":" + std::to_string(url.port);
 }
 
@@ -63,9 +63,9 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
 
   if (!url.uses_tls()) {
     if (url.uses_websocket()) {
-      result.channel = co_await detail::handshake_websocket(
-          std::move(socket), host_header, url.path, options.token, options.max_payload,
-          result.error);
+      result.channel =
+          co_await detail::handshake_websocket(std::move(socket), host_header, url.path,
+                                               options.token, options.max_payload, result.error);
     } else {
       result.channel = detail::make_raw_channel(std::move(socket), {}, options.max_payload);
     }
@@ -83,8 +83,8 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
         ctx.set_default_verify_paths(ca_ec);
       }
       if (ca_ec) {
-        result.error = "cannot load TLS trust store '" + options.tls_ca_file + "': " +
-                       ca_ec.message();
+        result.error =
+            "cannot load TLS trust store '" + options.tls_ca_file + "': " + ca_ec.message();
         co_return result;
       }
     }
@@ -95,14 +95,14 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
     SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str());
     auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
     if (hec) {
-      result.error = expired ? timed_out()
-                             : "TLS handshake with " + where + " failed: " + hec.message();
+      result.error =
+          expired ? timed_out() : "TLS handshake with " + where + " failed: " + hec.message();
       co_return result;
     }
     if (url.uses_websocket()) {
-      result.channel = co_await detail::handshake_websocket(
-          std::move(stream), host_header, url.path, options.token, options.max_payload,
-          result.error);
+      result.channel =
+          co_await detail::handshake_websocket(std::move(stream), host_header, url.path,
+                                               options.token, options.max_payload, result.error);
     } else {
       result.channel = detail::make_raw_channel(std::move(stream), {}, options.max_payload);
     }

@@ -14,10 +14,14 @@ namespace rstream::transport {
 
 std::string read_result::describe() const {
   switch (what) {
-    case kind::frame: return std::string("frame ") + codec::type_name(codec::type_of(frame));
-    case kind::closed: return "connection closed by peer";
-    case kind::io_error: return "connection failed: " + io.message();
-    case kind::protocol_error: return "protocol error (" + protocol.code + "): " + protocol.message;
+    case kind::frame:
+      return std::string("frame ") + codec::type_name(codec::type_of(frame));
+    case kind::closed:
+      return "connection closed by peer";
+    case kind::io_error:
+      return "connection failed: " + io.message();
+    case kind::protocol_error:
+      return "protocol error (" + protocol.code + "): " + protocol.message;
   }
   return "unknown";
 }
@@ -48,7 +52,9 @@ template <class Stream>
 class raw_channel final : public frame_channel {
  public:
   raw_channel(Stream stream, std::vector<std::uint8_t> preread, std::size_t max_payload)
-      : stream_(std::move(stream)), staging_(std::move(preread)), end_(staging_.size()),
+      : stream_(std::move(stream)),
+        staging_(std::move(preread)),
+        end_(staging_.size()),
         max_payload_(max_payload) {}
 
   asio::any_io_executor get_executor() override { return lowest(stream_).get_executor(); }
@@ -90,8 +96,8 @@ class raw_channel final : public frame_channel {
   asio::awaitable<boost::system::error_code> write_frame(
       std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
     const auto buffers = frame_buffers(header, payload);
-    auto [ec, n] = co_await asio::async_write(stream_, buffers, transfer_all_in_large_steps{},
-                                              use_nothrow);
+    auto [ec, n] =
+        co_await asio::async_write(stream_, buffers, transfer_all_in_large_steps{}, use_nothrow);
     co_return ec;
   }
 
@@ -108,9 +114,7 @@ class raw_channel final : public frame_channel {
     lowest(stream_).close(ec);
   }
 
-  const char* scheme() const override {
-    return std::is_same_v<Stream, tls_stream> ? "tls" : "tcp";
-  }
+  const char* scheme() const override { return std::is_same_v<Stream, tls_stream> ? "tls" : "tcp"; }
   std::string peer() const override {
     return peer_of(const_cast<raw_channel*>(this)->lowest_socket());
   }

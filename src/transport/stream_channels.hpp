@@ -19,9 +19,11 @@ using tcp_stream = boost::asio::ip::tcp::socket;
 using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
 
 /// Raw frames over TCP; `preread` holds bytes already read while sniffing the protocol.
-std::unique_ptr<frame_channel> make_raw_channel(tcp_stream stream, std::vector<std::uint8_t> preread,
+std::unique_ptr<frame_channel> make_raw_channel(tcp_stream stream,
+                                                std::vector<std::uint8_t> preread,
                                                 std::size_t max_payload);
-std::unique_ptr<frame_channel> make_raw_channel(tls_stream stream, std::vector<std::uint8_t> preread,
+std::unique_ptr<frame_channel> make_raw_channel(tls_stream stream,
+                                                std::vector<std::uint8_t> preread,
                                                 std::size_t max_payload);
 
 /// Server: reads the HTTP request (after `preread`), accepts a WebSocket upgrade on `path`

@@ -57,10 +57,10 @@ class websocket_channel final : public frame_channel {
       }
       if (buffer.size() > limit) {
         result.what = read_result::kind::protocol_error;
-        result.protocol = {"frame_too_large",
-                           "WebSocket message of more than " + std::to_string(buffer.size()) +
-                               " bytes exceeds the frame limit of " + std::to_string(limit) +
-                               " bytes"};
+        result.protocol = {"frame_too_large", "WebSocket message of more than " +
+                                                  std::to_string(buffer.size()) +
+                                                  " bytes exceeds the frame limit of " +
+                                                  std::to_string(limit) + " bytes"};
         co_return result;
       }
     } while (!ws_.is_message_done());
@@ -96,9 +96,7 @@ class websocket_channel final : public frame_channel {
     lowest(ws_.next_layer()).close(ec);
   }
 
-  const char* scheme() const override {
-    return std::is_same_v<Stream, tls_stream> ? "wss" : "ws";
-  }
+  const char* scheme() const override { return std::is_same_v<Stream, tls_stream> ? "wss" : "ws"; }
   std::string peer() const override {
     return peer_of(lowest(const_cast<websocket_channel*>(this)->ws_.next_layer()));
   }
@@ -152,9 +150,8 @@ asio::awaitable<std::unique_ptr<frame_channel>> accept_impl(Stream stream,
   if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
   if (!websocket::is_upgrade(req) || target != path) {
     bool is_ws = websocket::is_upgrade(req);
-    http::response<http::string_body> res{is_ws ? http::status::not_found
-                                                : http::status::upgrade_required,
-                                          req.version()};
+    http::response<http::string_body> res{
+        is_ws ? http::status::not_found : http::status::upgrade_required, req.version()};
     res.set(http::field::content_type, "text/plain");
     res.set(http::field::connection, "close");
     res.body() = is_ws ? "no WebSocket endpoint at " + std::string(target) + " (use " + path + ")\n"
@@ -168,9 +165,8 @@ asio::awaitable<std::unique_ptr<frame_channel>> accept_impl(Stream stream,
   }
   std::string token = bearer_from(req[http::field::authorization]);
   websocket::stream<Stream> ws(std::move(stream));
-  ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-    res.set(http::field::server, "rstream");
-  }));
+  ws.set_option(websocket::stream_base::decorator(
+      [](websocket::response_type& res) { res.set(http::field::server, "rstream"); }));
   auto [aec] = co_await ws.async_accept(req, use_nothrow);
   if (aec) {
     error = "WebSocket handshake failed: " + aec.message();

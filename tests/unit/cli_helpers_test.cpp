@@ -37,8 +37,8 @@ TEST(ParseSize, UnitsAndErrors) {
 
 namespace {
 std::string run_filter(escape_filter& f, const std::string& typed, bool& leave) {
-  auto out = f.filter(std::span(reinterpret_cast<const std::uint8_t*>(typed.data()), typed.size()),
-                      leave);
+  auto out =
+      f.filter(std::span(reinterpret_cast<const std::uint8_t*>(typed.data()), typed.size()), leave);
   return std::string(out.begin(), out.end());
 }
 }  // namespace

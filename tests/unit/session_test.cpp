@@ -58,9 +58,9 @@ class session_fixture : public ::testing::TestWithParam<std::string> {
   }
 
   static asio::awaitable<void> drive(asio::io_context& io, session::webtty_server& server,
-                                     transport::endpoint_url url, transport::connect_options options,
-                                     codec::open_request open, std::string stdin_bytes,
-                                     session_result& result) {
+                                     transport::endpoint_url url,
+                                     transport::connect_options options, codec::open_request open,
+                                     std::string stdin_bytes, session_result& result) {
     auto connected = co_await transport::connect(url, options);
     if (!connected.channel) {
       result.connect_error = connected.error;

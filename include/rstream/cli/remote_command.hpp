@@ -17,7 +17,7 @@ struct remote_command_options {
   std::vector<std::pair<std::string, std::string>> env;
   std::string workdir;
   bool allocate_tty = false;
-  bool force_stdin = false;       ///< -i: forward stdin even when it is a terminal
+  bool force_stdin = false;         ///< -i: forward stdin even when it is a terminal
   bool interactive_client = false;  ///< `client`: raw mode, SIGWINCH, "~." escape
   bool json_output = false;
   std::optional<std::chrono::milliseconds> timeout;

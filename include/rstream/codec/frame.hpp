@@ -47,9 +47,9 @@ struct open_request {
   std::vector<std::string> argv;  ///< empty only when login_shell is true
   bool login_shell = false;       ///< run the server user's login shell (argv must be empty)
   std::vector<std::pair<std::string, std::string>> env;  ///< added to the server's environment
-  std::string workdir;            ///< empty: the server's working directory
-  bool interactive = false;       ///< the client forwards stdin
-  bool allocate_tty = false;      ///< run in a PTY (stdout carries the merged terminal output)
+  std::string workdir;                                   ///< empty: the server's working directory
+  bool interactive = false;                              ///< the client forwards stdin
+  bool allocate_tty = false;  ///< run in a PTY (stdout carries the merged terminal output)
   std::uint16_t cols = 80;
   std::uint16_t rows = 24;
   std::uint32_t heartbeat_ms = 0;  ///< 0: no heartbeats; otherwise both sides send one this often

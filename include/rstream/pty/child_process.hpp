@@ -39,15 +39,16 @@ struct spawn_options {
 struct spawn_error {
   std::string stage;
   int error = 0;
-  std::string message;  ///< e.g. "nosuchcmd: command not found", "chdir /x: No such file or directory"
+  std::string
+      message;  ///< e.g. "nosuchcmd: command not found", "chdir /x: No such file or directory"
 };
 
 struct child_process {
-  pid_t pid = -1;      ///< also the process group id and session id of the child
-  unique_fd pidfd;     ///< pidfd_open(pid): readable once the child has exited
-  unique_fd stdin_fd;  ///< write end; with a tty: a dup of the PTY master
-  unique_fd stdout_fd; ///< read end; with a tty: the PTY master
-  unique_fd stderr_fd; ///< read end; with a tty: not set (-1)
+  pid_t pid = -1;       ///< also the process group id and session id of the child
+  unique_fd pidfd;      ///< pidfd_open(pid): readable once the child has exited
+  unique_fd stdin_fd;   ///< write end; with a tty: a dup of the PTY master
+  unique_fd stdout_fd;  ///< read end; with a tty: the PTY master
+  unique_fd stderr_fd;  ///< read end; with a tty: not set (-1)
 };
 
 /// Forks and execs. On success the child runs in its own session (setsid) and process group,

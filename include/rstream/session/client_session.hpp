@@ -50,8 +50,8 @@ class client_session {
   /// Runs the session to its end.
   boost::asio::awaitable<client_outcome> run();
 
-  /// Queues a stdin Data frame (its end-of-stream flag ends stdin). `done` runs once the bytes are written to
-  /// the connection, so a reader can keep a bounded number of chunks in flight.
+  /// Queues a stdin Data frame (its end-of-stream flag ends stdin). `done` runs once the bytes are
+  /// written to the connection, so a reader can keep a bounded number of chunks in flight.
   void send_stdin(codec::data_frame frame, std::function<void()> done = {});
   void send_resize(std::uint16_t cols, std::uint16_t rows);
   void send_signal(int signal);

@@ -23,9 +23,9 @@ namespace rstream::session {
 struct session_settings {
   std::string token;  ///< empty: no authentication
   std::size_t max_payload = codec::default_max_payload;
-  std::chrono::milliseconds open_timeout{10000};  ///< first frame must arrive by then
-  std::chrono::milliseconds kill_grace{2000};     ///< SIGHUP → SIGKILL of a hung-up group
-  std::chrono::milliseconds tty_drain{500};       ///< PTY output read after the shell exits
+  std::chrono::milliseconds open_timeout{10000};     ///< first frame must arrive by then
+  std::chrono::milliseconds kill_grace{2000};        ///< SIGHUP → SIGKILL of a hung-up group
+  std::chrono::milliseconds tty_drain{500};          ///< PTY output read after the shell exits
   std::size_t output_queue_bytes = 2 * 1024 * 1024;  ///< per session, towards the client
   std::size_t stdin_queue_bytes = 1024 * 1024;       ///< per session, towards the command
   std::size_t read_chunk_bytes = 256 * 1024;         ///< largest read from a pipe or PTY

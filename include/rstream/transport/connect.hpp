@@ -13,8 +13,8 @@
 namespace rstream::transport {
 
 struct connect_options {
-  std::string token;                ///< sent as "Authorization: Bearer" on WebSocket
-  std::string tls_ca_file;          ///< trust this CA (PEM) instead of the system store
+  std::string token;        ///< sent as "Authorization: Bearer" on WebSocket
+  std::string tls_ca_file;  ///< trust this CA (PEM) instead of the system store
   bool tls_insecure_skip_verify = false;
   std::size_t max_payload = codec::default_max_payload;
   std::chrono::milliseconds timeout{10000};  ///< for resolve + connect + handshakes

@@ -13,7 +13,7 @@ struct endpoint_url {
   std::string scheme;  ///< "tcp", "tls", "ws" or "wss"
   std::string host;    ///< without IPv6 brackets
   std::uint16_t port = 0;
-  std::string path;    ///< WebSocket path ("/webtty" when not given); empty for tcp/tls
+  std::string path;  ///< WebSocket path ("/webtty" when not given); empty for tcp/tls
 
   bool uses_tls() const { return scheme == "tls" || scheme == "wss"; }
   bool uses_websocket() const { return scheme == "ws" || scheme == "wss"; }

@@ -24,8 +24,8 @@ struct read_result {
   enum class kind { frame, closed, io_error, protocol_error };
   kind what = kind::closed;
   codec::frame frame;
-  codec::decode_error protocol;   ///< set when what == protocol_error
-  boost::system::error_code io;   ///< set when what == io_error
+  codec::decode_error protocol;  ///< set when what == protocol_error
+  boost::system::error_code io;  ///< set when what == io_error
 
   /// One line for logs and error messages.
   std::string describe() const;
