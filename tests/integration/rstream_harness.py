@@ -448,7 +448,21 @@ class ConnectionEnded(Exception):
     pass
 
 
-class FrameClient:
+class _FrameReader:
+    """What both frame clients share: reading every frame until the connection ends."""
+
+    def read_until_closed(self, timeout=10):
+        """All frames until the connection ends; raises socket.timeout if it stays open."""
+        deadline = time.monotonic() + timeout
+        frames = []
+        while True:
+            f = self.read_frame(max(0.001, deadline - time.monotonic()))
+            if f is None:
+                return frames
+            frames.append(f)
+
+
+class FrameClient(_FrameReader):
     """WebTTY over raw TCP (tcp://): frames back to back."""
 
     def __init__(self, port, host="127.0.0.1", timeout=10):
@@ -502,16 +516,6 @@ class FrameClient:
         payload = self._buf[6:6 + length]
         self._buf = self._buf[6 + length:]
         return Frame(version, ftype, payload)
-
-    def read_until_closed(self, timeout=10):
-        """All frames until the connection ends; raises socket.timeout if it stays open."""
-        deadline = time.monotonic() + timeout
-        frames = []
-        while True:
-            f = self.read_frame(max(0.001, deadline - time.monotonic()))
-            if f is None:
-                return frames
-            frames.append(f)
 
     def wait_closed(self, timeout=10):
         """Waits for EOF, discarding nothing silently: returns any bytes that came first."""
@@ -664,7 +668,7 @@ class WebSocketClient:
             self.sock.close()
 
 
-class WsFrameClient(WebSocketClient):
+class WsFrameClient(WebSocketClient, _FrameReader):
     """WebTTY over WebSocket (ws://): one frame per binary message; same interface as
     FrameClient."""
 
@@ -693,15 +697,6 @@ class WsFrameClient(WebSocketClient):
                 raise ConnectionEnded("message length %d does not match its header (%d)"
                                       % (len(data) - 6, length))
             return Frame(version, ftype, data[6:])
-
-    def read_until_closed(self, timeout=10):
-        deadline = time.monotonic() + timeout
-        frames = []
-        while True:
-            f = self.read_frame(max(0.001, deadline - time.monotonic()))
-            if f is None:
-                return frames
-            frames.append(f)
 
     def wait_tcp_closed(self, timeout=10):
         deadline = time.monotonic() + timeout
