@@ -17,6 +17,7 @@
 
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
+#include "rstream/common/pipe_buffer.hpp"
 #include "rstream/session/client_session.hpp"
 
 namespace asio = boost::asio;
@@ -210,12 +211,8 @@ class remote_command_run {
       std::vector<std::uint8_t> buffer(prefix + chunk_bytes);
       ssize_t n = ::read(fd, buffer.data() + prefix, chunk_bytes);
       if (n > 0) {
-        if (!grown && static_cast<std::size_t>(n) >= 64 * 1024) {
-          // Bulk input: a larger pipe lets the writer run ahead, so we read fewer, larger
-          // chunks (best effort; sockets and small transfers are left alone).
-          grown = true;
-          ::fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
-        }
+        // Bulk input: a larger pipe lets the writer run ahead, so we read fewer, larger chunks.
+        grow_pipe_for_bulk(fd, static_cast<std::size_t>(n), grown);
         buffer.resize(prefix + static_cast<std::size_t>(n));
         ++stdin_in_flight_;
         session_->send_stdin(codec::data_frame::wrap(std::move(buffer), codec::stream_id::in),

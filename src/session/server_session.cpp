@@ -1,6 +1,8 @@
 // The server side of one WebTTY session (see server_session.hpp for the shape).
 #include "server_session.hpp"
 
+#include "rstream/common/pipe_buffer.hpp"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <signal.h>
@@ -23,19 +25,6 @@ bool token_matches(const std::string& presented, const std::string& expected) {
   EVP_Digest(presented.data(), presented.size(), a, &la, EVP_sha256(), nullptr);
   EVP_Digest(expected.data(), expected.size(), b, &lb, EVP_sha256(), nullptr);
   return la == lb && CRYPTO_memcmp(a, b, la) == 0;
-}
-
-std::vector<std::uint8_t> json_payload(const codec::frame& f) { return codec::encode_payload(f); }
-
-/// A pipe that carries bulk data gets a larger buffer (fewer, bigger reads and writes). Done
-/// only once a transfer fills the default 64 KiB, so idle sessions do not use up the user's
-/// pipe-buffer budget (fs.pipe-user-pages-soft). Best effort; PTYs are left alone.
-void grow_pipe_for_bulk(int fd, std::size_t observed_bytes, bool& grown) {
-  constexpr std::size_t default_pipe_bytes = 64 * 1024;
-  constexpr int bulk_pipe_bytes = 1024 * 1024;
-  if (grown || observed_bytes < default_pipe_bytes) return;
-  grown = true;
-  ::fcntl(fd, F_SETPIPE_SZ, bulk_pipe_bytes);
 }
 
 }  // namespace
@@ -313,7 +302,7 @@ void server_session::enqueue(const codec::frame& f, bool final) {
   if (auto* data = std::get_if<codec::data_frame>(&f)) {
     enqueue(codec::frame_type::data, data->payload, final);
   } else {
-    enqueue(codec::type_of(f), json_payload(f), final);
+    enqueue(codec::type_of(f), codec::encode_payload(f), final);
   }
 }
 

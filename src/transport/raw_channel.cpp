@@ -45,9 +45,6 @@ std::string peer_of(const asio::ip::tcp::socket& socket) {
 
 namespace {
 
-asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
-asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
-
 template <class Stream>
 class raw_channel final : public frame_channel {
  public:

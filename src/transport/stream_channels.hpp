@@ -44,6 +44,10 @@ boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
     tls_stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error);
 
+/// The TCP socket under a stream, for addresses, shutdown and close.
+inline boost::asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
+inline boost::asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
+
 /// A frame's header and payload as one gather list (nothing copied).
 inline std::array<boost::asio::const_buffer, 2> frame_buffers(
     std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) {

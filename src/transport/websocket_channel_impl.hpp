@@ -21,9 +21,6 @@ namespace websocket = beast::websocket;
 
 constexpr std::size_t max_request_header_bytes = 8 * 1024;
 
-inline asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }
-inline asio::ip::tcp::socket& lowest(tls_stream& s) { return s.next_layer(); }
-
 template <class Stream>
 class websocket_channel final : public frame_channel {
  public:

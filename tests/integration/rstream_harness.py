@@ -449,7 +449,25 @@ class ConnectionEnded(Exception):
 
 
 class _FrameReader:
-    """What both frame clients share: reading every frame until the connection ends."""
+    """What both frame clients share (over self.sock, self._buf, self.reset): receiving more
+    bytes, and reading every frame until the connection ends."""
+
+    def _recv_more(self, deadline):
+        """Appends what the socket has to self._buf; False on EOF or reset."""
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise socket.timeout("nothing from the server within the deadline (have %r)"
+                                 % self._buf[-200:])
+        self.sock.settimeout(remaining)
+        try:
+            chunk = self.sock.recv(65536)
+        except ConnectionResetError:
+            self.reset = True
+            chunk = b""
+        if not chunk:
+            return False
+        self._buf += chunk
+        return True
 
     def read_until_closed(self, timeout=10):
         """All frames until the connection ends; raises socket.timeout if it stays open."""
@@ -488,18 +506,8 @@ class FrameClient(_FrameReader):
     # -- receiving
     def _fill(self, n, deadline):
         while len(self._buf) < n:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise socket.timeout("no frame within the deadline (have %r)" % self._buf)
-            self.sock.settimeout(remaining)
-            try:
-                chunk = self.sock.recv(65536)
-            except ConnectionResetError:
-                self.reset = True
-                chunk = b""
-            if not chunk:
+            if not self._recv_more(deadline):
                 return False
-            self._buf += chunk
         return True
 
     def read_frame(self, timeout=10):
@@ -558,7 +566,7 @@ def _mask(payload, key):
     return (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
 
 
-class WebSocketClient:
+class WebSocketClient(_FrameReader):
     """A minimal RFC 6455 client: handshake by hand, masked frames out, unmasked frames in."""
 
     def __init__(self, port, path="/webtty", host="127.0.0.1", token=None, timeout=10,
@@ -591,21 +599,6 @@ class WebSocketClient:
             headers[name.strip().lower()] = value.strip()
         if headers.get(b"sec-websocket-accept") != expected:
             raise ConnectionEnded("bad Sec-WebSocket-Accept in %r" % head)
-
-    def _recv_more(self, deadline):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise socket.timeout("nothing from the server within the deadline")
-        self.sock.settimeout(remaining)
-        try:
-            chunk = self.sock.recv(65536)
-        except ConnectionResetError:
-            self.reset = True
-            chunk = b""
-        if not chunk:
-            return False
-        self._buf += chunk
-        return True
 
     def _take(self, n, deadline):
         while len(self._buf) < n:
@@ -668,7 +661,7 @@ class WebSocketClient:
             self.sock.close()
 
 
-class WsFrameClient(WebSocketClient, _FrameReader):
+class WsFrameClient(WebSocketClient):
     """WebTTY over WebSocket (ws://): one frame per binary message; same interface as
     FrameClient."""
 
