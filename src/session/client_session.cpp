@@ -32,11 +32,12 @@ client_session::client_session(std::unique_ptr<transport::frame_channel> channel
       sink_(std::move(sink)),
       queue_ready_(channel_->get_executor()),
       finished_event_(channel_->get_executor()),
-      heartbeat_timer_(channel_->get_executor()) {}
+      heartbeat_timer_(channel_->get_executor()),
+      send_failure_timer_(channel_->get_executor()) {}
 
 void client_session::enqueue(codec::frame_type type, std::vector<std::uint8_t> payload,
                              std::function<void()> done) {
-  if (finished_) {
+  if (finished_ || send_failed_) {
     if (done) done();
     return;
   }
@@ -71,6 +72,7 @@ void client_session::finish(client_outcome outcome) {
   outcome_ = std::move(outcome);
   channel_->close();
   heartbeat_timer_.cancel();
+  send_failure_timer_.cancel();
   queue_ready_.notify();
   finished_event_.notify();
 }
@@ -85,15 +87,26 @@ asio::awaitable<void> client_session::write_loop() {
     auto ec = co_await channel_->write_frame(item.header, item.payload);
     if (item.done) item.done();
     if (ec && !finished_) {
-      client_outcome failed;
-      failed.message = "connection lost while sending: " + ec.message();
-      finish(std::move(failed));
+      send_failed_ = true;
+      send_failure_ = "connection lost while sending: " + ec.message();
+      break;
     }
   }
   for (auto& item : queue_) {
     if (item.done) item.done();
   }
   queue_.clear();
+  if (send_failed_ && !finished_) {
+    // The server may have refused us with an Error frame and closed: let the reader deliver
+    // it, which says far more than "broken pipe". Bounded, in case nothing else arrives.
+    send_failure_timer_.expires_after(std::chrono::seconds(2));
+    co_await send_failure_timer_.async_wait(use_nothrow);
+    if (!finished_) {
+      client_outcome failed;
+      failed.message = send_failure_;
+      finish(std::move(failed));
+    }
+  }
   writer_running_ = false;
   finished_event_.notify();
 }

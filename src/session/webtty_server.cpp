@@ -84,6 +84,28 @@ asio::awaitable<void> webtty_server::accept_loop() {
   }
 }
 
+namespace {
+
+/// Sends `refusal`, then reads and discards what the client already sent (its Open, maybe
+/// stdin) until it closes, for at most two seconds. Closing with unread bytes would make the
+/// kernel answer with a reset, and the client could lose the refusal and see only a broken pipe.
+asio::awaitable<void> refuse(transport::frame_channel& channel, const codec::frame& refusal) {
+  co_await channel.write(refusal);
+  asio::steady_timer limit(channel.get_executor(), std::chrono::seconds(2));
+  limit.async_wait([&channel](boost::system::error_code e) {
+    if (!e) channel.close();
+  });
+  co_await channel.shutdown();
+  while (true) {
+    auto r = co_await channel.read_frame();
+    if (r.what != transport::read_result::kind::frame) break;
+  }
+  limit.cancel();
+  channel.close();
+}
+
+}  // namespace
+
 asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
   transport::accept_options options;
   options.tls = config_.tls.get();
@@ -97,8 +119,7 @@ asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
   // Named frames, not temporaries inside co_await: GCC 12 destroys such temporaries twice.
   if (stopping_) {
     const codec::frame refusal = codec::error_frame{"shutdown", "the server is shutting down"};
-    co_await accepted.channel->write(refusal);
-    co_await accepted.channel->shutdown();
+    co_await refuse(*accepted.channel, refusal);
     co_return;
   }
   if (registry_->size() >= config_.max_sessions) {
@@ -107,8 +128,7 @@ asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
     const codec::frame refusal = codec::error_frame{
         "too_many_sessions", "the server already runs its maximum of " +
                                  std::to_string(config_.max_sessions) + " sessions"};
-    co_await accepted.channel->write(refusal);
-    co_await accepted.channel->shutdown();
+    co_await refuse(*accepted.channel, refusal);
     co_return;
   }
   auto session =

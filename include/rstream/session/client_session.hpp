@@ -79,7 +79,10 @@ class client_session {
   async_event queue_ready_;
   async_event finished_event_;
   boost::asio::steady_timer heartbeat_timer_;
+  boost::asio::steady_timer send_failure_timer_;
   bool started_ = false;
+  bool send_failed_ = false;      ///< a write failed; the reader gets a moment to explain why
+  std::string send_failure_;
   bool finished_ = false;
   bool writer_running_ = false;
   bool heartbeat_running_ = false;
