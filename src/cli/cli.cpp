@@ -5,7 +5,6 @@
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
-#include <map>
 
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
@@ -34,13 +33,10 @@ int run(int argc, char** argv) {
     }
   }
 
-  std::map<const CLI::App*, command_runner> runners;
-  auto remember = [&](const char* name, command_runner runner) {
-    runners[webtty->get_subcommand(name)] = std::move(runner);
-  };
-  remember("server", add_webtty_server(*webtty));
-  remember("exec", add_webtty_exec(*webtty, tail));
-  remember("client", add_webtty_client(*webtty, tail));
+  command_table table;
+  add_webtty_server(*webtty, table);
+  add_webtty_exec(*webtty, table, tail);
+  add_webtty_client(*webtty, table, tail);
 
   try {
     app.parse(parsed_argc, argv);
@@ -54,9 +50,10 @@ int run(int argc, char** argv) {
     app.exit(e);
     return exit_usage;
   }
-  for (auto* sub : webtty->get_subcommands()) {
-    if (auto it = runners.find(sub); it != runners.end()) return it->second();
-  }
+  // The deepest subcommand given is the one to run.
+  const CLI::App* chosen = &app;
+  while (!chosen->get_subcommands().empty()) chosen = chosen->get_subcommands().front();
+  if (auto it = table.find(chosen); it != table.end()) return it->second();
   print_error("no command given; see rstream --help");
   return exit_usage;
 }

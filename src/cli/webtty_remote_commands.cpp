@@ -76,7 +76,7 @@ std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
 
 }  // namespace
 
-command_runner add_webtty_exec(CLI::App& webtty, const command_tail& tail) {
+void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail& tail) {
   auto flags = std::make_shared<remote_flags>();
   auto* cmd = webtty.add_subcommand(
       "exec", "Run one command on a server: its stdout, stderr and exit code become ours");
@@ -96,7 +96,7 @@ command_runner add_webtty_exec(CLI::App& webtty, const command_tail& tail) {
                 "Forward stdin even when it is a terminal");
   cmd->add_option("--timeout", flags->timeout,
                   "End the command (SIGTERM, then close) after this long: 30s, 5m, ...");
-  return [flags, output_ptr, &tail]() -> int {
+  table[cmd] = [flags, output_ptr, &tail]() -> int {
     if (auto failed = finish_flags(*flags, tail)) return *failed;
     if (flags->options.argv.empty()) {
       print_error("exec needs a command: rstream webtty exec --url URL -- CMD [ARGS...]");
@@ -107,7 +107,7 @@ command_runner add_webtty_exec(CLI::App& webtty, const command_tail& tail) {
   };
 }
 
-command_runner add_webtty_client(CLI::App& webtty, const command_tail& tail) {
+void add_webtty_client(CLI::App& webtty, command_table& table, const command_tail& tail) {
   auto flags = std::make_shared<remote_flags>();
   auto* cmd = webtty.add_subcommand(
       "client", "Open an interactive terminal on a server (default: the server user's shell)");
@@ -116,7 +116,7 @@ command_runner add_webtty_client(CLI::App& webtty, const command_tail& tail) {
       "Type ~. at the start of a line to leave (~~ sends a ~). Without a local terminal it\n"
       "behaves like `exec -t`. Exit code: the remote one; 255 when the connection fails.");
   add_shared_flags(*cmd, *flags, "10s");
-  return [flags, &tail]() -> int {
+  table[cmd] = [flags, &tail]() -> int {
     if (auto failed = finish_flags(*flags, tail)) return *failed;
     flags->options.allocate_tty = true;
     flags->options.interactive_client = true;

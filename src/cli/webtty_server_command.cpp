@@ -137,7 +137,7 @@ int run_server(const server_flags& flags) {
 
 }  // namespace
 
-command_runner add_webtty_server(CLI::App& webtty) {
+void add_webtty_server(CLI::App& webtty, command_table& table) {
   auto flags = std::make_shared<server_flags>();
   auto* cmd = webtty.add_subcommand("server", "Serve this machine's commands and terminal");
   cmd->add_option("--listen", flags->listen,
@@ -163,7 +163,7 @@ command_runner add_webtty_server(CLI::App& webtty) {
                   "A new connection must send its Open frame within this")
       ->capture_default_str();
   add_verbosity_flag(*cmd, flags->verbosity);
-  return [flags] { return run_server(*flags); };
+  table[cmd] = [flags] { return run_server(*flags); };
 }
 
 }  // namespace rstream::cli

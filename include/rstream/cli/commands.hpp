@@ -1,8 +1,10 @@
-// Registration of each subcommand on the CLI11 tree. Each add_* function defines the
-// subcommand's options and returns a runner that executes it after parsing.
+// Registration of each subcommand on the CLI11 tree. Each add_* function defines its
+// subcommands' options and records, for every leaf it adds, a runner that executes it after
+// parsing. One file per command family under src/cli/.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,11 +19,14 @@ using command_runner = std::function<int()>;
 /// CLI11 parses the rest, so that the command's own flags are never taken for ours.
 using command_tail = std::vector<std::string>;
 
+/// The runner of each leaf subcommand, keyed by its CLI11 node.
+using command_table = std::map<const CLI::App*, command_runner>;
+
 /// `rstream webtty server`
-command_runner add_webtty_server(CLI::App& webtty);
+void add_webtty_server(CLI::App& webtty, command_table& table);
 /// `rstream webtty exec`
-command_runner add_webtty_exec(CLI::App& webtty, const command_tail& tail);
+void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail& tail);
 /// `rstream webtty client`
-command_runner add_webtty_client(CLI::App& webtty, const command_tail& tail);
+void add_webtty_client(CLI::App& webtty, command_table& table, const command_tail& tail);
 
 }  // namespace rstream::cli
