@@ -1,0 +1,565 @@
+// The context file and engine resolution (see contexts.hpp).
+#include "rstream/config/contexts.hpp"
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <tuple>
+#include <utility>
+
+namespace rstream::config {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::size_t max_file_size = 4u << 20;  ///< a context file is a few hundred bytes
+constexpr const char* no_engine_message =
+    "no engine configured: run `rstream engine` on this machine, or `rstream project use URL "
+    "--token T`";
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+/// The variable's value, or nullptr when it is unset or empty.
+const char* env_value(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : nullptr;
+}
+
+/// Closes a descriptor when it goes out of scope.
+struct fd_closer {
+  int fd = -1;
+  ~fd_closer() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+/// The file a symlinked context file points to (writers replace that, not the link).
+fs::path write_target(const fs::path& file) {
+  fs::path target = file;
+  std::error_code ec;
+  for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(target, ec)); ++hops) {
+    fs::path link = fs::read_symlink(target, ec);
+    if (ec) break;
+    target = link.is_absolute() ? link : target.parent_path() / link;
+  }
+  return target;
+}
+
+fs::path parent_of(const fs::path& file) {
+  auto parent = file.parent_path();
+  return parent.empty() ? fs::path(".") : parent;
+}
+
+/// Creates the missing directories leading to `dir`, each with mode 0700.
+bool make_parent_dirs(const fs::path& dir, std::string& error) {
+  std::vector<fs::path> missing;
+  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        error = p.string() + ": not a directory";
+        return false;
+      }
+      break;
+    }
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      error = "cannot create directory " + it->string() + ": " + errno_text(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+/// An exclusive flock on "<file>.lock", released when destroyed.
+class file_lock {
+ public:
+  bool acquire(const fs::path& file, std::string& error) {
+    fs::path lock_path = file;
+    lock_path += ".lock";
+    fd_.fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_.fd < 0) {
+      error = "cannot open lock file " + lock_path.string() + ": " + errno_text(errno);
+      return false;
+    }
+    // Writers hold the lock for one small read-modify-write, so waiting for it is short.
+    while (::flock(fd_.fd, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        error = "cannot lock " + lock_path.string() + ": " + errno_text(errno);
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  fd_closer fd_;  // closing the descriptor releases the lock
+};
+
+/// nlohmann's parse error text without the "last read: '...'" excerpt, which could hold a
+/// piece of a token.
+std::string parse_error_text(const nlohmann::json::parse_error& e) {
+  std::string text = e.what();
+  if (auto start = text.find("] "); start != std::string::npos) text.erase(0, start + 2);
+  if (auto cut = text.find("; last read: '"); cut != std::string::npos) text.erase(cut);
+  return text;
+}
+
+bool parse_file_content(const std::string& text, context_file& out, std::string& problem) {
+  out = context_file{};
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) return true;
+  nlohmann::json root;
+  try {
+    root = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    problem = "malformed JSON (" + parse_error_text(e) + ")";
+    return false;
+  }
+  if (!root.is_object()) {
+    problem = "expected a JSON object with \"current\" and \"contexts\"";
+    return false;
+  }
+  if (auto it = root.find("current"); it != root.end() && !it->is_null()) {
+    if (!it->is_string()) {
+      problem = "\"current\" must be a string";
+      return false;
+    }
+    out.current = it->get<std::string>();
+  }
+  auto list = root.find("contexts");
+  if (list == root.end() || list->is_null()) return true;
+  if (!list->is_array()) {
+    problem = "\"contexts\" must be an array";
+    return false;
+  }
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const auto& item = (*list)[i];
+    std::string where = "contexts[" + std::to_string(i) + "]";
+    if (!item.is_object()) {
+      problem = where + " must be an object";
+      return false;
+    }
+    context ctx;
+    for (auto [key, field, required] :
+         {std::tuple{"name", &ctx.name, true}, std::tuple{"engine", &ctx.engine, true},
+          std::tuple{"token", &ctx.token, false}}) {
+      auto it = item.find(key);
+      if (it == item.end() || it->is_null()) {
+        if (!required) continue;
+        problem = where + " has no \"" + key + "\"";
+        return false;
+      }
+      if (!it->is_string()) {
+        problem = where + ".\"" + key + "\" must be a string";
+        return false;
+      }
+      *field = it->get<std::string>();
+    }
+    if (ctx.name.empty()) {
+      problem = where + " has an empty name";
+      return false;
+    }
+    if (out.find(ctx.name)) {
+      problem = "context '" + ctx.name + "' appears twice";
+      return false;
+    }
+    out.contexts.push_back(std::move(ctx));
+  }
+  return true;
+}
+
+std::string file_content(const context_file& in) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const auto& ctx : in.contexts) {
+    nlohmann::json item = {{"name", ctx.name}, {"engine", ctx.engine}};
+    if (!ctx.token.empty()) item["token"] = ctx.token;
+    list.push_back(std::move(item));
+  }
+  nlohmann::json root = {{"current", in.current}, {"contexts", std::move(list)}};
+  return root.dump(2) + "\n";
+}
+
+bool write_all(int fd, const std::string& data) {
+  std::size_t done = 0;
+  while (done < data.size()) {
+    auto n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
+/// Writes `file` atomically; the caller holds the lock and created the parent directory.
+bool save_locked(const fs::path& file, const context_file& in, std::string& error) {
+  fs::path dir = parent_of(file);
+  std::string temp = (dir / ("." + file.filename().string() + ".tmp.XXXXXX")).string();
+  fd_closer out{::mkostemp(temp.data(), O_CLOEXEC)};
+  if (out.fd < 0) {
+    error = "cannot create a temporary file in " + dir.string() + ": " + errno_text(errno);
+    return false;
+  }
+  auto fail = [&](const std::string& what) {
+    error = what + ": " + errno_text(errno);
+    ::unlink(temp.c_str());
+    return false;
+  };
+  if (::fchmod(out.fd, 0600) != 0) return fail("cannot set the mode of " + temp);
+  if (!write_all(out.fd, file_content(in))) return fail("cannot write " + temp);
+  if (::fsync(out.fd) != 0) return fail("cannot sync " + temp);
+  if (::close(out.fd) != 0) {
+    out.fd = -1;
+    return fail("cannot write " + temp);
+  }
+  out.fd = -1;
+  if (::rename(temp.c_str(), file.c_str()) != 0) return fail("cannot replace " + file.string());
+  // The rename is durable once the directory is synced; a failure here loses nothing now.
+  fd_closer dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
+  if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
+  return true;
+}
+
+/// Validates a context's name and engine; returns the normalized engine text.
+std::optional<std::string> checked_engine(const context& ctx, std::string& error) {
+  if (!valid_context_name(ctx.name, error)) return std::nullopt;
+  auto url = parse_engine_url(ctx.engine, error);
+  if (!url) return std::nullopt;
+  return url->text();
+}
+
+bool is_host_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_';
+}
+
+bool is_ipv6_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
+         c == '.';
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+const context* context_file::find(std::string_view name) const {
+  for (const auto& ctx : contexts)
+    if (ctx.name == name) return &ctx;
+  return nullptr;
+}
+
+context* context_file::find(std::string_view name) {
+  return const_cast<context*>(std::as_const(*this).find(name));
+}
+
+std::string context_file::known_names() const {
+  if (contexts.empty()) return "none";
+  std::string names;
+  for (const auto& ctx : contexts) names += (names.empty() ? "" : ", ") + ctx.name;
+  return names;
+}
+
+fs::path rstream_home() {
+  if (const char* home = env_value("HOME")) return fs::path(home) / ".rstream";
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  std::vector<char> buffer(16384);
+  if (::getpwuid_r(::getuid(), &pw, buffer.data(), buffer.size(), &found) == 0 && found &&
+      found->pw_dir && *found->pw_dir)
+    return fs::path(found->pw_dir) / ".rstream";
+  return fs::path(".rstream");
+}
+
+fs::path config_file_path() {
+  if (const char* file = env_value("RSTREAM_CONFIG")) return fs::path(file);
+  return rstream_home() / "config.json";
+}
+
+bool load_contexts(const fs::path& file, context_file& out, std::string& error) {
+  out = context_file{};
+  fd_closer in{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (in.fd < 0) {
+    if (errno == ENOENT) return true;
+    error = "cannot read " + file.string() + ": " + errno_text(errno);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    error = file.string() + ": not a regular file";
+    return false;
+  }
+  std::string text;
+  char chunk[8192];
+  for (;;) {
+    auto n = ::read(in.fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "cannot read " + file.string() + ": " + errno_text(errno);
+      return false;
+    }
+    if (n == 0) break;
+    text.append(chunk, static_cast<std::size_t>(n));
+    if (text.size() > max_file_size) {
+      error = file.string() + ": too large for a context file (over 4 MiB)";
+      return false;
+    }
+  }
+  std::string problem;
+  if (!parse_file_content(text, out, problem)) {
+    out = context_file{};
+    error = "invalid context file " + file.string() + ": " + problem;
+    return false;
+  }
+  return true;
+}
+
+bool save_contexts(const fs::path& file, const context_file& in, std::string& error) {
+  fs::path target = write_target(file);
+  if (!make_parent_dirs(parent_of(target), error)) return false;
+  file_lock lock;
+  if (!lock.acquire(target, error)) return false;
+  return save_locked(target, in, error);
+}
+
+bool update_contexts(const fs::path& file,
+                     const std::function<bool(context_file&, std::string& error)>& change,
+                     std::string& error) {
+  fs::path target = write_target(file);
+  if (!make_parent_dirs(parent_of(target), error)) return false;
+  file_lock lock;
+  if (!lock.acquire(target, error)) return false;
+  context_file contents;
+  if (!load_contexts(target, contents, error)) return false;
+  if (!change(contents, error)) return false;
+  return save_locked(target, contents, error);
+}
+
+std::string engine_url::text() const { return (tls ? "https://" : "http://") + host_port(); }
+
+std::string engine_url::host_port() const {
+  bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::optional<engine_url> parse_engine_url(std::string_view text, std::string& error) {
+  const std::string expected = " (expected http://HOST[:PORT] or https://HOST[:PORT])";
+  // User info may hold a password: never echo such a URL back.
+  if (text.find('@') != std::string_view::npos) {
+    error = "an engine URL must not contain user info ('@'); pass the token with --token";
+    return std::nullopt;
+  }
+  auto quoted = "'" + std::string(text) + "'";
+  auto sep = text.find("://");
+  if (sep == std::string_view::npos) {
+    error = quoted + " is not an engine URL" + expected;
+    return std::nullopt;
+  }
+  engine_url url;
+  auto scheme = lower(text.substr(0, sep));
+  if (scheme == "https") {
+    url.tls = true;
+  } else if (scheme != "http") {
+    error = "unsupported engine URL scheme '" + std::string(text.substr(0, sep)) + "' in " +
+            quoted + expected;
+    return std::nullopt;
+  }
+  std::string_view authority = text.substr(sep + 3);
+  if (authority.ends_with('/')) authority.remove_suffix(1);
+  if (authority.find_first_of("/?#") != std::string_view::npos) {
+    error = "an engine URL has no path, query or fragment: " + quoted + expected;
+    return std::nullopt;
+  }
+  std::string_view host = authority;
+  std::optional<std::string_view> port_text;
+  if (authority.starts_with('[')) {
+    auto close = authority.find(']');
+    if (close == std::string_view::npos) {
+      error = "missing ']' after the IPv6 address in " + quoted;
+      return std::nullopt;
+    }
+    host = authority.substr(1, close - 1);
+    auto rest = authority.substr(close + 1);
+    if (!rest.empty()) {
+      if (rest[0] != ':') {
+        error = "expected ':PORT' after ']' in " + quoted;
+        return std::nullopt;
+      }
+      port_text = rest.substr(1);
+    }
+    bool ok = !host.empty() && host.find(':') != std::string_view::npos;
+    for (char c : host) ok = ok && is_ipv6_char(c);
+    if (!ok) {
+      error = "invalid IPv6 address '" + std::string(host) + "' in " + quoted;
+      return std::nullopt;
+    }
+  } else {
+    auto colon = authority.find(':');
+    if (colon != std::string_view::npos &&
+        authority.find(':', colon + 1) != std::string_view::npos) {
+      error = "an IPv6 address needs brackets, e.g. http://[::1]:8080: " + quoted;
+      return std::nullopt;
+    }
+    if (colon != std::string_view::npos) {
+      host = authority.substr(0, colon);
+      port_text = authority.substr(colon + 1);
+    }
+    if (host.empty()) {
+      error = "missing host in " + quoted + expected;
+      return std::nullopt;
+    }
+    for (char c : host) {
+      if (!is_host_char(c)) {
+        error = "invalid host '" + std::string(host) + "' in " + quoted;
+        return std::nullopt;
+      }
+    }
+  }
+  url.host = lower(host);
+  url.port = url.tls ? 443 : 80;
+  if (port_text) {
+    unsigned value = 0;
+    auto [end, ec] =
+        std::from_chars(port_text->data(), port_text->data() + port_text->size(), value);
+    if (port_text->empty() || ec != std::errc() || end != port_text->data() + port_text->size() ||
+        value == 0 || value > 65535) {
+      error = "invalid port '" + std::string(*port_text) + "' in " + quoted + " (expected 1-65535)";
+      return std::nullopt;
+    }
+    url.port = static_cast<std::uint16_t>(value);
+  }
+  return url;
+}
+
+bool valid_context_name(std::string_view name, std::string& error) {
+  if (name.empty()) {
+    error = "a context name must not be empty";
+    return false;
+  }
+  if (name.size() > 128) {
+    error = "a context name is at most 128 bytes";
+    return false;
+  }
+  for (char c : name) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      error = "a context name has no spaces or control characters: '" + std::string(name) + "'";
+      return false;
+    }
+  }
+  if (name.find("://") != std::string_view::npos) {
+    error = "a context name must not contain '://' (that reads as an engine URL): '" +
+            std::string(name) + "'";
+    return false;
+  }
+  return true;
+}
+
+std::optional<resolved_engine> resolve_engine(const std::string& context_flag, std::string& error) {
+  return resolve_engine(config_file_path(), context_flag, error);
+}
+
+std::optional<resolved_engine> resolve_engine(const fs::path& file, const std::string& context_flag,
+                                              std::string& error) {
+  context_file contents;
+  if (!load_contexts(file, contents, error)) return std::nullopt;
+  resolved_engine out;
+  std::string name;
+  if (!context_flag.empty()) {
+    name = context_flag;
+    out.source = "--context";
+  } else if (const char* env = env_value("RSTREAM_CONTEXT")) {
+    name = env;
+    out.source = "RSTREAM_CONTEXT";
+  } else if (!contents.current.empty()) {
+    name = contents.current;
+    out.source = "current";
+  }
+  const char* env_engine = env_value("RSTREAM_ENGINE");
+  if (!name.empty()) {
+    const context* ctx = contents.find(name);
+    if (!ctx) {
+      if (out.source == "current")
+        error = "the current context '" + name + "' is not in " + file.string() +
+                " (known contexts: " + contents.known_names() +
+                "); choose one with `rstream project use NAME`";
+      else
+        error = "unknown context '" + name + "' (from " + out.source +
+                "); known contexts: " + contents.known_names();
+      return std::nullopt;
+    }
+    out.context_name = ctx->name;
+    out.token = ctx->token;
+    if (!env_engine) {
+      auto url = parse_engine_url(ctx->engine, error);
+      if (!url) {
+        error = "context '" + ctx->name + "' in " + file.string() + ": " + error;
+        return std::nullopt;
+      }
+      out.engine = *url;
+    }
+  } else if (!env_engine) {
+    error = no_engine_message;
+    return std::nullopt;
+  } else {
+    out.source = "RSTREAM_ENGINE";
+  }
+  if (env_engine) {
+    auto url = parse_engine_url(env_engine, error);
+    if (!url) {
+      error = "RSTREAM_ENGINE: " + error;
+      return std::nullopt;
+    }
+    out.engine = *url;
+  }
+  if (const char* token = env_value("RSTREAM_AUTHENTICATION_TOKEN")) out.token = token;
+  return out;
+}
+
+bool upsert_context(const fs::path& file, const context& ctx, bool make_current,
+                    std::string& error) {
+  auto engine = checked_engine(ctx, error);
+  if (!engine) return false;
+  return update_contexts(
+      file,
+      [&](context_file& contents, std::string&) {
+        context* existing = contents.find(ctx.name);
+        if (!existing) existing = &contents.contexts.emplace_back();
+        *existing = context{ctx.name, *engine, ctx.token};
+        if (make_current) contents.current = ctx.name;
+        return true;
+      },
+      error);
+}
+
+bool use_context(const fs::path& file, const std::string& name, std::string& error) {
+  return update_contexts(
+      file,
+      [&](context_file& contents, std::string& change_error) {
+        if (!contents.find(name)) {
+          change_error =
+              "unknown context '" + name + "'; known contexts: " + contents.known_names();
+          return false;
+        }
+        contents.current = name;
+        return true;
+      },
+      error);
+}
+
+}  // namespace rstream::config
