@@ -37,6 +37,10 @@ int run(int argc, char** argv) {
   add_webtty_server(*webtty, table);
   add_webtty_exec(*webtty, table, tail);
   add_webtty_client(*webtty, table, tail);
+  add_webtty_e2e_keys(*webtty, table);
+  add_webtty_list(*webtty, table);
+  add_engine(app, table);
+  add_project(app, table);
 
   try {
     app.parse(parsed_argc, argv);

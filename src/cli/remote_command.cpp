@@ -18,7 +18,9 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
 #include "rstream/common/pipe_buffer.hpp"
+#include "rstream/config/contexts.hpp"
 #include "rstream/session/client_session.hpp"
+#include "rstream/tunnel/connector.hpp"
 
 namespace asio = boost::asio;
 
@@ -112,8 +114,13 @@ void add_stream(nlohmann::json& report, const char* name, const captured_output&
 /// One run of a remote command: the local side's state and the coroutine that drives it.
 class remote_command_run {
  public:
-  remote_command_run(const remote_command_options& options, transport::endpoint_url url)
-      : options_(options), url_(std::move(url)) {
+  /// `url` for direct connections; `engine` (with `target`) for rstrm:// through an engine.
+  remote_command_run(const remote_command_options& options, transport::endpoint_url url,
+                     std::optional<config::resolved_engine> engine, std::string target)
+      : options_(options),
+        url_(std::move(url)),
+        engine_(std::move(engine)),
+        target_(std::move(target)) {
     const bool stdin_is_tty = ::isatty(STDIN_FILENO) == 1;
     forward_stdin_ = !stdin_is_tty || options.force_stdin || options.interactive_client;
     raw_mode_ = options.allocate_tty && stdin_is_tty && forward_stdin_;
@@ -147,7 +154,8 @@ class remote_command_run {
     open.allocate_tty = options_.allocate_tty;
     open.heartbeat_ms = static_cast<std::uint32_t>(options_.heartbeat.count());
     // WebSocket carries the token in its Authorization header; raw streams in Open.
-    open.token = url_.uses_websocket() ? std::string() : options_.connect.token;
+    // Through an engine, the engine checks the token (in Route) and the server trusts it.
+    open.token = url_.uses_websocket() || engine_ ? std::string() : options_.connect.token;
     if (options_.allocate_tty) {
       auto size = terminal_size(STDIN_FILENO);
       if (!size) size = terminal_size(STDOUT_FILENO);
@@ -284,7 +292,13 @@ class remote_command_run {
   }
 
   asio::awaitable<void> drive() {
-    auto connected = co_await transport::connect(url_, options_.connect);
+    transport::connect_result connected;
+    if (engine_) {
+      connected = co_await tunnel::connect_route(engine_->engine, engine_->token, target_,
+                                                 options_.connect);
+    } else {
+      connected = co_await transport::connect(url_, options_.connect);
+    }
     if (!connected.channel) {
       outcome_.message = connected.error;
       co_return;
@@ -394,6 +408,8 @@ class remote_command_run {
 
   const remote_command_options& options_;
   transport::endpoint_url url_;
+  std::optional<config::resolved_engine> engine_;
+  std::string target_;
   bool forward_stdin_ = false;
   bool raw_mode_ = false;
   codec::open_request open_;
@@ -425,13 +441,30 @@ class remote_command_run {
 }  // namespace
 
 int run_remote_command(const remote_command_options& options) {
+  constexpr std::string_view tunnel_scheme = "rstrm://";
+  if (options.url.rfind(tunnel_scheme, 0) == 0) {
+    std::string target = options.url.substr(tunnel_scheme.size());
+    while (!target.empty() && target.back() == '/') target.pop_back();
+    if (target.empty() || target.find('/') != std::string::npos) {
+      print_error("invalid tunnel URL '" + options.url + "': expected rstrm://NAME");
+      return exit_usage;
+    }
+    std::string error;
+    auto engine = config::resolve_engine(options.context, error);
+    if (!engine) {
+      print_error(error);
+      return exit_remote_failure;
+    }
+    remote_command_run run(options, {}, std::move(engine), std::move(target));
+    return run.run();
+  }
   std::string url_error;
   auto url = transport::parse_endpoint_url(options.url, url_error);
   if (!url) {
     print_error(url_error);
     return exit_usage;
   }
-  remote_command_run run(options, std::move(*url));
+  remote_command_run run(options, std::move(*url), std::nullopt, {});
   return run.run();
 }
 

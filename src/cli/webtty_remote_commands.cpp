@@ -20,10 +20,16 @@ struct remote_flags {
 void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_heartbeat) {
   flags.heartbeat = default_heartbeat;
   cmd.add_option("--url", flags.options.url,
-                 "Server URL: tcp://HOST:PORT, tls://HOST:PORT, ws://HOST:PORT[/webtty], wss://...")
+                 "Server URL: rstrm://NAME (a tunnel, through the engine of the current "
+                 "context), or directly tcp://HOST:PORT, tls://HOST:PORT, "
+                 "ws://HOST:PORT[/webtty], wss://...")
       ->required()
       ->envname("RSTREAM_WEBTTY_URL");
-  cmd.add_option("--token", flags.options.connect.token, "Bearer token the server requires")
+  cmd.add_option("--context", flags.options.context,
+                 "Project context whose engine and token resolve rstrm:// URLs "
+                 "(default: $RSTREAM_CONTEXT, else the current one)");
+  cmd.add_option("--token", flags.options.connect.token,
+                 "Bearer token a direct server requires (rstrm:// uses the context's token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
   cmd.add_option("-e,--env", flags.env, "Set a variable for the command (repeatable)")
       ->type_name("K=V");

@@ -8,13 +8,18 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <cctype>
 #include <cstdio>
+#include <map>
+#include <optional>
 
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/config/contexts.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/accept.hpp"
 #include "rstream/transport/endpoint_url.hpp"
+#include "rstream/tunnel/connector.hpp"
 
 namespace asio = boost::asio;
 
@@ -31,17 +36,88 @@ struct server_flags {
   std::string kill_grace = "2s";
   std::string open_timeout = "10s";
   int verbosity = 0;
+  // Through an engine (--rstream)
+  bool rstream = false;
+  std::string name;
+  std::vector<std::string> labels;
+  bool no_publish = false;
+  std::string context;
+  std::string engine_ca;
 };
+
+/// --label k=v → rstream.webtty.label.k=v, plus what the server is and can do.
+std::optional<std::map<std::string, std::string>> tunnel_labels(const server_flags& flags) {
+  std::map<std::string, std::string> labels = tunnel::host_fact_labels();
+  labels["application-protocol"] = "rstream.webtty";
+  labels["rstream.webtty.capabilities"] = "exec";
+  labels["rstream.webtty.e2e"] = "disabled";
+  for (const auto& kv : flags.labels) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      print_error("--label expects KEY=VALUE, got '" + kv + "'");
+      return std::nullopt;
+    }
+    const std::string key = kv.substr(0, eq);
+    for (char c : key) {
+      bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+      if (!ok) {
+        print_error("--label key '" + key + "' may only contain letters, digits, '.', '_', '-'");
+        return std::nullopt;
+      }
+    }
+    labels["rstream.webtty.label." + key] = kv.substr(eq + 1);
+  }
+  return labels;
+}
 
 int run_server(const server_flags& flags) {
   setup_logging(flags.verbosity);
   std::string error;
-  auto address = transport::parse_listen_address(flags.listen, error);
-  if (!address) {
-    print_error(error);
+  if (flags.listen.empty() && !flags.rstream) {
+    print_error(
+        "say where to serve: --listen HOST:PORT (direct), --rstream (through the engine), "
+        "or both");
     return exit_usage;
   }
-  if (flags.token.empty() && !flags.insecure_no_auth &&
+  if (!flags.rstream && (!flags.name.empty() || !flags.labels.empty() || flags.no_publish)) {
+    print_error("--name, --label and --no-publish describe a tunnel: add --rstream");
+    return exit_usage;
+  }
+  std::optional<tunnel::connector_config> tunnel_config;
+  if (flags.rstream) {
+    if (flags.name.empty()) {
+      print_error("--rstream needs --name NAME: the tunnel's name (rstrm://NAME)");
+      return exit_usage;
+    }
+    if (auto why = tunnel::check_tunnel_name(flags.name); !why.empty()) {
+      print_error(why);
+      return exit_usage;
+    }
+    auto labels = tunnel_labels(flags);
+    if (!labels) return exit_usage;
+    auto engine = config::resolve_engine(flags.context, error);
+    if (!engine) {
+      print_error(error);
+      return exit_failure;
+    }
+    tunnel_config.emplace();
+    tunnel_config->engine = engine->engine;
+    tunnel_config->token = engine->token;
+    tunnel_config->name = flags.name;
+    tunnel_config->labels = std::move(*labels);
+    tunnel_config->publish = !flags.no_publish;
+    tunnel_config->connect.tls_ca_file = flags.engine_ca;
+    tunnel_config->connect.timeout = std::chrono::seconds(10);
+  }
+  std::optional<transport::endpoint_url> address;
+  if (!flags.listen.empty()) {
+    address = transport::parse_listen_address(flags.listen, error);
+    if (!address) {
+      print_error(error);
+      return exit_usage;
+    }
+  }
+  if (address && flags.token.empty() && !flags.insecure_no_auth &&
       !transport::is_loopback_host(address->host)) {
     print_error("refusing to listen on " + flags.listen +
                 " without a token: anyone who can reach it could run commands as this user. "
@@ -70,8 +146,10 @@ int run_server(const server_flags& flags) {
   }
 
   session::server_config config;
-  config.listen_host = address->host;
-  config.listen_port = address->port;
+  if (address) {
+    config.listen_host = address->host;
+    config.listen_port = address->port;
+  }
   config.max_sessions = flags.max_sessions;
   config.session.token = flags.token;
   config.session.max_payload = *max_frame;
@@ -88,9 +166,40 @@ int run_server(const server_flags& flags) {
 
   asio::io_context io{1};
   session::webtty_server server(io, config);
-  if (!server.listen(error)) {
+  if (address && !server.listen(error)) {
     print_error(error);
     return exit_failure;
+  }
+  int exit_code = exit_ok;
+  std::shared_ptr<tunnel::tunnel_connector> connector;
+  if (tunnel_config) {
+    tunnel::tunnel_connector::events events;
+    events.online = [](const tunnel::tunnel_welcome& welcome, bool first_time) {
+      if (first_time) {
+        // stdout: what a script waits for. Reconnections are news for the operator only.
+        std::string line = "online as " + welcome.rstream_url + "\n";
+        if (!welcome.browser_url.empty()) line += "  browser: " + welcome.browser_url + "\n";
+        std::fputs(line.c_str(), stdout);
+        std::fflush(stdout);
+      } else {
+        spdlog::warn("back online as {} (tunnel id {})", welcome.rstream_url, welcome.id);
+      }
+    };
+    events.offline = [](const std::string& why, std::chrono::milliseconds retry_in) {
+      spdlog::warn("tunnel offline: {}; retrying in {} ms", why, retry_in.count());
+    };
+    events.fatal = [&](const std::string& why) {
+      print_error(why);
+      exit_code = exit_failure;
+      server.shutdown([&] { io.stop(); });
+      if (!address) io.stop();
+    };
+    connector = std::make_shared<tunnel::tunnel_connector>(
+        io, *tunnel_config,
+        [&server](std::unique_ptr<transport::frame_channel> channel) {
+          server.serve_channel(std::move(channel));
+        },
+        std::move(events));
   }
   // Signals are handled before the address is announced: whoever reads the banner may
   // signal us at once.
@@ -106,11 +215,21 @@ int run_server(const server_flags& flags) {
       }
       spdlog::info("{}: shutting down", ::strsignal(sig));
       wait_signal();
+      if (connector) connector->stop();
       // Once every session is gone, only this signal wait keeps run() going: end it.
       server.shutdown([&] { signals.cancel(); });
     });
   };
   wait_signal();
+  if (!address) {
+    // Tunnel only: announce nothing until online; the connector prints that.
+    spdlog::info("connecting to the engine at {} as '{}'", tunnel_config->engine.text(),
+                 flags.name);
+    connector->start();
+    io.run();
+    spdlog::info("server stopped");
+    return exit_code;
+  }
   auto endpoint = server.local_endpoint();
   std::string host = endpoint.address().to_string();
   if (endpoint.address().is_v6()) host = "[" + host + "]";
@@ -129,10 +248,11 @@ int run_server(const server_flags& flags) {
   }
 
   server.start();
+  if (connector) connector->start();
   // run() returns once shutdown has ended every session (or forced it).
   io.run();
   spdlog::info("server stopped");
-  return exit_ok;
+  return exit_code;
 }
 
 }  // namespace
@@ -141,8 +261,21 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
   auto flags = std::make_shared<server_flags>();
   auto* cmd = webtty.add_subcommand("server", "Serve this machine's commands and terminal");
   cmd->add_option("--listen", flags->listen,
-                  "Address to listen on, HOST:PORT (port 0 picks a free one; printed on stdout)")
-      ->required();
+                  "Address to listen on, HOST:PORT (port 0 picks a free one; printed on stdout)");
+  cmd->add_flag("--rstream", flags->rstream,
+                "Dial the engine of the current project context (outbound only) and be "
+                "reachable as rstrm://NAME");
+  cmd->add_option("--name", flags->name, "Tunnel name with --rstream");
+  cmd->add_option("--label", flags->labels,
+                  "Tunnel label with --rstream (repeatable); stored as rstream.webtty.label.KEY")
+      ->type_name("KEY=VALUE");
+  cmd->add_flag("--no-publish", flags->no_publish,
+                "Keep the tunnel away from browsers; native clients still reach rstrm://NAME");
+  cmd->add_option("--context", flags->context,
+                  "Project context for --rstream (default: $RSTREAM_CONTEXT, else the current)");
+  cmd->add_option("--engine-ca", flags->engine_ca,
+                  "Trust this CA certificate (PEM) for an https:// engine")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--token", flags->token, "Require this bearer token from clients")
       ->envname("RSTREAM_WEBTTY_TOKEN");
   cmd->add_flag("--insecure-no-auth", flags->insecure_no_auth,

@@ -21,17 +21,21 @@ using json = nlohmann::json;
 
 constexpr std::uint8_t min_type = static_cast<std::uint8_t>(frame_type::open);
 constexpr std::uint8_t max_type = static_cast<std::uint8_t>(frame_type::heartbeat);
+constexpr std::uint8_t min_control_type = static_cast<std::uint8_t>(frame_type::tunnel_hello);
+constexpr std::uint8_t max_control_type = static_cast<std::uint8_t>(frame_type::route);
 constexpr std::int32_t max_signal = 64;
 constexpr std::uint32_t max_heartbeat_ms = 3'600'000;
 /// frame_decoder drops its consumed prefix once it is at least this large (and at least as large
 /// as what is still buffered), so compaction costs O(1) amortized per byte.
 constexpr std::size_t compact_threshold = 64 * 1024;
 
-// The variant's alternatives are in wire-type order: type = index + 1.
+// The WebTTY alternatives are in wire-type order (type = index + 1); control_message follows
+// and carries its own type.
 static_assert(std::is_same_v<std::variant_alternative_t<0, frame>, open_request>);
 static_assert(std::is_same_v<std::variant_alternative_t<3, frame>, data_frame>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, frame>, heartbeat>);
-static_assert(std::variant_size_v<frame> == max_type);
+static_assert(std::is_same_v<std::variant_alternative_t<max_type, frame>, control_message>);
+static_assert(std::variant_size_v<frame> == max_type + 1);
 
 // ---- big-endian helpers ----
 
@@ -89,9 +93,11 @@ bool check_version(std::uint8_t version, decode_error& error) {
 
 bool check_type(std::uint8_t type, decode_error& error) {
   if (type >= min_type && type <= max_type) return true;
+  if (type >= min_control_type && type <= max_control_type) return true;
   return fail(error, "unknown_type",
               "unknown frame type " + std::to_string(type) + " (expected " +
-                  std::to_string(min_type) + ".." + std::to_string(max_type) + ")");
+                  std::to_string(min_type) + ".." + std::to_string(max_type) + " or " +
+                  std::to_string(min_control_type) + ".." + std::to_string(max_control_type) + ")");
 }
 
 bool check_length(std::uint32_t length, std::size_t max_payload, decode_error& error) {
@@ -377,6 +383,14 @@ bool decode_close(const std::vector<std::uint8_t>& payload, frame& out, decode_e
   return true;
 }
 
+bool decode_control(frame_type type, const std::vector<std::uint8_t>& payload, frame& out,
+                    decode_error& error) {
+  json ignored;
+  if (!parse_object(type, payload, ignored, error)) return false;
+  out = control_message{type, std::string(payload.begin(), payload.end())};
+  return true;
+}
+
 bool decode_heartbeat(const std::vector<std::uint8_t>& payload, frame& out, decode_error& error) {
   if (!check_size(frame_type::heartbeat, payload, 0, error)) return false;
   out = heartbeat{};
@@ -406,7 +420,10 @@ data_frame data_frame::wrap(std::vector<std::uint8_t>&& payload, stream_id strea
 
 // ---- names ----
 
-frame_type type_of(const frame& f) { return static_cast<frame_type>(f.index() + 1); }
+frame_type type_of(const frame& f) {
+  if (const auto* control = std::get_if<control_message>(&f)) return control->type;
+  return static_cast<frame_type>(f.index() + 1);
+}
 
 const char* type_name(frame_type t) {
   switch (t) {
@@ -426,6 +443,16 @@ const char* type_name(frame_type t) {
       return "Close";
     case frame_type::heartbeat:
       return "Heartbeat";
+    case frame_type::tunnel_hello:
+      return "TunnelHello";
+    case frame_type::tunnel_welcome:
+      return "TunnelWelcome";
+    case frame_type::tunnel_dial:
+      return "TunnelDial";
+    case frame_type::stream_attach:
+      return "StreamAttach";
+    case frame_type::route:
+      return "Route";
   }
   return "unknown";
 }
@@ -481,6 +508,14 @@ std::vector<std::uint8_t> encode_payload(const frame& f) {
     }
     case frame_type::heartbeat:
       return out;
+    case frame_type::tunnel_hello:
+    case frame_type::tunnel_welcome:
+    case frame_type::tunnel_dial:
+    case frame_type::stream_attach:
+    case frame_type::route: {
+      const auto& text = std::get<control_message>(f).json;
+      return std::vector<std::uint8_t>(text.begin(), text.end());
+    }
   }
   return out;
 }
@@ -538,6 +573,12 @@ bool decode_payload(const frame_header& header, std::vector<std::uint8_t> payloa
       return decode_close(payload, out, error);
     case frame_type::heartbeat:
       return decode_heartbeat(payload, out, error);
+    case frame_type::tunnel_hello:
+    case frame_type::tunnel_welcome:
+    case frame_type::tunnel_dial:
+    case frame_type::stream_attach:
+    case frame_type::route:
+      return decode_control(header.type, payload, out, error);
   }
   return false;  // unreachable: check_type accepted the type
 }

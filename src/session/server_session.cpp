@@ -126,10 +126,26 @@ asio::awaitable<void> server_session::run() {
   if (!open) {
     fail("protocol_error", std::string("expected Open as the first frame, got ") +
                                codec::type_name(codec::type_of(first.frame)));
+    co_await discard_until_closed();
     co_return;
   }
-  if (!co_await authenticate_and_spawn(*open)) co_return;
+  if (!co_await authenticate_and_spawn(*open)) {
+    co_await discard_until_closed();
+    co_return;
+  }
   co_await read_loop();
+}
+
+asio::awaitable<void> server_session::discard_until_closed() {
+  // The writer waits for the client's close after our last frame (see write_loop); reading
+  // what the client still sends lets that close arrive, and keeps our close a clean one.
+  while (!peer_gone_) {
+    auto r = co_await channel_->read_frame();
+    if (r.what != transport::read_result::kind::frame) {
+      peer_gone(r.describe());
+      break;
+    }
+  }
 }
 
 asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_request& open) {
@@ -211,7 +227,10 @@ asio::awaitable<void> server_session::read_loop() {
       co_return;
     }
     last_heard_ = std::chrono::steady_clock::now();
-    if (!handle_frame(r.frame)) co_return;
+    if (!handle_frame(r.frame)) {
+      if (final_enqueued_) co_await discard_until_closed();
+      co_return;
+    }
     // Backpressure towards the client: stop reading while the command's stdin is full.
     while (stdin_bytes_ > settings_.stdin_queue_bytes && !peer_gone_ && !stdin_end_received_) {
       co_await stdin_space_.wait();
@@ -272,12 +291,16 @@ asio::awaitable<void> server_session::write_loop() {
       break;
     }
     if (is_last) {
-      // Bounded polite close: a peer that never answers the close is cut off.
+      // Lingering close: after our end, wait for the client to close (it does once it has
+      // the Close frame). Closing while its last frames (stdin's end, a heartbeat) are unread
+      // would make the kernel send a reset, and a reset destroys what is still in flight to
+      // the client, our final output and Close included. Bounded: a silent peer is cut off.
       asio::steady_timer limit(channel_->get_executor(), std::chrono::seconds(2));
-      limit.async_wait([ch = channel_.get()](boost::system::error_code e) {
-        if (!e) ch->close();
+      limit.async_wait([weak = weak_from_this()](boost::system::error_code e) {
+        if (auto self = weak.lock(); self && !e) self->peer_gone("no close after the last frame");
       });
       co_await channel_->shutdown();
+      while (!peer_gone_) co_await out_ready_.wait();
       limit.cancel();
       channel_->close();
       break;

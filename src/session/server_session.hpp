@@ -65,6 +65,8 @@ class server_session : public std::enable_shared_from_this<server_session> {
   boost::asio::awaitable<bool> authenticate_and_spawn(const codec::open_request& open);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
+  /// After a refusal: reads and drops frames until the client closes (or is cut off).
+  boost::asio::awaitable<void> discard_until_closed();
   boost::asio::awaitable<void> pump_output(boost::asio::posix::stream_descriptor& source,
                                            codec::stream_id stream);
   boost::asio::awaitable<void> pump_stdout();
@@ -88,7 +90,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   bool handle_frame(codec::frame& f);
 
   std::unique_ptr<transport::frame_channel> channel_;
-  const session_settings& settings_;
+  const session_settings settings_;  // a copy: routed sessions have their own
   std::shared_ptr<session_registry> registry_;
   std::uint64_t id_ = 0;
   std::string peer_;

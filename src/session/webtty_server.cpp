@@ -84,28 +84,6 @@ asio::awaitable<void> webtty_server::accept_loop() {
   }
 }
 
-namespace {
-
-/// Sends `refusal`, then reads and discards what the client already sent (its Open, maybe
-/// stdin) until it closes, for at most two seconds. Closing with unread bytes would make the
-/// kernel answer with a reset, and the client could lose the refusal and see only a broken pipe.
-asio::awaitable<void> refuse(transport::frame_channel& channel, const codec::frame& refusal) {
-  co_await channel.write(refusal);
-  asio::steady_timer limit(channel.get_executor(), std::chrono::seconds(2));
-  limit.async_wait([&channel](boost::system::error_code e) {
-    if (!e) channel.close();
-  });
-  co_await channel.shutdown();
-  while (true) {
-    auto r = co_await channel.read_frame();
-    if (r.what != transport::read_result::kind::frame) break;
-  }
-  limit.cancel();
-  channel.close();
-}
-
-}  // namespace
-
 asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
   transport::accept_options options;
   options.tls = config_.tls.get();
@@ -116,10 +94,37 @@ asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
     spdlog::info("connection refused: {}", accepted.error);
     co_return;
   }
+  co_await serve(std::move(accepted.channel), config_.session);
+}
+
+void webtty_server::serve_channel(std::unique_ptr<transport::frame_channel> channel) {
+  asio::co_spawn(io_, serve_routed(std::move(channel)), [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("tunnel stream failed: {}", ex.what());
+    }
+  });
+}
+
+asio::awaitable<void> webtty_server::serve_routed(
+    std::unique_ptr<transport::frame_channel> channel) {
+  // The engine authenticated the client (its token, its role) before routing it here.
+  session_settings settings = config_.session;
+  settings.token.clear();
+  co_await serve(std::move(channel), settings);
+}
+
+asio::awaitable<void> webtty_server::serve(std::unique_ptr<transport::frame_channel> channel,
+                                           const session_settings& settings) {
+  struct {
+    std::unique_ptr<transport::frame_channel> channel;
+  } accepted{std::move(channel)};
   // Named frames, not temporaries inside co_await: GCC 12 destroys such temporaries twice.
   if (stopping_) {
     const codec::frame refusal = codec::error_frame{"shutdown", "the server is shutting down"};
-    co_await refuse(*accepted.channel, refusal);
+    co_await transport::refuse(*accepted.channel, refusal);
     co_return;
   }
   if (registry_->size() >= config_.max_sessions) {
@@ -128,11 +133,10 @@ asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
     const codec::frame refusal = codec::error_frame{
         "too_many_sessions", "the server already runs its maximum of " +
                                  std::to_string(config_.max_sessions) + " sessions"};
-    co_await refuse(*accepted.channel, refusal);
+    co_await transport::refuse(*accepted.channel, refusal);
     co_return;
   }
-  auto session =
-      std::make_shared<server_session>(std::move(accepted.channel), config_.session, registry_);
+  auto session = std::make_shared<server_session>(std::move(accepted.channel), settings, registry_);
   session->start();
 }
 

@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "rstream/common/async_event.hpp"
+#include "sniff.hpp"
 #include "stream_channels.hpp"
 
 namespace asio = boost::asio;
@@ -16,36 +17,9 @@ using asio::ip::tcp;
 namespace rstream::transport {
 namespace {
 
-constexpr std::uint8_t tls_handshake_byte = 0x16;
-
-/// Ends a connection's handshakes when a deadline passes: shuts the socket down by descriptor,
-/// which stays valid while the socket object moves from layer to layer.
-class handshake_deadline {
- public:
-  handshake_deadline(const asio::any_io_executor& ex, int fd, std::chrono::milliseconds limit)
-      : timer_(ex, limit) {
-    timer_.async_wait([fd, &expired = expired_](boost::system::error_code ec) {
-      if (ec) return;
-      expired = true;
-      ::shutdown(fd, SHUT_RDWR);
-    });
-  }
-  ~handshake_deadline() { timer_.cancel(); }
-  bool expired() const { return expired_; }
-
- private:
-  asio::steady_timer timer_;
-  bool expired_ = false;
-};
-
-enum class first_byte_kind { raw, http, tls, closed, unknown };
-
-first_byte_kind classify(std::uint8_t byte) {
-  if (byte == codec::protocol_version) return first_byte_kind::raw;
-  if (byte == 'G') return first_byte_kind::http;
-  if (byte == tls_handshake_byte) return first_byte_kind::tls;
-  return first_byte_kind::unknown;
-}
+using detail::classify;
+using detail::first_byte_kind;
+using detail::handshake_deadline;
 
 /// After TLS: reads what the client sends first and dispatches on it.
 asio::awaitable<accept_result> dispatch_inside_tls(detail::tls_stream stream,

@@ -26,92 +26,137 @@ std::string host_header_for(const endpoint_url& url) {
 
 }  // namespace
 
-asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_options& options) {
-  connect_result result;
-  auto ex = co_await asio::this_coro::executor;
-  const std::string where = url.host + ":" + std::to_string(url.port);
+namespace detail {
 
+asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port, bool tls,
+                                    const connect_options& options, std::string& error) {
+  dialed_stream result;
+  auto ex = co_await asio::this_coro::executor;
+  const std::string where = host + ":" + std::to_string(port);
+
+  // The deadline shuts the socket down by descriptor: the descriptor stays valid while the
+  // socket object moves into a TLS stream.
   asio::steady_timer deadline(ex, options.timeout);
   bool expired = false;
+  int fd = -1;
   tcp::resolver resolver(ex);
-  tcp::socket socket(ex);
   deadline.async_wait([&](boost::system::error_code ec) {
     if (ec) return;
     expired = true;
     resolver.cancel();
-    if (socket.is_open()) ::shutdown(socket.native_handle(), SHUT_RDWR);
-    boost::system::error_code ignored;
-    socket.cancel(ignored);
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
   });
   auto timed_out = [&] { return "timed out connecting to " + where; };
 
   // No temporaries inside co_await expressions (GCC 12 may destroy them twice).
-  const std::string port = std::to_string(url.port);
-  const std::string host_header = host_header_for(url);
-  auto [rec, endpoints] = co_await resolver.async_resolve(url.host, port, use_nothrow);
+  const std::string port_text = std::to_string(port);
+  auto [rec, endpoints] = co_await resolver.async_resolve(host, port_text, use_nothrow);
   if (rec) {
-    result.error = expired ? timed_out() : "cannot resolve " + url.host + ": " + rec.message();
+    error = expired ? timed_out() : "cannot resolve " + host + ": " + rec.message();
     co_return result;
   }
-  auto [cec, endpoint] = co_await asio::async_connect(socket, endpoints, use_nothrow);
-  if (cec) {
-    result.error = expired ? timed_out() : "cannot connect to " + where + ": " + cec.message();
+  tcp::socket socket(ex);
+  for (const auto& entry : endpoints) {
+    boost::system::error_code oec;
+    if (socket.is_open()) socket.close(oec);
+    socket.open(entry.endpoint().protocol(), oec);
+    if (oec) continue;
+    fd = socket.native_handle();
+    const tcp::endpoint target = entry.endpoint();
+    auto [cec] = co_await socket.async_connect(target, use_nothrow);
+    if (!cec) break;
+    error = expired ? timed_out() : "cannot connect to " + where + ": " + cec.message();
+    fd = -1;
+    socket.close(oec);
+    if (expired) co_return result;
+  }
+  if (!socket.is_open()) {
+    if (error.empty()) error = "cannot connect to " + where;
     co_return result;
   }
+  error.clear();
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
 
-  if (!url.uses_tls()) {
-    if (url.uses_websocket()) {
-      result.channel =
-          co_await detail::handshake_websocket(std::move(socket), host_header, url.path,
-                                               options.token, options.max_payload, result.error);
-    } else {
-      result.channel = detail::make_raw_channel(std::move(socket), {}, options.max_payload);
-    }
+  if (!tls) {
+    result.plain.emplace(std::move(socket));
+    co_return result;
+  }
+  result.tls_context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  auto& ctx = *result.tls_context;
+  if (options.tls_insecure_skip_verify) {
+    ctx.set_verify_mode(asio::ssl::verify_none);
   } else {
-    auto ctx_owner = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
-    auto& ctx = *ctx_owner;
-    if (options.tls_insecure_skip_verify) {
-      ctx.set_verify_mode(asio::ssl::verify_none);
+    ctx.set_verify_mode(asio::ssl::verify_peer);
+    boost::system::error_code ca_ec;
+    if (!options.tls_ca_file.empty()) {
+      ctx.load_verify_file(options.tls_ca_file, ca_ec);
     } else {
-      ctx.set_verify_mode(asio::ssl::verify_peer);
-      boost::system::error_code ca_ec;
-      if (!options.tls_ca_file.empty()) {
-        ctx.load_verify_file(options.tls_ca_file, ca_ec);
-      } else {
-        ctx.set_default_verify_paths(ca_ec);
-      }
-      if (ca_ec) {
-        result.error =
-            "cannot load TLS trust store '" + options.tls_ca_file + "': " + ca_ec.message();
-        co_return result;
-      }
+      ctx.set_default_verify_paths(ca_ec);
     }
-    detail::tls_stream stream(std::move(socket), ctx);
-    if (!options.tls_insecure_skip_verify) {
-      stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
-    }
-    SSL_set_tlsext_host_name(stream.native_handle(), url.host.c_str());
-    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
-    if (hec) {
-      result.error =
-          expired ? timed_out() : "TLS handshake with " + where + " failed: " + hec.message();
+    if (ca_ec) {
+      error = "cannot load TLS trust store '" + options.tls_ca_file + "': " + ca_ec.message();
       co_return result;
     }
+  }
+  tls_stream stream(std::move(socket), ctx);
+  if (!options.tls_insecure_skip_verify) {
+    stream.set_verify_callback(asio::ssl::host_name_verification(host));
+  }
+  SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
+  auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
+  if (hec || expired) {
+    error = expired ? timed_out() : "TLS handshake with " + where + " failed: " + hec.message();
+    co_return result;
+  }
+  result.secure.emplace(std::move(stream));
+  co_return result;
+}
+
+}  // namespace detail
+
+asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_options& options) {
+  connect_result result;
+  auto ex = co_await asio::this_coro::executor;
+  auto started = std::chrono::steady_clock::now();
+  auto dialed = co_await detail::dial(url.host, url.port, url.uses_tls(), options, result.error);
+  if (!dialed.plain && !dialed.secure) co_return result;
+
+  // What is left of the deadline bounds the WebSocket handshake.
+  auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - started);
+  asio::steady_timer deadline(ex, std::max(left, std::chrono::milliseconds(1)));
+  bool expired = false;
+  const int fd =
+      dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
+  deadline.async_wait([&](boost::system::error_code ec) {
+    if (ec) return;
+    expired = true;
+    ::shutdown(fd, SHUT_RDWR);
+  });
+  const std::string host_header = host_header_for(url);
+  if (dialed.plain) {
     if (url.uses_websocket()) {
       result.channel =
-          co_await detail::handshake_websocket(std::move(stream), host_header, url.path,
+          co_await detail::handshake_websocket(std::move(*dialed.plain), host_header, url.path,
                                                options.token, options.max_payload, result.error);
     } else {
-      result.channel = detail::make_raw_channel(std::move(stream), {}, options.max_payload);
+      result.channel = detail::make_raw_channel(std::move(*dialed.plain), {}, options.max_payload);
     }
-    if (result.channel) result.channel->keep_alive(ctx_owner);
+  } else {
+    if (url.uses_websocket()) {
+      result.channel =
+          co_await detail::handshake_websocket(std::move(*dialed.secure), host_header, url.path,
+                                               options.token, options.max_payload, result.error);
+    } else {
+      result.channel = detail::make_raw_channel(std::move(*dialed.secure), {}, options.max_payload);
+    }
+    if (result.channel) result.channel->keep_alive(dialed.tls_context);
   }
   deadline.cancel();
   if (expired) {
     result.channel.reset();
-    result.error = timed_out();
+    result.error = "timed out connecting to " + url.host + ":" + std::to_string(url.port);
   }
   co_return result;
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 #include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "rstream/common/async_event.hpp"
@@ -30,6 +31,21 @@ asio::awaitable<boost::system::error_code> frame_channel::write(const codec::fra
   auto payload = codec::encode_payload(f);
   auto header = codec::encode_header(codec::type_of(f), payload.size());
   co_return co_await write_frame(header, payload);
+}
+
+asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason) {
+  co_await channel.write(reason);
+  asio::steady_timer limit(channel.get_executor(), std::chrono::seconds(2));
+  limit.async_wait([&channel](boost::system::error_code e) {
+    if (!e) channel.close();
+  });
+  co_await channel.shutdown();
+  while (true) {
+    auto r = co_await channel.read_frame();
+    if (r.what != read_result::kind::frame) break;
+  }
+  limit.cancel();
+  channel.close();
 }
 
 namespace detail {

@@ -7,10 +7,12 @@
 #include <boost/asio/ssl/stream.hpp>
 #include <array>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "rstream/transport/connect.hpp"
 #include "rstream/transport/frame_channel.hpp"
 
 namespace rstream::transport::detail {
@@ -43,6 +45,18 @@ boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
 boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
     tls_stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error);
+
+/// A connected byte stream, plain or TLS (exactly one is set), and the TLS context it needs.
+struct dialed_stream {
+  std::optional<tcp_stream> plain;
+  std::optional<tls_stream> secure;
+  std::shared_ptr<boost::asio::ssl::context> tls_context;
+};
+
+/// Client: resolve, connect, and (tls) handshake with verification, within options.timeout.
+/// Neither stream set on failure, with `error` for users.
+boost::asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port, bool tls,
+                                           const connect_options& options, std::string& error);
 
 /// The TCP socket under a stream, for addresses, shutdown and close.
 inline boost::asio::ip::tcp::socket& lowest(tcp_stream& s) { return s; }

@@ -44,11 +44,18 @@ def binary():
     return path
 
 
+# The engine that start_server() registers every server with (see use_engine()), or None.
+ACTIVE_ENGINE = None
+
+
 def clean_env(extra=None):
     """The environment for rstream processes: ours without RSTREAM_* (so a developer's
-    RSTREAM_WEBTTY_TOKEN or _URL cannot change a test), plus `extra`."""
+    RSTREAM_WEBTTY_TOKEN or _URL cannot change a test), plus the active engine's address and
+    token (see use_engine()), plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RSTREAM_")}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    if ACTIVE_ENGINE is not None:
+        env.update(ACTIVE_ENGINE.client_env())
     if extra:
         env.update(extra)
     return env
@@ -180,7 +187,8 @@ class StreamCollector:
 
 
 class RunningServer:
-    def __init__(self, proc, stderr_path, host, port, tls):
+    def __init__(self, proc, stderr_path, host, port, tls, tunnel=None):
+        self.tunnel = tunnel
         self.proc = proc
         self.pid = proc.pid
         self.host = host
@@ -189,6 +197,10 @@ class RunningServer:
         self._stderr_path = stderr_path
 
     def url(self, scheme="tcp"):
+        if scheme == "rstrm":
+            if not self.tunnel:
+                raise AssertionError("this server has no tunnel (start it under use_engine())")
+            return "rstrm://" + self.tunnel
         base = "%s://%s:%d" % (scheme, "127.0.0.1" if self.host in ("0.0.0.0", "127.0.0.1") else self.host, self.port)
         return base + "/webtty" if scheme in ("ws", "wss") else base
 
@@ -215,6 +227,10 @@ def start_server(*args, env=None, listen="127.0.0.1:0", ready_timeout=15):
     stderr_path = os.path.join(tmpdir, "stderr.log")
     stderr_file = open(stderr_path, "wb")
     cmd = [binary(), "webtty", "server", "--listen", listen] + list(args)
+    tunnel = None
+    if ACTIVE_ENGINE is not None and "--rstream" not in args:
+        tunnel = ACTIVE_ENGINE.next_name()
+        cmd += ["--rstream", "--name", tunnel]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr_file,
                             env=clean_env(env), start_new_session=True)
     stderr_file.close()
@@ -226,10 +242,16 @@ def start_server(*args, env=None, listen="127.0.0.1:0", ready_timeout=15):
                 err = f.read().decode("utf-8", "replace")
             raise AssertionError("server did not print its banner: stdout %r, exit %r, stderr %r"
                                  % (line, proc.poll(), err))
+        if tunnel:
+            online = b""
+            while b"online as rstrm://" not in online:
+                online = _read_line(proc.stdout, ready_timeout)
+                if not online:
+                    raise AssertionError("server exited before its tunnel came online")
         # Keep draining stdout so that nothing the server prints later can block it.
         StreamCollector(proc.stdout)
         server = RunningServer(proc, stderr_path, match.group(1).decode(), int(match.group(2)),
-                               tls="--tls-cert" in args)
+                               tls="--tls-cert" in args, tunnel=tunnel)
         yield server
     finally:
         if proc.poll() is None:
@@ -248,6 +270,121 @@ def start_server(*args, env=None, listen="127.0.0.1:0", ready_timeout=15):
         with contextlib.suppress(OSError):
             os.unlink(stderr_path)
             os.rmdir(tmpdir)
+
+
+class RunningEngine:
+    """A `rstream engine` on 127.0.0.1 with its own HOME: .url, .port, .admin_token, .home."""
+
+    def __init__(self, proc, stderr_path, port, home):
+        self.proc = proc
+        self.pid = proc.pid
+        self.port = port
+        self.home = home
+        self.url = "http://127.0.0.1:%d" % port
+        self._stderr_path = stderr_path
+        self._names = 0
+        with open(os.path.join(home, ".rstream", "engine", "admin-token")) as f:
+            self.admin_token = f.read().strip()
+
+    @property
+    def stderr(self):
+        with open(self._stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def client_env(self, token=None):
+        """What a server or client needs to use this engine (no context file involved)."""
+        return {"RSTREAM_ENGINE": self.url,
+                "RSTREAM_AUTHENTICATION_TOKEN": token or self.admin_token}
+
+    def next_name(self):
+        self._names += 1
+        return "srv-%d-%d" % (os.getpid(), self._names)
+
+    def api(self, method, path, token=None, body=None, timeout=10):
+        """One HTTP request to the engine; returns (status, parsed JSON or raw bytes)."""
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {}
+        if token != "":
+            headers["Authorization"] = "Bearer " + (token or self.admin_token)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        conn.close()
+        try:
+            return response.status, json.loads(raw)
+        except ValueError:
+            return response.status, raw
+
+    def tunnels(self, token=None):
+        status, body = self.api("GET", "/api/tunnels", token)
+        assert status == 200, (status, body)
+        return body
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout=timeout)
+
+
+_ENGINE_BANNER = re.compile(rb"^rstream engine listening on (\S+):(\d+)\n$")
+
+
+@contextlib.contextmanager
+def start_engine(*args, home=None, listen="127.0.0.1:0", ready_timeout=15):
+    """Runs `rstream engine --listen 127.0.0.1:0 ARGS...` with HOME = `home` (a new temporary
+    directory by default) and yields a RunningEngine; always stops it."""
+    own_home = home is None
+    if own_home:
+        home = tempfile.mkdtemp(prefix="rstream-engine-home-")
+    stderr_path = os.path.join(home, "engine-stderr-%d.log" % time.monotonic_ns())
+    stderr_file = open(stderr_path, "wb")
+    cmd = [binary(), "engine", "--listen", listen] + list(args)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=stderr_file, env=dict(clean_env(), HOME=home),
+                            start_new_session=True)
+    stderr_file.close()
+    try:
+        line = _read_line(proc.stdout, ready_timeout)
+        match = _ENGINE_BANNER.match(line)
+        if not match:
+            with open(stderr_path, "rb") as f:
+                err = f.read().decode("utf-8", "replace")
+            raise AssertionError("engine did not print its banner: stdout %r, exit %r, stderr %r"
+                                 % (line, proc.poll(), err))
+        StreamCollector(proc.stdout)
+        yield RunningEngine(proc, stderr_path, int(match.group(2)), home)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+        with contextlib.suppress(Exception):
+            proc.stdout.close()
+        if own_home:
+            import shutil
+            shutil.rmtree(home, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def use_engine(engine):
+    """While active, start_server() also registers each server as a tunnel with `engine`
+    (server.url("rstrm") is then rstrm://NAME) and every rstream process gets the engine's
+    address and admin token."""
+    global ACTIVE_ENGINE
+    previous = ACTIVE_ENGINE
+    ACTIVE_ENGINE = engine
+    try:
+        yield engine
+    finally:
+        ACTIVE_ENGINE = previous
 
 
 def _read_line(pipe, timeout):

@@ -368,6 +368,9 @@ std::vector<named_frame> sample_frames() {
   out.push_back({"CloseNegative", close_frame{std::numeric_limits<std::int32_t>::min(), 0}});
   out.push_back({"CloseMaxExit", close_frame{std::numeric_limits<std::int32_t>::max(), 64}});
   out.push_back({"Heartbeat", heartbeat{}});
+  out.push_back({"TunnelHello", control_message{frame_type::tunnel_hello, R"({"name":"a"})"}});
+  out.push_back({"Route", control_message{frame_type::route, R"({"target":"x","token":"t"})"}});
+  out.push_back({"StreamAttach", control_message{frame_type::stream_attach, "{}"}});
   return out;
 }
 
@@ -890,6 +893,21 @@ TEST(CodecHeartbeat, NonEmpty) {
   expect_malformed(raw_frame(frame_type::heartbeat, bytes{0}),
                    "Heartbeat payload is 1 bytes, expected 0");
   expect_malformed(raw_frame(frame_type::heartbeat, to_bytes("{}")), "2 bytes, expected 0");
+}
+
+TEST(CodecControl, PayloadMustBeAJsonObject) {
+  expect_malformed(json_frame(frame_type::route, ""), "Route payload is not valid JSON");
+  expect_malformed(json_frame(frame_type::tunnel_hello, "[1]"), "must be a JSON object");
+  expect_malformed(json_frame(frame_type::tunnel_dial, "\"x\""), "must be a JSON object");
+}
+
+TEST(CodecControl, TypeOfAndNames) {
+  EXPECT_EQ(type_of(control_message{frame_type::tunnel_welcome, "{}"}), frame_type::tunnel_welcome);
+  EXPECT_STREQ(type_name(frame_type::stream_attach), "StreamAttach");
+  EXPECT_TRUE(is_control_type(frame_type::route));
+  EXPECT_FALSE(is_control_type(frame_type::heartbeat));
+  expect_error(raw_frame(15, {}), "unknown_type", "type 15");
+  expect_error(raw_frame(21, {}), "unknown_type", "type 21");
 }
 
 }  // namespace

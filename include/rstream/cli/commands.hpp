@@ -28,5 +28,13 @@ void add_webtty_server(CLI::App& webtty, command_table& table);
 void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail& tail);
 /// `rstream webtty client`
 void add_webtty_client(CLI::App& webtty, command_table& table, const command_tail& tail);
+/// `rstream webtty identity|authorized-client|known-server` (E2E keys)
+void add_webtty_e2e_keys(CLI::App& webtty, command_table& table);
+/// `rstream webtty list`
+void add_webtty_list(CLI::App& webtty, command_table& table);
+/// `rstream engine` and `rstream engine token create|list|revoke`
+void add_engine(CLI::App& app, command_table& table);
+/// `rstream project use|list|current`
+void add_project(CLI::App& app, command_table& table);
 
 }  // namespace rstream::cli

@@ -23,6 +23,7 @@ struct remote_command_options {
   std::optional<std::chrono::milliseconds> timeout;
   std::chrono::milliseconds heartbeat{0};
   transport::connect_options connect;
+  std::string context;  ///< --context: which project context resolves rstrm:// URLs
 };
 
 /// Runs the command; returns the local exit code (remote code, 128+N, 127, 124, 255...).

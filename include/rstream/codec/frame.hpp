@@ -37,7 +37,19 @@ enum class frame_type : std::uint8_t {
   signal = 6,
   close = 7,
   heartbeat = 8,
+  // Tunnel control (docs/protocol.md §Tunnels): JSON objects whose meaning the tunnel layer
+  // owns. Carried by control_message.
+  tunnel_hello = 16,    ///< server → engine: register a tunnel
+  tunnel_welcome = 17,  ///< engine → server: the tunnel is online
+  tunnel_dial = 18,     ///< engine → server: open a stream connection for a client
+  stream_attach = 19,   ///< server → engine: first frame of a dial-back stream connection
+  route = 20,           ///< client → engine: connect this connection to a tunnel
 };
+
+/// True for the tunnel control types (carried by control_message).
+constexpr bool is_control_type(frame_type t) {
+  return t >= frame_type::tunnel_hello && t <= frame_type::route;
+}
 
 /// Which byte stream a Data frame belongs to.
 enum class stream_id : std::uint8_t { in = 0, out = 1, err = 2 };
@@ -122,8 +134,15 @@ struct heartbeat {
   bool operator==(const heartbeat&) const = default;
 };
 
+/// A tunnel control frame: its type and its payload, a JSON object (checked when decoded).
+struct control_message {
+  frame_type type = frame_type::tunnel_hello;
+  std::string json;
+  bool operator==(const control_message&) const = default;
+};
+
 using frame = std::variant<open_request, ack, error_frame, data_frame, resize, signal_frame,
-                           close_frame, heartbeat>;
+                           close_frame, heartbeat, control_message>;
 
 frame_type type_of(const frame& f);
 /// Human name of a frame type ("Open", "Data", ...), or "unknown".

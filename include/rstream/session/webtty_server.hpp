@@ -12,6 +12,7 @@
 #include <string>
 
 #include "rstream/codec/frame.hpp"
+#include "rstream/transport/frame_channel.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -57,10 +58,16 @@ class webtty_server {
   /// or shutdown_grace has passed. `on_drained` runs once no session is left.
   void shutdown(std::function<void()> on_drained = {});
   std::size_t active_sessions() const;
+  /// Serves a connection that arrived another way (a tunnel's dial-back stream), already
+  /// authenticated by the engine that routed it, within the same limits as accepted ones.
+  void serve_channel(std::unique_ptr<transport::frame_channel> channel);
 
  private:
   boost::asio::awaitable<void> accept_loop();
   boost::asio::awaitable<void> handle_connection(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> serve(std::unique_ptr<transport::frame_channel> channel,
+                                     const session_settings& settings);
+  boost::asio::awaitable<void> serve_routed(std::unique_ptr<transport::frame_channel> channel);
 
   boost::asio::io_context& io_;
   server_config config_;

@@ -66,4 +66,9 @@ class frame_channel {
   std::shared_ptr<void> keep_alive_;
 };
 
+/// Sends `reason` (an Error frame), closes politely, and discards what the peer still sends
+/// (at most two seconds): closing with unread bytes would make the kernel answer with a reset,
+/// and the peer could lose the Error and see only a broken pipe.
+boost::asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason);
+
 }  // namespace rstream::transport

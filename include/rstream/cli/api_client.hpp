@@ -1,0 +1,29 @@
+// Calling the engine's control API from a command: resolve the project context (engine URL
+// and token), make one HTTP request, and turn failures into a clear message and exit code.
+// Also the small text helpers the API commands share (tables, URL encoding).
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace rstream::cli {
+
+struct api_result {
+  bool ok = false;
+  int exit_code = 0;  ///< when !ok: 2 usage, 1 engine said no, 255 engine unreachable
+  nlohmann::json body;
+};
+
+/// One request to the engine of `context` (empty: $RSTREAM_CONTEXT or the current one).
+/// Errors are printed ("rstream: ...") before returning !ok.
+api_result call_engine_api(const std::string& context, const std::string& method,
+                           const std::string& path, const std::string& body);
+
+/// Left-aligned columns, two spaces apart, to stdout.
+void print_table(const std::vector<std::vector<std::string>>& rows);
+
+/// Percent-encodes everything but unreserved characters (RFC 3986).
+std::string url_encode(const std::string& text);
+
+}  // namespace rstream::cli

@@ -1,0 +1,98 @@
+// engine_server: the relay. One port serves raw frame connections (servers registering
+// tunnels, their dial-back streams, native clients routing to a tunnel) and HTTP (the control
+// API, WebSocket upgrades for browsers). Holds the live tunnel inventory in memory: a tunnel
+// exists while its server's control connection does.
+//
+// Thread-safety: everything runs on one single-threaded io_context; call from its thread (or
+// before run()).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "rstream/engine/token_store.hpp"
+#include "rstream/transport/http.hpp"
+
+namespace boost::asio::ssl {
+class context;
+}
+
+namespace rstream::engine {
+
+struct engine_config {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8765;
+  std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: plain TCP and HTTP only
+  /// Base of the URLs given to users (browser_url); empty: derived from the bound address.
+  std::string public_url;
+  std::size_t max_payload = codec::default_max_payload;
+  std::chrono::milliseconds heartbeat{3000};      ///< tunnel control connections, both ways
+  std::chrono::milliseconds dead_after{10000};    ///< silence after which a tunnel is gone
+  std::chrono::milliseconds dial_timeout{10000};  ///< a server must dial back within this
+  std::size_t max_tunnels = 100000;
+  std::size_t max_pending_streams = 10000;
+};
+
+class tunnel_link;
+struct pending_stream;
+
+class engine_server {
+ public:
+  engine_server(boost::asio::io_context& io, engine_config config, token_store& tokens);
+  ~engine_server();
+
+  /// Binds and listens. False with a message for users on failure.
+  bool listen(std::string& error);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  /// The base URL users reach this engine at, e.g. "http://127.0.0.1:8765".
+  std::string base_url() const;
+  void start();
+  /// Stops accepting and closes every tunnel and stream.
+  void shutdown();
+
+  /// Inventory entries as GET /api/tunnels returns them.
+  nlohmann::json tunnels_json() const;
+
+  // Called by tunnel links.
+  void tunnel_gone(const std::string& id, const std::string& reason);
+
+ private:
+  boost::asio::awaitable<void> accept_loop();
+  boost::asio::awaitable<void> on_channel(std::unique_ptr<transport::frame_channel> channel);
+  boost::asio::awaitable<void> on_request(transport::http_exchange& exchange);
+
+  boost::asio::awaitable<void> register_tunnel(std::shared_ptr<transport::frame_channel> channel,
+                                               const codec::control_message& hello);
+  boost::asio::awaitable<void> attach_stream(std::shared_ptr<transport::frame_channel> channel,
+                                             const codec::control_message& attach);
+  boost::asio::awaitable<void> route_stream(std::shared_ptr<transport::frame_channel> client,
+                                            const std::string& token, const std::string& target);
+  /// Pairs a client (already authenticated) with a new stream of the tunnel `target`.
+  boost::asio::awaitable<void> route_authenticated(std::shared_ptr<transport::frame_channel> client,
+                                                   const std::string& target);
+
+  // HTTP API (engine_api.cpp)
+  boost::asio::awaitable<void> api_tunnels(transport::http_exchange& ex, const token_info& who);
+  boost::asio::awaitable<void> api_tokens(transport::http_exchange& ex, const token_info& who);
+
+  std::shared_ptr<tunnel_link> find_tunnel(const std::string& name_or_id) const;
+  nlohmann::json entry_json(const tunnel_link& link) const;
+
+  boost::asio::io_context& io_;
+  engine_config config_;
+  token_store& tokens_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  transport::serve_options serve_options_;
+  std::map<std::string, std::shared_ptr<tunnel_link>> tunnels_;  ///< by id
+  std::map<std::string, std::string> names_;                     ///< name → id
+  std::map<std::string, std::shared_ptr<pending_stream>> pending_;
+  bool stopping_ = false;
+};
+
+}  // namespace rstream::engine

@@ -1,0 +1,61 @@
+// token_store: the engine's API tokens and their roles, persisted in DATA_DIR/tokens.json
+// (0600). Only a SHA-256 of each token is stored; a token is shown once, when created.
+// Authentication hashes the presented token and compares it against every record in constant
+// time.
+//
+// Thread-safety: owned by the engine's io_context thread.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rstream::engine {
+
+/// What a token may do: read-only lists; read-write also opens sessions and registers tunnels;
+/// admin also manages tokens.
+enum class token_role { read_only = 0, read_write = 1, admin = 2 };
+
+const char* role_name(token_role role);
+std::optional<token_role> parse_role(std::string_view text);
+
+struct token_info {
+  std::string id;  ///< short, public, for list and revoke
+  std::string name;
+  token_role role = token_role::read_only;
+  std::string created_at;  ///< ISO-8601 UTC
+};
+
+class token_store {
+ public:
+  /// Loads DATA_DIR/tokens.json (missing: no tokens yet). False with a message on a bad file.
+  bool open(const std::filesystem::path& data_dir, std::string& error);
+  /// Makes a new token; returns its secret (shown once) and fills `info`. Empty on failure.
+  std::string create(token_role role, const std::string& name, token_info& info,
+                     std::string& error);
+  /// Revokes by id or name (a name must be unique). False with a message when not found.
+  bool revoke(const std::string& id_or_name, token_info& revoked, std::string& error);
+  std::vector<token_info> list() const;
+  /// The token's record, or nullopt for an unknown or revoked token. Constant time per record.
+  std::optional<token_info> authenticate(std::string_view token) const;
+  bool empty() const { return records_.empty(); }
+
+ private:
+  struct record {
+    token_info info;
+    std::string sha256_hex;
+  };
+  bool save(std::string& error) const;
+
+  std::filesystem::path file_;
+  std::vector<record> records_;
+};
+
+/// "2026-11-22T03:24:08Z"
+std::string utc_now_iso8601();
+/// `bytes` random bytes as lower-case hex.
+std::string random_hex(std::size_t bytes);
+
+}  // namespace rstream::engine

@@ -1,0 +1,73 @@
+// The tunnel control messages (docs/protocol.md §Tunnels), as typed values converted to and
+// from codec::control_message frames. A server registers a tunnel with tunnel_hello and the
+// engine answers tunnel_welcome; for every client stream the engine sends tunnel_dial and the
+// server opens a new connection that starts with stream_attach; a client's connection starts
+// with route. After stream_attach and route, both connections carry ordinary WebTTY frames.
+//
+// Thread-safety: plain values and pure functions.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "rstream/codec/frame.hpp"
+
+namespace rstream::tunnel {
+
+/// Server → engine, first frame of the control connection.
+struct tunnel_hello {
+  std::string token;
+  std::string name;
+  std::map<std::string, std::string> labels;  ///< full keys, e.g. rstream.webtty.label.role
+  bool publish = true;
+  std::string instance;  ///< random per server process: a reconnect replaces its own stale entry
+  std::string version;
+};
+
+/// Engine → server: the tunnel is online.
+struct tunnel_welcome {
+  std::string id;
+  std::string name;
+  std::string rstream_url;
+  std::string browser_url;         ///< empty when not published
+  std::string stream_secret;       ///< proves a dial-back connection comes from this server
+  std::uint32_t heartbeat_ms = 0;  ///< both sides send a Heartbeat this often
+};
+
+/// Engine → server: a client waits on stream `stream`; dial back.
+struct tunnel_dial {
+  std::string stream;
+};
+
+/// Server → engine, first frame of a dial-back connection.
+struct stream_attach {
+  std::string tunnel;  ///< the tunnel id
+  std::string stream;
+  std::string secret;
+};
+
+/// Client → engine, first frame: connect me to the tunnel named (or with id) `target`.
+struct route_request {
+  std::string token;
+  std::string target;
+};
+
+codec::control_message to_message(const tunnel_hello& m);
+codec::control_message to_message(const tunnel_welcome& m);
+codec::control_message to_message(const tunnel_dial& m);
+codec::control_message to_message(const stream_attach& m);
+codec::control_message to_message(const route_request& m);
+
+/// Each parser checks the message type and the fields; false with a message saying what is
+/// wrong.
+bool parse(const codec::control_message& in, tunnel_hello& out, std::string& error);
+bool parse(const codec::control_message& in, tunnel_welcome& out, std::string& error);
+bool parse(const codec::control_message& in, tunnel_dial& out, std::string& error);
+bool parse(const codec::control_message& in, stream_attach& out, std::string& error);
+bool parse(const codec::control_message& in, route_request& out, std::string& error);
+
+/// Tunnel names: 1–63 of [A-Za-z0-9._-], starting with a letter or digit. Empty error = valid.
+std::string check_tunnel_name(const std::string& name);
+
+}  // namespace rstream::tunnel

@@ -1,0 +1,273 @@
+// `rstream engine`: run the relay (tunnel inventory, routing, control API) on embedded
+// defaults; `rstream engine token create|list|revoke`: manage its API tokens through the API.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "rstream/cli/api_client.hpp"
+#include "rstream/cli/commands.hpp"
+#include "rstream/cli/common.hpp"
+#include "rstream/config/contexts.hpp"
+#include "rstream/engine/engine_server.hpp"
+#include "rstream/engine/token_store.hpp"
+#include "rstream/transport/accept.hpp"
+#include "rstream/transport/endpoint_url.hpp"
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace rstream::cli {
+namespace {
+
+struct engine_flags {
+  std::string listen = "127.0.0.1:8765";
+  std::string data_dir;
+  std::string tls_cert, tls_key;
+  std::string public_url;
+  int verbosity = 0;
+};
+
+/// Creates `dir` (and parents) and makes it 0700.
+bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    error = "cannot create " + dir.string() + ": " + ec.message();
+    return false;
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    error = "cannot set mode 0700 on " + dir.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+/// The admin token written on first start, or empty when the file is gone.
+std::string read_admin_token(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+bool write_admin_token(const std::filesystem::path& file, const std::string& token,
+                       std::string& error) {
+  const std::string tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!out) {
+      error = "cannot write " + tmp;
+      return false;
+    }
+    ::chmod(tmp.c_str(), 0600);
+    out << token << "\n";
+    if (!out.flush()) {
+      error = "cannot write " + tmp;
+      return false;
+    }
+  }
+  ::chmod(tmp.c_str(), 0600);
+  std::error_code ec;
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) {
+    error = "cannot write " + file.string() + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+int run_engine(const engine_flags& flags) {
+  setup_logging(flags.verbosity);
+  std::string error;
+  auto address = transport::parse_listen_address(flags.listen, error);
+  if (!address) {
+    print_error(error);
+    return exit_usage;
+  }
+  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
+    print_error("--tls-cert and --tls-key go together");
+    return exit_usage;
+  }
+  const auto default_dir = config::rstream_home() / "engine";
+  const std::filesystem::path data_dir =
+      flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
+  if (!make_private_dir(data_dir, error)) {
+    print_error(error);
+    return exit_failure;
+  }
+  engine::token_store tokens;
+  if (!tokens.open(data_dir, error)) {
+    print_error(error);
+    return exit_failure;
+  }
+  const auto admin_file = data_dir / "admin-token";
+  if (tokens.empty()) {
+    engine::token_info info;
+    std::string secret = tokens.create(engine::token_role::admin, "admin", info, error);
+    if (secret.empty() || !write_admin_token(admin_file, secret, error)) {
+      print_error(error);
+      return exit_failure;
+    }
+    spdlog::info("first start: admin token written to {}", admin_file.string());
+  }
+
+  engine::engine_config config;
+  config.listen_host = address->host;
+  config.listen_port = address->port;
+  config.public_url = flags.public_url;
+  if (!flags.tls_cert.empty()) {
+    auto tls = transport::make_server_tls_context(flags.tls_cert, flags.tls_key, error);
+    if (!tls) {
+      print_error(error);
+      return exit_failure;
+    }
+    config.tls = std::move(tls);
+  }
+  asio::io_context io{1};
+  engine::engine_server server(io, config, tokens);
+  if (!server.listen(error)) {
+    print_error(error);
+    return exit_failure;
+  }
+  // The local context lets servers and clients on this machine work with no further step.
+  if (data_dir == default_dir) {
+    config::context local{"local", server.base_url(), read_admin_token(admin_file)};
+    config::context_file existing;
+    std::string ignored;
+    config::load_contexts(config::config_file_path(), existing, ignored);
+    const bool make_current = existing.current.empty() || existing.current == "local";
+    if (!config::upsert_context(config::config_file_path(), local, make_current, error)) {
+      spdlog::warn("could not write the local context: {}", error);
+    } else {
+      spdlog::info("context 'local' ({}) written to {}{}", local.engine,
+                   config::config_file_path().string(), make_current ? ", now current" : "");
+    }
+  }
+
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    spdlog::info("{}: shutting down", ::strsignal(sig));
+    server.shutdown();
+    io.stop();
+  });
+  const auto endpoint = server.local_endpoint();
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  const std::string banner = "rstream engine listening on " + host + ":" +
+                             std::to_string(endpoint.port()) + "\n  " + server.base_url() + "\n";
+  std::fputs(banner.c_str(), stdout);
+  std::fflush(stdout);
+  server.start();
+  io.run();
+  spdlog::info("engine stopped");
+  return exit_ok;
+}
+
+struct token_flags {
+  std::string role = "read-write";
+  std::string name;
+  std::string output = "text";
+  std::string id;
+  std::string context;
+};
+
+int run_token_create(const token_flags& flags) {
+  const json request = {{"role", flags.role}, {"name", flags.name}};
+  auto r = call_engine_api(flags.context, "POST", "/api/tokens", request.dump());
+  if (!r.ok) return r.exit_code;
+  if (flags.output == "json") {
+    std::puts(r.body.dump(2).c_str());
+  } else {
+    std::puts(r.body.value("token", "").c_str());
+    std::fprintf(stderr, "rstream: token '%s' (%s, id %s) created; it is shown only once\n",
+                 r.body.value("name", "").c_str(), r.body.value("role", "").c_str(),
+                 r.body.value("id", "").c_str());
+  }
+  return exit_ok;
+}
+
+int run_token_list(const token_flags& flags) {
+  auto r = call_engine_api(flags.context, "GET", "/api/tokens", "");
+  if (!r.ok) return r.exit_code;
+  if (flags.output == "json") {
+    std::puts(r.body.dump(2).c_str());
+    return exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows{{"ID", "NAME", "ROLE", "CREATED"}};
+  for (const auto& t : r.body) {
+    rows.push_back(
+        {t.value("id", ""), t.value("name", ""), t.value("role", ""), t.value("created_at", "")});
+  }
+  print_table(rows);
+  return exit_ok;
+}
+
+int run_token_revoke(const token_flags& flags) {
+  auto r = call_engine_api(flags.context, "DELETE", "/api/tokens/" + url_encode(flags.id), "");
+  if (!r.ok) return r.exit_code;
+  std::fprintf(stderr, "rstream: token '%s' (id %s) revoked\n", r.body.value("name", "").c_str(),
+               r.body.value("id", "").c_str());
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_engine(CLI::App& app, command_table& table) {
+  auto flags = std::make_shared<engine_flags>();
+  auto* cmd = app.add_subcommand(
+      "engine", "Run the relay: servers dial it, clients reach them by name (rstrm://NAME)");
+  cmd->footer(
+      "On first start it writes an admin token (DATA_DIR/admin-token, mode 0600) and, with the\n"
+      "default data directory, a project context 'local' so that `rstream webtty server\n"
+      "--rstream` and every client on this machine work with no further step.");
+  cmd->add_option("--listen", flags->listen, "Address to serve on, HOST:PORT (port 0: any free)")
+      ->capture_default_str();
+  cmd->add_option("--data-dir", flags->data_dir, "Where tokens live (default ~/.rstream/engine)");
+  cmd->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM): serve https/wss/tls")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  cmd->add_option("--public-url", flags->public_url,
+                  "Base URL users reach this engine at, for browser URLs (default: the bound "
+                  "address)");
+  add_verbosity_flag(*cmd, flags->verbosity);
+  table[cmd] = [flags] { return run_engine(*flags); };
+
+  auto* token =
+      cmd->add_subcommand("token", "Manage the engine's API tokens (needs an admin token)");
+  token->require_subcommand(1);
+  auto create_flags = std::make_shared<token_flags>();
+  auto* create = token->add_subcommand("create", "Create a token; prints it once on stdout");
+  create->add_option("--role", create_flags->role, "admin, read-write or read-only")
+      ->check(CLI::IsMember({"admin", "read-write", "read-only"}))
+      ->capture_default_str();
+  create->add_option("--name", create_flags->name, "A name to recognise it by");
+  create->add_option("-o,--output", create_flags->output, "text: the token only; json: details")
+      ->check(CLI::IsMember({"text", "json"}));
+  create->add_option("--context", create_flags->context, "Project context (engine and token)");
+  table[create] = [create_flags] { return run_token_create(*create_flags); };
+
+  auto list_flags = std::make_shared<token_flags>();
+  auto* list = token->add_subcommand("list", "List tokens (ids, names, roles; never secrets)");
+  list->add_option("-o,--output", list_flags->output, "table or json")
+      ->check(CLI::IsMember({"table", "text", "json"}));
+  list->add_option("--context", list_flags->context, "Project context (engine and token)");
+  table[list] = [list_flags] { return run_token_list(*list_flags); };
+
+  auto revoke_flags = std::make_shared<token_flags>();
+  auto* revoke = token->add_subcommand("revoke", "Revoke a token by id or name, at once");
+  revoke->add_option("id", revoke_flags->id, "Token id or name")->required();
+  revoke->add_option("--context", revoke_flags->context, "Project context (engine and token)");
+  table[revoke] = [revoke_flags] { return run_token_revoke(*revoke_flags); };
+}
+
+}  // namespace rstream::cli

@@ -1,0 +1,85 @@
+// `rstream webtty list`: the online WebTTY tunnels of the current engine, as a table or JSON,
+// optionally filtered (the engine applies the same filter as GET /api/tunnels?filter=).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "rstream/cli/api_client.hpp"
+#include "rstream/cli/commands.hpp"
+#include "rstream/cli/common.hpp"
+#include "rstream/tunnel/filter.hpp"
+
+using json = nlohmann::json;
+
+namespace rstream::cli {
+namespace {
+
+struct list_flags {
+  std::string output = "table";
+  std::string filter;
+  std::string context;
+};
+
+int run_list(const list_flags& flags) {
+  std::string error;
+  if (!tunnel::tunnel_filter::parse(flags.filter, error)) {
+    print_error("--filter: " + error);
+    return exit_usage;
+  }
+  std::string path = "/api/tunnels";
+  if (!flags.filter.empty()) path += "?filter=" + url_encode(flags.filter);
+  auto r = call_engine_api(flags.context, "GET", path, "");
+  if (!r.ok) return r.exit_code;
+  json tunnels = json::array();
+  for (auto& entry : r.body) {
+    auto labels = entry.find("labels");
+    bool webtty = labels != entry.end() && labels->is_object() &&
+                  labels->value("application-protocol", "") == "rstream.webtty";
+    if (webtty) tunnels.push_back(std::move(entry));
+  }
+  if (flags.output == "json") {
+    std::puts(tunnels.dump(2).c_str());
+    return exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows{
+      {"NAME", "ID", "STATUS", "PUBLISH", "HOST", "E2E", "LABELS", "CONNECTED"}};
+  for (const auto& t : tunnels) {
+    std::string labels;
+    for (const auto& [key, value] : t["labels"].items()) {
+      constexpr std::string_view prefix = "rstream.webtty.label.";
+      if (key.rfind(prefix, 0) != 0) continue;
+      if (!labels.empty()) labels += ",";
+      labels += key.substr(prefix.size()) + "=" + value.get<std::string>();
+    }
+    rows.push_back({t.value("name", ""), t.value("id", ""), t.value("status", ""),
+                    t.value("publish", false) ? "yes" : "no", t.value("hostname", ""),
+                    t.value("e2e", ""), labels.empty() ? "-" : labels,
+                    t.value("connected_at", "")});
+  }
+  if (tunnels.empty()) {
+    std::fputs(flags.filter.empty() ? "rstream: no WebTTY tunnel is online\n"
+                                    : "rstream: no online WebTTY tunnel matches the filter\n",
+               stderr);
+    return exit_ok;
+  }
+  print_table(rows);
+  return exit_ok;
+}
+
+}  // namespace
+
+void add_webtty_list(CLI::App& webtty, command_table& table) {
+  auto flags = std::make_shared<list_flags>();
+  auto* cmd = webtty.add_subcommand("list", "List the WebTTY tunnels online on the engine");
+  cmd->footer(
+      "--filter takes comma-separated key=value terms that must all hold. Keys: name, id,\n"
+      "status, publish, labels.<full key> (value * = present). Example:\n"
+      "  rstream webtty list --filter 'labels.rstream.webtty.label.role=codex' -o json");
+  cmd->add_option("-o,--output", flags->output, "table or json")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--filter", flags->filter, "Only tunnels matching KEY=VALUE[,KEY=VALUE...]");
+  cmd->add_option("--context", flags->context, "Project context (engine and token)");
+  table[cmd] = [flags] { return run_list(*flags); };
+}
+
+}  // namespace rstream::cli

@@ -1,0 +1,258 @@
+// The engine's HTTP side: authentication, the control API (docs/api.md) and the published
+// browser endpoint of each tunnel (a WebSocket carrying WebTTY frames).
+#include <spdlog/spdlog.h>
+
+#include "rstream/engine/engine_server.hpp"
+#include "rstream/engine/frame_relay.hpp"
+#include "rstream/tunnel/filter.hpp"
+#include "rstream/version.hpp"
+#include "tunnel_link.hpp"
+
+namespace asio = boost::asio;
+using json = nlohmann::json;
+
+namespace rstream::engine {
+namespace {
+
+constexpr std::size_t max_api_body = 64 * 1024;
+
+/// "/api/tunnels/NAME/webtty" → {"NAME", "webtty"}; splits the path after `prefix`.
+std::vector<std::string> path_parts(std::string_view path, std::string_view prefix) {
+  std::vector<std::string> parts;
+  if (path.substr(0, prefix.size()) != prefix) return parts;
+  path.remove_prefix(prefix.size());
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto slash = path.find('/');
+    std::string decoded;
+    if (!transport::percent_decode(path.substr(0, slash), decoded)) decoded = "\x01invalid";
+    parts.push_back(decoded);
+    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
+  }
+  return parts;
+}
+
+std::string label_or(const std::map<std::string, std::string>& labels, const std::string& key,
+                     const std::string& fallback) {
+  auto it = labels.find(key);
+  return it == labels.end() ? fallback : it->second;
+}
+
+json token_json(const token_info& t) {
+  return {
+      {"id", t.id}, {"name", t.name}, {"role", role_name(t.role)}, {"created_at", t.created_at}};
+}
+
+}  // namespace
+
+json engine_server::entry_json(const tunnel_link& link) const {
+  json capabilities = json::array();
+  std::string caps = label_or(link.labels, "rstream.webtty.capabilities", "exec");
+  for (std::size_t start = 0; start <= caps.size();) {
+    auto comma = caps.find(',', start);
+    std::string cap = caps.substr(start, comma - start);
+    if (!cap.empty()) capabilities.push_back(cap);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  json entry = {{"name", link.name},
+                {"id", link.id},
+                {"status", "online"},
+                {"publish", link.publish},
+                {"labels", link.labels},
+                {"capabilities", capabilities},
+                {"e2e", label_or(link.labels, "rstream.webtty.e2e", "disabled")},
+                {"hostname", label_or(link.labels, "rstream.webtty.hostname", "")},
+                {"rstream_url", "rstrm://" + link.name},
+                {"connected_at", link.connected_at}};
+  if (link.publish) {
+    std::string base = base_url();
+    std::string ws =
+        base.rfind("https://", 0) == 0 ? "wss://" + base.substr(8) : "ws://" + base.substr(7);
+    entry["browser_url"] = ws + "/api/tunnels/" + link.name + "/webtty";
+  }
+  return entry;
+}
+
+json engine_server::tunnels_json() const {
+  json list = json::array();
+  for (const auto& [id, link] : tunnels_) list.push_back(entry_json(*link));
+  std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
+    return a["name"].get<std::string>() < b["name"].get<std::string>();
+  });
+  return list;
+}
+
+asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
+  const auto& req = ex.request();
+  const std::string_view path = req.path();
+  if (path.substr(0, 5) != "/api/" && path != "/api") {
+    co_await ex.respond_error(404, "not_found",
+                              "no such page: the engine serves its API under /api/");
+    co_return;
+  }
+  const std::string token = req.bearer_token();
+  if (token.empty()) {
+    co_await ex.respond_error(401, "unauthorized",
+                              "missing token: send \"Authorization: Bearer TOKEN\"");
+    co_return;
+  }
+  auto who = tokens_.authenticate(token);
+  if (!who) {
+    co_await ex.respond_error(401, "unauthorized", "invalid or revoked token");
+    co_return;
+  }
+  if (path == "/api/health") {
+    const json body = {
+        {"status", "ok"}, {"version", RSTREAM_VERSION}, {"tunnels", tunnels_.size()}};
+    co_await ex.respond_json(200, body.dump());
+  } else if (path.substr(0, 12) == "/api/tunnels") {
+    co_await api_tunnels(ex, *who);
+  } else if (path.substr(0, 11) == "/api/tokens") {
+    co_await api_tokens(ex, *who);
+  } else {
+    co_await ex.respond_error(404, "not_found", "no API endpoint at " + std::string(path));
+  }
+}
+
+asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
+                                                 const token_info& who) {
+  const auto& req = ex.request();
+  auto parts = path_parts(req.path(), "/api/tunnels");
+  if (parts.empty()) {
+    if (req.method != "GET" && req.method != "HEAD") {
+      co_await ex.respond_error(405, "method_not_allowed", "use GET on /api/tunnels");
+      co_return;
+    }
+    std::string error;
+    auto filter = tunnel::tunnel_filter::parse(req.query("filter").value_or(""), error);
+    if (!filter) {
+      co_await ex.respond_error(400, "bad_filter", error);
+      co_return;
+    }
+    json out = json::array();
+    for (auto& entry : tunnels_json()) {
+      if (filter->matches(entry)) out.push_back(std::move(entry));
+    }
+    co_await ex.respond_json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+    co_return;
+  }
+  auto link = find_tunnel(parts[0]);
+  if (!link) {
+    co_await ex.respond_error(404, "tunnel_not_found",
+                              "no tunnel named '" + parts[0] + "' is online on this engine");
+    co_return;
+  }
+  if (parts.size() == 1 && (req.method == "GET" || req.method == "HEAD")) {
+    co_await ex.respond_json(
+        200, entry_json(*link).dump(-1, ' ', false, json::error_handler_t::replace));
+    co_return;
+  }
+  if (parts.size() != 2 || parts[1] != "webtty") {
+    co_await ex.respond_error(404, "not_found", "no API endpoint at " + std::string(req.path()));
+    co_return;
+  }
+  // The published browser endpoint.
+  if (!req.is_websocket_upgrade()) {
+    co_await ex.respond_error(426, "upgrade_required",
+                              "this is a WebSocket endpoint carrying WebTTY frames");
+    co_return;
+  }
+  if (!link->publish) {
+    co_await ex.respond_error(
+        403, "not_published",
+        "tunnel '" + link->name +
+            "' is not published (--no-publish): browsers cannot reach it; native clients can, at "
+            "rstrm://" +
+            link->name);
+    co_return;
+  }
+  if (who.role == token_role::read_only) {
+    co_await ex.respond_error(403, "forbidden",
+                              "token '" + who.name + "' is read-only: it cannot open sessions");
+    co_return;
+  }
+  std::string error;
+  std::shared_ptr<transport::frame_channel> client =
+      co_await ex.accept_websocket(config_.max_payload, error);
+  if (!client) {
+    spdlog::info("browser upgrade for '{}' failed: {}", link->name, error);
+    co_return;
+  }
+  const std::string name = link->name;  // authenticated above, at the HTTP upgrade
+  co_await route_authenticated(client, name);
+}
+
+asio::awaitable<void> engine_server::api_tokens(transport::http_exchange& ex,
+                                                const token_info& who) {
+  const auto& req = ex.request();
+  if (who.role != token_role::admin) {
+    co_await ex.respond_error(403, "forbidden", "managing tokens needs an admin token");
+    co_return;
+  }
+  auto parts = path_parts(req.path(), "/api/tokens");
+  if (parts.empty() && req.method == "GET") {
+    json out = json::array();
+    for (const auto& t : tokens_.list()) out.push_back(token_json(t));
+    co_await ex.respond_json(200, out.dump());
+    co_return;
+  }
+  if (parts.empty() && req.method == "POST") {
+    auto body = co_await ex.read_body(max_api_body);
+    if (body.what != transport::body_result::kind::ok) {
+      co_await ex.respond_error(body.what == transport::body_result::kind::too_large ? 413 : 400,
+                                "bad_request", "the request body is missing or too large");
+      co_return;
+    }
+    json j = json::parse(body.body, nullptr, false);
+    if (!j.is_object() || !j.contains("role") || !j["role"].is_string() ||
+        (j.contains("name") && !j["name"].is_string())) {
+      co_await ex.respond_error(400, "bad_request",
+                                "expected {\"role\": \"admin|read-write|read-only\", \"name\": "
+                                "\"...\"}");
+      co_return;
+    }
+    auto role = parse_role(j["role"].get<std::string>());
+    if (!role) {
+      co_await ex.respond_error(400, "bad_role",
+                                "role must be admin, read-write or read-only, not '" +
+                                    j["role"].get<std::string>() + "'");
+      co_return;
+    }
+    std::string name = j.value("name", "");
+    if (name.size() > 128) {
+      co_await ex.respond_error(400, "bad_request", "token name longer than 128 bytes");
+      co_return;
+    }
+    token_info info;
+    std::string error;
+    std::string secret = tokens_.create(*role, name, info, error);
+    if (secret.empty()) {
+      co_await ex.respond_error(500, "store_failed", error);
+      co_return;
+    }
+    spdlog::info("token '{}' ({}) created by '{}'", info.name, role_name(info.role), who.name);
+    json out = token_json(info);
+    out["token"] = secret;
+    co_await ex.respond_json(201, out.dump());
+    co_return;
+  }
+  if (parts.size() == 1 && req.method == "DELETE") {
+    token_info revoked;
+    std::string error;
+    if (!tokens_.revoke(parts[0], revoked, error)) {
+      co_await ex.respond_error(404, "token_not_found", error);
+      co_return;
+    }
+    spdlog::info("token '{}' revoked by '{}'", revoked.name, who.name);
+    co_await ex.respond_json(200, token_json(revoked).dump());
+    co_return;
+  }
+  co_await ex.respond_error(405, "method_not_allowed",
+                            "use GET or POST on /api/tokens, DELETE on /api/tokens/ID");
+}
+
+}  // namespace rstream::engine

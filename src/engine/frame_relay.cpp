@@ -1,0 +1,115 @@
+// relay_frames and refuse_channel (see frame_relay.hpp).
+#include "rstream/engine/frame_relay.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "rstream/common/async_event.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::engine {
+namespace {
+
+struct relay_state {
+  explicit relay_state(const asio::any_io_executor& ex) : changed(ex), linger_timer(ex) {}
+  std::shared_ptr<transport::frame_channel> client;
+  std::shared_ptr<transport::frame_channel> server;
+  std::string what;
+  async_event changed;
+  asio::steady_timer linger_timer;
+  int running = 2;
+  bool failed = false;
+
+  void close_both() {
+    client->close();
+    server->close();
+  }
+};
+
+/// One direction: read a frame from `from`, write it to `to`, until `from` ends.
+asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_server,
+                           std::chrono::milliseconds linger) {
+  auto& from = client_to_server ? *state->client : *state->server;
+  auto& to = client_to_server ? *state->server : *state->client;
+  const char* from_name = client_to_server ? "client" : "server";
+  while (true) {
+    auto r = co_await from.read_frame();
+    if (r.what == transport::read_result::kind::frame) {
+      const auto type = codec::type_of(r.frame);
+      std::vector<std::uint8_t> encoded;
+      std::span<const std::uint8_t> payload;
+      if (auto* data = std::get_if<codec::data_frame>(&r.frame)) {
+        payload = data->payload;  // sent as is, not copied
+      } else {
+        encoded = codec::encode_payload(r.frame);
+        payload = encoded;
+      }
+      const auto header = codec::encode_header(type, payload.size());
+      auto ec = co_await to.write_frame(header, payload);
+      if (ec) {
+        spdlog::debug("{}: writing to the {} failed: {}", state->what,
+                      client_to_server ? "server" : "client", ec.message());
+        state->failed = true;
+        state->close_both();
+        break;
+      }
+      continue;
+    }
+    if (r.what == transport::read_result::kind::closed) {
+      // An orderly end: pass it on, and give the other direction a bounded time to finish.
+      co_await to.shutdown();
+      if (!state->failed && state->running == 2) {
+        state->linger_timer.expires_after(linger);
+        state->linger_timer.async_wait([state](boost::system::error_code ec) {
+          if (!ec) state->close_both();
+        });
+      }
+      break;
+    }
+    state->failed = true;
+    if (r.what == transport::read_result::kind::protocol_error) {
+      spdlog::info("{}: malformed frame from the {}: {}", state->what, from_name,
+                   r.protocol.message);
+      const codec::frame error = codec::error_frame{
+          r.protocol.code, "the engine refused a malformed frame from the " +
+                               std::string(from_name) + ": " + r.protocol.message};
+      co_await from.write(error);
+    } else {
+      spdlog::debug("{}: {} connection lost: {}", state->what, from_name, r.describe());
+    }
+    state->close_both();
+    break;
+  }
+  --state->running;
+  state->changed.notify();
+}
+
+}  // namespace
+
+asio::awaitable<void> relay_frames(std::shared_ptr<transport::frame_channel> client,
+                                   std::shared_ptr<transport::frame_channel> server,
+                                   std::string what, std::chrono::milliseconds linger) {
+  auto ex = client->get_executor();
+  auto state = std::make_shared<relay_state>(ex);
+  state->client = std::move(client);
+  state->server = std::move(server);
+  state->what = std::move(what);
+  auto log_failure = [](std::exception_ptr e) {
+    if (!e) return;
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      spdlog::error("relay failed: {}", ex.what());
+    }
+  };
+  asio::co_spawn(ex, pump(state, true, linger), log_failure);
+  asio::co_spawn(ex, pump(state, false, linger), log_failure);
+  while (state->running > 0) co_await state->changed.wait();
+  state->linger_timer.cancel();
+  state->close_both();
+}
+
+}  // namespace rstream::engine

@@ -1,0 +1,208 @@
+// token_store (see token_store.hpp).
+#include "rstream/engine/token_store.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace rstream::engine {
+namespace {
+
+using json = nlohmann::json;
+
+std::string to_hex(const unsigned char* bytes, std::size_t n) {
+  std::string out(n * 2, '0');
+  sodium_bin2hex(out.data(), out.size() + 1, bytes, n);
+  return out;
+}
+
+std::string sha256_hex(std::string_view text) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  return to_hex(digest, sizeof digest);
+}
+
+/// Writes `text` to `file` atomically with mode 0600.
+bool write_private_file(const std::filesystem::path& file, const std::string& text,
+                        std::string& error) {
+  const std::string tmp = file.string() + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    error = "cannot write " + tmp + ": " + std::strerror(errno);
+    return false;
+  }
+  ::fchmod(fd, 0600);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = "cannot write " + tmp + ": " + std::strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::fsync(fd);
+  ::close(fd);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) {
+    error = "cannot replace " + file.string() + ": " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* role_name(token_role role) {
+  switch (role) {
+    case token_role::admin:
+      return "admin";
+    case token_role::read_write:
+      return "read-write";
+    case token_role::read_only:
+      return "read-only";
+  }
+  return "read-only";
+}
+
+std::optional<token_role> parse_role(std::string_view text) {
+  if (text == "admin") return token_role::admin;
+  if (text == "read-write") return token_role::read_write;
+  if (text == "read-only") return token_role::read_only;
+  return std::nullopt;
+}
+
+std::string utc_now_iso8601() {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&now, &tm);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+std::string random_hex(std::size_t bytes) {
+  std::vector<unsigned char> raw(bytes);
+  randombytes_buf(raw.data(), raw.size());
+  return to_hex(raw.data(), raw.size());
+}
+
+bool token_store::open(const std::filesystem::path& data_dir, std::string& error) {
+  if (sodium_init() < 0) {
+    error = "libsodium failed to initialise";
+    return false;
+  }
+  file_ = data_dir / "tokens.json";
+  records_.clear();
+  std::ifstream in(file_);
+  if (!in) return true;
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, false);
+  if (!j.is_object() || !j.contains("tokens") || !j["tokens"].is_array()) {
+    error = file_.string() + " is not a valid token file";
+    return false;
+  }
+  for (const auto& t : j["tokens"]) {
+    record r;
+    auto role = parse_role(t.value("role", ""));
+    r.info.id = t.value("id", "");
+    r.info.name = t.value("name", "");
+    r.info.created_at = t.value("created_at", "");
+    r.sha256_hex = t.value("sha256", "");
+    if (!role || r.info.id.empty() || r.sha256_hex.size() != 64) {
+      error = file_.string() + " has a malformed token record";
+      return false;
+    }
+    r.info.role = *role;
+    records_.push_back(std::move(r));
+  }
+  return true;
+}
+
+std::string token_store::create(token_role role, const std::string& name, token_info& info,
+                                std::string& error) {
+  record r;
+  r.info.id = random_hex(4);
+  r.info.name = name.empty() ? r.info.id : name;
+  r.info.role = role;
+  r.info.created_at = utc_now_iso8601();
+  // "rst_" + id + "_" + 32 random bytes: the id lets an operator tell tokens apart in logs
+  // without the secret part.
+  std::string token = "rst_" + r.info.id + "_" + random_hex(32);
+  r.sha256_hex = sha256_hex(token);
+  records_.push_back(r);
+  if (!save(error)) {
+    records_.pop_back();
+    return {};
+  }
+  info = r.info;
+  return token;
+}
+
+bool token_store::revoke(const std::string& id_or_name, token_info& revoked, std::string& error) {
+  auto by_id = std::find_if(records_.begin(), records_.end(),
+                            [&](const record& r) { return r.info.id == id_or_name; });
+  if (by_id == records_.end()) {
+    std::size_t matches = std::count_if(records_.begin(), records_.end(),
+                                        [&](const record& r) { return r.info.name == id_or_name; });
+    if (matches > 1) {
+      error = "more than one token is named '" + id_or_name + "': revoke it by id";
+      return false;
+    }
+    by_id = std::find_if(records_.begin(), records_.end(),
+                         [&](const record& r) { return r.info.name == id_or_name; });
+  }
+  if (by_id == records_.end()) {
+    error = "no token with id or name '" + id_or_name + "'";
+    return false;
+  }
+  const record removed = *by_id;
+  records_.erase(by_id);
+  if (!save(error)) {
+    records_.push_back(removed);
+    return false;
+  }
+  revoked = removed.info;
+  return true;
+}
+
+std::vector<token_info> token_store::list() const {
+  std::vector<token_info> out;
+  for (const auto& r : records_) out.push_back(r.info);
+  return out;
+}
+
+std::optional<token_info> token_store::authenticate(std::string_view token) const {
+  if (token.empty()) return std::nullopt;
+  const std::string presented = sha256_hex(token);
+  std::optional<token_info> found;
+  for (const auto& r : records_) {
+    // Every record is compared, whatever matched before: timing says nothing about which.
+    if (sodium_memcmp(presented.data(), r.sha256_hex.data(), presented.size()) == 0) {
+      found = r.info;
+    }
+  }
+  return found;
+}
+
+bool token_store::save(std::string& error) const {
+  json tokens = json::array();
+  for (const auto& r : records_) {
+    tokens.push_back({{"id", r.info.id},
+                      {"name", r.info.name},
+                      {"role", role_name(r.info.role)},
+                      {"created_at", r.info.created_at},
+                      {"sha256", r.sha256_hex}});
+  }
+  json j = {{"tokens", tokens}};
+  return write_private_file(file_, j.dump(2) + "\n", error);
+}
+
+}  // namespace rstream::engine

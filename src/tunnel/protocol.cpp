@@ -1,0 +1,176 @@
+// Tunnel control messages <-> JSON payloads (see protocol.hpp).
+#include "rstream/tunnel/protocol.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace rstream::tunnel {
+namespace {
+
+using json = nlohmann::json;
+
+codec::control_message make(codec::frame_type type, const json& body) {
+  return {type, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+}
+
+/// Parses the payload and checks the type; the object goes to `out`.
+bool open_message(const codec::control_message& in, codec::frame_type expected, json& out,
+                  std::string& error) {
+  if (in.type != expected) {
+    error = std::string("expected ") + codec::type_name(expected) + ", got " +
+            codec::type_name(in.type);
+    return false;
+  }
+  out = json::parse(in.json, nullptr, false);
+  if (!out.is_object()) {
+    error = std::string(codec::type_name(expected)) + " payload must be a JSON object";
+    return false;
+  }
+  return true;
+}
+
+bool get_string(const json& j, const char* key, bool required, std::string& out,
+                std::string& error) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (!required) return true;
+    error = std::string("missing field \"") + key + "\"";
+    return false;
+  }
+  if (!it->is_string()) {
+    error = std::string("field \"") + key + "\" must be a string";
+    return false;
+  }
+  out = it->get<std::string>();
+  return true;
+}
+
+}  // namespace
+
+codec::control_message to_message(const tunnel_hello& m) {
+  return make(codec::frame_type::tunnel_hello, {{"token", m.token},
+                                                {"name", m.name},
+                                                {"labels", m.labels},
+                                                {"publish", m.publish},
+                                                {"instance", m.instance},
+                                                {"version", m.version}});
+}
+
+codec::control_message to_message(const tunnel_welcome& m) {
+  return make(codec::frame_type::tunnel_welcome, {{"id", m.id},
+                                                  {"name", m.name},
+                                                  {"rstream_url", m.rstream_url},
+                                                  {"browser_url", m.browser_url},
+                                                  {"stream_secret", m.stream_secret},
+                                                  {"heartbeat_ms", m.heartbeat_ms}});
+}
+
+codec::control_message to_message(const tunnel_dial& m) {
+  return make(codec::frame_type::tunnel_dial, {{"stream", m.stream}});
+}
+
+codec::control_message to_message(const stream_attach& m) {
+  return make(codec::frame_type::stream_attach,
+              {{"tunnel", m.tunnel}, {"stream", m.stream}, {"secret", m.secret}});
+}
+
+codec::control_message to_message(const route_request& m) {
+  return make(codec::frame_type::route, {{"token", m.token}, {"target", m.target}});
+}
+
+bool parse(const codec::control_message& in, tunnel_hello& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::tunnel_hello, j, error)) return false;
+  if (!get_string(j, "token", false, out.token, error) ||
+      !get_string(j, "name", true, out.name, error) ||
+      !get_string(j, "instance", false, out.instance, error) ||
+      !get_string(j, "version", false, out.version, error)) {
+    return false;
+  }
+  if (auto it = j.find("publish"); it != j.end()) {
+    if (!it->is_boolean()) {
+      error = "field \"publish\" must be a boolean";
+      return false;
+    }
+    out.publish = it->get<bool>();
+  }
+  if (auto it = j.find("labels"); it != j.end()) {
+    if (!it->is_object()) {
+      error = "field \"labels\" must be an object of strings";
+      return false;
+    }
+    if (it->size() > 256) {
+      error = "too many labels (at most 256)";
+      return false;
+    }
+    for (const auto& [key, value] : it->items()) {
+      if (!value.is_string() || key.empty() || key.size() > 253 ||
+          value.get<std::string>().size() > 1024) {
+        error = "label \"" + key + "\" must be a string of at most 1024 bytes with a key of 1..253";
+        return false;
+      }
+      out.labels[key] = value.get<std::string>();
+    }
+  }
+  if (auto why = check_tunnel_name(out.name); !why.empty()) {
+    error = why;
+    return false;
+  }
+  return true;
+}
+
+bool parse(const codec::control_message& in, tunnel_welcome& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::tunnel_welcome, j, error)) return false;
+  if (!get_string(j, "id", true, out.id, error) || !get_string(j, "name", true, out.name, error) ||
+      !get_string(j, "rstream_url", false, out.rstream_url, error) ||
+      !get_string(j, "browser_url", false, out.browser_url, error) ||
+      !get_string(j, "stream_secret", true, out.stream_secret, error)) {
+    return false;
+  }
+  if (auto it = j.find("heartbeat_ms"); it != j.end()) {
+    if (!it->is_number_unsigned() || it->get<std::uint64_t>() > 3'600'000) {
+      error = "field \"heartbeat_ms\" must be an integer in 0..3600000";
+      return false;
+    }
+    out.heartbeat_ms = it->get<std::uint32_t>();
+  }
+  return true;
+}
+
+bool parse(const codec::control_message& in, tunnel_dial& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::tunnel_dial, j, error)) return false;
+  return get_string(j, "stream", true, out.stream, error);
+}
+
+bool parse(const codec::control_message& in, stream_attach& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::stream_attach, j, error)) return false;
+  return get_string(j, "tunnel", true, out.tunnel, error) &&
+         get_string(j, "stream", true, out.stream, error) &&
+         get_string(j, "secret", true, out.secret, error);
+}
+
+bool parse(const codec::control_message& in, route_request& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::route, j, error)) return false;
+  return get_string(j, "token", false, out.token, error) &&
+         get_string(j, "target", true, out.target, error);
+}
+
+std::string check_tunnel_name(const std::string& name) {
+  if (name.empty()) return "a tunnel name cannot be empty";
+  if (name.size() > 63) return "tunnel name '" + name + "' is longer than 63 characters";
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(name[0])) return "tunnel name '" + name + "' must start with a letter or digit";
+  for (char c : name) {
+    if (!alnum(c) && c != '.' && c != '_' && c != '-') {
+      return "tunnel name '" + name + "' may only contain letters, digits, '.', '_' and '-'";
+    }
+  }
+  return {};
+}
+
+}  // namespace rstream::tunnel
