@@ -1,25 +1,32 @@
 #!/usr/bin/env bash
 # rstream benchmark harness: rstream side by side with OpenSSH, on 127.0.0.1, in one run.
 #
-#   bench/run.sh            full run  (N=200 latency runs, 1 GiB throughput, 1000 sessions)
-#   bench/run.sh --quick    shorter   (N=50, 256 MiB, 1000 sessions)
+#   bench/run.sh            full run  (N=200 latency runs, 1 GiB throughput, 1000 sessions,
+#                                      1000 tunnels)
+#   bench/run.sh --quick    shorter   (N=50, 256 MiB, 1000 sessions, 1000 tunnels)
 #
 # Measures
 #   1. `exec -- true` latency of the whole client process (median, p90): rstream tcp://,
-#      rstream ws://, ssh (new connection each time), ssh through a ControlMaster (warm).
+#      rstream rstrm:// (the same server, reached through a local engine), rstream ws://,
+#      ssh (new connection each time), ssh through a ControlMaster (warm).
 #   2. throughput of `head -c SIZE /dev/zero | <transport> cat > /dev/null` (median of 3) for
-#      a local `cat | cat` pipe (the limit), rstream tcp://, ws://, ssh default cipher and
-#      ssh -c aes128-gcm@openssh.com.
+#      a local `cat | cat` pipe (the limit), rstream tcp://, rstrm://, ws://, ssh default
+#      cipher and ssh -c aes128-gcm@openssh.com.
 #   3. a fresh server with 1000 idle interactive sessions (PTY, `sleep 600`): server RSS per
 #      session, fds per session, idle CPU over 5 s, and that the children end when the
 #      clients go.
-# Starts its own rstream server and a private sshd (temp host key, temp client key), both
-# on 127.0.0.1 only; stops everything it started on exit. Prints a markdown report and
-# writes it to bench/results/<timestamp>.md.
+#   4. a fresh engine with 1000 idle tunnels (raw TunnelHello connections from one python
+#      process, heartbeats answered): engine RSS per tunnel, fds, idle CPU over 5 s,
+#      GET /api/tunnels, the tunnels outlive the 10 s dead-after, and go when closed.
+# Starts its own rstream engine (HOME in a temp dir), an rstream server attached to it
+# (--listen and --rstream: one process serves both tcp:// and rstrm://) and a private sshd
+# (temp host key, temp client key), all on 127.0.0.1 only; stops everything it started on
+# exit. Prints a markdown report and writes it to bench/results/<timestamp>.md.
 #
 # Environment: RSTREAM_BIN (default: ../build/rstream relative to this directory),
-#   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_IDLE_SECONDS override the
-#   mode's defaults; BENCH_TIMEOUT bounds the whole run (seconds, default 1800).
+#   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_TUNNELS,
+#   BENCH_IDLE_SECONDS override the mode's defaults; BENCH_TIMEOUT bounds the whole run
+#   (seconds, default 1800).
 # Needs: python3, hyperfine (else a python timing loop is used), openssh-server and
 #   openssh-client (else the ssh rows are skipped). `scripts/setup.sh bench` installs them.
 set -euo pipefail
@@ -36,7 +43,7 @@ mode=full
 case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
-  -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
@@ -47,6 +54,7 @@ else
 fi
 reps=${BENCH_REPS:-3}
 sessions=${BENCH_SESSIONS:-1000}
+tunnels=${BENCH_TUNNELS:-1000}
 idle_seconds=${BENCH_IDLE_SECONDS:-5}
 bytes=$((size_mib * 1024 * 1024))
 warmup=5
@@ -61,8 +69,10 @@ lib=$here/lib/benchlib.py
 py() { python3 "$lib" "$@"; }
 
 # Each idle session costs the server ~4 fds (socket, PTY master, ...) and the python client 1:
-# 1000 sessions need more than 4096. Raise the soft limit to 8192 (or the hard limit).
-want_fds=$((sessions * 4 + 1024 > 8192 ? sessions * 4 + 1024 : 8192))
+# 1000 sessions need more than 4096. An idle tunnel costs the engine 1 fd and the python
+# client 1. Raise the soft limit to 8192 (or the hard limit), more if the counts need it.
+want_fds=$((sessions * 4 > tunnels * 2 ? sessions * 4 : tunnels * 2))
+want_fds=$((want_fds + 1024 > 8192 ? want_fds + 1024 : 8192))
 if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < want_fds)); then
   hard=$(ulimit -Hn)
   if [[ $hard != unlimited ]] && ((hard < want_fds)); then want_fds=$hard; fi
@@ -103,6 +113,32 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
 
+# start_engine OUTVAR_PORT OUTVAR_PID HOME_DIR: an rstream engine on 127.0.0.1:0 whose data
+# (admin token, tokens, context) lives under HOME_DIR/.rstream. False if it did not start.
+start_engine() {
+  local -n eport_ref=$1 epid_ref=$2
+  local home=$3 out line
+  out=$tmp/engine.$RANDOM
+  mkdir -p "$home"
+  HOME=$home "$bin" engine --listen 127.0.0.1:0 >"$out.out" 2>"$out.err" </dev/null &
+  epid_ref=$!
+  pids+=("$epid_ref")
+  if ! line=$(py wait-line "$out.out" 10); then
+    note "rstream engine did not start: $(tail -3 "$out.err" | tr '\n' ' ')"
+    return 1
+  fi
+  eport_ref=$(sed -n 's/^rstream engine listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$line")
+  if [[ -z $eport_ref ]]; then
+    note "rstream engine: unexpected first line: $line"
+    return 1
+  fi
+  for _ in $(seq 100); do [[ -s $home/.rstream/engine/admin-token ]] && break; sleep 0.05; done
+  if [[ ! -s $home/.rstream/engine/admin-token ]]; then
+    note "rstream engine wrote no $home/.rstream/engine/admin-token"
+    return 1
+  fi
+}
+
 # start_server OUTVAR_PORT OUTVAR_PID [extra args]: an rstream server on 127.0.0.1:0.
 start_server() {
   local -n port_ref=$1 pid_ref=$2
@@ -117,14 +153,37 @@ start_server() {
   fi
   port_ref=$(sed -n 's/^rstream webtty server listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' <<<"$line")
   [[ -n $port_ref ]] || { echo "bench: unexpected first line: $line" >&2; exit 1; }
+  server_out=$out.out server_err=$out.err
 }
 
-# ---------------------------------------------------------------- rstream server
-rport='' rpid='' mport='' mpid=''
-start_server rport rpid
+# ---------------------------------------------------------------- rstream engine + server
+# One server process serves tcp:// and ws:// directly and rstrm://bench through the engine,
+# so the engine rows differ from the direct ones by the engine path only. The engine's URL
+# and admin token reach the server and the clients through the environment (no context file
+# in the real HOME); every rstream process of the run gets them, direct rows included.
+rport='' rpid='' mport='' mpid='' eport='' epid='' tport='' tpid='' server_out='' server_err=''
+have_engine=
+if start_engine eport epid "$tmp/engine-home"; then
+  export RSTREAM_ENGINE=http://127.0.0.1:$eport
+  RSTREAM_AUTHENTICATION_TOKEN=$(tr -d '\n' <"$tmp/engine-home/.rstream/engine/admin-token")
+  export RSTREAM_AUTHENTICATION_TOKEN
+  have_engine=1
+  log "rstream engine pid $epid on 127.0.0.1:$eport"
+fi
+if [[ -n $have_engine ]]; then
+  start_server rport rpid --rstream --name bench
+  if ! py wait-text "$server_out" "online as rstrm://bench" 15 >/dev/null; then
+    note "the server did not come online as rstrm://bench: $(tail -3 "$server_err" | tr '\n' ' ')"
+    have_engine=
+  fi
+else
+  note "no engine: the rstrm:// rows are skipped"
+  start_server rport rpid
+fi
 log "rstream $("$bin" --version 2>&1 | head -1) server pid $rpid on 127.0.0.1:$rport"
 rs_tcp=("$bin" webtty exec --url "tcp://127.0.0.1:$rport" --)
 rs_ws=("$bin" webtty exec --url "ws://127.0.0.1:$rport/webtty" --)
+rs_eng=("$bin" webtty exec --url "rstrm://bench" --)
 
 # ---------------------------------------------------------------- private sshd
 have_ssh=
@@ -229,6 +288,7 @@ check_bytes() {  # label cmd...: 8 MiB must come back intact (byte count)
   [[ $n == 8388608 ]] || note "$label: 8 MiB through cat returned $n bytes"
 }
 check_bytes "rstream tcp" "${rs_tcp[@]}" cat
+[[ -n $have_engine ]] && check_bytes "rstream rstrm" "${rs_eng[@]}" cat
 check_bytes "rstream ws" "${rs_ws[@]}" cat
 [[ -n $have_ssh ]] && check_bytes "ssh" "${ssh_new[@]}" cat
 
@@ -261,6 +321,7 @@ latency() {  # label cmd...
 
 latency "local \`true\` (process spawn floor)" true
 latency "rstream tcp://" "${rs_tcp[@]}" true
+[[ -n $have_engine ]] && latency "rstream rstrm:// (same server, through the engine)" "${rs_eng[@]}" true
 latency "rstream ws://" "${rs_ws[@]}" true
 if [[ -n $have_ssh ]]; then
   latency "ssh, new connection" "${ssh_new[@]}" true
@@ -288,6 +349,7 @@ throughput() {  # label cmd... (the command reads stdin, writes stdout)
 
 throughput "local \`cat | cat\` (the limit)" sh -c 'cat | cat'
 throughput "rstream tcp://" "${rs_tcp[@]}" cat
+[[ -n $have_engine ]] && throughput "rstream rstrm:// (same server, through the engine)" "${rs_eng[@]}" cat
 throughput "rstream ws://" "${rs_ws[@]}" cat
 if [[ -n $have_ssh ]]; then
   throughput "ssh (default cipher: ${ssh_cipher:-?})" "${ssh_new[@]}" cat
@@ -301,6 +363,18 @@ start_server mport mpid --max-sessions "$((sessions + 16))"
 if ! timeout 300 python3 "$lib" memtest --port "$mport" --pid "$mpid" --sessions "$sessions" \
     --idle "$idle_seconds" >>"$results" 2>"$tmp/memtest.err"; then
   note "memory test failed: $(tail -3 "$tmp/memtest.err" | tr '\n' ' ')"
+fi
+
+# ---------------------------------------------------------------- 4. idle tunnels
+# A fresh engine (own HOME), so its memory starts from nothing; the tunnels are raw
+# TunnelHello connections from one python process, not 1000 server processes.
+log "engine: $tunnels idle tunnels on a fresh engine"
+if start_engine tport tpid "$tmp/engine2-home"; then
+  if ! timeout 300 python3 "$lib" tunneltest --port "$tport" --pid "$tpid" \
+      --token-file "$tmp/engine2-home/.rstream/engine/admin-token" --tunnels "$tunnels" \
+      --idle "$idle_seconds" --hold 12 >>"$results" 2>"$tmp/tunneltest.err"; then
+    note "tunnel test failed: $(tail -3 "$tmp/tunneltest.err" | tr '\n' ' ')"
+  fi
 fi
 
 # ---------------------------------------------------------------- report

@@ -5,6 +5,7 @@ Subcommands:
   free-port                      print a TCP port that is free on 127.0.0.1 right now
   wait-port PORT SECONDS         wait until 127.0.0.1:PORT accepts connections
   wait-line FILE SECONDS         wait for a first complete line in FILE, print it
+  wait-text FILE TEXT SECONDS    wait until a complete line of FILE contains TEXT, print it
   latency --runs N --warmup W --out FILE -- CMD...
                                  time N runs of CMD (whole process, stdin /dev/null,
                                  output discarded); fallback when hyperfine is missing
@@ -15,11 +16,18 @@ Subcommands:
                                  open N idle interactive (tty) sessions with raw Open frames,
                                  measure the server's memory/fds/idle CPU, close them, check
                                  that the children are gone; prints one result record
+  tunneltest --port P --pid PID --token-file F --tunnels N --idle S --hold H
+                                 register N idle tunnels on an engine with raw TunnelHello
+                                 frames on N connections (one thread, selectors), answer the
+                                 heartbeats, measure the engine's memory/fds/idle CPU, check
+                                 GET /api/tunnels and that the tunnels outlive the engine's
+                                 10 s dead-after; prints one result record
   report RESULTS.jsonl           print the markdown report
 
 Result records are JSON lines; run.sh appends them to one file and calls `report` at the end.
 """
 
+import heapq
 import json
 import os
 import selectors
@@ -29,6 +37,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 
 # --------------------------------------------------------------------------- small tools
 
@@ -58,6 +67,21 @@ def wait_line(path, seconds):
                 text = f.read()
             if "\n" in text:
                 return text.split("\n", 1)[0]
+        except FileNotFoundError:
+            pass
+        time.sleep(0.02)
+    return None
+
+
+def wait_text(path, text, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.read().split("\n")[:-1]  # complete lines only
+            for line in lines:
+                if text in line:
+                    return line
         except FileNotFoundError:
             pass
         time.sleep(0.02)
@@ -249,6 +273,233 @@ def memtest(port, pid, sessions, idle):
     return 0
 
 
+# --------------------------------------------------------------------------- idle tunnels
+
+FRAME_HEARTBEAT, FRAME_TUNNEL_HELLO, FRAME_TUNNEL_WELCOME = 8, 16, 17
+HEARTBEAT_FRAME = frame(FRAME_HEARTBEAT, b"")
+
+
+_no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore $http_proxy
+
+
+def engine_get(port, token, path, timeout=30):
+    """GET http://127.0.0.1:PORT/PATH with the bearer token: (decoded JSON, bytes, seconds)."""
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                 headers={"Authorization": f"Bearer {token}"})
+    t0 = time.perf_counter()
+    with _no_proxy.open(req, timeout=timeout) as r:
+        body = r.read()
+    return json.loads(body), len(body), time.perf_counter() - t0
+
+
+class TunnelClient:
+    """N raw tunnel control connections in one thread: TunnelHello, then heartbeats."""
+
+    def __init__(self, port, token):
+        self.port, self.token = port, token
+        self.sel = selectors.DefaultSelector()
+        self.conns = {}      # socket -> {"name", "buf", "welcomed"}
+        self.due = []        # heap of (next heartbeat time, seq, socket)
+        self.seq = 0
+        self.welcomed = 0
+        self.heartbeat_s = None
+        self.errors = []
+        self.dropped = 0     # control connections the engine closed after its Welcome
+        self.hb_sent = 0
+        self.hb_received = 0
+        self.last_welcome = None
+
+    def open(self, i):
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        hello = json.dumps({
+            "token": self.token, "name": f"idle-{i}",
+            "labels": {"application-protocol": "rstream.webtty"},
+            "publish": True, "instance": f"bench-{i}", "version": "bench",
+        }).encode()
+        s.sendall(frame(FRAME_TUNNEL_HELLO, hello))
+        s.setblocking(False)
+        self.conns[s] = {"name": f"idle-{i}", "buf": bytearray(), "welcomed": False}
+        self.sel.register(s, selectors.EVENT_READ)
+
+    def _drop(self, s, why):
+        st = self.conns.pop(s, None)
+        try:
+            self.sel.unregister(s)
+        except (KeyError, ValueError):
+            pass
+        s.close()
+        if st is None:
+            return
+        if st["welcomed"]:
+            self.dropped += 1
+        if why:
+            self.errors.append(f"{st['name']}: {why}")
+
+    def _readable(self, s):
+        try:
+            chunk = s.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError as e:
+            self._drop(s, str(e))
+            return
+        if not chunk:
+            self._drop(s, "closed by the engine")
+            return
+        st = self.conns[s]
+        buf = st["buf"]
+        buf += chunk
+        while len(buf) >= 6:
+            _, ftype, length = struct.unpack(">BBI", buf[:6])
+            if len(buf) < 6 + length:
+                break
+            body = bytes(buf[6:6 + length])
+            del buf[:6 + length]
+            if ftype == FRAME_HEARTBEAT:
+                self.hb_received += 1
+            elif ftype == FRAME_TUNNEL_WELCOME and not st["welcomed"]:
+                welcome = json.loads(body)
+                st["welcomed"] = True
+                self.welcomed += 1
+                now = time.monotonic()
+                self.last_welcome = now
+                self.heartbeat_s = int(welcome.get("heartbeat_ms", 3000)) / 1000.0
+                self.seq += 1
+                heapq.heappush(self.due, (now + self.heartbeat_s, self.seq, s))
+            elif ftype == FRAME_ERROR:
+                self._drop(s, "Error " + body.decode(errors="replace"))
+                return
+            # anything else (a TunnelDial would be a surprise): ignore
+
+    def pump(self, seconds):
+        """Run the loop for `seconds`: read what the engine sends, send due heartbeats."""
+        end = time.monotonic() + seconds
+        while True:
+            now = time.monotonic()
+            while self.due and self.due[0][0] <= now:
+                _, _, s = heapq.heappop(self.due)
+                if s not in self.conns:
+                    continue
+                try:
+                    s.send(HEARTBEAT_FRAME)  # 6 bytes: fits any socket buffer
+                    self.hb_sent += 1
+                except OSError as e:
+                    self._drop(s, f"heartbeat: {e}")
+                    continue
+                self.seq += 1
+                heapq.heappush(self.due, (now + self.heartbeat_s, self.seq, s))
+            if now >= end:
+                return
+            wait = end - now
+            if self.due:
+                wait = min(wait, max(0.0, self.due[0][0] - now))
+            for key, _ in self.sel.select(timeout=min(wait, 0.5)):
+                if key.fileobj in self.conns:
+                    self._readable(key.fileobj)
+
+    def close_all(self):
+        for s in list(self.conns):
+            try:
+                self.sel.unregister(s)
+            except (KeyError, ValueError):
+                pass
+            s.close()
+        self.conns.clear()
+
+
+def tunneltest(port, pid, token, tunnels, idle, hold):
+    res = {"kind": "tunnels", "tunnels": tunnels, "idle_seconds": idle}
+    st = proc_status(pid)
+    res["rss_before_kib"] = kib(st, "VmRSS")
+    res["anon_before_kib"] = kib(st, "RssAnon")
+    res["fds_before"] = len(os.listdir(f"/proc/{pid}/fd"))
+    res["threads"] = int(st.get("Threads", "0"))
+
+    tc = TunnelClient(port, token)
+    t0 = time.perf_counter()
+    try:
+        for i in range(tunnels):
+            tc.open(i)
+            if i % 50 == 49:
+                tc.pump(0)  # take Welcomes (and send heartbeats) while opening
+    except OSError as e:
+        tc.errors.append(f"connect/send failed after {len(tc.conns)} connections: {e}")
+    deadline = time.monotonic() + 120
+    while tc.welcomed + len(tc.errors) < tunnels and tc.conns and time.monotonic() < deadline:
+        tc.pump(0.05)
+    res["open_seconds"] = time.perf_counter() - t0
+    res["welcomed"] = tc.welcomed
+    res["heartbeat_ms"] = int(tc.heartbeat_s * 1000) if tc.heartbeat_s else None
+
+    tc.pump(1.0)  # let the engine settle
+    st = proc_status(pid)
+    res["rss_with_kib"] = kib(st, "VmRSS")
+    res["anon_with_kib"] = kib(st, "RssAnon")
+    res["hwm_kib"] = kib(st, "VmHWM")
+    res["fds_with"] = len(os.listdir(f"/proc/{pid}/fd"))
+    res["threads_with"] = int(proc_status(pid).get("Threads", "0"))
+
+    # Idle: only heartbeats flow (every heartbeat_ms, both ways, on every connection).
+    hz = os.sysconf("SC_CLK_TCK")
+    sent0, recv0 = tc.hb_sent, tc.hb_received
+    c0, w0 = cpu_ticks(pid), time.monotonic()
+    tc.pump(idle)
+    c1, w1 = cpu_ticks(pid), time.monotonic()
+    res["idle_cpu_seconds"] = (c1 - c0) / hz
+    res["idle_wall_seconds"] = w1 - w0
+    res["idle_heartbeats_sent"] = tc.hb_sent - sent0
+    res["idle_heartbeats_received"] = tc.hb_received - recv0
+    res["rss_after_idle_kib"] = kib(proc_status(pid), "VmRSS")
+
+    try:
+        listing, size, secs = engine_get(port, token, "/api/tunnels")
+        res["listed"] = sum(1 for e in listing if str(e.get("name", "")).startswith("idle-"))
+        res["list_bytes"], res["list_seconds"] = size, secs
+    except (OSError, ValueError) as e:
+        res["listed"] = None
+        tc.errors.append(f"GET /api/tunnels: {e}")
+
+    # Outlive the engine's dead-after (10 s of silence) by answering heartbeats only.
+    if tc.last_welcome is not None:
+        tc.pump(max(0.0, tc.last_welcome + hold - time.monotonic()))
+        res["held_seconds"] = time.monotonic() - tc.last_welcome
+    try:
+        health, _, _ = engine_get(port, token, "/api/health")
+        res["online_after_hold"] = int(health.get("tunnels", -1))
+    except (OSError, ValueError) as e:
+        res["online_after_hold"] = None
+        tc.errors.append(f"GET /api/health: {e}")
+    res["dropped"] = tc.dropped
+    res["open_connections_after_hold"] = len(tc.conns)
+
+    # Close every control connection: the engine must drop every tunnel at once.
+    tc.close_all()
+    t_close = time.monotonic()
+    left = None
+    while time.monotonic() - t_close < 15:
+        try:
+            health, _, _ = engine_get(port, token, "/api/health", timeout=5)
+            left = int(health.get("tunnels", -1))
+        except (OSError, ValueError):
+            left = None
+            break
+        if left == 0:
+            break
+        time.sleep(0.1)
+    res["tunnels_left_after_close"] = left
+    res["tunnels_gone_seconds"] = time.monotonic() - t_close
+    res["engine_alive_after"] = alive(pid)
+    if res["engine_alive_after"]:
+        time.sleep(1.0)
+        st = proc_status(pid)
+        res["rss_after_close_kib"] = kib(st, "VmRSS")
+        res["fds_after_close"] = len(os.listdir(f"/proc/{pid}/fd"))
+    res["error_count"] = len(tc.errors)
+    res["errors"] = tc.errors[:5]
+    record(res)
+    return 0
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -271,6 +522,15 @@ def fmt_ratio(x):
     return f"{x:.2f}×"
 
 
+DIRECT_LABEL = "rstream tcp://"
+ENGINE_PREFIX = "rstream rstrm://"
+
+
+def is_direct_rstream(label):
+    """rstream rows that issue #2's targets are about (not the rows through the engine)."""
+    return label.startswith("rstream") and not label.startswith(ENGINE_PREFIX)
+
+
 def report(path):
     recs = []
     with open(path) as f:
@@ -285,6 +545,7 @@ def report(path):
     lat = [r for r in recs if r["kind"] == "latency"]
     tput = [r for r in recs if r["kind"] == "throughput"]
     mem = [r for r in recs if r["kind"] == "memory"]
+    tun = [r for r in recs if r["kind"] == "tunnels"]
     out = []
     w = out.append
 
@@ -296,12 +557,15 @@ def report(path):
     w("")
 
     targets = []
+    engine_targets = []
+    lat_stats, tput_rates = {}, {}
     if lat:
         stats = {}
         for r in lat:
             t = [x * 1000 for x in r["times"]]
             stats[r["label"]] = (statistics.median(t), pctl(t, 90), statistics.mean(t), min(t),
                                  max(t), len(t))
+        lat_stats = stats
         ssh_new = next((stats[k][0] for k in stats if k.startswith("ssh, new connection")), None)
         ssh_cm = next((stats[k][0] for k in stats if k.startswith("ssh, ControlMaster")), None)
         w(f"### `exec -- true` latency (whole client process, {lat[0].get('tool', '?')})")
@@ -316,7 +580,7 @@ def report(path):
               f"{fmt_ratio(ssh_cm / med if ssh_cm else None)} |")
         w("")
         for label, (med, *_rest) in stats.items():
-            if label.startswith("rstream"):
+            if is_direct_rstream(label):
                 targets.append((f"`exec -- true` median ≤ 5 ms ({label})", f"{med:.2f} ms",
                                 med <= 5.0))
 
@@ -325,6 +589,7 @@ def report(path):
         for r in tput:
             mbs = [r["bytes"] / s / 1e6 for s in r["seconds"]]
             rates[r["label"]] = (statistics.median(mbs), mbs, r["bytes"])
+        tput_rates = rates
         local = next((rates[k][0] for k in rates if k.startswith("local")), None)
         sshd = next((rates[k][0] for k in rates if k.startswith("ssh (default")), None)
         size = tput[0]["bytes"]
@@ -340,13 +605,44 @@ def report(path):
               f"{fmt_ratio(med / sshd if sshd else None)} |")
         w("")
         for label, (med, _, _) in rates.items():
-            if label.startswith("rstream"):
+            if is_direct_rstream(label):
                 # The issue's "≥ 1 GB/s, i.e. at least half of the local pipe" assumed a 2 GB/s
                 # pipe; the ratio is what carries over between machines, so it decides.
                 ok = med >= local / 2 if local else med >= 1000
                 half = f", {med / local:.2f}× local pipe" if local else ""
                 targets.append((f"`cat` throughput ≥ ½ local pipe, 1 GB/s on a 2 GB/s pipe ({label})",
                                 f"{med:.0f} MB/s{half}", ok))
+
+
+    # Through the engine vs direct: the same server process, tcp:// and rstrm://.
+    eng_lat = next((k for k in lat_stats if k.startswith(ENGINE_PREFIX)), None)
+    eng_tput = next((k for k in tput_rates if k.startswith(ENGINE_PREFIX)), None)
+    if (eng_lat and DIRECT_LABEL in lat_stats) or (eng_tput and DIRECT_LABEL in tput_rates):
+        w("### Through the engine vs direct (one server process, `--listen` and `--rstream`)")
+        w("")
+        w("| measure | direct tcp:// | rstrm:// via the engine | engine − direct | "
+          "engine ÷ direct |")
+        w("|---|---:|---:|---:|---:|")
+        if eng_lat and DIRECT_LABEL in lat_stats:
+            d, e = lat_stats[DIRECT_LABEL], lat_stats[eng_lat]
+            w(f"| `exec -- true` median | {d[0]:.2f} ms | {e[0]:.2f} ms | "
+              f"{e[0] - d[0]:+.2f} ms | {e[0] / d[0]:.2f}× |")
+            w(f"| `exec -- true` p90 | {d[1]:.2f} ms | {e[1]:.2f} ms | "
+              f"{e[1] - d[1]:+.2f} ms | {e[1] / d[1]:.2f}× |")
+            w(f"| `exec -- true` min | {d[3]:.2f} ms | {e[3]:.2f} ms | "
+              f"{e[3] - d[3]:+.2f} ms | {e[3] / d[3]:.2f}× |")
+            diff = e[0] - d[0]
+            engine_targets.append(("rstrm:// `exec -- true` median ≤ direct tcp:// + 2 ms",
+                                   f"{diff:+.2f} ms ({e[0]:.2f} vs {d[0]:.2f} ms)",
+                                   diff <= 2.0))
+        if eng_tput and DIRECT_LABEL in tput_rates:
+            d, e = tput_rates[DIRECT_LABEL][0], tput_rates[eng_tput][0]
+            w(f"| `cat` throughput, median | {d:.0f} MB/s | {e:.0f} MB/s | "
+              f"{e - d:+.0f} MB/s | **{e / d:.2f}×** |")
+            engine_targets.append(("rstrm:// `cat` throughput ≥ 80 % of direct tcp://",
+                                   f"{100 * e / d:.0f} % ({e:.0f} vs {d:.0f} MB/s)",
+                                   e >= 0.8 * d))
+        w("")
 
     for r in mem:
         n = r["acked"]
@@ -389,12 +685,75 @@ def report(path):
         targets.append(("children ended after clients go", str(r["children_left_after_close"])
                         + " left", r["children_left_after_close"] == 0 and n > 0))
 
+
+    for r in tun:
+        n = r["welcomed"]
+        w(f"### {r['tunnels']} idle tunnels on one fresh engine (raw TunnelHello connections, "
+          f"heartbeats every {r.get('heartbeat_ms') or '?'} ms both ways)")
+        w("")
+        w("| metric | value |")
+        w("|---|---:|")
+        w(f"| tunnels registered (TunnelWelcome) | {n} / {r['tunnels']} "
+          f"(errors: {r['error_count']}) |")
+        w(f"| time to register all (sequential connect + TunnelHello, until every Welcome) | "
+          f"{r['open_seconds']:.2f} s |")
+        w(f"| engine VmRSS before | {r['rss_before_kib']} KiB |")
+        w(f"| engine VmRSS with tunnels (VmHWM) | {r['rss_with_kib']} KiB "
+          f"({r['hwm_kib']} KiB) |")
+        per = None
+        if n:
+            per = (r["rss_with_kib"] - r["rss_before_kib"]) / n
+            anon = (r["anon_with_kib"] - r["anon_before_kib"]) / n
+            w(f"| **engine memory per tunnel** (ΔVmRSS / tunnels) | **{per:.1f} KiB** "
+              f"(anonymous: {anon:.1f} KiB) |")
+            w(f"| engine fds per tunnel | {(r['fds_with'] - r['fds_before']) / n:.2f} |")
+        w(f"| engine threads | {r.get('threads_with', r['threads'])} |")
+        cpu_pct = 100.0 * r["idle_cpu_seconds"] / r["idle_wall_seconds"]
+        w(f"| engine CPU while idle, over {r['idle_wall_seconds']:.1f} s | "
+          f"{r['idle_cpu_seconds'] * 1000:.0f} ms ({cpu_pct:.2f} % of one core; "
+          f"{r['idle_heartbeats_received']} heartbeats sent by the engine, "
+          f"{r['idle_heartbeats_sent']} answered) |")
+        w(f"| engine VmRSS after the idle period | {r['rss_after_idle_kib']} KiB |")
+        if r.get("listed") is not None:
+            w(f"| `GET /api/tunnels` lists | {r['listed']} / {r['tunnels']} "
+              f"({r['list_bytes'] / 1024:.0f} KiB of JSON in {r['list_seconds'] * 1000:.0f} ms) |")
+        else:
+            w("| `GET /api/tunnels` | **failed** |")
+        if "held_seconds" in r:
+            w(f"| online after {r['held_seconds']:.1f} s (engine drops a tunnel after 10 s of "
+              f"silence) | {r['online_after_hold']} (dropped by the engine: {r['dropped']}) |")
+        w(f"| tunnels left after the connections closed | {r['tunnels_left_after_close']} "
+          f"(after {r['tunnels_gone_seconds']:.2f} s) |")
+        if "rss_after_close_kib" in r:
+            w(f"| engine VmRSS / fds after close | {r['rss_after_close_kib']} KiB / "
+              f"{r['fds_after_close']} |")
+        else:
+            w("| engine after close | **engine process is gone** |")
+        if r["errors"]:
+            w(f"| first errors | {'; '.join(e.replace('|', '/') for e in r['errors'])} |")
+        w("")
+        if per is not None:
+            engine_targets.append((f"engine memory per idle tunnel ≤ 32 KiB ({r['tunnels']} tunnels)",
+                                   f"{per:.1f} KiB", per <= 32 and n == r["tunnels"]))
+        listed = r.get("listed")
+        engine_targets.append(("`GET /api/tunnels` lists every idle tunnel",
+                               f"{listed if listed is not None else 'failed'} / {r['tunnels']}",
+                               listed == r["tunnels"]))
+
     if targets:
         w("### Targets (issue #2)")
         w("")
         w("| target | measured | |")
         w("|---|---:|---|")
         for name, value, ok in targets:
+            w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
+        w("")
+    if engine_targets:
+        w("### Targets (engine and tunnels)")
+        w("")
+        w("| target | measured | |")
+        w("|---|---:|---|")
+        for name, value, ok in engine_targets:
             w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
         w("")
     print("\n".join(out))
@@ -416,6 +775,12 @@ def main(argv):
         return 0 if wait_port(int(args[0]), float(args[1])) else 1
     if cmd == "wait-line":
         line = wait_line(args[0], float(args[1]))
+        if line is None:
+            return 1
+        print(line)
+        return 0
+    if cmd == "wait-text":
+        line = wait_text(args[0], args[1], float(args[2]))
         if line is None:
             return 1
         print(line)
@@ -445,6 +810,13 @@ def main(argv):
         opts = dict(zip(args[0::2], args[1::2]))
         return memtest(int(opts["--port"]), int(opts["--pid"]), int(opts["--sessions"]),
                        float(opts["--idle"]))
+    if cmd == "tunneltest":
+        opts = dict(zip(args[0::2], args[1::2]))
+        with open(opts["--token-file"]) as f:
+            token = f.read().strip()
+        return tunneltest(int(opts["--port"]), int(opts["--pid"]), token,
+                          int(opts["--tunnels"]), float(opts["--idle"]),
+                          float(opts.get("--hold", "12")))
     if cmd == "report":
         return report(args[0])
     print(f"benchlib.py: unknown subcommand {cmd}", file=sys.stderr)

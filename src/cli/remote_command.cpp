@@ -19,7 +19,9 @@
 #include "rstream/cli/local_terminal.hpp"
 #include "rstream/common/pipe_buffer.hpp"
 #include "rstream/config/contexts.hpp"
+#include "rstream/e2e/key_store.hpp"
 #include "rstream/session/client_session.hpp"
+#include "rstream/session/e2e_session.hpp"
 #include "rstream/tunnel/connector.hpp"
 
 namespace asio = boost::asio;
@@ -291,6 +293,36 @@ class remote_command_run {
     });
   }
 
+  using client_e2e_settings = session::client_e2e_settings;
+
+  /// What this client knows about the server's endpoint identity (known-server entries are
+  /// named by tunnel name, or HOST:PORT for direct URLs) and which identity would prove ours.
+  client_e2e_settings e2e_settings_for_server() const {
+    client_e2e_settings settings;
+    settings.server_name =
+        engine_ ? target_
+                : (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) +
+                      ":" + std::to_string(url_.port);
+    e2e::key_store store;
+    std::optional<e2e::known_server> entry;
+    if (auto found = store.find_known_server(settings.server_name); found && *found) {
+      entry = **found;
+      settings.pinned = entry->key;
+    }
+    auto chosen = store.choose_client_identity(entry, options_.client_identity);
+    if (!chosen) {
+      settings.identity_problem = chosen.error().message;
+      return settings;
+    }
+    auto loaded = store.load_identity(*chosen);
+    if (!loaded) {
+      settings.identity_problem = loaded.error().message;
+      return settings;
+    }
+    settings.client_identity = std::make_shared<const e2e::identity>(std::move(*loaded));
+    return settings;
+  }
+
   asio::awaitable<void> drive() {
     transport::connect_result connected;
     if (engine_) {
@@ -303,6 +335,15 @@ class remote_command_run {
       outcome_.message = connected.error;
       co_return;
     }
+    // Ask the server whether it requires end-to-end encryption before anything of the
+    // session leaves this process.
+    const client_e2e_settings e2e_settings = e2e_settings_for_server();
+    auto e2e = co_await session::negotiate_client_e2e(std::move(connected.channel), e2e_settings);
+    if (!e2e.channel) {
+      outcome_.message = e2e.error;
+      co_return;
+    }
+    connected.channel = std::move(e2e.channel);
     session::client_session session(
         std::move(connected.channel), open_,
         [this](codec::stream_id s, std::span<const std::uint8_t> b) { deliver_output(s, b); });

@@ -31,6 +31,9 @@ void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_he
   cmd.add_option("--token", flags.options.connect.token,
                  "Bearer token a direct server requires (rstrm:// uses the context's token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
+  cmd.add_option("--client-identity", flags.options.client_identity,
+                 "Local E2E identity that answers the server's proof request (default: the "
+                 "known-server entry's, else 'default', else the only one)");
   cmd.add_option("-e,--env", flags.env, "Set a variable for the command (repeatable)")
       ->type_name("K=V");
   cmd.add_option("--workdir", flags.options.workdir, "Working directory on the server");

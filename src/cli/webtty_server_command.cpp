@@ -16,6 +16,7 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
+#include "rstream/e2e/key_store.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/accept.hpp"
 #include "rstream/transport/endpoint_url.hpp"
@@ -43,6 +44,7 @@ struct server_flags {
   bool no_publish = false;
   std::string context;
   std::string engine_ca;
+  std::string identity;  ///< --identity: E2E endpoint identity; every session must use it
 };
 
 /// --label k=v → rstream.webtty.label.k=v, plus what the server is and can do.
@@ -50,7 +52,7 @@ std::optional<std::map<std::string, std::string>> tunnel_labels(const server_fla
   std::map<std::string, std::string> labels = tunnel::host_fact_labels();
   labels["application-protocol"] = "rstream.webtty";
   labels["rstream.webtty.capabilities"] = "exec";
-  labels["rstream.webtty.e2e"] = "disabled";
+  labels["rstream.webtty.e2e"] = flags.identity.empty() ? "disabled" : "required";
   for (const auto& kv : flags.labels) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -155,6 +157,19 @@ int run_server(const server_flags& flags) {
   config.session.max_payload = *max_frame;
   config.session.kill_grace = *kill_grace;
   config.session.open_timeout = *open_timeout;
+  if (!flags.identity.empty()) {
+    e2e::key_store store;
+    auto identity = store.load_identity(flags.identity);
+    if (!identity) {
+      print_error(identity.error().message);
+      return exit_failure;
+    }
+    spdlog::info("end-to-end encryption required: endpoint identity '{}' ({})", flags.identity,
+                 identity->public_identity().fingerprint());
+    config.session.e2e_identity = std::make_shared<const e2e::identity>(std::move(*identity));
+    // Re-reads the authorized clients on every handshake: changes apply to the next session.
+    config.session.e2e_authorizer = e2e::authorize_from_store(store, flags.identity);
+  }
   if (!flags.tls_cert.empty()) {
     auto tls = transport::make_server_tls_context(flags.tls_cert, flags.tls_key, error);
     if (!tls) {
@@ -295,6 +310,9 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
   cmd->add_option("--open-timeout", flags->open_timeout,
                   "A new connection must send its Open frame within this")
       ->capture_default_str();
+  cmd->add_option("--identity", flags->identity,
+                  "E2E endpoint identity (rstream webtty identity create): every session must be "
+                  "end-to-end encrypted, from authorized clients only");
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };
 }

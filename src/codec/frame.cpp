@@ -35,7 +35,10 @@ static_assert(std::is_same_v<std::variant_alternative_t<0, frame>, open_request>
 static_assert(std::is_same_v<std::variant_alternative_t<3, frame>, data_frame>);
 static_assert(std::is_same_v<std::variant_alternative_t<7, frame>, heartbeat>);
 static_assert(std::is_same_v<std::variant_alternative_t<max_type, frame>, control_message>);
-static_assert(std::variant_size_v<frame> == max_type + 1);
+static_assert(std::is_same_v<std::variant_alternative_t<max_type + 1, frame>, e2e_message>);
+static_assert(std::variant_size_v<frame> == max_type + 2);
+constexpr std::uint8_t min_e2e_type = static_cast<std::uint8_t>(frame_type::e2e_handshake);
+constexpr std::uint8_t max_e2e_type = static_cast<std::uint8_t>(frame_type::sealed);
 
 // ---- big-endian helpers ----
 
@@ -93,10 +96,11 @@ bool check_version(std::uint8_t version, decode_error& error) {
 
 bool check_type(std::uint8_t type, decode_error& error) {
   if (type >= min_type && type <= max_type) return true;
+  if (type >= min_e2e_type && type <= max_e2e_type) return true;
   if (type >= min_control_type && type <= max_control_type) return true;
   return fail(error, "unknown_type",
               "unknown frame type " + std::to_string(type) + " (expected " +
-                  std::to_string(min_type) + ".." + std::to_string(max_type) + " or " +
+                  std::to_string(min_type) + ".." + std::to_string(max_e2e_type) + " or " +
                   std::to_string(min_control_type) + ".." + std::to_string(max_control_type) + ")");
 }
 
@@ -422,6 +426,7 @@ data_frame data_frame::wrap(std::vector<std::uint8_t>&& payload, stream_id strea
 
 frame_type type_of(const frame& f) {
   if (const auto* control = std::get_if<control_message>(&f)) return control->type;
+  if (const auto* e2e = std::get_if<e2e_message>(&f)) return e2e->type;
   return static_cast<frame_type>(f.index() + 1);
 }
 
@@ -443,6 +448,10 @@ const char* type_name(frame_type t) {
       return "Close";
     case frame_type::heartbeat:
       return "Heartbeat";
+    case frame_type::e2e_handshake:
+      return "E2eHandshake";
+    case frame_type::sealed:
+      return "Sealed";
     case frame_type::tunnel_hello:
       return "TunnelHello";
     case frame_type::tunnel_welcome:
@@ -508,6 +517,9 @@ std::vector<std::uint8_t> encode_payload(const frame& f) {
     }
     case frame_type::heartbeat:
       return out;
+    case frame_type::e2e_handshake:
+    case frame_type::sealed:
+      return std::get<e2e_message>(f).bytes;
     case frame_type::tunnel_hello:
     case frame_type::tunnel_welcome:
     case frame_type::tunnel_dial:
@@ -573,6 +585,10 @@ bool decode_payload(const frame_header& header, std::vector<std::uint8_t> payloa
       return decode_close(payload, out, error);
     case frame_type::heartbeat:
       return decode_heartbeat(payload, out, error);
+    case frame_type::e2e_handshake:
+    case frame_type::sealed:
+      out = e2e_message{header.type, std::move(payload)};
+      return true;
     case frame_type::tunnel_hello:
     case frame_type::tunnel_welcome:
     case frame_type::tunnel_dial:

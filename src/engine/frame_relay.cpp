@@ -43,6 +43,8 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
       std::span<const std::uint8_t> payload;
       if (auto* data = std::get_if<codec::data_frame>(&r.frame)) {
         payload = data->payload;  // sent as is, not copied
+      } else if (auto* sealed = std::get_if<codec::e2e_message>(&r.frame)) {
+        payload = sealed->bytes;  // likewise: the engine cannot read it anyway
       } else {
         encoded = codec::encode_payload(r.frame);
         payload = encoded;

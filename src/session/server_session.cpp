@@ -1,6 +1,8 @@
 // The server side of one WebTTY session (see server_session.hpp for the shape).
 #include "server_session.hpp"
 
+#include "rstream/session/e2e_session.hpp"
+
 #include "rstream/common/pipe_buffer.hpp"
 
 #include <openssl/crypto.h>
@@ -102,16 +104,50 @@ void server_session::spawn_task(const char* name, asio::awaitable<void> (server_
 asio::awaitable<void> server_session::run() {
   spawn_task("writer", &server_session::write_loop);
 
-  open_timer_.expires_after(settings_.open_timeout);
-  open_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->spawned_ || self->final_enqueued_) return;
-    spdlog::info("session {} from {}: no Open within the time limit", self->id_, self->peer_);
-    self->fail("timeout", "no Open frame within " +
-                              std::to_string(self->settings_.open_timeout.count()) + " ms");
-  });
-
+  arm_open_timer();
   auto first = co_await channel_->read_frame();
+  if (first.what == transport::read_result::kind::frame) {
+    if (auto* hello = std::get_if<codec::e2e_message>(&first.frame);
+        hello && hello->type == codec::frame_type::e2e_handshake) {
+      // A client's probe: E2E when we have an identity, "no E2E here" otherwise.
+      const std::vector<std::uint8_t> hello_bytes = std::move(hello->bytes);
+      // The channel leaves the session during the handshake (which bounds its own waits):
+      // nothing may write to it meanwhile.
+      open_timer_.cancel();
+      auto e2e = co_await accept_server_e2e(std::move(channel_), hello_bytes,
+                                            settings_.e2e_identity.get(), settings_.e2e_authorizer);
+      channel_ = std::move(e2e.channel);
+      if (!e2e.ok) {
+        if (!e2e.client_fingerprint.empty()) {
+          spdlog::warn("session {} from {}: refused client key {}: {}", id_, peer_,
+                       e2e.client_fingerprint, e2e.error);
+        } else {
+          spdlog::info("session {} from {}: end-to-end handshake failed: {}", id_, peer_,
+                       e2e.error);
+        }
+        if (!e2e.error_code.empty()) {
+          fail(e2e.error_code, e2e.error);
+          co_await discard_until_closed();
+        } else {
+          peer_gone(e2e.error);
+        }
+        co_return;
+      }
+      if (settings_.e2e_identity) {
+        spdlog::info("session {} from {}: end-to-end encrypted, client '{}' ({})", id_, peer_,
+                     e2e.client_name, e2e.client_fingerprint);
+      }
+      arm_open_timer();
+      first = co_await channel_->read_frame();
+    } else if (settings_.e2e_identity && !std::holds_alternative<codec::error_frame>(first.frame)) {
+      open_timer_.cancel();
+      fail("e2e_required",
+           "this server requires end-to-end encryption: use an rstream client that knows its "
+           "key (rstream webtty known-server add)");
+      co_await discard_until_closed();
+      co_return;
+    }
+  }
   open_timer_.cancel();
   if (first.what != transport::read_result::kind::frame) {
     if (first.what == transport::read_result::kind::protocol_error) {
@@ -134,6 +170,17 @@ asio::awaitable<void> server_session::run() {
     co_return;
   }
   co_await read_loop();
+}
+
+void server_session::arm_open_timer() {
+  open_timer_.expires_after(settings_.open_timeout);
+  open_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->spawned_ || self->final_enqueued_) return;
+    spdlog::info("session {} from {}: no Open within the time limit", self->id_, self->peer_);
+    self->fail("timeout", "no Open frame within " +
+                              std::to_string(self->settings_.open_timeout.count()) + " ms");
+  });
 }
 
 asio::awaitable<void> server_session::discard_until_closed() {

@@ -65,6 +65,8 @@ class server_session : public std::enable_shared_from_this<server_session> {
   boost::asio::awaitable<bool> authenticate_and_spawn(const codec::open_request& open);
   boost::asio::awaitable<void> read_loop();
   boost::asio::awaitable<void> write_loop();
+  /// Fails the session with "timeout" unless an Open arrives within settings_.open_timeout.
+  void arm_open_timer();
   /// After a refusal: reads and drops frames until the client closes (or is cut off).
   boost::asio::awaitable<void> discard_until_closed();
   boost::asio::awaitable<void> pump_output(boost::asio::posix::stream_descriptor& source,

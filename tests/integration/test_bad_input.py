@@ -89,8 +89,8 @@ def just_over_the_frame_limit(c):
     c.send_raw(frame_bytes(FRAME_OPEN, b"", length=(1 << 20) + 1))
 
 
-def unknown_type_9(c):
-    c.send_raw(frame_bytes(9, b""))
+def unknown_type_11(c):
+    c.send_raw(frame_bytes(11, b""))
 
 
 def unknown_type_0(c):
@@ -187,7 +187,7 @@ RAW_CASES = [
     ("truncated header, then close", truncated_header_then_close, ["truncated"]),
     ("oversized length 0xFFFFFFFF", oversized_length, ["4294967295", "exceeds"]),
     ("length one over the limit", just_over_the_frame_limit, ["1048577", "exceeds"]),
-    ("unknown type 9", unknown_type_9, ["type", "9"]),
+    ("unknown type 11", unknown_type_11, ["type", "11"]),
     ("unknown type 0", unknown_type_0, ["type", "0"]),
     ("unknown version 2", unknown_version_2, ["version", "2"]),
     ("unknown version 0", unknown_version_0, ["version", "0"]),
@@ -234,7 +234,7 @@ WS_CASES = [
     ("message shorter than its length", ws_message_shorter_than_its_length, ["truncated"]),
     ("message with trailing bytes", ws_message_with_trailing_bytes, ["trailing"]),
     ("oversized length 0xFFFFFFFF", oversized_length, ["4294967295"]),
-    ("unknown type 9", unknown_type_9, ["type", "9"]),
+    ("unknown type 11", unknown_type_11, ["type", "11"]),
     ("Open with empty argv and no login shell", open_with_empty_argv, ["argv", "empty"]),
     ("data after end-of-stream", data_after_end_of_stream, ["end-of-stream"]),
     ("resize to 65535 columns", resize_to_65535_cols, ["cols", "65535"]),

@@ -157,7 +157,7 @@ TEST(CodecNames, TypeNamesAndTypeOf) {
   EXPECT_STREQ(type_name(frame_type::close), "Close");
   EXPECT_STREQ(type_name(frame_type::heartbeat), "Heartbeat");
   EXPECT_STREQ(type_name(static_cast<frame_type>(0)), "unknown");
-  EXPECT_STREQ(type_name(static_cast<frame_type>(9)), "unknown");
+  EXPECT_STREQ(type_name(static_cast<frame_type>(11)), "unknown");
 
   EXPECT_EQ(type_of(open_request{}), frame_type::open);
   EXPECT_EQ(type_of(ack{}), frame_type::ack);
@@ -199,7 +199,7 @@ TEST(CodecHeader, ParseHeaderErrors) {
   decode_error error;
   EXPECT_FALSE(parse_header(std::array<std::uint8_t, 6>{2, 5, 0, 0, 0, 4}, 100, out, error));
   EXPECT_EQ(error.code, "bad_version");
-  EXPECT_FALSE(parse_header(std::array<std::uint8_t, 6>{1, 9, 0, 0, 0, 4}, 100, out, error));
+  EXPECT_FALSE(parse_header(std::array<std::uint8_t, 6>{1, 11, 0, 0, 0, 4}, 100, out, error));
   EXPECT_EQ(error.code, "unknown_type");
   EXPECT_FALSE(parse_header(std::array<std::uint8_t, 6>{1, 4, 0, 0, 0, 101}, 100, out, error));
   EXPECT_EQ(error.code, "frame_too_large");
@@ -371,6 +371,9 @@ std::vector<named_frame> sample_frames() {
   out.push_back({"TunnelHello", control_message{frame_type::tunnel_hello, R"({"name":"a"})"}});
   out.push_back({"Route", control_message{frame_type::route, R"({"target":"x","token":"t"})"}});
   out.push_back({"StreamAttach", control_message{frame_type::stream_attach, "{}"}});
+  out.push_back({"E2eHandshake", e2e_message{frame_type::e2e_handshake, {1, 1, 7}}});
+  out.push_back({"E2eHandshakeEmpty", e2e_message{frame_type::e2e_handshake, {}}});
+  out.push_back({"Sealed", e2e_message{frame_type::sealed, bytes(40, 9)}});
   return out;
 }
 
@@ -550,7 +553,7 @@ TEST(CodecErrors, BadVersionFailsOnFirstByte) {
 }
 
 TEST(CodecErrors, UnknownType) {
-  for (std::uint8_t type : {0, 9, 255}) {
+  for (std::uint8_t type : {0, 11, 255}) {
     SCOPED_TRACE(static_cast<int>(type));
     expect_error(raw_frame(type, {}), "unknown_type", "type " + std::to_string(type));
     frame_decoder decoder;
@@ -662,7 +665,7 @@ TEST(CodecDecoder, ErrorIsStickyAndStopsBuffering) {
 
 TEST(CodecDecoder, HeaderErrorIsSticky) {
   frame_decoder decoder;
-  decoder.feed(bytes{1, 9, 0, 0, 0, 0});
+  decoder.feed(bytes{1, 11, 0, 0, 0, 0});
   frame f;
   ASSERT_EQ(decoder.next(f), frame_decoder::status::error);
   decoder.feed(encode(heartbeat{}));

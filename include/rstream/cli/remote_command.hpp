@@ -24,6 +24,7 @@ struct remote_command_options {
   std::chrono::milliseconds heartbeat{0};
   transport::connect_options connect;
   std::string context;  ///< --context: which project context resolves rstrm:// URLs
+  std::string client_identity;  ///< --client-identity: answers an E2E server's proof request
 };
 
 /// Runs the command; returns the local exit code (remote code, 128+N, 127, 124, 255...).

@@ -37,6 +37,10 @@ enum class frame_type : std::uint8_t {
   signal = 6,
   close = 7,
   heartbeat = 8,
+  // End-to-end encryption (docs/security.md): payloads are opaque bytes, carried by
+  // e2e_message.
+  e2e_handshake = 9,  ///< a handshake message; empty from a server: "no E2E here, go on"
+  sealed = 10,        ///< a whole inner frame (header and payload), sealed
   // Tunnel control (docs/protocol.md §Tunnels): JSON objects whose meaning the tunnel layer
   // owns. Carried by control_message.
   tunnel_hello = 16,    ///< server → engine: register a tunnel
@@ -141,8 +145,15 @@ struct control_message {
   bool operator==(const control_message&) const = default;
 };
 
+/// An E2E frame: its type (e2e_handshake or sealed) and its opaque payload.
+struct e2e_message {
+  frame_type type = frame_type::e2e_handshake;
+  std::vector<std::uint8_t> bytes;
+  bool operator==(const e2e_message&) const = default;
+};
+
 using frame = std::variant<open_request, ack, error_frame, data_frame, resize, signal_frame,
-                           close_frame, heartbeat, control_message>;
+                           close_frame, heartbeat, control_message, e2e_message>;
 
 frame_type type_of(const frame& f);
 /// Human name of a frame type ("Open", "Data", ...), or "unknown".

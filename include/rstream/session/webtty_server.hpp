@@ -12,6 +12,8 @@
 #include <string>
 
 #include "rstream/codec/frame.hpp"
+#include "rstream/e2e/handshake.hpp"
+#include "rstream/e2e/identity.hpp"
 #include "rstream/transport/frame_channel.hpp"
 
 namespace boost::asio::ssl {
@@ -30,6 +32,10 @@ struct session_settings {
   std::size_t output_queue_bytes = 2 * 1024 * 1024;  ///< per session, towards the client
   std::size_t stdin_queue_bytes = 1024 * 1024;       ///< per session, towards the command
   std::size_t read_chunk_bytes = 256 * 1024;         ///< largest read from a pipe or PTY
+  /// Endpoint identity: every session must be end-to-end encrypted (docs/security.md).
+  std::shared_ptr<const e2e::identity> e2e_identity;
+  /// Which clients' keys are admitted (with e2e_identity).
+  e2e::client_authorizer e2e_authorizer;
 };
 
 struct server_config {

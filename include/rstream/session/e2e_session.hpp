@@ -1,0 +1,67 @@
+// End-to-end encryption on a WebTTY connection (docs/security.md): the handshake drivers for
+// both sides, and sealed_channel, a frame_channel that seals every frame it writes and opens
+// every frame it reads, so sessions run unchanged on top of it.
+//
+// A client always starts with an E2eHandshake frame carrying ClientHello. A server with an
+// endpoint identity answers ServerHello; one without answers an empty E2eHandshake ("no E2E
+// here") and the session continues in plaintext. So a client learns whether the server
+// requires E2E before it sends any terminal content, and a pinned server that answers in
+// plaintext is refused (downgrade).
+//
+// Thread-safety: one connection's strand.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "rstream/e2e/channel.hpp"
+#include "rstream/e2e/handshake.hpp"
+#include "rstream/e2e/identity.hpp"
+#include "rstream/transport/frame_channel.hpp"
+
+namespace rstream::session {
+
+/// Wraps `inner` so that frames travel sealed (frame type Sealed) under `keys`.
+std::unique_ptr<transport::frame_channel> make_sealed_channel(
+    std::unique_ptr<transport::frame_channel> inner, e2e::secure_channel keys);
+
+/// What the client knows about the server it dials.
+struct client_e2e_settings {
+  std::string server_name;                ///< the known-servers name: tunnel name or HOST:PORT
+  std::optional<e2e::public_key> pinned;  ///< from known-server add
+  /// Answers the server's proof request; when unset, `identity_problem` says why.
+  std::shared_ptr<const e2e::identity> client_identity;
+  std::string identity_problem;
+};
+
+struct client_e2e_result {
+  std::unique_ptr<transport::frame_channel> channel;  ///< null on failure
+  bool encrypted = false;
+  std::string error;       ///< for users
+  std::string error_code;  ///< e.g. "not_pinned", "key_changed", "downgrade", "unauthorized_client"
+};
+
+/// Client: probes the server and, when it requires E2E, completes the handshake. Nothing of
+/// the session has been sent when it fails.
+boost::asio::awaitable<client_e2e_result> negotiate_client_e2e(
+    std::unique_ptr<transport::frame_channel> channel, const client_e2e_settings& settings);
+
+/// Server: answers a ClientHello already read (`hello`). With no identity it answers "no E2E
+/// here" and returns the channel as it was. Otherwise it runs the handshake; on success the
+/// returned channel is sealed; on failure `error` says why (for the log and the Error frame)
+/// and the channel is returned unsealed so the caller can send a plaintext Error.
+struct server_e2e_result {
+  std::unique_ptr<transport::frame_channel> channel;
+  bool ok = false;
+  std::string error_code;
+  std::string error;
+  std::string client_fingerprint;  ///< when the client proved a key
+  std::string client_name;         ///< as the authorizer named it
+};
+boost::asio::awaitable<server_e2e_result> accept_server_e2e(
+    std::unique_ptr<transport::frame_channel> channel, std::span<const std::uint8_t> hello,
+    const e2e::identity* identity, const e2e::client_authorizer& authorizer);
+
+}  // namespace rstream::session
