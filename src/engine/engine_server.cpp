@@ -11,6 +11,7 @@
 
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/frame_relay.hpp"
+#include "rstream/engine/splice_relay.hpp"
 #include "rstream/tunnel/protocol.hpp"
 #include "rstream/version.hpp"
 #include "tunnel_link.hpp"
@@ -331,6 +332,18 @@ asio::awaitable<void> engine_server::route_authenticated(
   }
   const std::string what = "stream " + stream_id + " to '" + link->name + "'";
   spdlog::debug("{}: relaying for {}", what, client->peer());
+  if (std::string_view(client->scheme()) == "tcp" &&
+      std::string_view(pending->server->scheme()) == "tcp") {
+    // Both raw frames over plain TCP: the kernel moves the bytes (splice_relay.hpp).
+    auto client_socket = client->release_plain_socket();
+    auto server_socket = pending->server->release_plain_socket();
+    if (client_socket && server_socket) {
+      co_await splice_relay(std::move(client_socket->socket), std::move(client_socket->unread),
+                            std::move(server_socket->socket), std::move(server_socket->unread),
+                            what);
+      co_return;
+    }
+  }
   co_await relay_frames(client, pending->server, what);
 }
 

@@ -72,6 +72,18 @@ class raw_channel final : public frame_channel {
 
   asio::any_io_executor get_executor() override { return lowest(stream_).get_executor(); }
 
+  std::optional<released_socket> release_plain_socket() override {
+    if constexpr (std::is_same_v<Stream, tcp_stream>) {
+      released_socket out{std::move(stream_), {}};
+      out.unread.assign(staging_.begin() + static_cast<std::ptrdiff_t>(begin_),
+                        staging_.begin() + static_cast<std::ptrdiff_t>(end_));
+      begin_ = end_ = 0;
+      return out;
+    } else {
+      return std::nullopt;
+    }
+  }
+
   asio::awaitable<read_result> read_frame() override {
     read_result result;
     // The header (and small frames whole) come from a small staging buffer, filled with

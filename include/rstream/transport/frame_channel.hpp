@@ -8,11 +8,14 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "rstream/codec/frame.hpp"
 
@@ -29,6 +32,13 @@ struct read_result {
 
   /// One line for logs and error messages.
   std::string describe() const;
+};
+
+/// A plain TCP connection given up by a raw-frame channel, with the bytes it had read but not
+/// yet consumed (they come first).
+struct released_socket {
+  boost::asio::ip::tcp::socket socket;
+  std::vector<std::uint8_t> unread;
 };
 
 class frame_channel {
@@ -55,6 +65,11 @@ class frame_channel {
   const std::string& bearer_token() const { return bearer_token_; }
   /// Keeps an object the channel depends on (e.g. a client TLS context) alive as long as it.
   void keep_alive(std::shared_ptr<void> resource) { keep_alive_ = std::move(resource); }
+
+  /// For relays that move bytes without reading frames: a raw-frame channel over plain TCP
+  /// gives up its socket (the channel is then unusable); any other channel returns nullopt and
+  /// stays as it was.
+  virtual std::optional<released_socket> release_plain_socket() { return std::nullopt; }
 
   /// Convenience: encodes and writes a whole frame.
   boost::asio::awaitable<boost::system::error_code> write(const codec::frame& f);
