@@ -16,7 +16,7 @@ import shutil
 import tempfile
 import unittest
 
-from tmux_harness import ClientInTmux, DEFAULT_TIMEOUT, RstreamServer, rstream_binary
+from tmux_harness import ClientInTmux, DEFAULT_TIMEOUT, RstreamServer, TestEngine, rstream_binary
 
 
 class ClientInTerminalTest(unittest.TestCase):
@@ -221,6 +221,21 @@ class ClientWithoutTerminalTest(unittest.TestCase):
         self.assertIsNotNone(rc, f"the client never ended; output: {out!r}")
         self.assertEqual(rc, 0, (out, err))
         self.assertIn(b"piped-42\r\n", out)
+
+
+class ClientInTerminalThroughEngineTest(ClientInTerminalTest):
+    """The same terminal behaviours, the server reached as rstrm://NAME through an engine."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.engine = TestEngine()
+        cls.engine.activate()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.engine.stop()
+        super().tearDownClass()
 
 
 if __name__ == "__main__":

@@ -64,15 +64,65 @@ def wait_until(condition, timeout=DEFAULT_TIMEOUT, describe=lambda: ""):
         time.sleep(POLL_INTERVAL)
 
 
+# While set (see TestEngine.activate), servers also register as tunnels with this engine and
+# clients reach them as rstrm://NAME.
+ACTIVE_ENGINE = None
+
+
 def base_environment(workdir):
     """A small, predictable environment for the processes the tests start."""
-    return {
+    env = {
         "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
         "HOME": workdir,
         "LANG": "C.UTF-8",
         "TERM": "dumb",  # never what the pane says: a leaked value would be noticed
         "TMUX_TMPDIR": workdir,
     }
+    if ACTIVE_ENGINE is not None:
+        env.update(ACTIVE_ENGINE.env)
+    return env
+
+
+class TestEngine:
+    """`rstream engine` on 127.0.0.1 with a free port and its own HOME."""
+
+    _names = itertools.count(1)
+
+    def __init__(self):
+        self.home = tempfile.mkdtemp(prefix="rstream-term-engine-")
+        self.stdout_path = os.path.join(self.home, "engine.stdout")
+        with open(self.stdout_path, "wb") as out, open(os.devnull, "wb") as err:
+            self.process = subprocess.Popen(
+                [rstream_binary(), "engine", "--listen", "127.0.0.1:0"],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": self.home},
+                start_new_session=True)
+        port = wait_until(self._announced_port)
+        with open(os.path.join(self.home, ".rstream", "engine", "admin-token")) as f:
+            token = f.read().strip()
+        self.env = {"RSTREAM_ENGINE": f"http://127.0.0.1:{port}",
+                    "RSTREAM_AUTHENTICATION_TOKEN": token}
+
+    def _announced_port(self):
+        with open(self.stdout_path, encoding="utf-8", errors="replace") as f:
+            match = re.match(r"rstream engine listening on 127\.0\.0\.1:(\d+)\n", f.readline())
+        return int(match.group(1)) if match else None
+
+    def next_name(self):
+        return f"term-{os.getpid()}-{next(self._names)}"
+
+    def activate(self):
+        global ACTIVE_ENGINE
+        ACTIVE_ENGINE = self
+
+    def stop(self):
+        global ACTIVE_ENGINE
+        if ACTIVE_ENGINE is self:
+            ACTIVE_ENGINE = None
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        shutil.rmtree(self.home, ignore_errors=True)
 
 
 class RstreamServer:
@@ -82,14 +132,23 @@ class RstreamServer:
         self.workdir = workdir
         self.stdout_path = os.path.join(workdir, "server.stdout")
         self.stderr_path = os.path.join(workdir, "server.stderr")
+        self.tunnel = ACTIVE_ENGINE.next_name() if ACTIVE_ENGINE is not None else None
+        tunnel_args = ["--rstream", "--name", self.tunnel] if self.tunnel else []
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [rstream_binary(), "webtty", "server", "--listen", "127.0.0.1:0", "-v",
-                 *extra_args],
+                 *tunnel_args, *extra_args],
                 stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=workdir,
                 env=base_environment(workdir), start_new_session=True)
         self.port = wait_until(self._announced_port, describe=self.describe)
         self.url = f"tcp://127.0.0.1:{self.port}"
+        if self.tunnel:
+            wait_until(self._online, describe=self.describe)
+            self.url = f"rstrm://{self.tunnel}"
+
+    def _online(self):
+        with open(self.stdout_path, encoding="utf-8", errors="replace") as f:
+            return f"online as rstrm://{self.tunnel}" in f.read()
 
     def _announced_port(self):
         if self.process.poll() is not None:
