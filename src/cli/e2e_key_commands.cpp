@@ -43,23 +43,6 @@ CLI::Option* add_output_option(CLI::App& cmd, std::string& output) {
       ->capture_default_str();
 }
 
-/// Prints rows as left-aligned columns; the last column is not padded.
-void print_table(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 0);
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    std::cout << line << '\n';
-  }
-}
-
 /// Parses --key: an endpoint identity line, or "-" for one line from stdin.
 e2e::result<e2e::public_key> parse_key_option(const std::string& text) {
   if (text != "-") return e2e::public_key::parse(text);

@@ -1,6 +1,6 @@
 // Calling the engine's control API from a command: resolve the project context (engine URL
 // and token), make one HTTP request, and turn failures into a clear message and exit code.
-// Also the small text helpers the API commands share (tables, URL encoding).
+// Also URL encoding for paths and queries.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,9 +19,6 @@ struct api_result {
 /// Errors are printed ("rstream: ...") before returning !ok.
 api_result call_engine_api(const std::string& context, const std::string& method,
                            const std::string& path, const std::string& body);
-
-/// Left-aligned columns, two spaces apart, to stdout.
-void print_table(const std::vector<std::vector<std::string>>& rows);
 
 /// Percent-encodes everything but unreserved characters (RFC 3986).
 std::string url_encode(const std::string& text);

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -35,5 +36,8 @@ CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);
 
 /// Prints "rstream: <message>" on stderr.
 void print_error(const std::string& message);
+
+/// Left-aligned columns, two spaces apart, to stdout (the last column is not padded).
+void print_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace rstream::cli
