@@ -7,21 +7,24 @@
 #
 # Measures
 #   1. `exec -- true` latency of the whole client process (median, p90): rstream tcp://,
-#      rstream rstrm:// (the same server, reached through a local engine), rstream ws://,
-#      ssh (new connection each time), ssh through a ControlMaster (warm).
+#      rstream tcp:// end-to-end encrypted (a second server with --identity), rstream rstrm://
+#      (the first server, reached through a local engine), rstream ws://, ssh (new connection
+#      each time), ssh through a ControlMaster (warm).
 #   2. throughput of `head -c SIZE /dev/zero | <transport> cat > /dev/null` (median of 3) for
-#      a local `cat | cat` pipe (the limit), rstream tcp://, rstrm://, ws://, ssh default
-#      cipher and ssh -c aes128-gcm@openssh.com.
+#      a local `cat | cat` pipe (the limit), rstream tcp://, tcp:// E2E, rstrm://, ws://, ssh
+#      default cipher and ssh -c aes128-gcm@openssh.com.
 #   3. a fresh server with 1000 idle interactive sessions (PTY, `sleep 600`): server RSS per
 #      session, fds per session, idle CPU over 5 s, and that the children end when the
 #      clients go.
 #   4. a fresh engine with 1000 idle tunnels (raw TunnelHello connections from one python
 #      process, heartbeats answered): engine RSS per tunnel, fds, idle CPU over 5 s,
 #      GET /api/tunnels, the tunnels outlive the 10 s dead-after, and go when closed.
-# Starts its own rstream engine (HOME in a temp dir), an rstream server attached to it
-# (--listen and --rstream: one process serves both tcp:// and rstrm://) and a private sshd
-# (temp host key, temp client key), all on 127.0.0.1 only; stops everything it started on
-# exit. Prints a markdown report and writes it to bench/results/<timestamp>.md.
+# Starts its own rstream engine, an rstream server attached to it (--listen and --rstream: one
+# process serves both tcp:// and rstrm://), a second one with the same flags plus --identity
+# (E2E only; its key pinned and the client's key authorized in the run's HOME) and a private
+# sshd (temp host key, temp client key), all on 127.0.0.1 only; every process of the run gets
+# HOME in a temp dir. Stops everything it started on exit. Prints a markdown report and
+# writes it to bench/results/<timestamp>.md.
 #
 # Environment: RSTREAM_BIN (default: ../build/rstream relative to this directory),
 #   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_TUNNELS,
@@ -43,7 +46,7 @@ mode=full
 case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
-  -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
@@ -84,6 +87,12 @@ results=$tmp/results.jsonl
 pids=()
 cm_socket=
 user=$(id -un)
+# Every process of the run gets HOME in the temp dir: rstream keeps E2E identities, pinned
+# servers and authorized clients under $HOME/.rstream/webtty, and none of the user's
+# ~/.rstream (contexts, keys, pins) may change what is measured. ssh takes ~ from the password
+# database, not from $HOME, and sshd gives the remote shell the user's real home.
+export HOME=$tmp/home
+mkdir -p "$HOME"
 
 log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
 note() { notes+=("$*"); log "$*"; }
@@ -184,6 +193,49 @@ log "rstream $("$bin" --version 2>&1 | head -1) server pid $rpid on 127.0.0.1:$r
 rs_tcp=("$bin" webtty exec --url "tcp://127.0.0.1:$rport" --)
 rs_ws=("$bin" webtty exec --url "ws://127.0.0.1:$rport/webtty" --)
 rs_eng=("$bin" webtty exec --url "rstrm://bench" --)
+
+# ---------------------------------------------------------------- E2E server
+# A second server with the first one's flags plus --identity srv: it admits end-to-end
+# encrypted sessions only. The client side shares the run's HOME: its identity 'default' is
+# authorized by srv, and srv's endpoint identity is pinned for 127.0.0.1:PORT (and for
+# rstrm://bench-e2e), so `exec --url tcp://127.0.0.1:PORT` runs E2E. The E2E rows differ from
+# the plaintext tcp:// rows by the encryption only (the probe round trip is in both).
+xport='' xpid='' have_e2e='' have_e2e_engine=''
+rs_e2e=() rs_e2e_eng=()
+if "$bin" webtty identity create --name srv >"$tmp/e2e.log" 2>&1 &&
+   "$bin" webtty identity create --name default >>"$tmp/e2e.log" 2>&1 &&
+   srv_key=$("$bin" webtty identity show --name srv --endpoint-identity 2>>"$tmp/e2e.log") &&
+   cli_key=$("$bin" webtty identity show --name default --endpoint-identity 2>>"$tmp/e2e.log") &&
+   "$bin" webtty authorized-client add me --identity srv --key "$cli_key" >>"$tmp/e2e.log" 2>&1
+then
+  if [[ -n $have_engine ]]; then
+    start_server xport xpid --rstream --name bench-e2e --identity srv
+    if py wait-text "$server_out" "online as rstrm://bench-e2e" 15 >/dev/null; then
+      have_e2e_engine=1
+    else
+      note "the E2E server did not come online as rstrm://bench-e2e: $(tail -3 "$server_err" | tr '\n' ' ')"
+    fi
+  else
+    start_server xport xpid --identity srv
+  fi
+  if "$bin" webtty known-server add "127.0.0.1:$xport" --key "$srv_key" >>"$tmp/e2e.log" 2>&1 &&
+     { [[ -z $have_e2e_engine ]] ||
+       "$bin" webtty known-server add bench-e2e --key "$srv_key" >>"$tmp/e2e.log" 2>&1; }; then
+    have_e2e=1
+    rs_e2e=("$bin" webtty exec --url "tcp://127.0.0.1:$xport" --)
+    rs_e2e_eng=("$bin" webtty exec --url "rstrm://bench-e2e" --)
+    log "rstream E2E server pid $xpid on 127.0.0.1:$xport"
+    # The E2E server must refuse a client that has not pinned it (else the E2E rows could
+    # be plaintext): a HOME without keys or pins.
+    if HOME=$tmp/nokeys-home timeout 20 "${rs_e2e[@]}" true >/dev/null 2>"$tmp/e2e-refused.err"; then
+      note "the E2E server ran a command for a client without keys: the E2E rows may be plaintext"
+    fi
+  else
+    note "pinning the E2E server failed: E2E rows skipped: $(tail -3 "$tmp/e2e.log" | tr '\n' ' ')"
+  fi
+else
+  note "E2E identities could not be set up (rstream without E2E?): E2E rows skipped: $(tail -3 "$tmp/e2e.log" | tr '\n' ' ')"
+fi
 
 # ---------------------------------------------------------------- private sshd
 have_ssh=
@@ -288,6 +340,8 @@ check_bytes() {  # label cmd...: 8 MiB must come back intact (byte count)
   [[ $n == 8388608 ]] || note "$label: 8 MiB through cat returned $n bytes"
 }
 check_bytes "rstream tcp" "${rs_tcp[@]}" cat
+[[ -n $have_e2e ]] && check_bytes "rstream tcp E2E" "${rs_e2e[@]}" cat
+[[ -n $have_e2e_engine ]] && check_bytes "rstream rstrm E2E" "${rs_e2e_eng[@]}" cat
 [[ -n $have_engine ]] && check_bytes "rstream rstrm" "${rs_eng[@]}" cat
 check_bytes "rstream ws" "${rs_ws[@]}" cat
 [[ -n $have_ssh ]] && check_bytes "ssh" "${ssh_new[@]}" cat
@@ -321,6 +375,7 @@ latency() {  # label cmd...
 
 latency "local \`true\` (process spawn floor)" true
 latency "rstream tcp://" "${rs_tcp[@]}" true
+[[ -n $have_e2e ]] && latency "rstream tcp:// E2E (second server, --identity)" "${rs_e2e[@]}" true
 [[ -n $have_engine ]] && latency "rstream rstrm:// (same server, through the engine)" "${rs_eng[@]}" true
 latency "rstream ws://" "${rs_ws[@]}" true
 if [[ -n $have_ssh ]]; then
@@ -349,6 +404,7 @@ throughput() {  # label cmd... (the command reads stdin, writes stdout)
 
 throughput "local \`cat | cat\` (the limit)" sh -c 'cat | cat'
 throughput "rstream tcp://" "${rs_tcp[@]}" cat
+[[ -n $have_e2e ]] && throughput "rstream tcp:// E2E (second server, --identity)" "${rs_e2e[@]}" cat
 [[ -n $have_engine ]] && throughput "rstream rstrm:// (same server, through the engine)" "${rs_eng[@]}" cat
 throughput "rstream ws://" "${rs_ws[@]}" cat
 if [[ -n $have_ssh ]]; then

@@ -524,11 +524,13 @@ def fmt_ratio(x):
 
 DIRECT_LABEL = "rstream tcp://"
 ENGINE_PREFIX = "rstream rstrm://"
+E2E_PREFIX = "rstream tcp:// E2E"
 
 
 def is_direct_rstream(label):
-    """rstream rows that issue #2's targets are about (not the rows through the engine)."""
-    return label.startswith("rstream") and not label.startswith(ENGINE_PREFIX)
+    """rstream rows that issue #2's targets are about (plaintext, not through the engine)."""
+    return (label.startswith("rstream") and not label.startswith(ENGINE_PREFIX)
+            and not label.startswith(E2E_PREFIX))
 
 
 def report(path):
@@ -558,6 +560,7 @@ def report(path):
 
     targets = []
     engine_targets = []
+    e2e_targets = []
     lat_stats, tput_rates = {}, {}
     if lat:
         stats = {}
@@ -642,6 +645,35 @@ def report(path):
             engine_targets.append(("rstrm:// `cat` throughput ≥ 80 % of direct tcp://",
                                    f"{100 * e / d:.0f} % ({e:.0f} vs {d:.0f} MB/s)",
                                    e >= 0.8 * d))
+        w("")
+
+    # E2E vs plaintext: two servers with the same flags, the second with --identity.
+    e2e_lat = next((k for k in lat_stats if k.startswith(E2E_PREFIX)), None)
+    e2e_tput = next((k for k in tput_rates if k.startswith(E2E_PREFIX)), None)
+    if (e2e_lat and DIRECT_LABEL in lat_stats) or (e2e_tput and DIRECT_LABEL in tput_rates):
+        w("### End-to-end encrypted vs plaintext (direct tcp://, two servers with the same "
+          "flags, the E2E one with `--identity`)")
+        w("")
+        w("| measure | plaintext tcp:// | E2E tcp:// | E2E − plaintext | E2E ÷ plaintext |")
+        w("|---|---:|---:|---:|---:|")
+        if e2e_lat and DIRECT_LABEL in lat_stats:
+            d, e = lat_stats[DIRECT_LABEL], lat_stats[e2e_lat]
+            w(f"| `exec -- true` median | {d[0]:.2f} ms | {e[0]:.2f} ms | "
+              f"{e[0] - d[0]:+.2f} ms | {e[0] / d[0]:.2f}× |")
+            w(f"| `exec -- true` p90 | {d[1]:.2f} ms | {e[1]:.2f} ms | "
+              f"{e[1] - d[1]:+.2f} ms | {e[1] / d[1]:.2f}× |")
+            w(f"| `exec -- true` min | {d[3]:.2f} ms | {e[3]:.2f} ms | "
+              f"{e[3] - d[3]:+.2f} ms | {e[3] / d[3]:.2f}× |")
+            diff = e[0] - d[0]
+            e2e_targets.append(("E2E tcp:// `exec -- true` median ≤ plaintext tcp:// + 1 ms",
+                                f"{diff:+.2f} ms ({e[0]:.2f} vs {d[0]:.2f} ms)", diff <= 1.0))
+        if e2e_tput and DIRECT_LABEL in tput_rates:
+            d, e = tput_rates[DIRECT_LABEL][0], tput_rates[e2e_tput][0]
+            w(f"| `cat` throughput, median | {d:.0f} MB/s | {e:.0f} MB/s | "
+              f"{e - d:+.0f} MB/s | **{e / d:.2f}×** |")
+            e2e_targets.append(("E2E tcp:// `cat` throughput ≥ 80 % of plaintext tcp://",
+                                f"{100 * e / d:.0f} % ({e:.0f} vs {d:.0f} MB/s)",
+                                e >= 0.8 * d))
         w("")
 
     for r in mem:
@@ -754,6 +786,14 @@ def report(path):
         w("| target | measured | |")
         w("|---|---:|---|")
         for name, value, ok in engine_targets:
+            w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
+        w("")
+    if e2e_targets:
+        w("### Targets (end-to-end encryption)")
+        w("")
+        w("| target | measured | |")
+        w("|---|---:|---|")
+        for name, value, ok in e2e_targets:
             w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
         w("")
     print("\n".join(out))
