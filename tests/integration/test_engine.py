@@ -365,7 +365,7 @@ class EngineLifecycle(unittest.TestCase):
             with tunnel_server(engine, "doomed") as server:
                 job = spawn_exec("rstrm://doomed", ["sh", "-c", "echo ready; exec sleep 300"],
                                  env=env)
-                job.out.wait_for(b"ready", 20)
+                job.out.wait_for(b"ready", 30)
                 child = wait_until(lambda: [p for p, _ in h.children_of(server.pid)], 10,
                                    message="the remote sleep runs")
                 engine.stop(signal.SIGKILL)

@@ -316,7 +316,7 @@ class ExecTests:
                   "sleep 30 >/dev/null 2>&1 & wait" % (name.lower(), code, name))
         job = spawn_exec(self.url, ["sh", "-c", script])
         self.addCleanup(job.kill)
-        job.out.wait_for(b"ready\n", 10)
+        job.out.wait_for(b"ready\n", 30)
         job.proc.send_signal(sig)
         rc, out, err = job.wait(10)
         self.assertEqual(rc, code, err)
@@ -343,7 +343,7 @@ class ExecTests:
                               "echo ready; wait")
                     job = spawn_exec(url, ["sh", "-c", script, pidfile])
                     self.addCleanup(job.kill)
-                    job.out.wait_for(b"ready\n", 10)
+                    job.out.wait_for(b"ready\n", 30)
                     pids = read_pids(pidfile, 2)
                     self._pids_to_kill.extend(pids)
                     self.assertTrue(all(pid_running(p) for p in pids))
@@ -364,7 +364,7 @@ class ExecTests:
             for _ in range(3):
                 job = spawn_exec(url, ["sh", "-c", "echo ready; exec sleep 300"])
                 self.addCleanup(job.kill)
-                job.out.wait_for(b"ready\n", 10)
+                job.out.wait_for(b"ready\n", 30)
                 job.proc.kill()
                 job.proc.wait(5)
             wait_until(lambda: not children_of(server.pid), 5,
@@ -408,7 +408,7 @@ class ExecTests:
         with start_server() as server:
             job = spawn_exec(server.url(self.scheme), ["sh", "-c", "echo ready; exec sleep 300"])
             self.addCleanup(job.kill)
-            job.out.wait_for(b"ready\n", 10)
+            job.out.wait_for(b"ready\n", 30)
             remote = [p for p, _ in children_of(server.pid)]
             self.assertEqual(len(remote), 1)
             self._pids_to_kill.extend(remote)
@@ -426,7 +426,7 @@ class ExecTests:
         job = spawn_exec(url, ["sh", "-c", "echo ready; read line; echo got-$line"],
                          stdin=subprocess.PIPE)
         self.addCleanup(job.kill)
-        job.out.wait_for(b"ready\n", 10)
+        job.out.wait_for(b"ready\n", 30)
         return job
 
     def test_max_sessions_refuses_a_second_concurrent_session(self):
