@@ -27,6 +27,7 @@ import socket
 import ssl
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -267,6 +268,14 @@ def start_server(*args, env=None, listen="127.0.0.1:0", ready_timeout=15):
             os.killpg(proc.pid, signal.SIGKILL)
         with contextlib.suppress(Exception):
             proc.stdout.close()
+        # A sanitizer report from the server goes to the test log, or it would be lost with
+        # the temporary directory.
+        with contextlib.suppress(OSError):
+            with open(stderr_path, "rb") as f:
+                server_log = f.read()
+            if b"Sanitizer" in server_log or b"runtime error" in server_log:
+                sys.stderr.write("---- server stderr (sanitizer report) ----\n" +
+                                 server_log.decode("utf-8", "replace")[-20000:] + "\n")
         with contextlib.suppress(OSError):
             os.unlink(stderr_path)
             os.rmdir(tmpdir)
