@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "rstream/common/asio_helpers.hpp"
+#include "rstream/transport/deadline.hpp"
 
 namespace asio = boost::asio;
 
@@ -80,16 +81,11 @@ class sealed_channel final : public transport::frame_channel {
 
 /// Reads one frame within the handshake timeout.
 asio::awaitable<transport::read_result> read_with_deadline(transport::frame_channel& channel) {
-  asio::steady_timer deadline(channel.get_executor(), handshake_timeout);
-  bool expired = false;
-  deadline.async_wait([&](boost::system::error_code ec) {
-    if (ec) return;
-    expired = true;
-    channel.close();
-  });
+  transport::deadline_guard deadline(channel.get_executor(), handshake_timeout,
+                                    [&channel] { channel.close(); });
   auto r = co_await channel.read_frame();
-  deadline.cancel();
-  if (expired && r.what != transport::read_result::kind::frame) {
+  deadline.disarm();
+  if (deadline.expired() && r.what != transport::read_result::kind::frame) {
     r.what = transport::read_result::kind::io_error;
     r.io = asio::error::timed_out;
   }

@@ -8,6 +8,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "rstream/transport/deadline.hpp"
 #include "rstream/common/async_event.hpp"
 #include "stream_channels.hpp"
 
@@ -36,23 +37,20 @@ asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port,
 
   // The deadline shuts the socket down by descriptor: the descriptor stays valid while the
   // socket object moves into a TLS stream.
-  asio::steady_timer deadline(ex, options.timeout);
-  bool expired = false;
   int fd = -1;
   tcp::resolver resolver(ex);
-  deadline.async_wait([&](boost::system::error_code ec) {
-    if (ec) return;
-    expired = true;
+  deadline_guard deadline(ex, options.timeout, [&] {
     resolver.cancel();
     if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
   });
+  auto expired = [&deadline] { return deadline.expired(); };
   auto timed_out = [&] { return "timed out connecting to " + where; };
 
   // No temporaries inside co_await expressions (GCC 12 may destroy them twice).
   const std::string port_text = std::to_string(port);
   auto [rec, endpoints] = co_await resolver.async_resolve(host, port_text, use_nothrow);
   if (rec) {
-    error = expired ? timed_out() : "cannot resolve " + host + ": " + rec.message();
+    error = expired() ? timed_out() : "cannot resolve " + host + ": " + rec.message();
     co_return result;
   }
   tcp::socket socket(ex);
@@ -65,10 +63,10 @@ asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port,
     const tcp::endpoint target = entry.endpoint();
     auto [cec] = co_await socket.async_connect(target, use_nothrow);
     if (!cec) break;
-    error = expired ? timed_out() : "cannot connect to " + where + ": " + cec.message();
+    error = expired() ? timed_out() : "cannot connect to " + where + ": " + cec.message();
     fd = -1;
     socket.close(oec);
-    if (expired) co_return result;
+    if (expired()) co_return result;
   }
   if (!socket.is_open()) {
     if (error.empty()) error = "cannot connect to " + where;
@@ -105,8 +103,8 @@ asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port,
   }
   SSL_set_tlsext_host_name(stream.native_handle(), host.c_str());
   auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::client, use_nothrow);
-  if (hec || expired) {
-    error = expired ? timed_out() : "TLS handshake with " + where + " failed: " + hec.message();
+  if (hec || expired()) {
+    error = expired() ? timed_out() : "TLS handshake with " + where + " failed: " + hec.message();
     co_return result;
   }
   result.secure.emplace(std::move(stream));
@@ -125,15 +123,10 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
   // What is left of the deadline bounds the WebSocket handshake.
   auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - started);
-  asio::steady_timer deadline(ex, std::max(left, std::chrono::milliseconds(1)));
-  bool expired = false;
   const int fd =
       dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
-  deadline.async_wait([&](boost::system::error_code ec) {
-    if (ec) return;
-    expired = true;
-    ::shutdown(fd, SHUT_RDWR);
-  });
+  deadline_guard deadline(ex, std::max(left, std::chrono::milliseconds(1)),
+                          [fd] { ::shutdown(fd, SHUT_RDWR); });
   const std::string host_header = host_header_for(url);
   if (dialed.plain) {
     if (url.uses_websocket()) {
@@ -153,8 +146,8 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
     }
     if (result.channel) result.channel->keep_alive(dialed.tls_context);
   }
-  deadline.cancel();
-  if (expired) {
+  deadline.disarm();
+  if (deadline.expired()) {
     result.channel.reset();
     result.error = "timed out connecting to " + url.host + ":" + std::to_string(url.port);
   }

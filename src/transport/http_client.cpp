@@ -5,6 +5,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 
+#include "rstream/transport/deadline.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/common/asio_helpers.hpp"
 #include "stream_channels.hpp"
@@ -73,22 +74,17 @@ asio::awaitable<http_response> http_call(const http_target& target, std::string 
 
   auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
                                     std::chrono::steady_clock::now() - started);
-  asio::steady_timer deadline(ex, std::max(left, std::chrono::milliseconds(1)));
-  bool expired = false;
   const int fd =
       dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
-  deadline.async_wait([&](boost::system::error_code ec) {
-    if (ec) return;
-    expired = true;
-    ::shutdown(fd, SHUT_RDWR);
-  });
+  deadline_guard deadline(ex, std::max(left, std::chrono::milliseconds(1)),
+                          [fd] { ::shutdown(fd, SHUT_RDWR); });
   if (dialed.plain) {
     result = co_await exchange(*dialed.plain, target, method, path, token, body);
   } else {
     result = co_await exchange(*dialed.secure, target, method, path, token, body);
   }
-  deadline.cancel();
-  if (expired) {
+  deadline.disarm();
+  if (deadline.expired()) {
     result = {};
     result.error = "timed out waiting for " + target.host + ":" + std::to_string(target.port);
   }

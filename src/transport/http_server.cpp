@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include "rstream/transport/deadline.hpp"
 #include "rstream/transport/http.hpp"
 #include "sniff.hpp"
 #include "rstream/common/asio_helpers.hpp"
@@ -187,11 +188,9 @@ asio::awaitable<void> answer_bad_request(Stream& stream, const std::string& why)
 template <class Stream>
 asio::awaitable<void> finish_stream(Stream& stream) {
   if constexpr (std::is_same_v<Stream, detail::tls_stream>) {
-    asio::steady_timer limit(stream.get_executor(), std::chrono::seconds(2));
     const int fd = detail::lowest(stream).native_handle();
-    limit.async_wait([fd](boost::system::error_code e) {
-      if (!e) ::shutdown(fd, SHUT_RDWR);
-    });
+    deadline_guard limit(stream.get_executor(), std::chrono::seconds(2),
+                         [fd] { ::shutdown(fd, SHUT_RDWR); });
     co_await stream.async_shutdown(use_nothrow);
   }
   boost::system::error_code ignored;

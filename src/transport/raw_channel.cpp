@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "rstream/transport/deadline.hpp"
 #include "rstream/common/async_event.hpp"
 #include "stream_channels.hpp"
 
@@ -35,16 +36,14 @@ asio::awaitable<boost::system::error_code> frame_channel::write(const codec::fra
 
 asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason) {
   co_await channel.write(reason);
-  asio::steady_timer limit(channel.get_executor(), std::chrono::seconds(2));
-  limit.async_wait([&channel](boost::system::error_code e) {
-    if (!e) channel.close();
-  });
+  deadline_guard limit(channel.get_executor(), std::chrono::seconds(2),
+                       [&channel] { channel.close(); });
   co_await channel.shutdown();
   while (true) {
     auto r = co_await channel.read_frame();
     if (r.what != read_result::kind::frame) break;
   }
-  limit.cancel();
+  limit.disarm();
   channel.close();
 }
 

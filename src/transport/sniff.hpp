@@ -4,11 +4,11 @@
 
 #include <sys/socket.h>
 
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 
 #include "rstream/codec/frame.hpp"
+#include "rstream/transport/deadline.hpp"
 
 namespace rstream::transport::detail {
 
@@ -31,21 +31,11 @@ class handshake_deadline {
  public:
   handshake_deadline(const boost::asio::any_io_executor& ex, int fd,
                      std::chrono::milliseconds limit)
-      : timer_(ex, limit) {
-    timer_.async_wait([fd, &expired = expired_](boost::system::error_code ec) {
-      if (ec) return;
-      expired = true;
-      ::shutdown(fd, SHUT_RDWR);
-    });
-  }
-  ~handshake_deadline() { timer_.cancel(); }
-  handshake_deadline(const handshake_deadline&) = delete;
-  handshake_deadline& operator=(const handshake_deadline&) = delete;
-  bool expired() const { return expired_; }
+      : guard_(ex, limit, [fd] { ::shutdown(fd, SHUT_RDWR); }) {}
+  bool expired() const { return guard_.expired(); }
 
  private:
-  boost::asio::steady_timer timer_;
-  bool expired_ = false;
+  deadline_guard guard_;
 };
 
 }  // namespace rstream::transport::detail
