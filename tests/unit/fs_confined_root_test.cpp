@@ -80,7 +80,7 @@ class FsConfinedRoot : public ::testing::TestWithParam<resolve_mode> {
   std::optional<confined_root> root_;
 };
 
-INSTANTIATE_TEST_SUITE_P(Modes, FsConfinedRoot,
+INSTANTIATE_TEST_SUITE_P(Fs, FsConfinedRoot,
                          ::testing::Values(resolve_mode::kernel_openat2,
                                            resolve_mode::component_walk),
                          [](const auto& info) {
