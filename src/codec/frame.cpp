@@ -599,14 +599,16 @@ bool decode_payload(const frame_header& header, std::vector<std::uint8_t> payloa
   return false;  // unreachable: check_type accepted the type
 }
 
-bool decode_message(std::span<const std::uint8_t> message, std::size_t max_payload, frame& out,
-                    decode_error& error) {
+namespace {
+
+/// The checks every whole-message decode makes: a header, and exactly its payload after it.
+bool check_message(std::span<const std::uint8_t> message, std::size_t max_payload,
+                   frame_header& header, decode_error& error) {
   if (message.size() < header_size) {
     return fail(error, "truncated",
                 "message of " + std::to_string(message.size()) +
                     " bytes is shorter than the 6-byte frame header");
   }
-  frame_header header;
   if (!parse_header(message.first<header_size>(), max_payload, header, error)) return false;
   const std::size_t available = message.size() - header_size;
   if (available < header.payload_length) {
@@ -620,8 +622,32 @@ bool decode_message(std::span<const std::uint8_t> message, std::size_t max_paylo
                     std::to_string(available - header.payload_length) + " bytes after its " +
                     std::to_string(header.payload_length) + "-byte payload");
   }
+  return true;
+}
+
+}  // namespace
+
+bool decode_message(std::span<const std::uint8_t> message, std::size_t max_payload, frame& out,
+                    decode_error& error) {
+  frame_header header;
+  if (!check_message(message, max_payload, header, error)) return false;
   const auto body = message.subspan(header_size);
   return decode_payload(header, std::vector<std::uint8_t>(body.begin(), body.end()), out, error);
+}
+
+bool decode_message_in(std::vector<std::uint8_t>&& buffer, std::size_t offset,
+                       std::size_t length, std::size_t max_payload, frame& out,
+                       decode_error& error) {
+  if (offset > buffer.size() || length > buffer.size() - offset) {
+    return fail(error, "truncated", "message lies outside its buffer");
+  }
+  frame_header header;
+  const std::span<const std::uint8_t> message(buffer.data() + offset, length);
+  if (!check_message(message, max_payload, header, error)) return false;
+  // The payload moves to the front of the buffer, which then becomes the frame's storage.
+  std::memmove(buffer.data(), buffer.data() + offset + header_size, header.payload_length);
+  buffer.resize(header.payload_length);
+  return decode_payload(header, std::move(buffer), out, error);
 }
 
 // ---- frame_decoder ----

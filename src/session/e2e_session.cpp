@@ -40,15 +40,19 @@ class sealed_channel final : public transport::frame_channel {
                                         " frame on an end-to-end encrypted session"};
       co_return bad;
     }
-    auto opened = keys_.open(sealed->bytes);
+    // Opened where it lies, then decoded into the same buffer: no copy of the bytes.
+    auto opened = keys_.open_in_place(sealed->bytes);
     transport::read_result out;
     if (!opened) {
       out.what = transport::read_result::kind::protocol_error;
       out.protocol = {e2e::code_name(opened.error().code), opened.error().message};
       co_return out;
     }
+    const std::size_t offset = static_cast<std::size_t>(opened->data() - sealed->bytes.data());
+    const std::size_t length = opened->size();
     codec::decode_error error;
-    if (!codec::decode_message(*opened, codec::default_max_payload * 64, out.frame, error)) {
+    if (!codec::decode_message_in(std::move(sealed->bytes), offset, length,
+                                  codec::default_max_payload * 64, out.frame, error)) {
       out.what = transport::read_result::kind::protocol_error;
       out.protocol = error;
       co_return out;
@@ -64,7 +68,9 @@ class sealed_channel final : public transport::frame_channel {
 
   asio::awaitable<boost::system::error_code> write_frame(
       std::span<const std::uint8_t> header, std::span<const std::uint8_t> payload) override {
-    const std::vector<std::uint8_t> sealed = keys_.seal(header, payload);
+    // One buffer per channel: the writer sends one frame at a time, so it is free again
+    // when the inner write completes.
+    const std::span<const std::uint8_t> sealed = keys_.seal_into(header, payload, seal_buffer_);
     const auto outer = codec::encode_header(codec::frame_type::sealed, sealed.size());
     co_return co_await inner_->write_frame(outer, sealed);
   }
@@ -77,6 +83,7 @@ class sealed_channel final : public transport::frame_channel {
  private:
   std::unique_ptr<transport::frame_channel> inner_;
   e2e::secure_channel keys_;
+  std::vector<std::uint8_t> seal_buffer_;
 };
 
 /// Reads one frame within the handshake timeout.

@@ -145,6 +145,26 @@ frame decode_ok(const bytes& message) {
   return f;
 }
 
+TEST(CodecMessageInBuffer, ChecksLikeDecodeMessage) {
+  bytes encoded = encode(make_data(stream_id::out, "hello"));
+  frame f;
+  decode_error error;
+  // One byte short of its payload, then one byte too many, then outside the buffer.
+  bytes shorter = encoded;
+  EXPECT_FALSE(decode_message_in(std::move(shorter), 0, encoded.size() - 1, default_max_payload,
+                                 f, error));
+  EXPECT_EQ(error.code, "truncated");
+  bytes longer = encoded;
+  longer.push_back(0);
+  EXPECT_FALSE(decode_message_in(std::move(longer), 0, encoded.size() + 1, default_max_payload, f,
+                                 error));
+  EXPECT_EQ(error.code, "trailing_bytes");
+  bytes outside = encoded;
+  EXPECT_FALSE(decode_message_in(std::move(outside), 3, encoded.size(), default_max_payload, f,
+                                 error));
+  EXPECT_EQ(error.code, "truncated");
+}
+
 // ---- names and header ----
 
 TEST(CodecNames, TypeNamesAndTypeOf) {
@@ -388,6 +408,20 @@ TEST_P(CodecRoundTrip, DecodeMessage) {
       << error.code << ": " << error.message;
   EXPECT_EQ(decoded, f);
   EXPECT_EQ(encode(decoded), encoded) << "re-encoding must be byte-identical";
+}
+
+TEST_P(CodecRoundTrip, DecodeMessageInsideABuffer) {
+  const frame& f = GetParam().value;
+  const bytes encoded = encode(f);
+  bytes buffer(5, 0xEE);  // bytes before the message (e.g. a sealed frame's counter)
+  buffer.insert(buffer.end(), encoded.begin(), encoded.end());
+  buffer.insert(buffer.end(), 16, 0xEE);  // and after it (e.g. a tag)
+  frame decoded;
+  decode_error error;
+  ASSERT_TRUE(decode_message_in(std::move(buffer), 5, encoded.size(), default_max_payload,
+                                decoded, error))
+      << error.code << ": " << error.message;
+  EXPECT_EQ(decoded, f);
 }
 
 TEST_P(CodecRoundTrip, DecodePayloadWithParsedHeader) {

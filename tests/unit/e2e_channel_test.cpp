@@ -86,6 +86,47 @@ TEST(E2eChannel, EmptyAndTwoPartPlaintexts) {
   EXPECT_EQ(*opened, joined);
 }
 
+TEST(E2eChannel, SealIntoReusesItsBufferAndMatchesSeal) {
+  channel_pair p;
+  secure_channel twin(key_of(0x00), key_of(0x40));
+  std::vector<std::uint8_t> buffer;
+  const auto big = std::vector<std::uint8_t>(100000, 7);
+  const auto first = p.a.seal_into(bytes("head"), big, buffer);
+  EXPECT_EQ(std::vector<std::uint8_t>(first.begin(), first.end()), twin.seal(bytes("head"), big));
+  const auto* storage = buffer.data();
+  // A smaller frame next: same storage, only the sealed prefix counts.
+  const auto second = p.a.seal_into(bytes("h"), bytes("tail"), buffer);
+  EXPECT_EQ(buffer.data(), storage);
+  EXPECT_EQ(second.size(), secure_channel::overhead + 5);
+  EXPECT_EQ(std::vector<std::uint8_t>(second.begin(), second.end()),
+            twin.seal(bytes("h"), bytes("tail")));
+}
+
+TEST(E2eChannel, OpenInPlaceGivesThePlaintextInsideTheBuffer) {
+  channel_pair p;
+  auto sealed = p.a.seal(bytes("in place"));
+  auto opened = p.b.open_in_place(sealed);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->data(), sealed.data() + secure_channel::counter_size);
+  EXPECT_EQ(std::string(opened->begin(), opened->end()), "in place");
+  // The next frame still needs the next counter; a replay of a copy is refused.
+  auto again = p.a.seal(bytes("two"));
+  auto replay = again;
+  ASSERT_TRUE(p.b.open_in_place(again));
+  auto refused = p.b.open_in_place(replay);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, errc::replayed);
+}
+
+TEST(E2eChannel, OpenInPlaceRefusesATamperedFrame) {
+  channel_pair p;
+  auto sealed = p.a.seal(bytes("do not touch"));
+  sealed[secure_channel::counter_size + 3] ^= 0x01;
+  auto r = p.b.open_in_place(sealed);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, errc::tampered);
+}
+
 TEST(E2eChannel, TruncatedFramesAreRefused) {
   const auto sealed = [] {
     channel_pair p;

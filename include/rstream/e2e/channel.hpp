@@ -46,9 +46,19 @@ class secure_channel {
   /// without the caller concatenating them first.
   std::vector<std::uint8_t> seal(std::span<const std::uint8_t> head,
                                  std::span<const std::uint8_t> body);
+  /// Seals head followed by body into `buffer` (grown when too small, never shrunk, so a
+  /// writer reuses one buffer and pays no allocation per frame). Returns the sealed bytes, a
+  /// prefix of `buffer`, valid until the buffer is next used.
+  std::span<const std::uint8_t> seal_into(std::span<const std::uint8_t> head,
+                                          std::span<const std::uint8_t> body,
+                                          std::vector<std::uint8_t>& buffer);
   /// Opens the next frame from the peer. Errors: truncated, replayed, out_of_order, tampered,
   /// channel_failed (after any earlier failure).
   result<std::vector<std::uint8_t>> open(std::span<const std::uint8_t> sealed);
+  /// Opens the next frame where it lies: the plaintext replaces the ciphertext and the result
+  /// is the plaintext's span inside `sealed` (after the counter). Same errors as open(); on an
+  /// error the bytes of `sealed` are unspecified.
+  result<std::span<std::uint8_t>> open_in_place(std::span<std::uint8_t> sealed);
 
   /// Frames sealed so far (= the next send counter).
   std::uint64_t sent() const { return send_counter_; }
