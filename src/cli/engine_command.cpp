@@ -19,7 +19,7 @@
 #include "rstream/config/contexts.hpp"
 #include "rstream/engine/engine_server.hpp"
 #include "rstream/engine/token_store.hpp"
-#include "rstream/transport/accept.hpp"
+#include "rstream/transport/listener.hpp"
 #include "rstream/transport/endpoint_url.hpp"
 
 namespace asio = boost::asio;

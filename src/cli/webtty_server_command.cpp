@@ -18,7 +18,7 @@
 #include "rstream/config/contexts.hpp"
 #include "rstream/e2e/key_store.hpp"
 #include "rstream/session/webtty_server.hpp"
-#include "rstream/transport/accept.hpp"
+#include "rstream/transport/listener.hpp"
 #include "rstream/transport/endpoint_url.hpp"
 #include "rstream/tunnel/connector.hpp"
 

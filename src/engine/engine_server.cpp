@@ -12,6 +12,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/frame_relay.hpp"
 #include "rstream/engine/splice_relay.hpp"
+#include "rstream/transport/listener.hpp"
 #include "rstream/tunnel/protocol.hpp"
 #include "rstream/version.hpp"
 #include "tunnel_link.hpp"
@@ -56,24 +57,7 @@ engine_server::engine_server(asio::io_context& io, engine_config config, token_s
 engine_server::~engine_server() = default;
 
 bool engine_server::listen(std::string& error) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(
-      config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host, ec);
-  if (ec) {
-    error = "invalid listen address '" + config_.listen_host + "': expected an IP address";
-    return false;
-  }
-  tcp::endpoint endpoint(address, config_.listen_port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
-            ": " + ec.message();
-    return false;
-  }
-  return true;
+  return transport::listen_on(acceptor_, config_.listen_host, config_.listen_port, error);
 }
 
 tcp::endpoint engine_server::local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -110,25 +94,15 @@ void engine_server::shutdown() {
 }
 
 asio::awaitable<void> engine_server::accept_loop() {
-  while (!stopping_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
-    if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) break;
-      spdlog::warn("accept failed: {}", ec.message());
-      continue;
-    }
-    // Plain lambdas calling member coroutines: no capturing coroutine lambdas (GCC 12).
-    transport::channel_handler on_channel = [this](std::unique_ptr<transport::frame_channel> c) {
-      return this->on_channel(std::move(c));
-    };
-    transport::http_handler on_request = [this](transport::http_exchange& ex) {
-      return this->on_request(ex);
-    };
-    asio::co_spawn(io_,
-                   transport::serve_connection(std::move(socket), serve_options_,
-                                               std::move(on_channel), std::move(on_request)),
-                   [](std::exception_ptr e) { log_failure("connection", e); });
-  }
+  // Plain lambdas calling member coroutines: no capturing coroutine lambdas (GCC 12).
+  transport::channel_handler on_channel = [this](std::unique_ptr<transport::frame_channel> c) {
+    return this->on_channel(std::move(c));
+  };
+  transport::http_handler on_request = [this](transport::http_exchange& ex) {
+    return this->on_request(ex);
+  };
+  co_await transport::accept_connections(acceptor_, serve_options_, std::move(on_channel),
+                                         std::move(on_request));
 }
 
 asio::awaitable<void> engine_server::on_channel(std::unique_ptr<transport::frame_channel> owned) {

@@ -8,7 +8,7 @@
 #include <boost/asio/ssl/context.hpp>
 
 #include "rstream/common/async_event.hpp"
-#include "rstream/transport/accept.hpp"
+#include "rstream/transport/listener.hpp"
 #include "server_session.hpp"
 
 namespace asio = boost::asio;
@@ -16,33 +16,25 @@ using asio::ip::tcp;
 
 namespace rstream::session {
 
+namespace {
+/// Where WebTTY clients upgrade to WebSocket (ws://HOST:PORT/webtty).
+constexpr std::string_view webtty_websocket_path = "/webtty";
+}  // namespace
+
 webtty_server::webtty_server(asio::io_context& io, server_config config)
     : io_(io),
       config_(std::move(config)),
       acceptor_(io),
-      registry_(std::make_shared<session_registry>()) {}
+      registry_(std::make_shared<session_registry>()) {
+  serve_options_.tls = config_.tls.get();
+  serve_options_.max_payload = config_.session.max_payload;
+  serve_options_.handshake_timeout = config_.session.open_timeout;
+}
 
 webtty_server::~webtty_server() { registry_->on_removed = nullptr; }
 
 bool webtty_server::listen(std::string& error) {
-  boost::system::error_code ec;
-  auto address = asio::ip::make_address(
-      config_.listen_host == "localhost" ? "127.0.0.1" : config_.listen_host, ec);
-  if (ec) {
-    error = "invalid listen address '" + config_.listen_host + "': expected an IP address";
-    return false;
-  }
-  tcp::endpoint endpoint(address, config_.listen_port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    error = "cannot listen on " + config_.listen_host + ":" + std::to_string(config_.listen_port) +
-            ": " + ec.message();
-    return false;
-  }
-  return true;
+  return transport::listen_on(acceptor_, config_.listen_host, config_.listen_port, error);
 }
 
 tcp::endpoint webtty_server::local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -60,41 +52,50 @@ void webtty_server::start() {
   });
 }
 
-asio::awaitable<void> webtty_server::accept_loop() {
-  while (!stopping_) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_nothrow);
-    if (ec) {
-      if (stopping_ || ec == asio::error::operation_aborted) break;
-      spdlog::warn("accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        // Out of descriptors: back off instead of spinning.
-        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-        co_await pause.async_wait(use_nothrow);
-      }
-      continue;
-    }
-    asio::co_spawn(io_, handle_connection(std::move(socket)), [](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("connection setup failed: {}", ex.what());
-      }
-    });
-  }
+void webtty_server::set_http_routes(transport::http_handler routes) {
+  http_routes_ = std::move(routes);
 }
 
-asio::awaitable<void> webtty_server::handle_connection(tcp::socket socket) {
-  transport::accept_options options;
-  options.tls = config_.tls.get();
-  options.max_payload = config_.session.max_payload;
-  options.handshake_timeout = config_.session.open_timeout;
-  auto accepted = co_await transport::accept_channel(std::move(socket), options);
-  if (!accepted.channel) {
-    spdlog::info("connection refused: {}", accepted.error);
+asio::awaitable<void> webtty_server::accept_loop() {
+  // Plain lambdas calling member coroutines: no capturing coroutine lambdas (GCC 12).
+  transport::channel_handler on_channel = [this](std::unique_ptr<transport::frame_channel> c) {
+    return this->on_accepted_channel(std::move(c));
+  };
+  transport::http_handler on_request = [this](transport::http_exchange& ex) {
+    return this->on_request(ex);
+  };
+  co_await transport::accept_connections(acceptor_, serve_options_, std::move(on_channel),
+                                         std::move(on_request));
+}
+
+asio::awaitable<void> webtty_server::on_accepted_channel(
+    std::unique_ptr<transport::frame_channel> channel) {
+  co_await serve(std::move(channel), config_.session);
+}
+
+asio::awaitable<void> webtty_server::on_request(transport::http_exchange& exchange) {
+  const auto& request = exchange.request();
+  if (request.path() == webtty_websocket_path) {
+    if (!request.is_websocket_upgrade()) {
+      co_await exchange.respond_error(426, "upgrade_required",
+                                      "WebTTY speaks WebSocket here: send an Upgrade request");
+      co_return;
+    }
+    std::string error;
+    auto channel = co_await exchange.accept_websocket(config_.session.max_payload, error);
+    if (!channel) {
+      spdlog::info("WebSocket upgrade from {} failed: {}", exchange.peer(), error);
+      co_return;
+    }
+    co_await serve(std::move(channel), config_.session);
     co_return;
   }
-  co_await serve(std::move(accepted.channel), config_.session);
+  if (http_routes_) {
+    co_await http_routes_(exchange);
+    co_return;
+  }
+  co_await exchange.respond_error(404, "not_found",
+                                  "nothing is served at this path (WebTTY is at /webtty)");
 }
 
 void webtty_server::serve_channel(std::unique_ptr<transport::frame_channel> channel) {

@@ -1,5 +1,5 @@
 // Internal to the transport layer: telling protocols apart by a connection's first byte, and a
-// deadline for the handshakes that follow. Shared by accept_channel and serve_connection.
+// deadline for the handshakes that follow. Used by serve_connection.
 #pragma once
 
 #include <sys/socket.h>

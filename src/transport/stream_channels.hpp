@@ -28,16 +28,6 @@ std::unique_ptr<frame_channel> make_raw_channel(tls_stream stream,
                                                 std::vector<std::uint8_t> preread,
                                                 std::size_t max_payload);
 
-/// Server: reads the HTTP request (after `preread`), accepts a WebSocket upgrade on `path`
-/// checking nothing but the protocol (authorization is the session's job, with the token),
-/// or answers a plain HTTP error.
-boost::asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(
-    tcp_stream stream, std::vector<std::uint8_t> preread, const std::string& path,
-    std::size_t max_payload, std::string& error);
-boost::asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(
-    tls_stream stream, std::vector<std::uint8_t> preread, const std::string& path,
-    std::size_t max_payload, std::string& error);
-
 /// Client: WebSocket handshake to host/path with an optional bearer token.
 boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
     tcp_stream stream, const std::string& host_header, const std::string& path,

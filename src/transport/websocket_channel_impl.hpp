@@ -114,66 +114,6 @@ inline std::string bearer_from(std::string_view authorization) {
 }
 
 template <class Stream>
-asio::awaitable<std::unique_ptr<frame_channel>> accept_impl(Stream stream,
-                                                            std::vector<std::uint8_t> preread,
-                                                            const std::string& path,
-                                                            std::size_t max_payload,
-                                                            std::string& error) {
-  beast::flat_buffer buffer;
-  if (!preread.empty()) {
-    auto prefix = buffer.prepare(preread.size());
-    std::memcpy(prefix.data(), preread.data(), preread.size());
-    buffer.commit(preread.size());
-  }
-
-  http::request_parser<http::empty_body> parser;
-  parser.header_limit(max_request_header_bytes);
-  parser.body_limit(0);
-  auto [ec, n] = co_await http::async_read(stream, buffer, parser, use_nothrow);
-  if (ec) {
-    error = "bad HTTP request: " + ec.message();
-    if (ec != http::error::end_of_stream) {
-      http::response<http::string_body> res{http::status::bad_request, 11};
-      res.set(http::field::content_type, "text/plain");
-      res.set(http::field::connection, "close");
-      res.body() = "bad request: " + ec.message() + "\n";
-      res.prepare_payload();
-      co_await http::async_write(stream, res, use_nothrow);
-    }
-    co_return nullptr;
-  }
-  auto& req = parser.get();
-  std::string_view target = req.target();
-  if (auto q = target.find('?'); q != std::string_view::npos) target = target.substr(0, q);
-  if (!websocket::is_upgrade(req) || target != path) {
-    bool is_ws = websocket::is_upgrade(req);
-    http::response<http::string_body> res{
-        is_ws ? http::status::not_found : http::status::upgrade_required, req.version()};
-    res.set(http::field::content_type, "text/plain");
-    res.set(http::field::connection, "close");
-    res.body() = is_ws ? "no WebSocket endpoint at " + std::string(target) + " (use " + path + ")\n"
-                       : "this is an rstream WebTTY endpoint: connect with a WebSocket client to " +
-                             path + "\n";
-    res.prepare_payload();
-    error = is_ws ? "WebSocket upgrade for unknown path " + std::string(target)
-                  : "plain HTTP request for " + std::string(target);
-    co_await http::async_write(stream, res, use_nothrow);
-    co_return nullptr;
-  }
-  std::string token = bearer_from(req[http::field::authorization]);
-  websocket::stream<Stream> ws(std::move(stream));
-  ws.set_option(websocket::stream_base::decorator(
-      [](websocket::response_type& res) { res.set(http::field::server, "rstream"); }));
-  auto [aec] = co_await ws.async_accept(req, use_nothrow);
-  if (aec) {
-    error = "WebSocket handshake failed: " + aec.message();
-    co_return nullptr;
-  }
-  co_return std::make_unique<websocket_channel<Stream>>(std::move(ws), max_payload,
-                                                        std::move(token));
-}
-
-template <class Stream>
 asio::awaitable<std::unique_ptr<frame_channel>> handshake_impl(
     Stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error) {

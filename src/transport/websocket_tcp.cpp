@@ -5,15 +5,6 @@ namespace rstream::transport::detail {
 
 namespace asio = boost::asio;
 
-asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(tcp_stream stream,
-                                                                 std::vector<std::uint8_t> preread,
-                                                                 const std::string& path,
-                                                                 std::size_t max_payload,
-                                                                 std::string& error) {
-  co_return co_await websocket_impl::accept_impl(std::move(stream), std::move(preread), path,
-                                                 max_payload, error);
-}
-
 asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
     tcp_stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error) {

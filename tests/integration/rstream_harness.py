@@ -850,13 +850,23 @@ class WsFrameClient(WebSocketClient):
         self.close()
 
 
+def _complete_response(data):
+    """True once `data` holds a whole response with a Content-Length body (keep-alive)."""
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return False
+    match = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", data[:head_end])
+    return match is not None and len(data) >= head_end + 4 + int(match.group(1))
+
+
 def http_request(port, request, timeout=10, host="127.0.0.1"):
-    """Sends raw bytes and returns everything the server answers until it closes."""
+    """Sends raw bytes and returns what the server answers: until it closes, or one whole
+    response with a Content-Length (the server may keep the connection open for more)."""
     with socket.create_connection((host, port), timeout=timeout) as s:
         s.sendall(request)
         deadline = time.monotonic() + timeout
         out = b""
-        while True:
+        while not _complete_response(out):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise socket.timeout("server kept the HTTP connection open: %r" % out)
@@ -868,6 +878,7 @@ def http_request(port, request, timeout=10, host="127.0.0.1"):
             if not chunk:
                 return out
             out += chunk
+        return out
 
 
 # ---------------------------------------------------------------------------------------------

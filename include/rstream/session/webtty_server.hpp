@@ -1,5 +1,7 @@
-// webtty_server: accepts connections on one port (raw TCP, WebSocket, TLS, WSS), runs one
-// server_session per connection, enforces the session limit, and shuts down gracefully.
+// webtty_server: accepts connections on one port (raw TCP, WebSocket at /webtty, TLS, WSS),
+// runs one server_session per connection, enforces the session limit, and shuts down
+// gracefully. Other HTTP requests on the port go to the routes the owner adds (files, live
+// sessions, the web UI); without a route they get 404.
 // Thread-safety: everything runs on one single-threaded io_context; call from its thread
 // (or before run()).
 #pragma once
@@ -15,6 +17,7 @@
 #include "rstream/e2e/handshake.hpp"
 #include "rstream/e2e/identity.hpp"
 #include "rstream/transport/frame_channel.hpp"
+#include "rstream/transport/http.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -57,6 +60,9 @@ class webtty_server {
   /// Binds and listens. Returns false with a message for users on failure.
   bool listen(std::string& error);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
+  /// Serves HTTP requests other than the WebTTY WebSocket (/webtty) on the server's port.
+  /// Call before start(). The handler checks its own authentication.
+  void set_http_routes(transport::http_handler routes);
   /// Starts accepting (after listen()).
   void start();
   /// Stops accepting, hangs up every session (SIGHUP, then SIGKILL after the grace period)
@@ -70,7 +76,8 @@ class webtty_server {
 
  private:
   boost::asio::awaitable<void> accept_loop();
-  boost::asio::awaitable<void> handle_connection(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> on_accepted_channel(std::unique_ptr<transport::frame_channel> c);
+  boost::asio::awaitable<void> on_request(transport::http_exchange& exchange);
   boost::asio::awaitable<void> serve(std::unique_ptr<transport::frame_channel> channel,
                                      const session_settings& settings);
   boost::asio::awaitable<void> serve_routed(std::unique_ptr<transport::frame_channel> channel);
@@ -78,6 +85,8 @@ class webtty_server {
   boost::asio::io_context& io_;
   server_config config_;
   boost::asio::ip::tcp::acceptor acceptor_;
+  transport::serve_options serve_options_;
+  transport::http_handler http_routes_;
   std::shared_ptr<session_registry> registry_;
   bool stopping_ = false;
 };

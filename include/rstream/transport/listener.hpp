@@ -1,0 +1,35 @@
+// The listening side of rstream's servers (the webtty server and the engine): bind HOST:PORT,
+// then serve every accepted connection with serve_connection (raw frames, HTTP and WebSocket,
+// TLS) on its own coroutine.
+// Thread-safety: call from the io_context's thread (single-threaded io_context).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "rstream/transport/http.hpp"
+
+namespace rstream::transport {
+
+/// Opens, binds and listens. HOST is an IP address or "localhost". False with a message for
+/// users on failure.
+bool listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host,
+               std::uint16_t port, std::string& error);
+
+/// Accepts until the acceptor is closed; each connection is served by serve_connection with
+/// copies of the handlers. Out of descriptors, it pauses instead of spinning.
+boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor,
+                                                const serve_options& options,
+                                                channel_handler on_channel,
+                                                http_handler on_request);
+
+/// A server TLS context (TLS 1.2 and later) from PEM files. On failure returns null and sets
+/// `error`.
+std::unique_ptr<boost::asio::ssl::context> make_server_tls_context(const std::string& cert_file,
+                                                                   const std::string& key_file,
+                                                                   std::string& error);
+
+}  // namespace rstream::transport

@@ -1,0 +1,86 @@
+// listen_on, accept_connections and make_server_tls_context (see listener.hpp).
+#include "rstream/transport/listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "rstream/common/asio_helpers.hpp"
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace rstream::transport {
+
+bool listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port,
+               std::string& error) {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  if (ec) {
+    error = "invalid listen address '" + host + "': expected an IP address";
+    return false;
+  }
+  tcp::endpoint endpoint(address, port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message();
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    return false;
+  }
+  return true;
+}
+
+asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_options& options,
+                                         channel_handler on_channel, http_handler on_request) {
+  while (acceptor.is_open()) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+      spdlog::warn("accept failed: {}", ec.message());
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
+        co_await pause.async_wait(use_nothrow);
+      }
+      continue;
+    }
+    asio::co_spawn(acceptor.get_executor(),
+                   serve_connection(std::move(socket), options, on_channel, on_request),
+                   [](std::exception_ptr e) {
+                     if (!e) return;
+                     try {
+                       std::rethrow_exception(e);
+                     } catch (const std::exception& ex) {
+                       spdlog::error("connection failed: {}", ex.what());
+                     }
+                   });
+  }
+}
+
+std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& cert_file,
+                                                            const std::string& key_file,
+                                                            std::string& error) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(cert_file, ec);
+  if (ec) {
+    error = "cannot load TLS certificate '" + cert_file + "': " + ec.message();
+    return nullptr;
+  }
+  ctx->use_private_key_file(key_file, asio::ssl::context::pem, ec);
+  if (ec) {
+    error = "cannot load TLS key '" + key_file + "': " + ec.message();
+    return nullptr;
+  }
+  return ctx;
+}
+
+}  // namespace rstream::transport
