@@ -41,6 +41,8 @@ class webdav_handler {
 
   /// Answers one request. `path_below_prefix` is the request path after url_prefix, still
   /// percent-encoded, without the query: "" or "/" for the root, "/dir/a%20b.txt" below it.
+  /// The handler, the exchange and the text behind `path_below_prefix` must outlive the
+  /// returned awaitable.
   boost::asio::awaitable<void> handle(transport::http_exchange& exchange,
                                       std::string_view path_below_prefix) const;
 
