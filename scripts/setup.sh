@@ -15,7 +15,7 @@ build_packages=(
   libspdlog-dev libfmt-dev libgtest-dev googletest openssl
 )
 test_packages=(
-  tmux python3 clang libclang-rt-14-dev procps
+  tmux python3 clang libclang-rt-14-dev procps curl rclone
 )
 bench_packages=(
   openssh-server openssh-client hyperfine

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -17,10 +18,13 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/e2e/key_store.hpp"
+#include "rstream/fs/webdav_handler.hpp"
+#include "rstream/session/server_routes.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/listener.hpp"
 #include "rstream/transport/endpoint_url.hpp"
 #include "rstream/tunnel/connector.hpp"
+#include "rstream/tunnel/http_stream.hpp"
 
 namespace asio = boost::asio;
 
@@ -45,13 +49,18 @@ struct server_flags {
   std::string context;
   std::string engine_ca;
   std::string identity;  ///< --identity: E2E endpoint identity; every session must use it
+  // Filesystem sidecar
+  std::string fs_root;
+  bool fs_read_only = false;
+  std::string fs_max_upload = "64MiB";
 };
 
 /// --label k=v → rstream.webtty.label.k=v, plus what the server is and can do.
 std::optional<std::map<std::string, std::string>> tunnel_labels(const server_flags& flags) {
   std::map<std::string, std::string> labels = tunnel::host_fact_labels();
   labels["application-protocol"] = "rstream.webtty";
-  labels["rstream.webtty.capabilities"] = "exec";
+  labels["rstream.webtty.capabilities"] = flags.fs_root.empty() ? "exec" : "exec,fs";
+  if (!flags.fs_root.empty()) labels["rstream.webtty.fs.mode"] = flags.fs_read_only ? "ro" : "rw";
   labels["rstream.webtty.e2e"] = flags.identity.empty() ? "disabled" : "required";
   for (const auto& kv : flags.labels) {
     auto eq = kv.find('=');
@@ -146,6 +155,36 @@ int run_server(const server_flags& flags) {
     print_error("--max-sessions must be at least 1");
     return exit_usage;
   }
+  std::shared_ptr<const fs::webdav_handler> files;
+  if (flags.fs_root.empty() && flags.fs_read_only) {
+    print_error("--fs-read-only applies to --fs-root DIR: add --fs-root");
+    return exit_usage;
+  }
+  if (!flags.fs_root.empty()) {
+    if (!flags.identity.empty()) {
+      print_error(
+          "--fs-root cannot be combined with --identity: end-to-end encryption covers terminal "
+          "sessions only, not the file API, and serving files beside an E2E terminal would look "
+          "protected when it is not. Run a separate server without --identity for files");
+      return exit_usage;
+    }
+    auto max_upload = parse_size(flags.fs_max_upload);
+    if (!max_upload || *max_upload == 0) {
+      print_error("--fs-max-upload: expected a size such as 64MiB, got '" + flags.fs_max_upload +
+                  "'");
+      return exit_usage;
+    }
+    fs::fs_options options;
+    options.root = flags.fs_root;
+    options.read_only = flags.fs_read_only;
+    options.max_upload = *max_upload;
+    auto handler = std::make_shared<const fs::webdav_handler>(std::move(options));
+    if (!handler->ready()) {
+      print_error("--fs-root " + flags.fs_root + ": " + handler->open_error());
+      return exit_failure;
+    }
+    files = std::move(handler);
+  }
 
   session::server_config config;
   if (address) {
@@ -181,6 +220,10 @@ int run_server(const server_flags& flags) {
 
   asio::io_context io{1};
   session::webtty_server server(io, config);
+  auto routes = std::make_shared<const session::server_routes>(
+      session::server_routes_config{config.session.token, files});
+  server.set_http_routes(
+      [routes](transport::http_exchange& exchange) { return routes->handle(exchange); });
   if (address && !server.listen(error)) {
     print_error(error);
     return exit_failure;
@@ -211,8 +254,25 @@ int run_server(const server_flags& flags) {
     };
     connector = std::make_shared<tunnel::tunnel_connector>(
         io, *tunnel_config,
-        [&server](std::unique_ptr<transport::frame_channel> channel) {
-          server.serve_channel(std::move(channel));
+        [&server, &io, routes](std::unique_ptr<transport::frame_channel> channel,
+                               tunnel::stream_kind kind) {
+          if (kind == tunnel::stream_kind::webtty) {
+            server.serve_channel(std::move(channel));
+            return;
+          }
+          // An HTTP request the engine routed here (e.g. /fs through rstrm://NAME).
+          transport::http_handler routed = [routes](transport::http_exchange& exchange) {
+            return routes->handle_routed(exchange);
+          };
+          asio::co_spawn(io, tunnel::serve_http_stream(std::move(channel), std::move(routed)),
+                         [](std::exception_ptr e) {
+                           if (!e) return;
+                           try {
+                             std::rethrow_exception(e);
+                           } catch (const std::exception& ex) {
+                             spdlog::error("tunnel HTTP stream failed: {}", ex.what());
+                           }
+                         });
         },
         std::move(events));
   }
@@ -255,6 +315,10 @@ int run_server(const server_flags& flags) {
   banner += "  tcp://" + where + "  ws://" + where + "/webtty";
   if (config.tls) banner += "  tls://" + where + "  wss://" + where + "/webtty";
   banner += "\n";
+  if (files) {
+    banner += std::string("  files: ") + (config.tls ? "https://" : "http://") + where + "/fs/" +
+              (flags.fs_read_only ? " (read-only)" : "") + "\n";
+  }
   std::fputs(banner.c_str(), stdout);
   std::fflush(stdout);
   if (flags.token.empty()) {
@@ -313,6 +377,15 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
   cmd->add_option("--identity", flags->identity,
                   "E2E endpoint identity (rstream webtty identity create): every session must be "
                   "end-to-end encrypted, from authorized clients only");
+  cmd->add_option("--fs-root", flags->fs_root,
+                  "Serve this directory's files with WebDAV at /fs (rstream webtty fs, curl, "
+                  "rclone); confined under DIR, with this user's permissions")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_flag("--fs-read-only", flags->fs_read_only,
+                "With --fs-root: refuse every write (403, \"read-only filesystem\")");
+  cmd->add_option("--fs-max-upload", flags->fs_max_upload,
+                  "With --fs-root: largest file a PUT may write (413 beyond)")
+      ->capture_default_str();
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };
 }

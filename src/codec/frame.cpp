@@ -22,7 +22,7 @@ using json = nlohmann::json;
 constexpr std::uint8_t min_type = static_cast<std::uint8_t>(frame_type::open);
 constexpr std::uint8_t max_type = static_cast<std::uint8_t>(frame_type::heartbeat);
 constexpr std::uint8_t min_control_type = static_cast<std::uint8_t>(frame_type::tunnel_hello);
-constexpr std::uint8_t max_control_type = static_cast<std::uint8_t>(frame_type::route);
+constexpr std::uint8_t max_control_type = static_cast<std::uint8_t>(frame_type::http_response);
 constexpr std::int32_t max_signal = 64;
 constexpr std::uint32_t max_heartbeat_ms = 3'600'000;
 /// frame_decoder drops its consumed prefix once it is at least this large (and at least as large
@@ -462,6 +462,10 @@ const char* type_name(frame_type t) {
       return "StreamAttach";
     case frame_type::route:
       return "Route";
+    case frame_type::http_request:
+      return "HttpRequest";
+    case frame_type::http_response:
+      return "HttpResponse";
   }
   return "unknown";
 }
@@ -524,7 +528,9 @@ std::vector<std::uint8_t> encode_payload(const frame& f) {
     case frame_type::tunnel_welcome:
     case frame_type::tunnel_dial:
     case frame_type::stream_attach:
-    case frame_type::route: {
+    case frame_type::route:
+    case frame_type::http_request:
+    case frame_type::http_response: {
       const auto& text = std::get<control_message>(f).json;
       return std::vector<std::uint8_t>(text.begin(), text.end());
     }
@@ -594,6 +600,8 @@ bool decode_payload(const frame_header& header, std::vector<std::uint8_t> payloa
     case frame_type::tunnel_dial:
     case frame_type::stream_attach:
     case frame_type::route:
+    case frame_type::http_request:
+    case frame_type::http_response:
       return decode_control(header.type, payload, out, error);
   }
   return false;  // unreachable: check_type accepted the type

@@ -5,6 +5,7 @@
 #include "rstream/engine/engine_server.hpp"
 #include "rstream/engine/frame_relay.hpp"
 #include "rstream/tunnel/filter.hpp"
+#include "rstream/tunnel/http_stream.hpp"
 #include "rstream/version.hpp"
 #include "tunnel_link.hpp"
 
@@ -151,6 +152,10 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
         200, entry_json(*link).dump(-1, ' ', false, json::error_handler_t::replace));
     co_return;
   }
+  if (parts.size() >= 2 && parts[1] == "fs") {
+    co_await api_tunnel_files(ex, who, link);
+    co_return;
+  }
   if (parts.size() != 2 || parts[1] != "webtty") {
     co_await ex.respond_error(404, "not_found", "no API endpoint at " + std::string(req.path()));
     co_return;
@@ -184,6 +189,43 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
   }
   const std::string name = link->name;  // authenticated above, at the HTTP upgrade
   co_await route_authenticated(client, name);
+}
+
+asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& ex,
+                                                      const token_info& who,
+                                                      std::shared_ptr<tunnel_link> link) {
+  const auto& req = ex.request();
+  const bool reads_only = req.method == "GET" || req.method == "HEAD" ||
+                          req.method == "PROPFIND" || req.method == "OPTIONS";
+  if (who.role == token_role::read_only && !reads_only) {
+    const std::string why = "token '" + who.name + "' is read-only: it cannot change files";
+    co_await ex.respond_error(403, "forbidden", why);
+    co_return;
+  }
+  if (label_or(link->labels, "rstream.webtty.capabilities", "").find("fs") == std::string::npos) {
+    const std::string why = "tunnel '" + link->name +
+                            "' serves no files (its server runs without --fs-root DIR)";
+    co_await ex.respond_error(404, "fs_disabled", why);
+    co_return;
+  }
+  // The server sees "/fs/..." with the query; the prefix before it is where the client sees
+  // the server's root (its links and MOVE destinations use it).
+  const std::string_view path = req.path();
+  const std::size_t segment_end = path.find('/', std::string_view("/api/tunnels/").size());
+  std::string external_prefix(path.substr(0, segment_end));
+  std::string target(path.substr(segment_end));
+  const std::string_view full = req.target;
+  if (auto q = full.find('?'); q != std::string_view::npos) target += full.substr(q);
+  codec::error_frame failure;
+  auto server = co_await open_stream(link, tunnel::stream_kind::http, failure);
+  if (!server) {
+    ex.close_after_response();
+    co_await ex.respond_error(502, failure.code, failure.message);
+    co_return;
+  }
+  co_await tunnel::forward_http_exchange(ex, *server, std::move(target),
+                                         std::move(external_prefix));
+  server->close();
 }
 
 asio::awaitable<void> engine_server::api_tokens(transport::http_exchange& ex,

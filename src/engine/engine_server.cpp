@@ -12,6 +12,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/frame_relay.hpp"
 #include "rstream/engine/splice_relay.hpp"
+#include "rstream/transport/deadline.hpp"
 #include "rstream/transport/listener.hpp"
 #include "rstream/tunnel/protocol.hpp"
 #include "rstream/version.hpp"
@@ -273,44 +274,19 @@ asio::awaitable<void> engine_server::route_authenticated(
     co_await transport::refuse(*client, refusal);
     co_return;
   }
-  if (pending_.size() >= config_.max_pending_streams) {
-    const codec::frame refusal =
-        codec::error_frame{"busy", "the engine has too many streams waiting for servers"};
+  codec::error_frame failure;
+  auto server = co_await open_stream(link, tunnel::stream_kind::webtty, failure);
+  if (!server) {
+    const codec::frame refusal = failure;
     co_await transport::refuse(*client, refusal);
     co_return;
   }
-  const std::string stream_id = random_hex(12);
-  auto pending = std::make_shared<pending_stream>(client->get_executor());
-  pending->tunnel_id = link->id;
-  if (!link->dial(stream_id)) {
-    const codec::frame refusal = codec::error_frame{
-        "tunnel_unavailable", "tunnel '" + target + "' is not accepting streams"};
-    co_await transport::refuse(*client, refusal);
-    co_return;
-  }
-  pending_[stream_id] = pending;
-  asio::steady_timer deadline(client->get_executor(), config_.dial_timeout);
-  deadline.async_wait([pending, timeout = config_.dial_timeout](boost::system::error_code ec) {
-    if (ec || pending->server) return;
-    pending->failure =
-        "the server of the tunnel did not answer within " + std::to_string(timeout.count()) + " ms";
-    pending->arrived.notify();
-  });
-  while (!pending->server && pending->failure.empty()) co_await pending->arrived.wait();
-  deadline.cancel();
-  pending_.erase(stream_id);
-  if (!pending->server) {
-    const codec::frame refusal = codec::error_frame{"tunnel_unavailable", pending->failure};
-    co_await transport::refuse(*client, refusal);
-    co_return;
-  }
-  const std::string what = "stream " + stream_id + " to '" + link->name + "'";
+  const std::string what = "stream to '" + link->name + "'";
   spdlog::debug("{}: relaying for {}", what, client->peer());
-  if (std::string_view(client->scheme()) == "tcp" &&
-      std::string_view(pending->server->scheme()) == "tcp") {
+  if (std::string_view(client->scheme()) == "tcp" && std::string_view(server->scheme()) == "tcp") {
     // Both raw frames over plain TCP: the kernel moves the bytes (splice_relay.hpp).
     auto client_socket = client->release_plain_socket();
-    auto server_socket = pending->server->release_plain_socket();
+    auto server_socket = server->release_plain_socket();
     if (client_socket && server_socket) {
       co_await splice_relay(std::move(client_socket->socket), std::move(client_socket->unread),
                             std::move(server_socket->socket), std::move(server_socket->unread),
@@ -318,7 +294,38 @@ asio::awaitable<void> engine_server::route_authenticated(
       co_return;
     }
   }
-  co_await relay_frames(client, pending->server, what);
+  co_await relay_frames(client, server, what);
+}
+
+asio::awaitable<std::shared_ptr<transport::frame_channel>> engine_server::open_stream(
+    std::shared_ptr<tunnel_link> link, tunnel::stream_kind kind, codec::error_frame& failure) {
+  if (pending_.size() >= config_.max_pending_streams) {
+    failure = {"busy", "the engine has too many streams waiting for servers"};
+    co_return nullptr;
+  }
+  const std::string stream_id = random_hex(12);
+  auto pending = std::make_shared<pending_stream>(io_.get_executor());
+  pending->tunnel_id = link->id;
+  if (!link->dial(stream_id, kind)) {
+    failure = {"tunnel_unavailable", "tunnel '" + link->name + "' is not accepting streams"};
+    co_return nullptr;
+  }
+  pending_[stream_id] = pending;
+  transport::deadline_guard deadline(
+      io_.get_executor(), config_.dial_timeout, [pending, timeout = config_.dial_timeout] {
+        if (pending->server) return;
+        pending->failure = "the server of the tunnel did not answer within " +
+                           std::to_string(timeout.count()) + " ms";
+        pending->arrived.notify();
+      });
+  while (!pending->server && pending->failure.empty()) co_await pending->arrived.wait();
+  deadline.disarm();
+  pending_.erase(stream_id);
+  if (!pending->server) {
+    failure = {"tunnel_unavailable", pending->failure};
+    co_return nullptr;
+  }
+  co_return pending->server;
 }
 
 asio::awaitable<void> engine_server::attach_stream(

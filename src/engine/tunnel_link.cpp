@@ -43,9 +43,9 @@ void tunnel_link::start(const tunnel::tunnel_welcome& welcome) {
   asio::co_spawn(ex, self->watchdog(), log_failure);
 }
 
-bool tunnel_link::dial(const std::string& stream) {
+bool tunnel_link::dial(const std::string& stream, tunnel::stream_kind kind) {
   if (closed_ || queue_.size() >= max_queued_frames) return false;
-  enqueue(tunnel::to_message(tunnel::tunnel_dial{stream}));
+  enqueue(tunnel::to_message(tunnel::tunnel_dial{stream, kind}));
   return true;
 }
 

@@ -41,7 +41,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// Sends the welcome and starts the read, write and watchdog loops.
   void start(const tunnel::tunnel_welcome& welcome);
   /// Asks the server to dial back for `stream`. False when the link is closed or its queue full.
-  bool dial(const std::string& stream);
+  bool dial(const std::string& stream, tunnel::stream_kind kind = tunnel::stream_kind::webtty);
   /// Ends the link (idempotent); the server sees its control connection close.
   void close(const std::string& reason);
   bool closed() const { return closed_; }

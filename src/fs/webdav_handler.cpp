@@ -212,8 +212,10 @@ webdav_handler::webdav_handler(fs_options options) : options_(std::move(options)
   }
 }
 
-std::string webdav_handler::href(const std::string& relative, bool directory) const {
-  std::string out = options_.url_prefix + "/" + percent_encode_path(relative);
+std::string webdav_handler::href(const std::string& relative, bool directory,
+                                 std::string_view external_prefix) const {
+  std::string out = std::string(external_prefix) + options_.url_prefix + "/" +
+                    percent_encode_path(relative);
   if (directory && out.back() != '/') out += '/';
   return out;
 }
@@ -332,11 +334,13 @@ asio::awaitable<void> webdav_handler::propfind(http_exchange& exchange,
   std::string out =
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
   const bool self_is_directory = info->kind == entry_kind::directory;
-  append_response(out, href(path, self_is_directory), path, info.value(), request);
+  append_response(out, href(path, self_is_directory, exchange.request().external_prefix), path,
+                  info.value(), request);
   for (const auto& child : children) {
     const std::string child_path = path.empty() ? child.name : path + "/" + child.name;
     const bool child_is_directory = child.info.kind == entry_kind::directory;
-    append_response(out, href(child_path, child_is_directory), child_path, child.info, request);
+    append_response(out, href(child_path, child_is_directory, exchange.request().external_prefix),
+                    child_path, child.info, request);
     if (out.size() >= stream_piece) {
       const auto piece = as_bytes(out);
       ec = co_await exchange.write_body(piece);
@@ -527,11 +531,13 @@ asio::awaitable<void> webdav_handler::move(http_exchange& exchange, const std::s
     co_await refuse(exchange, 400, "missing_destination", "MOVE needs a Destination header");
     co_return;
   }
-  const auto below = destination_below_prefix(*destination_header, options_.url_prefix);
+  // Through an engine the client names the destination as it sees it (external prefix).
+  const std::string seen_prefix = request.external_prefix + options_.url_prefix;
+  const auto below = destination_below_prefix(*destination_header, seen_prefix);
   if (!below) {
     const std::string message =
         "the Destination must be a URL or path below " +
-        (options_.url_prefix.empty() ? std::string("/") : options_.url_prefix);
+        (seen_prefix.empty() ? std::string("/") : seen_prefix);
     co_await refuse(exchange, 400, "bad_destination", message);
     co_return;
   }

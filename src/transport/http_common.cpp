@@ -125,19 +125,18 @@ asio::awaitable<boost::system::error_code> http_exchange::respond(int status,
   co_return co_await write_body(bytes);
 }
 
-asio::awaitable<boost::system::error_code> http_exchange::respond_json(int status,
-                                                                       std::string_view json) {
+asio::awaitable<boost::system::error_code> http_exchange::respond_json(
+    int status, std::string_view json, std::vector<http_header> extra) {
   std::string text(json);
   text += "\n";
-  co_return co_await respond(status, "application/json", text);
+  co_return co_await respond(status, "application/json", text, std::move(extra));
 }
 
-asio::awaitable<boost::system::error_code> http_exchange::respond_error(int status,
-                                                                        std::string_view code,
-                                                                        std::string_view message) {
+asio::awaitable<boost::system::error_code> http_exchange::respond_error(
+    int status, std::string_view code, std::string_view message, std::vector<http_header> extra) {
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
   const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  co_return co_await respond_json(status, text);
+  co_return co_await respond_json(status, text, std::move(extra));
 }
 
 }  // namespace rstream::transport

@@ -23,6 +23,8 @@ namespace {
 
 /// Unread request body a connection may skip to reach the next request; past it, it closes.
 constexpr std::size_t max_body_drain = 1024 * 1024;
+/// What a lingering close reads and discards at most before closing anyway.
+constexpr std::size_t max_linger_discard = 64 * 1024 * 1024;
 
 template <class Stream>
 class http_connection final : public http_exchange {
@@ -63,6 +65,17 @@ class http_connection final : public http_exchange {
 
   asio::awaitable<std::pair<boost::system::error_code, std::size_t>> read_body_some(
       std::span<std::uint8_t> into) override {
+    if (!continue_sent_ && !head_written_ && !parser_.is_done() && expects_continue()) {
+      // The client waits for this before sending a large body (curl does for > 1 MiB); a
+      // handler that answers without reading the body never sends it.
+      continue_sent_ = true;
+      static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(interim), use_nothrow);
+      if (ec) {
+        failed_ = true;
+        co_return std::pair{ec, std::size_t{0}};
+      }
+    }
     while (!parser_.is_done() && !into.empty()) {
       auto& body = parser_.get().body();
       body.data = into.data();
@@ -85,6 +98,7 @@ class http_connection final : public http_exchange {
     chunked_ = !content_length && version_11_ && !head_request && status != 204 && status != 304;
     if (!content_length && !chunked_ && !head_request) close_ = true;  // body ends with the close
     if (!version_11_ || !keep_alive_) close_ = true;
+    if (!parser_.is_done() && expects_continue() && !continue_sent_) close_ = true;  // no body comes
     std::string text = "HTTP/1.1 " + std::to_string(status) + " " +
                        std::string(http::obsolete_reason(static_cast<http::status>(status))) +
                        "\r\nServer: rstream\r\n";
@@ -149,6 +163,12 @@ class http_connection final : public http_exchange {
         std::move(ws), max_payload, std::move(token));
   }
 
+  bool expects_continue() const {
+    const std::string* expect = request_.header("Expect");
+    return expect && version_11_ && beast::iequals(*expect, "100-continue");
+  }
+
+  bool waits_for_continue() const { return expects_continue() && !continue_sent_; }
   bool upgraded() const { return upgraded_; }
   bool head_written() const { return head_written_; }
   bool failed() const { return failed_; }
@@ -168,6 +188,7 @@ class http_connection final : public http_exchange {
   bool body_ended_ = false;
   bool close_ = false;
   bool failed_ = false;
+  bool continue_sent_ = false;
   bool upgraded_ = false;
 };
 
@@ -194,7 +215,21 @@ asio::awaitable<void> finish_stream(Stream& stream) {
     co_await stream.async_shutdown(use_nothrow);
   }
   boost::system::error_code ignored;
-  detail::lowest(stream).shutdown(tcp::socket::shutdown_send, ignored);
+  auto& socket = detail::lowest(stream);
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  // Lingering close: a client may still be sending a body we refused (413, 403). Closing now
+  // would answer its bytes with a reset, which can destroy our response before it reads it, so
+  // read and discard until it closes, for a bounded time and amount.
+  const int fd = socket.native_handle();
+  deadline_guard limit(socket.get_executor(), std::chrono::seconds(2),
+                       [fd] { ::shutdown(fd, SHUT_RD); });
+  std::vector<std::uint8_t> scratch(64 * 1024);
+  std::size_t discarded = 0;
+  while (discarded < max_linger_discard) {
+    auto [ec, n] = co_await socket.async_read_some(asio::buffer(scratch), use_nothrow);
+    if (ec || n == 0) break;
+    discarded += n;
+  }
 }
 
 template <class Stream>
@@ -232,6 +267,9 @@ asio::awaitable<void> serve_http(Stream stream, std::vector<std::uint8_t> prerea
     }
     co_await exchange.end_body();
     if (exchange.wants_close()) break;
+    // A client still waiting for "100 Continue" will not send the body: nothing to skip, and
+    // the connection's state is unclear to it; close.
+    if (!exchange.body_done() && exchange.waits_for_continue()) break;
     if (!exchange.body_done()) {
       // Skip an unread body (bounded) so the next request can be read.
       std::vector<std::uint8_t> scratch(64 * 1024);

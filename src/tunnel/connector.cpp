@@ -172,7 +172,8 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
       co_return "protocol error on the tunnel: unexpected frame from the engine";
     }
     auto self = shared_from_this();
-    asio::co_spawn(io_, self->dial_back(welcome.id, welcome.stream_secret, dial.stream),
+    asio::co_spawn(io_,
+                   self->dial_back(welcome.id, welcome.stream_secret, dial.stream, dial.kind),
                    [self](std::exception_ptr e) { log_failure("dial-back", e); });
   }
   co_return "stopped";
@@ -198,7 +199,7 @@ asio::awaitable<void> tunnel_connector::heartbeats(
 }
 
 asio::awaitable<void> tunnel_connector::dial_back(std::string tunnel_id, std::string secret,
-                                                  std::string stream) {
+                                                  std::string stream, stream_kind kind) {
   const auto url = raw_endpoint(config_.engine);
   auto connected = co_await transport::connect(url, config_.connect);
   if (!connected.channel) {
@@ -210,7 +211,7 @@ asio::awaitable<void> tunnel_connector::dial_back(std::string tunnel_id, std::st
     spdlog::warn("dial-back for stream {} failed: {}", stream, ec.message());
     co_return;
   }
-  on_stream_(std::move(connected.channel));
+  on_stream_(std::move(connected.channel), kind);
 }
 
 asio::awaitable<transport::connect_result> connect_route(

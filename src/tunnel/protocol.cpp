@@ -3,6 +3,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
 namespace rstream::tunnel {
 namespace {
 
@@ -44,6 +48,55 @@ bool get_string(const json& j, const char* key, bool required, std::string& out,
   return true;
 }
 
+json header_list(const std::vector<header_pair>& headers) {
+  json out = json::array();
+  for (const auto& [name, value] : headers) out.push_back(json::array({name, value}));
+  return out;
+}
+
+/// "headers": [[name, value], ...]; names are tokens, values have no line breaks.
+bool get_headers(const json& j, std::vector<header_pair>& out, std::string& error) {
+  auto it = j.find("headers");
+  if (it == j.end()) return true;
+  if (!it->is_array() || it->size() > 256) {
+    error = "field \"headers\" must be an array of at most 256 [name, value] pairs";
+    return false;
+  }
+  for (const auto& pair : *it) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
+      error = "each header must be a [name, value] pair of strings";
+      return false;
+    }
+    const auto& name = pair[0].get_ref<const std::string&>();
+    const auto& value = pair[1].get_ref<const std::string&>();
+    const bool name_ok =
+        !name.empty() && name.size() <= 256 &&
+        std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) ||
+                 (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
+        });
+    const bool value_ok = value.size() <= 8192 && value.find_first_of("\r\n") == std::string::npos &&
+                          value.find('\0') == std::string::npos;
+    if (!name_ok || !value_ok) {
+      error = "header \"" + name.substr(0, 64) + "\" has an invalid name or value";
+      return false;
+    }
+    out.emplace_back(name, value);
+  }
+  return true;
+}
+
+bool get_length(const json& j, std::optional<std::uint64_t>& out, std::string& error) {
+  auto it = j.find("content_length");
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_number_unsigned()) {
+    error = "field \"content_length\" must be a non-negative integer";
+    return false;
+  }
+  out = it->get<std::uint64_t>();
+  return true;
+}
+
 }  // namespace
 
 codec::control_message to_message(const tunnel_hello& m) {
@@ -65,7 +118,9 @@ codec::control_message to_message(const tunnel_welcome& m) {
 }
 
 codec::control_message to_message(const tunnel_dial& m) {
-  return make(codec::frame_type::tunnel_dial, {{"stream", m.stream}});
+  json body = {{"stream", m.stream}};
+  if (m.kind == stream_kind::http) body["kind"] = "http";
+  return make(codec::frame_type::tunnel_dial, body);
 }
 
 codec::control_message to_message(const stream_attach& m) {
@@ -75,6 +130,21 @@ codec::control_message to_message(const stream_attach& m) {
 
 codec::control_message to_message(const route_request& m) {
   return make(codec::frame_type::route, {{"token", m.token}, {"target", m.target}});
+}
+
+codec::control_message to_message(const http_request_head& m) {
+  json body = {{"method", m.method},
+               {"target", m.target},
+               {"external_prefix", m.external_prefix},
+               {"headers", header_list(m.headers)}};
+  if (m.content_length) body["content_length"] = *m.content_length;
+  return make(codec::frame_type::http_request, body);
+}
+
+codec::control_message to_message(const http_response_head& m) {
+  json body = {{"status", m.status}, {"headers", header_list(m.headers)}};
+  if (m.content_length) body["content_length"] = *m.content_length;
+  return make(codec::frame_type::http_response, body);
 }
 
 bool parse(const codec::control_message& in, tunnel_hello& out, std::string& error) {
@@ -140,7 +210,20 @@ bool parse(const codec::control_message& in, tunnel_welcome& out, std::string& e
 bool parse(const codec::control_message& in, tunnel_dial& out, std::string& error) {
   json j;
   if (!open_message(in, codec::frame_type::tunnel_dial, j, error)) return false;
-  return get_string(j, "stream", true, out.stream, error);
+  std::string kind;
+  if (!get_string(j, "stream", true, out.stream, error) ||
+      !get_string(j, "kind", false, kind, error)) {
+    return false;
+  }
+  if (kind.empty() || kind == "webtty") {
+    out.kind = stream_kind::webtty;
+  } else if (kind == "http") {
+    out.kind = stream_kind::http;
+  } else {
+    error = "unknown stream kind \"" + kind + "\" (expected webtty or http)";
+    return false;
+  }
+  return true;
 }
 
 bool parse(const codec::control_message& in, stream_attach& out, std::string& error) {
@@ -156,6 +239,45 @@ bool parse(const codec::control_message& in, route_request& out, std::string& er
   if (!open_message(in, codec::frame_type::route, j, error)) return false;
   return get_string(j, "token", false, out.token, error) &&
          get_string(j, "target", true, out.target, error);
+}
+
+bool parse(const codec::control_message& in, http_request_head& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::http_request, j, error)) return false;
+  if (!get_string(j, "method", true, out.method, error) ||
+      !get_string(j, "target", true, out.target, error) ||
+      !get_string(j, "external_prefix", false, out.external_prefix, error) ||
+      !get_headers(j, out.headers, error) || !get_length(j, out.content_length, error)) {
+    return false;
+  }
+  if (out.method.empty() || out.method.size() > 32 ||
+      !std::all_of(out.method.begin(), out.method.end(),
+                   [](char c) { return c >= 'A' && c <= 'Z'; })) {
+    error = "field \"method\" must be 1..32 upper-case letters";
+    return false;
+  }
+  if (out.target.empty() || out.target.front() != '/' || out.target.size() > 8192) {
+    error = "field \"target\" must be a path starting with '/' (at most 8192 bytes)";
+    return false;
+  }
+  if (!out.external_prefix.empty() && out.external_prefix.front() != '/') {
+    error = "field \"external_prefix\" must be empty or start with '/'";
+    return false;
+  }
+  return true;
+}
+
+bool parse(const codec::control_message& in, http_response_head& out, std::string& error) {
+  json j;
+  if (!open_message(in, codec::frame_type::http_response, j, error)) return false;
+  auto it = j.find("status");
+  if (it == j.end() || !it->is_number_integer() || it->get<std::int64_t>() < 100 ||
+      it->get<std::int64_t>() > 599) {
+    error = "field \"status\" must be an HTTP status code (100..599)";
+    return false;
+  }
+  out.status = it->get<int>();
+  return get_headers(j, out.headers, error) && get_length(j, out.content_length, error);
 }
 
 std::string check_tunnel_name(const std::string& name) {

@@ -55,7 +55,7 @@ void round_trip(codec::frame_type type, const std::vector<std::uint8_t>& payload
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::vector<std::uint8_t> payload(data + 1, data + size);
-  switch (data[0] % 6) {
+  switch (data[0] % 8) {
     case 0:
       round_trip<tunnel::tunnel_hello>(codec::frame_type::tunnel_hello, payload);
       break;
@@ -70,6 +70,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 4:
       round_trip<tunnel::route_request>(codec::frame_type::route, payload);
+      break;
+    case 5:
+      round_trip<tunnel::http_request_head>(codec::frame_type::http_request, payload);
+      break;
+    case 6:
+      round_trip<tunnel::http_response_head>(codec::frame_type::http_response, payload);
       break;
     default: {
       std::string error;

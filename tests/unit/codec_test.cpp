@@ -390,6 +390,10 @@ std::vector<named_frame> sample_frames() {
   out.push_back({"Heartbeat", heartbeat{}});
   out.push_back({"TunnelHello", control_message{frame_type::tunnel_hello, R"({"name":"a"})"}});
   out.push_back({"Route", control_message{frame_type::route, R"({"target":"x","token":"t"})"}});
+  out.push_back({"HttpRequest", control_message{frame_type::http_request,
+                                                R"({"method":"GET","target":"/fs/"})"}});
+  out.push_back(
+      {"HttpResponse", control_message{frame_type::http_response, R"({"status":200})"}});
   out.push_back({"StreamAttach", control_message{frame_type::stream_attach, "{}"}});
   out.push_back({"E2eHandshake", e2e_message{frame_type::e2e_handshake, {1, 1, 7}}});
   out.push_back({"E2eHandshakeEmpty", e2e_message{frame_type::e2e_handshake, {}}});
@@ -942,9 +946,13 @@ TEST(CodecControl, TypeOfAndNames) {
   EXPECT_EQ(type_of(control_message{frame_type::tunnel_welcome, "{}"}), frame_type::tunnel_welcome);
   EXPECT_STREQ(type_name(frame_type::stream_attach), "StreamAttach");
   EXPECT_TRUE(is_control_type(frame_type::route));
+  EXPECT_TRUE(is_control_type(frame_type::http_request));
+  EXPECT_TRUE(is_control_type(frame_type::http_response));
+  EXPECT_STREQ(type_name(frame_type::http_request), "HttpRequest");
+  EXPECT_STREQ(type_name(frame_type::http_response), "HttpResponse");
   EXPECT_FALSE(is_control_type(frame_type::heartbeat));
   expect_error(raw_frame(15, {}), "unknown_type", "type 15");
-  expect_error(raw_frame(21, {}), "unknown_type", "type 21");
+  expect_error(raw_frame(23, {}), "unknown_type", "type 23");
 }
 
 }  // namespace

@@ -48,11 +48,13 @@ enum class frame_type : std::uint8_t {
   tunnel_dial = 18,     ///< engine → server: open a stream connection for a client
   stream_attach = 19,   ///< server → engine: first frame of a dial-back stream connection
   route = 20,           ///< client → engine: connect this connection to a tunnel
+  http_request = 21,    ///< engine → server: first frame of a tunnel HTTP stream (the head)
+  http_response = 22,   ///< server → engine: the response head on a tunnel HTTP stream
 };
 
 /// True for the tunnel control types (carried by control_message).
 constexpr bool is_control_type(frame_type t) {
-  return t >= frame_type::tunnel_hello && t <= frame_type::route;
+  return t >= frame_type::tunnel_hello && t <= frame_type::http_response;
 }
 
 /// Which byte stream a Data frame belongs to.

@@ -18,6 +18,7 @@
 
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/http.hpp"
+#include "rstream/tunnel/protocol.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -76,10 +77,17 @@ class engine_server {
   /// Pairs a client (already authenticated) with a new stream of the tunnel `target`.
   boost::asio::awaitable<void> route_authenticated(std::shared_ptr<transport::frame_channel> client,
                                                    const std::string& target);
+  /// Asks `link`'s server to dial back a stream of `kind` and waits for it (dial_timeout).
+  /// Null with `failure` = {code, message} when it does not come.
+  boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_stream(
+      std::shared_ptr<tunnel_link> link, tunnel::stream_kind kind, codec::error_frame& failure);
 
   // HTTP API (engine_api.cpp)
   boost::asio::awaitable<void> api_tunnels(transport::http_exchange& ex, const token_info& who);
   boost::asio::awaitable<void> api_tokens(transport::http_exchange& ex, const token_info& who);
+  /// /api/tunnels/NAME/fs...: the tunnel server's filesystem sidecar, through an HTTP stream.
+  boost::asio::awaitable<void> api_tunnel_files(transport::http_exchange& ex, const token_info& who,
+                                                std::shared_ptr<tunnel_link> link);
 
   std::shared_ptr<tunnel_link> find_tunnel(const std::string& name_or_id) const;
   nlohmann::json entry_json(const tunnel_link& link) const;

@@ -61,8 +61,10 @@ class webdav_handler {
   boost::asio::awaitable<void> move(transport::http_exchange& exchange,
                                     const std::string& path) const;
 
-  /// "/fs" + percent-encoded relative path (+ "/" for directories).
-  std::string href(const std::string& relative, bool directory) const;
+  /// external prefix (where a proxy shows this server, usually empty) + "/fs" +
+  /// percent-encoded relative path (+ "/" for directories).
+  std::string href(const std::string& relative, bool directory,
+                   std::string_view external_prefix) const;
 
   fs_options options_;
   std::optional<confined_root> root_;

@@ -40,6 +40,10 @@ struct http_request {
   std::vector<http_header> headers;
   std::optional<std::uint64_t> content_length;
   bool chunked = false;
+  /// Where the client sees this server's root, when a proxy (the engine) routed the request:
+  /// e.g. "/api/tunnels/NAME". Empty for requests that came straight to this port. Links in
+  /// responses (WebDAV hrefs) start with it.
+  std::string external_prefix;
 
   /// The first header with this name (case-insensitive), or null.
   const std::string* header(std::string_view name) const;
@@ -96,10 +100,12 @@ class http_exchange {
                                                             std::string_view content_type,
                                                             std::string_view body,
                                                             std::vector<http_header> extra = {});
-  boost::asio::awaitable<boost::system::error_code> respond_json(int status, std::string_view json);
+  boost::asio::awaitable<boost::system::error_code> respond_json(
+      int status, std::string_view json, std::vector<http_header> extra = {});
   /// {"error":{"code":CODE,"message":MESSAGE}} with the given status.
-  boost::asio::awaitable<boost::system::error_code> respond_error(int status, std::string_view code,
-                                                                  std::string_view message);
+  boost::asio::awaitable<boost::system::error_code> respond_error(
+      int status, std::string_view code, std::string_view message,
+      std::vector<http_header> extra = {});
 
   /// Completes a WebSocket upgrade carrying WebTTY frames (one per binary message). The
   /// connection leaves the HTTP loop; null (with `error`) when the handshake failed.

@@ -40,7 +40,9 @@ struct connector_config {
 class tunnel_connector : public std::enable_shared_from_this<tunnel_connector> {
  public:
   /// A dial-back connection for one client stream, ready for the WebTTY session.
-  using stream_handler = std::function<void(std::unique_ptr<transport::frame_channel>)>;
+  /// Takes a dial-back stream (after its StreamAttach), of the kind the engine asked for.
+  using stream_handler =
+      std::function<void(std::unique_ptr<transport::frame_channel>, stream_kind kind)>;
   /// Status for the operator: online (with the welcome), offline (with why), fatal (the
   /// first registration was refused for a reason retrying cannot fix).
   struct events {
@@ -62,7 +64,7 @@ class tunnel_connector : public std::enable_shared_from_this<tunnel_connector> {
   boost::asio::awaitable<std::string> session(bool& fatal);
   boost::asio::awaitable<void> heartbeats(std::shared_ptr<transport::frame_channel> channel);
   boost::asio::awaitable<void> dial_back(std::string tunnel_id, std::string secret,
-                                         std::string stream);
+                                         std::string stream, stream_kind kind);
 
   boost::asio::io_context& io_;
   connector_config config_;

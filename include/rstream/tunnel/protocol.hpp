@@ -2,14 +2,19 @@
 // from codec::control_message frames. A server registers a tunnel with tunnel_hello and the
 // engine answers tunnel_welcome; for every client stream the engine sends tunnel_dial and the
 // server opens a new connection that starts with stream_attach; a client's connection starts
-// with route. After stream_attach and route, both connections carry ordinary WebTTY frames.
+// with route. After stream_attach and route, both connections carry ordinary WebTTY frames,
+// unless the dial asked for an HTTP stream: then http_request_head and http_response_head start
+// the two directions (http_stream.hpp).
 //
 // Thread-safety: plain values and pure functions.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rstream/codec/frame.hpp"
 
@@ -35,9 +40,35 @@ struct tunnel_welcome {
   std::uint32_t heartbeat_ms = 0;  ///< both sides send a Heartbeat this often
 };
 
+/// What a dial-back stream carries.
+enum class stream_kind {
+  webtty,  ///< WebTTY frames of one session (the default)
+  http,    ///< one HTTP request and its response (http_stream.hpp)
+};
+
 /// Engine → server: a client waits on stream `stream`; dial back.
 struct tunnel_dial {
   std::string stream;
+  stream_kind kind = stream_kind::webtty;
+};
+
+/// One header line of a tunnel HTTP message.
+using header_pair = std::pair<std::string, std::string>;
+
+/// Engine → server, first frame of an HTTP stream: the request head.
+struct http_request_head {
+  std::string method;
+  std::string target;           ///< path and query as the server sees them, e.g. "/fs/a?x"
+  std::string external_prefix;  ///< where the client sees the server's root, e.g. /api/tunnels/N
+  std::vector<header_pair> headers;
+  std::optional<std::uint64_t> content_length;  ///< none: the body length is unknown
+};
+
+/// Server → engine, after the request: the response head.
+struct http_response_head {
+  int status = 0;
+  std::vector<header_pair> headers;
+  std::optional<std::uint64_t> content_length;
 };
 
 /// Server → engine, first frame of a dial-back connection.
@@ -58,6 +89,8 @@ codec::control_message to_message(const tunnel_welcome& m);
 codec::control_message to_message(const tunnel_dial& m);
 codec::control_message to_message(const stream_attach& m);
 codec::control_message to_message(const route_request& m);
+codec::control_message to_message(const http_request_head& m);
+codec::control_message to_message(const http_response_head& m);
 
 /// Each parser checks the message type and the fields; false with a message saying what is
 /// wrong.
@@ -66,6 +99,8 @@ bool parse(const codec::control_message& in, tunnel_welcome& out, std::string& e
 bool parse(const codec::control_message& in, tunnel_dial& out, std::string& error);
 bool parse(const codec::control_message& in, stream_attach& out, std::string& error);
 bool parse(const codec::control_message& in, route_request& out, std::string& error);
+bool parse(const codec::control_message& in, http_request_head& out, std::string& error);
+bool parse(const codec::control_message& in, http_response_head& out, std::string& error);
 
 /// Tunnel names: 1–63 of [A-Za-z0-9._-], starting with a letter or digit. Empty error = valid.
 std::string check_tunnel_name(const std::string& name);

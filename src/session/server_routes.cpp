@@ -1,0 +1,65 @@
+// server_routes (see server_routes.hpp).
+#include "rstream/session/server_routes.hpp"
+
+#include <sodium.h>
+
+namespace asio = boost::asio;
+
+namespace rstream::session {
+namespace {
+
+constexpr std::string_view files_prefix = "/fs";
+
+bool token_matches(const std::string& expected, const std::string& given) {
+  return expected.size() == given.size() &&
+         sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
+std::optional<std::string_view> path_below(std::string_view path, std::string_view prefix) {
+  if (path.substr(0, prefix.size()) != prefix) return std::nullopt;
+  std::string_view rest = path.substr(prefix.size());
+  if (!rest.empty() && rest.front() != '/') return std::nullopt;
+  return rest;
+}
+
+server_routes::server_routes(server_routes_config config) : config_(std::move(config)) {}
+
+asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) const {
+  if (!config_.token.empty()) {
+    const std::string given = exchange.request().bearer_token();
+    if (given.empty() || !token_matches(config_.token, given)) {
+      const char* why = given.empty() ? "this server requires a token: send Authorization: Bearer"
+                                      : "invalid token";
+      exchange.close_after_response();
+      // Named, not a temporary inside co_await (GCC 12).
+      std::vector<transport::http_header> challenge{{"WWW-Authenticate", "Bearer realm=\"rstream\""}};
+      co_await exchange.respond_error(401, "unauthorized", why, std::move(challenge));
+      co_return;
+    }
+  }
+  co_await dispatch(exchange);
+}
+
+asio::awaitable<void> server_routes::handle_routed(transport::http_exchange& exchange) const {
+  co_await dispatch(exchange);
+}
+
+asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange) const {
+  const std::string_view path = exchange.request().path();
+  if (auto below = path_below(path, files_prefix)) {
+    if (!config_.files) {
+      co_await exchange.respond_error(
+          404, "fs_disabled", "this server serves no files (start it with --fs-root DIR)");
+      co_return;
+    }
+    co_await config_.files->handle(exchange, *below);
+    co_return;
+  }
+  const std::string why =
+      "nothing is served at " + std::string(path) + " (WebTTY is at /webtty, files at /fs)";
+  co_await exchange.respond_error(404, "not_found", why);
+}
+
+}  // namespace rstream::session
