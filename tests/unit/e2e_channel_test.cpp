@@ -4,7 +4,10 @@
 // (every byte flipped), wrong key; the first failure is final.
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
 #include <sodium.h>
+
+#include <cstring>
 
 #include <array>
 #include <string>
@@ -125,6 +128,50 @@ TEST(E2eChannel, OpenInPlaceRefusesATamperedFrame) {
   auto r = p.b.open_in_place(sealed);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, errc::tampered);
+}
+
+// Small frames are sealed with libsodium, large ones with OpenSSL's EVP: each must produce what
+// the other implementation opens (same AEAD, same nonce and associated data).
+TEST(E2eChannel, SmallAndLargeFramesAreTheSameAeadInBothImplementations) {
+  for (std::size_t size : {std::size_t{10}, std::size_t{16 * 1024 - 1}, std::size_t{16 * 1024},
+                           std::size_t{200000}}) {
+    SCOPED_TRACE(size);
+    secure_channel sender(key_of(0x00), key_of(0x40));
+    std::vector<std::uint8_t> plain(size);
+    for (std::size_t i = 0; i < size; ++i) plain[i] = static_cast<std::uint8_t>(i * 7);
+    const auto sealed = sender.seal(plain);
+    std::array<std::uint8_t, 12> nonce{};
+    std::memcpy(nonce.data() + 4, sealed.data(), 8);
+    const auto key = key_of(0x00);
+    const std::uint8_t* text = sealed.data() + secure_channel::counter_size;
+    const std::uint8_t* tag = text + size;
+    // libsodium
+    std::vector<std::uint8_t> by_sodium(size);
+    ASSERT_EQ(crypto_aead_chacha20poly1305_ietf_decrypt_detached(
+                  by_sodium.data(), nullptr, text, size, tag, sealed.data(),
+                  secure_channel::counter_size, nonce.data(), key.data()),
+              0);
+    EXPECT_EQ(by_sodium, plain);
+    // OpenSSL EVP
+    std::vector<std::uint8_t> by_evp(size + 16);
+    EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+    int n = 0;
+    std::array<std::uint8_t, 16> expected_tag{};
+    std::memcpy(expected_tag.data(), tag, 16);
+    ASSERT_EQ(EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()), 1);
+    ASSERT_EQ(EVP_DecryptUpdate(ctx, nullptr, &n, sealed.data(), 8), 1);
+    ASSERT_EQ(EVP_DecryptUpdate(ctx, by_evp.data(), &n, text, static_cast<int>(size)), 1);
+    ASSERT_EQ(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, expected_tag.data()), 1);
+    EXPECT_EQ(EVP_DecryptFinal_ex(ctx, by_evp.data() + size, &n), 1);
+    EVP_CIPHER_CTX_free(ctx);
+    by_evp.resize(size);
+    EXPECT_EQ(by_evp, plain);
+    // And the channel itself opens it, whichever implementation sealed it.
+    secure_channel receiver(key_of(0x40), key_of(0x00));
+    auto opened = receiver.open(sealed);
+    ASSERT_TRUE(opened);
+    EXPECT_EQ(*opened, plain);
+  }
 }
 
 TEST(E2eChannel, TruncatedFramesAreRefused) {
