@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <strings.h>
+#include <type_traits>
 
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/transport/deadline.hpp"
@@ -231,7 +232,10 @@ class stream_call final : public http_stream_call::impl {
   }
 
   /// True when the server has sent something (an early answer) while we are still sending.
+  /// Plain TCP only: over TLS the server may send records that are not an answer (TLS 1.3
+  /// session tickets), so there an early answer is found after a failed write instead.
   bool peer_has_spoken() {
+    if constexpr (std::is_same_v<Stream, detail::tls_stream>) return false;
     error_code ec;
     const auto n = detail::lowest(stream_).available(ec);
     return !ec && n > 0;
@@ -369,7 +373,7 @@ asio::awaitable<bool> http_stream_call::read_body_text(std::size_t limit, std::s
 }
 
 asio::awaitable<http_stream_result> http_stream_start(const http_target& target,
-                                                      http_stream_request request,
+                                                      const http_stream_request& request,
                                                       const http_stream_options& options) {
   http_stream_result result;
   bool unsafe = unsafe_in_head(request.method) || unsafe_in_head(request.target) ||
