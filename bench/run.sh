@@ -19,6 +19,12 @@
 #   4. a fresh engine with 1000 idle tunnels (raw TunnelHello connections from one python
 #      process, heartbeats answered): engine RSS per tunnel, fds, idle CPU over 5 s,
 #      GET /api/tunnels, the tunnels outlive the 10 s dead-after, and go when closed.
+#   5. files: one SIZE file of random bytes in a temp dir (the main server's --fs-root), read
+#      once first so every run reads it from the page cache; median of BENCH_REPS runs of
+#      `rstream webtty fs read` to /dev/null direct (tcp://) and through the engine
+#      (rstrm://, same server), scp and `sftp -b` get from the private sshd, and a local
+#      `cat FILE > /dev/null` (the limit); `fs upload` of the same file direct and through the
+#      engine, and scp upload, into the same dir (the uploaded file is deleted after each run).
 # Starts its own rstream engine, an rstream server attached to it (--listen and --rstream: one
 # process serves both tcp:// and rstrm://), a second one with the same flags plus --identity
 # (E2E only; its key pinned and the client's key authorized in the run's HOME) and a private
@@ -28,8 +34,9 @@
 #
 # Environment: RSTREAM_BIN (default: ../build/rstream relative to this directory),
 #   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_TUNNELS,
-#   BENCH_IDLE_SECONDS override the mode's defaults; BENCH_TIMEOUT bounds the whole run
-#   (seconds, default 1800).
+#   BENCH_IDLE_SECONDS override the mode's defaults (BENCH_SIZE_MIB and BENCH_REPS also apply
+#   to 5.); BENCH_TIMEOUT bounds the whole run (seconds, default 1800); BENCH_ONLY runs only
+#   some sections, comma-separated: latency,throughput,sessions,tunnels,files (default: all).
 # Needs: python3, hyperfine (else a python timing loop is used), openssh-server and
 #   openssh-client (else the ssh rows are skipped). `scripts/setup.sh bench` installs them.
 set -euo pipefail
@@ -46,7 +53,7 @@ mode=full
 case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
-  -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
@@ -56,6 +63,15 @@ else
   runs=${BENCH_RUNS:-50}; size_mib=${BENCH_SIZE_MIB:-256}
 fi
 reps=${BENCH_REPS:-3}
+all_sections=latency,throughput,sessions,tunnels,files
+only=${BENCH_ONLY:-$all_sections}
+[[ $only == all ]] && only=$all_sections
+IFS=, read -ra only_list <<<"$only"
+for s in "${only_list[@]}"; do
+  [[ ,$all_sections, == *,"$s",* ]] || {
+    echo "bench: BENCH_ONLY: unknown section '$s' (sections: $all_sections)" >&2; exit 2; }
+done
+want() { [[ ,$only, == *,"$1",* ]]; }  # want SECTION: is it part of this run?
 sessions=${BENCH_SESSIONS:-1000}
 tunnels=${BENCH_TUNNELS:-1000}
 idle_seconds=${BENCH_IDLE_SECONDS:-5}
@@ -172,24 +188,36 @@ start_server() {
 # in the real HOME); every rstream process of the run gets them, direct rows included.
 rport='' rpid='' mport='' mpid='' eport='' epid='' tport='' tpid='' server_out='' server_err=''
 have_engine=
-if start_engine eport epid "$tmp/engine-home"; then
+need_main=; { want latency || want throughput || want files; } && need_main=1
+# 5. files: the main server also serves this dir at /fs (uploads up to the file's size).
+fs_dir=$tmp/fs
+fs_args=()
+if want files; then
+  mkdir -p "$fs_dir"
+  fs_args=(--fs-root "$fs_dir" --fs-max-upload "$((bytes + 1048576))")
+fi
+if [[ -z $need_main ]]; then
+  :
+elif start_engine eport epid "$tmp/engine-home"; then
   export RSTREAM_ENGINE=http://127.0.0.1:$eport
   RSTREAM_AUTHENTICATION_TOKEN=$(tr -d '\n' <"$tmp/engine-home/.rstream/engine/admin-token")
   export RSTREAM_AUTHENTICATION_TOKEN
   have_engine=1
   log "rstream engine pid $epid on 127.0.0.1:$eport"
 fi
-if [[ -n $have_engine ]]; then
-  start_server rport rpid --rstream --name bench
+if [[ -z $need_main ]]; then
+  :
+elif [[ -n $have_engine ]]; then
+  start_server rport rpid --rstream --name bench "${fs_args[@]}"
   if ! py wait-text "$server_out" "online as rstrm://bench" 15 >/dev/null; then
     note "the server did not come online as rstrm://bench: $(tail -3 "$server_err" | tr '\n' ' ')"
     have_engine=
   fi
 else
   note "no engine: the rstrm:// rows are skipped"
-  start_server rport rpid
+  start_server rport rpid "${fs_args[@]}"
 fi
-log "rstream $("$bin" --version 2>&1 | head -1) server pid $rpid on 127.0.0.1:$rport"
+[[ -n $need_main ]] && log "rstream $("$bin" --version 2>&1 | head -1) server pid $rpid on 127.0.0.1:$rport"
 rs_tcp=("$bin" webtty exec --url "tcp://127.0.0.1:$rport" --)
 rs_ws=("$bin" webtty exec --url "ws://127.0.0.1:$rport/webtty" --)
 rs_eng=("$bin" webtty exec --url "rstrm://bench" --)
@@ -202,7 +230,9 @@ rs_eng=("$bin" webtty exec --url "rstrm://bench" --)
 # the plaintext tcp:// rows by the encryption only (the probe round trip is in both).
 xport='' xpid='' have_e2e='' have_e2e_engine=''
 rs_e2e=() rs_e2e_eng=()
-if "$bin" webtty identity create --name srv >"$tmp/e2e.log" 2>&1 &&
+if ! want latency && ! want throughput; then
+  :  # only sections 1. and 2. have E2E rows
+elif "$bin" webtty identity create --name srv >"$tmp/e2e.log" 2>&1 &&
    "$bin" webtty identity create --name default >>"$tmp/e2e.log" 2>&1 &&
    srv_key=$("$bin" webtty identity show --name srv --endpoint-identity 2>>"$tmp/e2e.log") &&
    cli_key=$("$bin" webtty identity show --name default --endpoint-identity 2>>"$tmp/e2e.log") &&
@@ -240,12 +270,17 @@ fi
 # ---------------------------------------------------------------- private sshd
 have_ssh=
 ssh_cipher=
-if [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; then
+if ! want latency && ! want throughput && ! want files; then
+  :  # no section with ssh rows
+elif [[ -x /usr/sbin/sshd ]] && command -v ssh >/dev/null && command -v ssh-keygen >/dev/null; then
   ssh-keygen -q -t ed25519 -N '' -C bench-host -f "$tmp/host_key"
   ssh-keygen -q -t ed25519 -N '' -C bench-client -f "$tmp/client_key"
   cp "$tmp/client_key.pub" "$tmp/authorized_keys"
   sport=$(py free-port)
   mkdir -p /run/sshd 2>/dev/null || true
+  # scp (SFTP protocol since OpenSSH 9.0) and sftp need the subsystem: Debian's default one.
+  sftp_server=/usr/lib/openssh/sftp-server
+  [[ -x $sftp_server ]] || sftp_server=internal-sftp
   cat >"$tmp/sshd_config" <<EOF
 ListenAddress 127.0.0.1
 HostKey $tmp/host_key
@@ -266,6 +301,7 @@ MaxStartups 100:30:200
 MaxSessions 100
 # The client may send SHLVL=1: then the remote bash does not source ~/.bashrc (see below).
 AcceptEnv SHLVL
+Subsystem sftp $sftp_server
 EOF
   if /usr/sbin/sshd -t -f "$tmp/sshd_config" -p "$sport" 2>"$tmp/sshd.err"; then
     /usr/sbin/sshd -D -e -f "$tmp/sshd_config" -p "$sport" 2>>"$tmp/sshd.err" </dev/null &
@@ -296,9 +332,12 @@ if [[ -n $have_ssh ]]; then
     have_ssh=
   fi
 fi
+ssh_cm=()
 if [[ -n $have_ssh ]]; then
   ssh_cipher=$(timeout 20 "${ssh_base[@]}" -v "$user@127.0.0.1" true 2>&1 |
                sed -n 's/.*kex: server->client cipher: \([^ ]*\).*/\1/p' | head -1)
+fi
+if [[ -n $have_ssh ]] && want latency; then
   cm_socket=$tmp/cm
   "${ssh_clean[@]}" -M -N -o ControlPath="$cm_socket" -o ControlPersist=no \
     "$user@127.0.0.1" </dev/null 2>>"$tmp/ssh.err" &
@@ -325,7 +364,7 @@ fi
 
 # ---------------------------------------------------------------- meta
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
-py record-meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "mode=$mode" \
+py record-meta "date=$(date -u '+%Y-%m-%d %H:%M UTC')" "mode=$mode" "sections=$only" \
   "machine=$(nproc) CPU ($model), $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2/1048576}' /proc/meminfo)" \
   "kernel=$(uname -sr)" "rstream=$("$bin" --version 2>&1 | head -1) ($bin)" \
   "openssh=$(ssh -V 2>&1 | head -1)" "ssh_cipher=${ssh_cipher:-n/a} (default, negotiated)" \
@@ -339,12 +378,14 @@ check_bytes() {  # label cmd...: 8 MiB must come back intact (byte count)
   n=$(head -c 8388608 /dev/zero | timeout 60 "$@" 2>>"$tmp/check.err" | wc -c) || true
   [[ $n == 8388608 ]] || note "$label: 8 MiB through cat returned $n bytes"
 }
-check_bytes "rstream tcp" "${rs_tcp[@]}" cat
-[[ -n $have_e2e ]] && check_bytes "rstream tcp E2E" "${rs_e2e[@]}" cat
-[[ -n $have_e2e_engine ]] && check_bytes "rstream rstrm E2E" "${rs_e2e_eng[@]}" cat
-[[ -n $have_engine ]] && check_bytes "rstream rstrm" "${rs_eng[@]}" cat
-check_bytes "rstream ws" "${rs_ws[@]}" cat
-[[ -n $have_ssh ]] && check_bytes "ssh" "${ssh_new[@]}" cat
+if want latency || want throughput; then
+  check_bytes "rstream tcp" "${rs_tcp[@]}" cat
+  [[ -n $have_e2e ]] && check_bytes "rstream tcp E2E" "${rs_e2e[@]}" cat
+  [[ -n $have_e2e_engine ]] && check_bytes "rstream rstrm E2E" "${rs_e2e_eng[@]}" cat
+  [[ -n $have_engine ]] && check_bytes "rstream rstrm" "${rs_eng[@]}" cat
+  check_bytes "rstream ws" "${rs_ws[@]}" cat
+  [[ -n $have_ssh ]] && check_bytes "ssh" "${ssh_new[@]}" cat
+fi
 
 # ---------------------------------------------------------------- 1. latency
 have_hyperfine=
@@ -373,6 +414,7 @@ latency() {  # label cmd...
   py record-latency "$label" "$json" "$tool" >>"$results"
 }
 
+if want latency; then
 latency "local \`true\` (process spawn floor)" true
 latency "rstream tcp://" "${rs_tcp[@]}" true
 [[ -n $have_e2e ]] && latency "rstream tcp:// E2E (second server, --identity)" "${rs_e2e[@]}" true
@@ -383,6 +425,7 @@ if [[ -n $have_ssh ]]; then
   ((${#ssh_cm[@]})) && latency "ssh, ControlMaster (warm, multiplexed)" "${ssh_cm[@]}" true
   latency "ssh, new connection, remote ~/.bashrc sourced (as users get it)" \
     "${ssh_base[@]}" "$user@127.0.0.1" true
+fi
 fi
 
 # ---------------------------------------------------------------- 2. throughput
@@ -402,6 +445,7 @@ throughput() {  # label cmd... (the command reads stdin, writes stdout)
   py record-throughput "$label" "$bytes" "${secs[@]}" >>"$results"
 }
 
+if want throughput; then
 throughput "local \`cat | cat\` (the limit)" sh -c 'cat | cat'
 throughput "rstream tcp://" "${rs_tcp[@]}" cat
 [[ -n $have_e2e ]] && throughput "rstream tcp:// E2E (second server, --identity)" "${rs_e2e[@]}" cat
@@ -412,18 +456,22 @@ if [[ -n $have_ssh ]]; then
   throughput "ssh -c aes128-gcm@openssh.com" "${ssh_clean[@]}" -c aes128-gcm@openssh.com \
     "$user@127.0.0.1" cat
 fi
+fi
 
 # ---------------------------------------------------------------- 3. idle sessions
+if want sessions; then
 log "memory: $sessions idle interactive sessions on a fresh server"
 start_server mport mpid --max-sessions "$((sessions + 16))"
 if ! timeout 300 python3 "$lib" memtest --port "$mport" --pid "$mpid" --sessions "$sessions" \
     --idle "$idle_seconds" >>"$results" 2>"$tmp/memtest.err"; then
   note "memory test failed: $(tail -3 "$tmp/memtest.err" | tr '\n' ' ')"
 fi
+fi
 
 # ---------------------------------------------------------------- 4. idle tunnels
 # A fresh engine (own HOME), so its memory starts from nothing; the tunnels are raw
 # TunnelHello connections from one python process, not 1000 server processes.
+if want tunnels; then
 log "engine: $tunnels idle tunnels on a fresh engine"
 if start_engine tport tpid "$tmp/engine2-home"; then
   if ! timeout 300 python3 "$lib" tunneltest --port "$tport" --pid "$tpid" \
@@ -431,6 +479,81 @@ if start_engine tport tpid "$tmp/engine2-home"; then
       --idle "$idle_seconds" --hold 12 >>"$results" 2>"$tmp/tunneltest.err"; then
     note "tunnel test failed: $(tail -3 "$tmp/tunneltest.err" | tr '\n' ' ')"
   fi
+fi
+fi
+
+# ---------------------------------------------------------------- 5. files
+# One SIZE file of random bytes in the main server's --fs-root (a temp dir, same disk for
+# every row), read once first: every read row reads it from the page cache. Uploads land in
+# the same dir and are deleted after each run.
+files_time() {  # OP LABEL CHECK CMD...: time CMD (stdin /dev/null, stdout /dev/null) reps times;
+  # CHECK (a shell snippet, may be empty) runs after each run and must succeed
+  local op=$1 label=$2 check=$3 secs=() i t0 t1
+  shift 3
+  log "files: $op $label ($size_mib MiB x $reps)"
+  for ((i = 0; i < reps; i++)); do
+    t0=$EPOCHREALTIME
+    if ! timeout 600 "$@" </dev/null >/dev/null 2>>"$tmp/files.err"; then
+      note "files $op $label failed: $(tail -2 "$tmp/files.err" | tr '\n' ' ')"
+      return 0
+    fi
+    t1=$EPOCHREALTIME
+    if [[ -n $check ]] && ! eval "$check"; then
+      note "files $op $label: check failed: $check"
+      return 0
+    fi
+    secs+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')")
+  done
+  py record-files "$op" "$label" "$bytes" "${secs[@]}" >>"$results"
+}
+# upload_ok NAME: the uploaded file has the right size; then delete it.
+upload_ok() {
+  local f=$fs_dir/$1 n
+  n=$(stat -c %s "$f" 2>/dev/null || echo missing)
+  rm -f "$f"
+  [[ $n == "$bytes" ]] || { note "upload $1: $n bytes, expected $bytes"; return 1; }
+}
+
+if want files; then
+  log "files: creating a $size_mib MiB file of random bytes in $fs_dir"
+  big=$fs_dir/big.bin
+  head -c "$bytes" /dev/urandom >"$big"
+  cat "$big" >/dev/null  # into the page cache
+  fs_tcp=(--url "tcp://127.0.0.1:$rport")
+  fs_eng=(--url "rstrm://bench")
+  # Byte-exact once, through a pipe (the timed runs write to /dev/null).
+  sum=$(cksum <"$big")
+  for u in "tcp://127.0.0.1:$rport" ${have_engine:+rstrm://bench}; do
+    got=$(timeout 600 "$bin" webtty fs read -q --url "$u" /big.bin 2>>"$tmp/files.err" | cksum) || true
+    [[ $got == "$sum" ]] || note "fs read --url $u: content differs (cksum $got, expected $sum)"
+  done
+  py record-meta "files=$size_mib MiB file of random bytes in a temp dir on $(df --output=source "$fs_dir" | tail -1) ($(stat -f -c %T "$fs_dir")), read once before the runs (page cache warm); reads go to /dev/null" >>"$results"
+
+  files_time read "local \`cat FILE > /dev/null\` (the limit)" "" cat "$big"
+  files_time read "rstream fs read, tcp:// (direct)" "" "$bin" webtty fs read -q "${fs_tcp[@]}" /big.bin
+  [[ -n $have_engine ]] &&
+    files_time read "rstream fs read, rstrm:// (same server, through the engine)" "" \
+      "$bin" webtty fs read -q "${fs_eng[@]}" /big.bin
+  if [[ -n $have_ssh ]]; then
+    scp_base=(-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null
+              -o BatchMode=yes -o LogLevel=ERROR -o IdentitiesOnly=yes
+              -i "$tmp/client_key" -P "$sport")
+    files_time read "scp (default: SFTP protocol, cipher ${ssh_cipher:-?})" "" \
+      scp -q "${scp_base[@]}" "$user@127.0.0.1:$big" /dev/null
+    printf 'get %s /dev/null\n' "$big" >"$tmp/sftp-get"
+    files_time read "sftp -b (get)" "" sftp -q "${scp_base[@]}" -b "$tmp/sftp-get" "$user@127.0.0.1"
+  fi
+
+  files_time write "rstream fs upload, tcp:// (direct)" "upload_ok up-tcp.bin" \
+    "$bin" webtty fs upload -q "${fs_tcp[@]}" "$big" /up-tcp.bin
+  [[ -n $have_engine ]] &&
+    files_time write "rstream fs upload, rstrm:// (same server, through the engine)" \
+      "upload_ok up-eng.bin" "$bin" webtty fs upload -q "${fs_eng[@]}" "$big" /up-eng.bin
+  if [[ -n $have_ssh ]]; then
+    files_time write "scp upload (default: SFTP protocol, cipher ${ssh_cipher:-?})" \
+      "upload_ok up-scp.bin" scp -q "${scp_base[@]}" "$big" "$user@127.0.0.1:$fs_dir/up-scp.bin"
+  fi
+  rm -f "$big"
 fi
 
 # ---------------------------------------------------------------- report

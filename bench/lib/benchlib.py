@@ -11,6 +11,8 @@ Subcommands:
                                  output discarded); fallback when hyperfine is missing
   record-latency LABEL FILE      convert a hyperfine/our latency JSON to a result record
   record-throughput LABEL BYTES SECONDS...
+  record-files OP LABEL BYTES SECONDS...
+                                 one row of section 5. (OP: read or write)
   record-meta KEY=VALUE...
   memtest --port P --pid PID --sessions N --idle S
                                  open N idle interactive (tty) sessions with raw Open frames,
@@ -533,6 +535,76 @@ def is_direct_rstream(label):
             and not label.startswith(E2E_PREFIX))
 
 
+def files_report(files, w):
+    """Section 5.: the read and write tables, the ratios; returns the targets."""
+    targets = []
+    if not files:
+        return targets
+    rates = {}
+    for r in files:
+        mbs = [r["bytes"] / s / 1e6 for s in r["seconds"]]
+        rates[(r["op"], r["label"])] = (statistics.median(mbs), mbs)
+
+    def find(op, prefix):
+        return next((rates[k][0] for k in rates if k[0] == op and k[1].startswith(prefix)), None)
+
+    size = files[0]["bytes"] // (1 << 20)
+    reps = len(files[0]["seconds"])
+    for op, title, scp_prefix in (
+            ("read", f"`rstream webtty fs read` of a {size} MiB file (page cache warm) "
+                     f"> /dev/null, vs scp/sftp get", "scp"),
+            ("write", f"`rstream webtty fs upload` of the same {size} MiB file, vs scp upload",
+             "scp upload")):
+        rows = [r for r in files if r["op"] == op]
+        if not rows:
+            continue
+        local = find(op, "local")
+        scp = find(op, scp_prefix)
+        w(f"### Files: {title} (median of {reps})")
+        w("")
+        w("| transfer | median MB/s | all runs MB/s | median s | ÷ local `cat` | ÷ scp |")
+        w("|---|---:|---|---:|---:|---:|")
+        for r in rows:
+            med, mbs = rates[(op, r["label"])]
+            w(f"| {cell(r['label'])} | {med:.0f} | {', '.join(f'{x:.0f}' for x in mbs)} | "
+              f"{r['bytes'] / med / 1e6:.2f} | "
+              f"{fmt_ratio(med / local if local else None)} | "
+              f"{fmt_ratio(med / scp if scp else None)} |")
+        w("")
+    w("| ratio | read | upload |")
+    w("|---|---:|---:|")
+    ratios = (("engine ÷ direct (rstrm:// ÷ tcp://, same server)", "rstream fs", "rstrm://",
+               "tcp://"),
+              ("direct ÷ scp", "rstream fs", "tcp://", "scp"),
+              ("direct ÷ sftp", "rstream fs", "tcp://", "sftp"),
+              ("direct ÷ local `cat`", "rstream fs", "tcp://", "local"))
+    for name, pre, a, b in ratios:
+        vals = []
+        for op in ("read", "write"):
+            x = next((rates[k][0] for k in rates
+                      if k[0] == op and k[1].startswith(pre) and a in k[1]), None)
+            if b in ("scp", "sftp", "local"):
+                y = next((rates[k][0] for k in rates
+                          if k[0] == op and k[1].startswith(b)), None)
+            else:
+                y = next((rates[k][0] for k in rates
+                          if k[0] == op and k[1].startswith(pre) and b in k[1]), None)
+            vals.append(fmt_ratio(x / y if x and y else None))
+        w(f"| {cell(name)} | {vals[0]} | {vals[1]} |")
+    w("")
+    direct = next((rates[k][0] for k in rates if k[0] == "read"
+                   and k[1].startswith("rstream fs") and "tcp://" in k[1]), None)
+    engine = next((rates[k][0] for k in rates if k[0] == "read"
+                   and k[1].startswith("rstream fs") and "rstrm://" in k[1]), None)
+    if direct:
+        targets.append(("`fs read` direct ≥ 1 GB/s", f"{direct:.0f} MB/s", direct >= 1000))
+    if direct and engine:
+        targets.append(("`fs read` through the engine ≥ 70 % of direct",
+                        f"{100 * engine / direct:.0f} % ({engine:.0f} vs {direct:.0f} MB/s)",
+                        engine >= 0.7 * direct))
+    return targets
+
+
 def report(path):
     recs = []
     with open(path) as f:
@@ -548,12 +620,14 @@ def report(path):
     tput = [r for r in recs if r["kind"] == "throughput"]
     mem = [r for r in recs if r["kind"] == "memory"]
     tun = [r for r in recs if r["kind"] == "tunnels"]
+    files = [r for r in recs if r["kind"] == "files"]
     out = []
     w = out.append
 
     w(f"## rstream benchmark — {meta.get('date', '?')} ({meta.get('mode', '?')} mode)")
     w("")
-    for k in ("machine", "kernel", "load", "rstream", "openssh", "ssh_cipher", "notes"):
+    for k in ("machine", "kernel", "load", "rstream", "openssh", "ssh_cipher", "sections",
+              "files", "notes"):
         if k in meta:
             w(f"- {k}: {meta[k]}")
     w("")
@@ -772,6 +846,8 @@ def report(path):
                                f"{listed if listed is not None else 'failed'} / {r['tunnels']}",
                                listed == r["tunnels"]))
 
+    files_targets = files_report(files, w)
+
     if targets:
         w("### Targets (issue #2)")
         w("")
@@ -786,6 +862,14 @@ def report(path):
         w("| target | measured | |")
         w("|---|---:|---|")
         for name, value, ok in engine_targets:
+            w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
+        w("")
+    if files_targets:
+        w("### Targets (filesystem sidecar, issue #4)")
+        w("")
+        w("| target | measured | |")
+        w("|---|---:|---|")
+        for name, value, ok in files_targets:
             w(f"| {cell(name)} | {value} | {'met' if ok else '**not met**'} |")
         w("")
     if e2e_targets:
@@ -842,6 +926,10 @@ def main(argv):
     if cmd == "record-throughput":
         record({"kind": "throughput", "label": args[0], "bytes": int(args[1]),
                 "seconds": [float(x) for x in args[2:]]})
+        return 0
+    if cmd == "record-files":
+        record({"kind": "files", "op": args[0], "label": args[1], "bytes": int(args[2]),
+                "seconds": [float(x) for x in args[3:]]})
         return 0
     if cmd == "record-meta":
         record({"kind": "meta", "values": dict(a.split("=", 1) for a in args)})
