@@ -374,8 +374,8 @@ std::pair<std::string, std::string> error_of(const fs_response& r) {
   auto body = json::parse(r.body, nullptr, false);
   if (body.is_object() && body.contains("error") && body["error"].is_object()) {
     const auto& e = body["error"];
-    std::string code = e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>()
-                                                                   : std::string();
+    std::string code =
+        e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : std::string();
     std::string message = e.contains("message") && e["message"].is_string()
                               ? e["message"].get<std::string>()
                               : std::string();
@@ -483,12 +483,13 @@ std::string decode_entities(std::string_view text) {
       break;
     }
     const std::string_view name = text.substr(i + 1, semi - i - 1);
-    if (name == "amp") out += '&';
-    else if (name == "lt") out += '<';
-    else if (name == "gt") out += '>';
-    else if (name == "quot") out += '"';
-    else if (name == "apos") out += '\'';
-    else if (name.size() > 1 && name[0] == '#') {
+    static constexpr std::pair<std::string_view, char> named[] = {
+        {"amp", '&'}, {"lt", '<'}, {"gt", '>'}, {"quot", '"'}, {"apos", '\''}};
+    const auto known = std::find_if(std::begin(named), std::end(named),
+                                    [name](const auto& n) { return n.first == name; });
+    if (known != std::end(named)) {
+      out += known->second;
+    } else if (name.size() > 1 && name[0] == '#') {
       unsigned long cp = 0;
       const bool is_hex = name[1] == 'x' || name[1] == 'X';
       const std::string digits(name.substr(is_hex ? 2 : 1));
@@ -695,10 +696,9 @@ int propfind(fs_client& client, const std::string& path, int depth, fs_entry& se
       "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
       "<D:propfind xmlns:D=\"DAV:\"><D:prop><D:resourcetype/><D:getcontentlength/>"
       "<D:getlastmodified/></D:prop></D:propfind>\n";
-  auto r = client.call("PROPFIND", path,
-                       {{"Depth", std::to_string(depth)},
-                        {"Content-Type", "application/xml; charset=utf-8"}},
-                       body);
+  auto r = client.call(
+      "PROPFIND", path,
+      {{"Depth", std::to_string(depth)}, {"Content-Type", "application/xml; charset=utf-8"}}, body);
   if (r.status == 404 && not_found) *not_found = true;
   if (r.status != 207 || !r.error.empty()) {
     if (r.status == 404 && !report_not_found) return exit_not_found;
@@ -717,8 +717,8 @@ int propfind(fs_client& client, const std::string& path, int depth, fs_entry& se
     return exit_failure;
   }
   // The entry itself has the shortest href; children are one segment deeper.
-  const auto self_it = std::min_element(
-      entries.begin(), entries.end(), [](const dav_entry& a, const dav_entry& b) {
+  const auto self_it =
+      std::min_element(entries.begin(), entries.end(), [](const dav_entry& a, const dav_entry& b) {
         return segments_of(a.href_path) < segments_of(b.href_path);
       });
   self = {path, self_it->directory, self_it->directory ? 0 : self_it->size, self_it->modified};
@@ -741,9 +741,9 @@ int propfind(fs_client& client, const std::string& path, int depth, fs_entry& se
 
 nlohmann::ordered_json entry_json(const fs_entry& e) {
   nlohmann::ordered_json j = {{"path", e.path},
-            {"kind", e.directory ? "directory" : "file"},
-            {"size", e.size},
-            {"modified", nullptr}};
+                              {"kind", e.directory ? "directory" : "file"},
+                              {"size", e.size},
+                              {"modified", nullptr}};
   if (e.modified) j["modified"] = fs::rfc3339_date(*e.modified);
   return j;
 }
@@ -1247,22 +1247,22 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
   }
   {
     auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(
-        *fs, table, "read", "Write a remote file (or a byte range of it) to stdout", state,
-        [](fs_client& c, fs_command& s) {
-          auto path = remote_arg(s.paths[0]);
-          if (!path) return exit_usage;
-          std::optional<std::uint64_t> offset, length;
-          if (!s.offset.empty() && !(offset = parse_size(s.offset))) {
-            print_error("--offset: invalid size '" + s.offset + "'");
-            return exit_usage;
-          }
-          if (!s.length.empty() && !(length = parse_size(s.length))) {
-            print_error("--length: invalid size '" + s.length + "'");
-            return exit_usage;
-          }
-          return cmd_read(c, *path, offset, length);
-        });
+    auto* cmd =
+        add_leaf(*fs, table, "read", "Write a remote file (or a byte range of it) to stdout", state,
+                 [](fs_client& c, fs_command& s) {
+                   auto path = remote_arg(s.paths[0]);
+                   if (!path) return exit_usage;
+                   std::optional<std::uint64_t> offset, length;
+                   if (!s.offset.empty() && !(offset = parse_size(s.offset))) {
+                     print_error("--offset: invalid size '" + s.offset + "'");
+                     return exit_usage;
+                   }
+                   if (!s.length.empty() && !(length = parse_size(s.length))) {
+                     print_error("--length: invalid size '" + s.length + "'");
+                     return exit_usage;
+                   }
+                   return cmd_read(c, *path, offset, length);
+                 });
     cmd->add_option("path", state->paths, "Remote file")->required()->expected(1);
     cmd->add_option("--offset", state->offset, "First byte to read (e.g. 1048576, 1M)");
     cmd->add_option("--length", state->length, "How many bytes to read at most");
@@ -1278,28 +1278,27 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
   }
   {
     auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "upload",
-                         "Copy a local file (or directory with -r) to the server; into REMOTE "
-                         "when it is a directory",
-                         state, [](fs_client& c, fs_command& s) {
-                           auto remote = remote_arg(s.paths[1]);
-                           return remote ? cmd_upload(c, s.paths[0], s.paths[1], *remote,
-                                                      s.recursive)
-                                         : exit_usage;
-                         });
+    auto* cmd = add_leaf(
+        *fs, table, "upload",
+        "Copy a local file (or directory with -r) to the server; into REMOTE "
+        "when it is a directory",
+        state, [](fs_client& c, fs_command& s) {
+          auto remote = remote_arg(s.paths[1]);
+          return remote ? cmd_upload(c, s.paths[0], s.paths[1], *remote, s.recursive) : exit_usage;
+        });
     cmd->add_option("paths", state->paths, "LOCAL REMOTE")->required()->expected(2);
     cmd->add_flag("-r,--recursive", state->recursive, "Copy directories and their contents");
   }
   {
     auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "download",
-                         "Copy a remote file (or directory with -r) here; into LOCAL when it is "
-                         "a directory",
-                         state, [](fs_client& c, fs_command& s) {
-                           auto remote = remote_arg(s.paths[0]);
-                           return remote ? cmd_download(c, *remote, s.paths[1], s.recursive)
-                                         : exit_usage;
-                         });
+    auto* cmd =
+        add_leaf(*fs, table, "download",
+                 "Copy a remote file (or directory with -r) here; into LOCAL when it is "
+                 "a directory",
+                 state, [](fs_client& c, fs_command& s) {
+                   auto remote = remote_arg(s.paths[0]);
+                   return remote ? cmd_download(c, *remote, s.paths[1], s.recursive) : exit_usage;
+                 });
     cmd->add_option("paths", state->paths, "REMOTE LOCAL")->required()->expected(2);
     cmd->add_flag("-r,--recursive", state->recursive, "Copy directories and their contents");
   }

@@ -161,8 +161,7 @@ class stream_call final : public http_stream_call::impl {
     }
     if (request.method == "HEAD") parser_.skip(true);
     auto [rec, rn] = co_await http::async_read_header(stream_, buffer_, parser_, use_nothrow);
-    const bool expired =
-        (head_deadline && head_deadline->expired()) || (idle && idle->expired());
+    const bool expired = (head_deadline && head_deadline->expired()) || (idle && idle->expired());
     if (expired) {
       result.error = "timed out waiting for the response from " + where_;
       co_return false;
@@ -301,12 +300,12 @@ class stream_call final : public http_stream_call::impl {
     if (!sized) {
       const std::string_view last = "0\r\n\r\n";
       deadline_guard idle(ex, options_.idle_timeout, [fd] { ::shutdown(fd, SHUT_RDWR); });
-      auto [ec, wn] = co_await asio::async_write(stream_, asio::buffer(last.data(), last.size()),
-                                                 use_nothrow);
+      auto [ec, wn] =
+          co_await asio::async_write(stream_, asio::buffer(last.data(), last.size()), use_nothrow);
       idle.disarm();
       if (ec || idle.expired()) {
-        error = "sending the data to " + where_ + " failed: " +
-                (idle.expired() ? std::string("timed out") : ec.message());
+        error = "sending the data to " + where_ +
+                " failed: " + (idle.expired() ? std::string("timed out") : ec.message());
         co_return false;
       }
     }
@@ -317,8 +316,7 @@ class stream_call final : public http_stream_call::impl {
   asio::awaitable<bool> read_head_after_failure() {
     auto ex = co_await asio::this_coro::executor;
     const int fd = detail::lowest(stream_).native_handle();
-    deadline_guard limit(ex, std::chrono::milliseconds(2000),
-                         [fd] { ::shutdown(fd, SHUT_RDWR); });
+    deadline_guard limit(ex, std::chrono::milliseconds(2000), [fd] { ::shutdown(fd, SHUT_RDWR); });
     auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser_, use_nothrow);
     if (ec || limit.expired()) co_return false;
     take_head();
@@ -377,8 +375,8 @@ asio::awaitable<http_stream_result> http_stream_start(const http_target& target,
                                                       const http_stream_options& options) {
   http_stream_result result;
   bool unsafe = unsafe_in_head(request.method) || unsafe_in_head(request.target) ||
-                unsafe_in_head(request.token) ||
-                request.target.find(' ') != std::string::npos || request.target.empty();
+                unsafe_in_head(request.token) || request.target.find(' ') != std::string::npos ||
+                request.target.empty();
   for (const auto& h : request.headers) unsafe = unsafe || unsafe_in_head(h.name + h.value);
   if (unsafe) {
     result.error = "invalid request: a line break, NUL or space where it cannot be sent";
@@ -394,8 +392,8 @@ asio::awaitable<http_stream_result> http_stream_start(const http_target& target,
   std::string where =
       (v6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);
   if (dialed.plain) {
-    auto call = std::make_unique<stream_call<detail::tcp_stream>>(
-        std::move(*dialed.plain), nullptr, std::move(where), options);
+    auto call = std::make_unique<stream_call<detail::tcp_stream>>(std::move(*dialed.plain), nullptr,
+                                                                  std::move(where), options);
     if (co_await call->exchange(target, request, left, result)) {
       result.call = std::make_unique<http_stream_call>(std::move(call));
     }

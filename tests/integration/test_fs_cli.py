@@ -30,6 +30,7 @@ from rstream_harness import (
     start_engine,
     start_server,
     use_engine,
+    wait_until,
 )
 
 TOKEN = "fs-cli-token"
@@ -400,7 +401,9 @@ class FsCliTests:
                                                                    shlex.quote(self.rdir)))
         self.assertEqual(r.returncode, 1, r)
         self.assertIn(b"upload limit", r.stderr)
-        self.assertEqual(os.listdir(self.rpath), [])
+        # The server removes its temporary upload file just after it answers 413.
+        wait_until(lambda: os.listdir(self.rpath) == [], 10,
+                   message="no file left in %s (found %r)" % (self.rpath, os.listdir(self.rpath)))
 
     def test_dot_dot_and_usage_errors(self):
         r = self.fs("read", self.rdir + "/../etc/passwd")

@@ -49,8 +49,8 @@ body_sink fd_sink(int fd);
 
 /// One request to send.
 struct http_stream_request {
-  std::string method;  ///< "GET", "PUT", "PROPFIND", ...
-  std::string target;  ///< path and optional query, already percent-encoded
+  std::string method;                ///< "GET", "PUT", "PROPFIND", ...
+  std::string target;                ///< path and optional query, already percent-encoded
   std::vector<http_header> headers;  ///< extra headers; Host, Connection, Content-Length,
                                      ///< Transfer-Encoding and Authorization are set here
   std::string token;                 ///< "Authorization: Bearer" when not empty
@@ -113,8 +113,9 @@ struct http_stream_result {
 };
 
 /// Dials `target`, sends the request (streaming its body) and reads the response head.
+/// `target`, `request` and `options` must outlive the returned awaitable.
 boost::asio::awaitable<http_stream_result> http_stream_start(const http_target& target,
-                                                             http_stream_request request,
+                                                             const http_stream_request& request,
                                                              const http_stream_options& options);
 
 }  // namespace rstream::transport
