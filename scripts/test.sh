@@ -53,8 +53,12 @@ section "tests under ASan + UBSan"
 # Leak checking stays on; the suppressions file names only third-party one-time allocations.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The 1 GiB file round trips prove sizes in the first stage; here they prove memory safety.
+export RSTREAM_FS_BIG_MIB=64
+# Load tests start a quarter of their clients (tests/integration/rstream_harness.py).
+export RSTREAM_SANITIZED=1
 run_ctest build-asan 1200
-unset ASAN_OPTIONS UBSAN_OPTIONS
+unset ASAN_OPTIONS UBSAN_OPTIONS RSTREAM_FS_BIG_MIB RSTREAM_SANITIZED
 
 section "fuzz (libFuzzer, ${fuzz_seconds}s per target)"
 if [[ ! -f build-fuzz/build.ninja ]]; then

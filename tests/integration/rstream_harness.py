@@ -49,6 +49,16 @@ def binary():
 ACTIVE_ENGINE = None
 
 
+def concurrency(n):
+    """How many concurrent clients a load test starts: `n`, or a quarter of it (at least 10)
+    under sanitizers (RSTREAM_SANITIZED=1, set by scripts/test.sh). Each sanitized process is
+    tens of MiB resident; hundreds at once exhausted memory and the OOM killer took the server
+    under test. The full counts run in the unsanitized stage."""
+    if os.environ.get("RSTREAM_SANITIZED"):
+        return max(10, n // 4)
+    return n
+
+
 def clean_env(extra=None):
     """The environment for rstream processes: ours without RSTREAM_* (so a developer's
     RSTREAM_WEBTTY_TOKEN or _URL cannot change a test), plus the active engine's address and

@@ -272,7 +272,7 @@ class EngineBasics(unittest.TestCase):
             for i in range(10):
                 stack.enter_context(tunnel_server(self.engine, "fleet-%d" % i))
             jobs = []
-            for i in range(200):
+            for i in range(h.concurrency(200)):
                 marker = "job-%d-" % i
                 argv = ["sh", "-c", 'i=0; while [ $i -lt 200 ]; do echo "%s$i"; i=$((i+1)); done' % marker]
                 jobs.append((marker, spawn_exec("rstrm://fleet-%d" % (i % 10), argv,
@@ -285,12 +285,17 @@ class EngineBasics(unittest.TestCase):
     def test_paused_stream_does_not_slow_another_on_the_same_tunnel(self):
         with tunnel_server(self.engine, "shared"):
             # A stream whose reader never reads: its output fills every buffer on its path.
+            # The flood starts only once "started" has arrived (a line on stdin releases it):
+            # started together, stdout could fill the session's queue before stderr's line.
             stalled = subprocess.Popen(
-                h.exec_command("rstrm://shared", ["sh", "-c", "echo started >&2; exec cat /dev/zero"]),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                h.exec_command("rstrm://shared",
+                               ["sh", "-c", "echo started >&2; read go; exec cat /dev/zero"]),
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 env=clean_env(self.engine.client_env()))
             try:
-                h.StreamCollector(stalled.stderr).wait_for(b"started", 20)
+                h.StreamCollector(stalled.stderr).wait_for(b"started", 30)
+                stalled.stdin.write(b"go\n")
+                stalled.stdin.flush()
                 time.sleep(0.5)  # let the stalled stream fill its buffers (not a correctness wait)
                 # Meanwhile a second stream on the same tunnel moves 256 MiB.
                 start = time.monotonic()
@@ -307,8 +312,9 @@ class EngineBasics(unittest.TestCase):
                 self.assertIsNone(stalled.poll(), "the paused stream is still there")
             finally:
                 h.kill_quietly(stalled)
-                with contextlib.suppress(Exception):
-                    stalled.stdout.close()
+                for pipe in (stalled.stdin, stalled.stdout):
+                    with contextlib.suppress(Exception):
+                        pipe.close()
 
 
 class EngineLifecycle(unittest.TestCase):

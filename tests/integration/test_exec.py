@@ -19,6 +19,7 @@ import time
 import unittest
 
 from rstream_harness import (
+    concurrency,
     children_of,
     kill_pid_quietly,
     make_self_signed_cert,
@@ -165,8 +166,9 @@ class ExecTests:
         def one(i):
             return i, run_exec(self.url, ["sh", "-c", script, "sh", str(i)], timeout=90)
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=100) as pool:
-            results = list(pool.map(one, range(100)))
+        count = concurrency(100)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=count) as pool:
+            results = list(pool.map(one, range(count)))
         failures = []
         for i, r in results:
             if (r.returncode, r.stdout, r.stderr) != (i % 7, b"out-%d\n" % i, b"err-%d\n" % i):
