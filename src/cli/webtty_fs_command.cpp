@@ -412,7 +412,7 @@ int report(const fs_client& client, const fs_response& r, const std::string& pat
       }
       return exit_denied;
     case 404:
-      if (code == "fs_disabled" || message.rfind("nothing is served at", 0) == 0) {
+      if (code == "fs_disabled" || code == "no_route") {
         print_error("the server at " + ep.display + " serves no files (" + detail + ")");
         return exit_failure;
       }

@@ -457,7 +457,8 @@ asio::awaitable<void> webdav_handler::put(http_exchange& exchange, const std::st
     const std::span<std::uint8_t> into(buffer);
     auto [ec, n] = co_await exchange.read_body_some(into);
     if (ec) {
-      // The temporary file goes with `pending`; the target is untouched.
+      // The temporary file goes before the answer; the target is untouched.
+      pending->discard();
       const std::string message = "the upload failed: " + ec.message();
       exchange.close_after_response();
       co_await exchange.respond_error(400, "upload_failed", message);
@@ -466,6 +467,7 @@ asio::awaitable<void> webdav_handler::put(http_exchange& exchange, const std::st
     if (n == 0) break;
     received += n;
     if (received > options_.max_upload) {
+      pending->discard();  // before the answer: a client that sees 413 sees nothing on disk
       const std::string message = "the upload is larger than the limit of " +
                                   std::to_string(options_.max_upload) + " bytes";
       exchange.close_after_response();
@@ -474,6 +476,7 @@ asio::awaitable<void> webdav_handler::put(http_exchange& exchange, const std::st
     }
     auto written = pending->write(std::span<const std::uint8_t>(buffer.data(), n));
     if (!written) {
+      pending->discard();
       exchange.close_after_response();
       co_await refuse(exchange, written.error());
       co_return;

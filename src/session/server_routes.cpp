@@ -59,7 +59,7 @@ asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange
   }
   const std::string why =
       "nothing is served at " + std::string(path) + " (WebTTY is at /webtty, files at /fs)";
-  co_await exchange.respond_error(404, "not_found", why);
+  co_await exchange.respond_error(404, "no_route", why);
 }
 
 }  // namespace rstream::session

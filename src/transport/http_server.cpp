@@ -237,6 +237,9 @@ asio::awaitable<void> serve_http(Stream stream, std::vector<std::uint8_t> prerea
                                  const serve_options& options, const http_handler& on_request,
                                  bool secure) {
   beast::flat_buffer buffer;
+  // Beast reads at most what the buffer can take: room for 64 KiB reads, or an upload costs a
+  // system call per few hundred bytes.
+  buffer.reserve(64 * 1024);
   if (!preread.empty()) {
     auto prefix = buffer.prepare(preread.size());
     std::memcpy(prefix.data(), preread.data(), preread.size());

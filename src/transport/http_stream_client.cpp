@@ -72,6 +72,10 @@ class http_stream_call::impl {
 
 namespace {
 
+/// Socket reads of a body are at most this large.
+constexpr std::size_t read_room = 64 * 1024;
+
+
 /// True when `text` could break out of its place in a request head.
 bool unsafe_in_head(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
@@ -179,6 +183,9 @@ class stream_call final : public http_stream_call::impl {
     auto ex = co_await asio::this_coro::executor;
     const int fd = detail::lowest(stream_).native_handle();
     std::uint64_t total = 0;
+    // Beast reads at most what the buffer can take (512 bytes after a small head): room for
+    // large reads, or a bulk download costs a system call per 512 bytes.
+    buffer_.reserve(read_room);
     while (!parser_.is_done()) {
       auto& body = parser_.get().body();
       body.data = piece_.data();

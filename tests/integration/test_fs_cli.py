@@ -3,8 +3,7 @@
 
 Every subcommand runs over tcp:// and ws:// URLs (FsCliOverTcp / FsCliOverWs share FsCliTests);
 other classes cover https/wss, read-only servers, unreachable servers, the progress line on a
-terminal, flat memory while moving a 512 MiB file, and rstrm:// through an engine (skipped
-until the engine's /api/tunnels/NAME/fs route lands: set RSTREAM_FS_ENGINE_TESTS=1).
+terminal, flat memory while moving a 512 MiB file, and rstrm:// through an engine.
 Each test asserts exact bytes, outputs and exit codes (0 ok, 1 failed, 2 usage, 3 not found,
 4 permission denied, 255 unreachable).
 """
@@ -670,8 +669,6 @@ class FsCliProgressAndMemory(unittest.TestCase):
             os.close(master)
 
 
-@unittest.skipUnless(os.environ.get("RSTREAM_FS_ENGINE_TESTS"),
-                     "needs the engine's /api/tunnels/NAME/fs route (set RSTREAM_FS_ENGINE_TESTS=1)")
 class FsCliOverEngine(FsCliTests, unittest.TestCase):
     """The same behaviours with the server reached as rstrm://NAME through an engine (the
     engine's token from the context; the server's own --token guards direct connections)."""
@@ -701,6 +698,100 @@ class FsCliOverEngine(FsCliTests, unittest.TestCase):
         r = run_fs("rstrm://no-such-tunnel", "ls", "/")
         self.assertNotEqual(r.returncode, 0, r)
         self.assertIn(b"no-such-tunnel", r.stderr)
+
+
+class FsCliBigAndConcurrent(unittest.TestCase):
+    """A large round trip with equal sha256, directly and through the engine, and concurrent
+    readers and writers of different files. RSTREAM_FS_BIG_MIB sets the size (1024 by default;
+    the sanitizer stage of scripts/test.sh uses less)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.size = int(os.environ.get("RSTREAM_FS_BIG_MIB", "1024")) << 20
+        cls._stack = contextlib.ExitStack()
+        cls.root = tempfile.mkdtemp(prefix="rstream-fs-big-root-")
+        cls.local = tempfile.mkdtemp(prefix="rstream-fs-big-local-")
+        cls._stack.callback(shutil.rmtree, cls.root, True)
+        cls._stack.callback(shutil.rmtree, cls.local, True)
+        engine = cls._stack.enter_context(start_engine())
+        cls._stack.enter_context(use_engine(engine))
+        cls.server = cls._stack.enter_context(start_server(
+            "--token", TOKEN, "--fs-root", cls.root, "--fs-max-upload", str(cls.size + (1 << 20))))
+        # A file of `size` bytes: 1 MiB of random bytes, each copy prefixed with its index so
+        # that no two MiB are alike (a swapped or repeated block changes the hash).
+        cls.source = os.path.join(cls.local, "big.bin")
+        block = os.urandom(1 << 20)
+        digest = hashlib.sha256()
+        with open(cls.source, "wb") as f:
+            for i in range(cls.size >> 20):
+                piece = i.to_bytes(8, "big") + block[8:]
+                f.write(piece)
+                digest.update(piece)
+        cls.digest = digest.hexdigest()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._stack.close()
+
+    def sha256_of(self, path):
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def round_trip(self, scheme):
+        url = self.server.url(scheme)
+        remote = "/big-%s.bin" % scheme
+        back = os.path.join(self.local, "back-%s.bin" % scheme)
+        r = run_fs(url, "upload", self.source, remote, timeout=600)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(os.path.getsize(os.path.join(self.root, remote[1:])), self.size)
+        r = run_fs(url, "download", remote, back, timeout=600)
+        self.assertEqual(r.returncode, 0, r)
+        try:
+            self.assertEqual(self.sha256_of(back), self.digest)
+            self.assertEqual(self.sha256_of(os.path.join(self.root, remote[1:])), self.digest)
+        finally:
+            os.unlink(back)
+            os.unlink(os.path.join(self.root, remote[1:]))
+
+    def test_round_trip_direct_with_equal_sha256(self):
+        self.round_trip("tcp")
+
+    def test_round_trip_through_the_engine_with_equal_sha256(self):
+        self.round_trip("rstrm")
+
+    def test_concurrent_readers_and_writers_of_different_files(self):
+        # Eight writers and eight readers at once, half of them through the engine.
+        files = {}
+        for i in range(8):
+            data = os.urandom(256 << 10) + bytes([i]) * 4096
+            files[i] = data
+            with open(os.path.join(self.root, "r%d.bin" % i), "wb") as f:
+                f.write(data)
+        procs = []
+        for i in range(8):
+            url = self.server.url("rstrm" if i % 2 else "tcp")
+            reader = subprocess.Popen(
+                [binary(), "webtty", "fs", "read", "--url", url, "--token", TOKEN, "/r%d.bin" % i],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=clean_env())
+            writer = subprocess.Popen(
+                [binary(), "webtty", "fs", "write", "--url", url, "--token", TOKEN, "/w%d.bin" % i],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                env=clean_env())
+            procs.append((i, reader, writer))
+        outputs = {}
+        for i, reader, writer in procs:
+            _, werr = writer.communicate(files[i][::-1], timeout=120)
+            self.assertEqual(writer.returncode, 0, werr)
+            rout, rerr = reader.communicate(timeout=120)
+            self.assertEqual(reader.returncode, 0, rerr)
+            outputs[i] = rout
+        for i in range(8):
+            self.assertEqual(outputs[i], files[i], "reader %d" % i)
+            with open(os.path.join(self.root, "w%d.bin" % i), "rb") as f:
+                self.assertEqual(f.read(), files[i][::-1], "writer %d" % i)
 
 
 if __name__ == "__main__":
