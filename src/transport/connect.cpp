@@ -1,6 +1,7 @@
 // Client side: resolve, connect, TLS (verified against the system store or --tls-ca), then
 // raw frames or a WebSocket upgrade, all within one deadline.
 #include "rstream/transport/connect.hpp"
+#include "rstream/transport/message_socket.hpp"
 
 #include <sys/socket.h>
 
@@ -152,6 +153,52 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
     result.error = "timed out connecting to " + url.host + ":" + std::to_string(url.port);
   }
   co_return result;
+}
+
+}  // namespace rstream::transport
+
+namespace rstream::transport {
+
+asio::awaitable<message_connect_result> connect_message_socket(const endpoint_url& url,
+                                                               const std::string& path_and_query,
+                                                               const connect_options& options,
+                                                               std::size_t max_message) {
+  message_connect_result result;
+  auto ex = co_await asio::this_coro::executor;
+  auto started = std::chrono::steady_clock::now();
+  auto dialed = co_await detail::dial(url.host, url.port, url.uses_tls(), options, result.error);
+  if (!dialed.plain && !dialed.secure) co_return result;
+
+  auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now() - started);
+  const int fd =
+      dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
+  deadline_guard deadline(ex, std::max(left, std::chrono::milliseconds(1)),
+                          [fd] { ::shutdown(fd, SHUT_RDWR); });
+  endpoint_url as_websocket = url;
+  as_websocket.scheme = url.uses_tls() ? "wss" : "ws";
+  const std::string host_header = host_header_for(as_websocket);
+  if (dialed.plain) {
+    result.socket = co_await detail::handshake_message_socket(
+        std::move(*dialed.plain), host_header, path_and_query, options.token, max_message, nullptr,
+        result.error, result.http_status);
+  } else {
+    result.socket = co_await detail::handshake_message_socket(
+        std::move(*dialed.secure), host_header, path_and_query, options.token, max_message,
+        dialed.tls_context, result.error, result.http_status);
+  }
+  deadline.disarm();
+  if (deadline.expired()) {
+    result.socket.reset();
+    result.error = "timed out connecting to " + url.host + ":" + std::to_string(url.port);
+  }
+  co_return result;
+}
+
+asio::awaitable<boost::system::error_code> message_socket::write_text(const std::string& text) {
+  const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(text.data()),
+                                            text.size());
+  co_return co_await write_message(bytes, true);
 }
 
 }  // namespace rstream::transport

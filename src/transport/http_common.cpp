@@ -140,3 +140,13 @@ asio::awaitable<boost::system::error_code> http_exchange::respond_error(
 }
 
 }  // namespace rstream::transport
+
+namespace rstream::transport {
+
+boost::asio::awaitable<std::unique_ptr<message_socket>> http_exchange::accept_message_socket(
+    std::size_t /*max_message*/, std::string& error) {
+  error = "this connection cannot be upgraded to a WebSocket";
+  co_return nullptr;
+}
+
+}  // namespace rstream::transport

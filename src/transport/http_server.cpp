@@ -12,6 +12,7 @@
 #include "rstream/common/asio_helpers.hpp"
 #include "stream_channels.hpp"
 #include "websocket_channel_impl.hpp"
+#include "websocket_message_impl.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -161,6 +162,22 @@ class http_connection final : public http_exchange {
     }
     co_return std::make_unique<detail::websocket_impl::websocket_channel<Stream>>(
         std::move(ws), max_payload, std::move(token));
+  }
+
+  asio::awaitable<std::unique_ptr<message_socket>> accept_message_socket(
+      std::size_t max_message, std::string& error) override {
+    namespace websocket = beast::websocket;
+    upgraded_ = true;
+    websocket::stream<Stream> ws(std::move(stream_));
+    ws.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(http::field::server, "rstream"); }));
+    auto [ec] = co_await ws.async_accept(parser_.get(), use_nothrow);
+    if (ec) {
+      error = "WebSocket handshake failed: " + ec.message();
+      co_return nullptr;
+    }
+    co_return std::make_unique<detail::websocket_impl::websocket_message_socket<Stream>>(
+        std::move(ws), max_message);
   }
 
   bool expects_continue() const {

@@ -14,6 +14,7 @@
 
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/frame_channel.hpp"
+#include "rstream/transport/message_socket.hpp"
 
 namespace rstream::transport::detail {
 
@@ -35,6 +36,16 @@ boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
 boost::asio::awaitable<std::unique_ptr<frame_channel>> handshake_websocket(
     tls_stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error);
+
+/// Client: WebSocket handshake for a message_socket (binary and text messages).
+boost::asio::awaitable<std::unique_ptr<message_socket>> handshake_message_socket(
+    tcp_stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_message,
+    std::shared_ptr<boost::asio::ssl::context> tls_context, std::string& error, int& http_status);
+boost::asio::awaitable<std::unique_ptr<message_socket>> handshake_message_socket(
+    tls_stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_message,
+    std::shared_ptr<boost::asio::ssl::context> tls_context, std::string& error, int& http_status);
 
 /// A connected byte stream, plain or TLS (exactly one is set), and the TLS context it needs.
 struct dialed_stream {

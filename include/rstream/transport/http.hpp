@@ -21,6 +21,7 @@
 
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/frame_channel.hpp"
+#include "rstream/transport/message_socket.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -111,6 +112,11 @@ class http_exchange {
   /// connection leaves the HTTP loop; null (with `error`) when the handshake failed.
   virtual boost::asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(
       std::size_t max_payload, std::string& error) = 0;
+  /// Completes a WebSocket upgrade carrying raw binary and text messages (/ws/terminal).
+  /// Null (with `error`) when the handshake failed or this exchange cannot upgrade (requests
+  /// an engine routed through a tunnel).
+  virtual boost::asio::awaitable<std::unique_ptr<message_socket>> accept_message_socket(
+      std::size_t max_message, std::string& error);
 };
 
 /// Handles one request. The connection continues with the next request unless the handler
