@@ -1,0 +1,86 @@
+// How browsers authenticate to rstream's HTTP ports (docs/ui.md, "Auth"), as pure functions
+// over a request head, plus the routes a browser needs before it has a token.
+//
+//   - The page asks for the token once and POSTs it to /api/login, which checks it and sets an
+//     HttpOnly, SameSite=Strict cookie (Secure on TLS). The token never goes into a URL.
+//   - Requests then authenticate by that cookie; "Authorization: Bearer" (the CLI) still wins.
+//   - A state-changing request authenticated by the cookie must carry "X-Rstream-CSRF: 1",
+//     which a cross-site page cannot send without a CORS preflight that we never answer.
+//   - A WebSocket upgrade that carries an Origin must come from our own host:port; one
+//     authenticated by the cookie must carry an Origin.
+//   - Any state-changing request whose Origin names another host:port is refused, token or not.
+//
+// Thread-safety: stateless functions.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "rstream/transport/http.hpp"
+
+namespace rstream::ui {
+
+/// Where the token of a request came from.
+enum class credential { none, bearer, cookie };
+
+struct presented_credential {
+  credential kind = credential::none;
+  std::string token;
+};
+
+/// The header a page sends with every request: a simple cross-site request cannot carry it.
+inline constexpr std::string_view csrf_header = "X-Rstream-CSRF";
+
+/// The login cookie's name for a server reached at `host` (the Host header). Cookies are not
+/// scoped by port, so two rstream ports on one host get two names: "rstream_token_8765";
+/// "rstream_token" when the host has no explicit port.
+std::string login_cookie_name(std::string_view host);
+
+/// The value of the cookie `name` in a Cookie header ("a=1; b=2"), or nullopt.
+std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name);
+
+/// Set-Cookie values that set and clear the login cookie (the value is %-encoded).
+std::string login_set_cookie(std::string_view name, std::string_view token, bool secure);
+std::string logout_set_cookie(std::string_view name, bool secure);
+
+/// "host:port" of an Origin value ("https://Example.org" → "example.org:443"), or nullopt for
+/// "null" or anything malformed.
+std::optional<std::string> origin_authority(std::string_view origin);
+/// "host:port" of a Host header on a connection that is (not) TLS ("h" → "h:80").
+std::optional<std::string> host_authority(std::string_view host, bool secure);
+
+/// The request's token: the Bearer token, else the login cookie, else none.
+presented_credential find_credential(const transport::http_request& request);
+
+/// True for methods that may change state (anything but GET, HEAD, OPTIONS).
+bool is_state_changing(std::string_view method);
+
+/// Why the browser rules above refuse this request (answer 403), or nullopt when it may go on.
+/// `used` is how the request was authenticated (none on a server without a token).
+std::optional<std::string> browser_rule_violation(const transport::http_request& request,
+                                                  credential used, bool secure);
+
+/// What serve_browser_routes needs to know about the server it runs in.
+struct browser_site {
+  std::string_view index_asset;  ///< the page served at "/": "index.html", "dashboard.html"
+  bool auth_required = true;     ///< false: a server without a token
+  /// True when `token` is accepted (compare in constant time).
+  std::function<bool(const std::string& token)> token_valid;
+};
+
+/// True for the paths serve_browser_routes answers: "/", "/assets/...", "/api/login",
+/// "/api/logout". They need no token.
+bool is_browser_route(std::string_view path);
+
+/// Answers a request on a browser route: the page, its assets, and
+///   GET  /api/login  → {"auth_required": bool, "authenticated": bool}
+///   POST /api/login  {"token": "..."} → 200 + Set-Cookie (the token, %-encoded), or 401;
+///                    needs X-Rstream-CSRF: 1 and, when present, our own Origin
+///   POST /api/logout → 200 + a Set-Cookie that clears it
+boost::asio::awaitable<void> serve_browser_route(transport::http_exchange& exchange,
+                                                 const browser_site& site);
+
+}  // namespace rstream::ui
