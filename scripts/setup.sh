@@ -1,5 +1,9 @@
 #!/usr/bin/env bash
 # Installs exactly the Debian packages rstream needs to build, test and benchmark.
+# The web UI is bundled at build time with node and npm (docs/ui.md): Debian's nodejs and npm
+# are installed when `node` or `npm` is missing (a newer node already on PATH is kept). The
+# test profile adds chromium for the browser tests; their playwright-core comes from the npm
+# registry at build time (tests/browser/package-lock.json).
 # Idempotent: packages already present are not reinstalled. Safe to run on a machine
 # that has libboost1.74-dev (Debian 12's default Boost): it is replaced by 1.81,
 # because the two cannot be installed side by side and rstream needs 1.81.
@@ -15,13 +19,17 @@ build_packages=(
   libspdlog-dev libfmt-dev libgtest-dev googletest openssl
 )
 test_packages=(
-  tmux python3 clang libclang-rt-14-dev procps curl rclone
+  tmux python3 clang libclang-rt-14-dev procps curl rclone chromium fonts-dejavu-core
 )
 bench_packages=(
   openssh-server openssh-client hyperfine
 )
 
 wanted=("${build_packages[@]}")
+# node and npm from Debian only when the machine has none (nodesource's nodejs, for one,
+# bundles npm and conflicts with Debian's npm package).
+command -v node >/dev/null 2>&1 || wanted+=(nodejs)
+command -v npm >/dev/null 2>&1 || wanted+=(npm)
 case "$profile" in
   build) ;;
   test) wanted+=("${test_packages[@]}") ;;
