@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -53,6 +54,9 @@ struct server_flags {
   std::string fs_root;
   bool fs_read_only = false;
   std::string fs_max_upload = "64MiB";
+  // Live sessions
+  std::size_t max_live_sessions = 64;
+  std::string scrollback = "1MiB";
 };
 
 /// --label k=v → rstream.webtty.label.k=v, plus what the server is and can do.
@@ -186,6 +190,13 @@ int run_server(const server_flags& flags) {
     files = std::move(handler);
   }
 
+  auto scrollback = parse_size(flags.scrollback);
+  if (!scrollback || *scrollback < 1024 || *scrollback > (1ull << 30)) {
+    print_error("--scrollback: expected a size between 1KiB and 1GiB, got '" + flags.scrollback +
+                "'");
+    return exit_usage;
+  }
+
   session::server_config config;
   if (address) {
     config.listen_host = address->host;
@@ -220,8 +231,23 @@ int run_server(const server_flags& flags) {
 
   asio::io_context io{1};
   session::webtty_server server(io, config);
-  auto routes = std::make_shared<const session::server_routes>(
-      session::server_routes_config{config.session.token, files});
+  session::server_routes_config routes_config{config.session.token, files};
+  std::shared_ptr<session::live_registry> live_sessions;
+  if (flags.identity.empty() && flags.max_live_sessions > 0) {
+    session::live_registry_config live_config;
+    live_config.max_sessions = flags.max_live_sessions;
+    live_config.scrollback_bytes = *scrollback;
+    live_config.kill_grace = *kill_grace;
+    live_sessions = std::make_shared<session::live_registry>(io.get_executor(), live_config);
+    routes_config.live = std::make_shared<const session::live_api>(live_sessions);
+  } else {
+    routes_config.live_disabled_reason =
+        !flags.identity.empty()
+            ? "live sessions are off on a server with --identity: they are not end-to-end "
+              "encrypted, and every session of this server must be"
+            : "live sessions are off on this server (--max-live-sessions 0)";
+  }
+  auto routes = std::make_shared<const session::server_routes>(std::move(routes_config));
   server.set_http_routes(
       [routes](transport::http_exchange& exchange) { return routes->handle(exchange); });
   if (address && !server.listen(error)) {
@@ -291,6 +317,7 @@ int run_server(const server_flags& flags) {
       spdlog::info("{}: shutting down", ::strsignal(sig));
       wait_signal();
       if (connector) connector->stop();
+      if (live_sessions) asio::co_spawn(io, live_sessions->shut_down(), asio::detached);
       // Once every session is gone, only this signal wait keeps run() going: end it.
       server.shutdown([&] { signals.cancel(); });
     });
@@ -385,6 +412,13 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
                 "With --fs-root: refuse every write (403, \"read-only filesystem\")");
   cmd->add_option("--fs-max-upload", flags->fs_max_upload,
                   "With --fs-root: largest file a PUT may write (413 beyond)")
+      ->capture_default_str();
+  cmd->add_option("--max-live-sessions", flags->max_live_sessions,
+                  "Live sessions (persistent terminals at /api/terminal) running at once; 0 "
+                  "turns them off")
+      ->capture_default_str();
+  cmd->add_option("--scrollback", flags->scrollback,
+                  "Output each live session keeps for participants that attach later")
       ->capture_default_str();
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };

@@ -57,8 +57,16 @@ asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange
     co_await config_.files->handle(exchange, *below);
     co_return;
   }
+  if (live_api::owns(path)) {
+    if (!config_.live) {
+      co_await exchange.respond_error(404, "live_disabled", config_.live_disabled_reason);
+      co_return;
+    }
+    co_await config_.live->handle(exchange);
+    co_return;
+  }
   const std::string why =
-      "nothing is served at " + std::string(path) + " (WebTTY is at /webtty, files at /fs)";
+      "nothing is served at " + std::string(path) + " (WebTTY is at /webtty, files at /fs, live sessions at /api/terminal)";
   co_await exchange.respond_error(404, "no_route", why);
 }
 

@@ -4,6 +4,7 @@
 //   while (!ready()) co_await event.wait();
 //
 // Built on a steady_timer that never expires on its own; notify() cancels the pending wait.
+// One waiter at a time: a second wait() would re-arm the timer and cancel the first one's.
 // Thread-safety: one strand (single-threaded io_context) only.
 #pragma once
 
@@ -25,6 +26,12 @@ class async_event {
   /// Suspends until the next notify() (or cancel of the owning object).
   boost::asio::awaitable<void> wait() {
     timer_.expires_at(boost::asio::steady_timer::time_point::max());
+    co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+  }
+
+  /// Like wait(), but also returns at `deadline`.
+  boost::asio::awaitable<void> wait_until(boost::asio::steady_timer::time_point deadline) {
+    timer_.expires_at(deadline);
     co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
 

@@ -1,5 +1,5 @@
 // server_routes: the webtty server's HTTP surface beside the WebTTY WebSocket (/webtty): the
-// filesystem sidecar at /fs (and, as they land, the live-sessions API and the web UI).
+// filesystem sidecar at /fs and the live-sessions API (/api/terminal, /ws/terminal).
 //
 // Direct requests must carry the server's bearer token when it has one (compared in constant
 // time); requests an engine routed here were authenticated by the engine and skip that check.
@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "rstream/fs/webdav_handler.hpp"
+#include "rstream/session/live_api.hpp"
 #include "rstream/transport/http.hpp"
 
 namespace rstream::session {
@@ -20,6 +21,8 @@ namespace rstream::session {
 struct server_routes_config {
   std::string token;                                ///< empty: no authentication
   std::shared_ptr<const fs::webdav_handler> files;  ///< null: no /fs
+  std::shared_ptr<const live_api> live;             ///< null: no live sessions
+  std::string live_disabled_reason;                 ///< why, when live is null
 };
 
 class server_routes {

@@ -1,0 +1,35 @@
+// live_api: the live-sessions HTTP API and WebSocket of a server (docs/api.md §live sessions):
+// /api/terminal/sessions (list, create, info, delete, events as JSON or Server-Sent Events,
+// control requests), /api/terminal/cleanup, and /ws/terminal/{id} where each WebSocket is a
+// participant (live_participant.cpp). Requests reach it authenticated (server_routes checks
+// the token); the token holder acts as admin.
+// Thread-safety: one single-threaded io_context; everything on its thread.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <memory>
+
+#include "rstream/session/live_registry.hpp"
+#include "rstream/transport/http.hpp"
+
+namespace rstream::session {
+
+class live_api {
+ public:
+  explicit live_api(std::shared_ptr<live_registry> registry);
+
+  /// Whether `path` is one of ours (/api/terminal..., /ws/terminal...).
+  static bool owns(std::string_view path);
+  /// Answers a request for a path owns() accepted.
+  boost::asio::awaitable<void> handle(transport::http_exchange& exchange) const;
+
+ private:
+  std::shared_ptr<live_registry> registry_;
+};
+
+/// Serves one WebSocket participant of `terminal` until it leaves or the session ends.
+boost::asio::awaitable<void> serve_live_participant(
+    std::unique_ptr<transport::message_socket> socket, std::shared_ptr<live_terminal> terminal,
+    std::string name, bool spectator_only);
+
+}  // namespace rstream::session

@@ -1,0 +1,53 @@
+// live_registry: the server's live sessions (daemon mode): creates them with fresh ids, finds
+// them by id or name, lists them, removes them (DELETE, cleanup) and hangs them all up when the
+// server shuts down. Limits: how many sessions at once, and each one's scrollback.
+// Thread-safety: one single-threaded io_context; everything on its thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "rstream/session/live_terminal.hpp"
+
+namespace rstream::session {
+
+struct live_registry_config {
+  std::size_t max_sessions = 64;  ///< starting or running at once
+  std::size_t scrollback_bytes = live::default_scrollback_bytes;
+  std::chrono::milliseconds kill_grace{2000};  ///< SIGHUP → SIGKILL when a session is killed
+};
+
+class live_registry {
+ public:
+  live_registry(boost::asio::any_io_executor executor, live_registry_config config);
+
+  /// Starts a session; the request's id is assigned here, its scrollback size from the config.
+  /// Null with `failure` (409 name_taken, 429 too_many_sessions, or the start failure).
+  std::shared_ptr<live_terminal> create(live_start_request request, live_start_failure& failure);
+  /// By id, else by name (a session that is not terminated first, then the newest).
+  std::shared_ptr<live_terminal> find(const std::string& id_or_name) const;
+  /// Oldest first.
+  const std::vector<std::shared_ptr<live_terminal>>& sessions() const { return sessions_; }
+  /// Forgets a session (it must have terminated or be about to) and wakes its observers.
+  void remove(const std::shared_ptr<live_terminal>& terminal);
+  /// Removes every terminated session; returns their ids.
+  std::vector<std::string> cleanup();
+  /// Server shutdown: ends every session's process group, waits for them to end (SIGKILL
+  /// after the grace period), then removes them all so that participants and event streams
+  /// finish.
+  boost::asio::awaitable<void> shut_down();
+  const live_registry_config& config() const { return config_; }
+
+ private:
+  boost::asio::any_io_executor executor_;
+  live_registry_config config_;
+  std::vector<std::shared_ptr<live_terminal>> sessions_;
+};
+
+}  // namespace rstream::session

@@ -1,0 +1,115 @@
+// live_terminal: one persistent terminal of the server (a live session, daemon mode): the
+// command in a PTY, driven into the sans-I/O live::live_session_state (scrollback,
+// participants, control, events). It reads the PTY as fast as the command writes (participants
+// never slow it: see live_session_state), writes the controller's input, applies resizes and
+// signals, and notices the end. Observers (WebSocket participants, SSE streams) subscribe an
+// async_event of their own and are woken on every change: new output, events, the end, removal.
+//
+// It keeps running with no participant at all; the registry (live_registry) owns it until it
+// is removed (DELETE, cleanup, server shutdown).
+// Thread-safety: one single-threaded io_context; everything on its thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "rstream/common/async_event.hpp"
+#include "rstream/live/live_session_state.hpp"
+
+namespace rstream::session {
+
+/// What to start. An empty options.command means the login shell of the server's user.
+struct live_start_request {
+  live::session_options options;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+/// Why a terminal could not start: an HTTP status, a stable code and a message for people.
+struct live_start_failure {
+  int status = 0;
+  std::string code;
+  std::string message;
+};
+
+class live_terminal : public std::enable_shared_from_this<live_terminal> {
+ public:
+  /// Spawns the command in a PTY (TERM=xterm-256color). Null with `failure` when it cannot start
+  /// (bad working directory, command not found or not executable, ...).
+  static std::shared_ptr<live_terminal> start(const boost::asio::any_io_executor& executor,
+                                              live_start_request request,
+                                              std::chrono::milliseconds kill_grace,
+                                              live_start_failure& failure);
+  ~live_terminal();
+  live_terminal(const live_terminal&) = delete;
+  live_terminal& operator=(const live_terminal&) = delete;
+
+  live::live_session_state& state() { return state_; }
+  const live::live_session_state& state() const { return state_; }
+  const std::string& id() const { return state_.id(); }
+  bool terminated() const { return state_.state() == live::session_state::terminated; }
+  /// Removed from the registry: observers finish what they send and go.
+  bool removed() const { return removed_; }
+
+  /// Observers: `event` is notified on every change until unsubscribed. One waiter per event.
+  void subscribe(async_event* event);
+  void unsubscribe(async_event* event);
+  /// Wakes every observer (after a change made through state()).
+  void changed();
+
+  /// Writes input to the PTY, waiting while the terminal does not take it (the caller's
+  /// connection is then not read: backpressure). The caller checked authorize_input.
+  boost::asio::awaitable<void> write_input(std::span<const std::uint8_t> bytes);
+  /// Applies a size the state accepted (live_session_state::resize) to the PTY.
+  void apply_size();
+  /// Sends a signal to the command's process group (the caller checked authorize_signal).
+  void send_signal(int signal);
+  /// Ends the process group: SIGHUP, then SIGKILL after the grace period.
+  void hang_up();
+  /// Waits until terminated (for DELETE), at most `limit`.
+  boost::asio::awaitable<void> wait_terminated(std::chrono::milliseconds limit);
+  /// Marks it removed and wakes the observers (the registry forgets it).
+  void mark_removed();
+  /// Arms the timer that expires pending control requests (after a request was made).
+  void schedule_expiry();
+  /// How long a pending control request waits for a decision.
+  static constexpr std::chrono::seconds control_request_ttl{60};
+
+ private:
+  live_terminal(const boost::asio::any_io_executor& executor, live::session_options options,
+                std::chrono::milliseconds kill_grace);
+  void run(std::int64_t pid, int master_fd, int input_fd, int pidfd);
+  boost::asio::awaitable<void> read_output();
+  boost::asio::awaitable<void> watch_child();
+  void maybe_finish();
+
+  boost::asio::any_io_executor executor_;
+  live::live_session_state state_;
+  std::chrono::milliseconds kill_grace_;
+  std::int64_t pid_ = -1;
+  std::optional<boost::asio::posix::stream_descriptor> master_;  // output (reads), resize
+  std::optional<boost::asio::posix::stream_descriptor> input_;   // dup of the master, writes
+  std::optional<boost::asio::posix::stream_descriptor> pidfd_;
+  boost::asio::steady_timer drain_timer_;
+  boost::asio::steady_timer kill_timer_;
+  boost::asio::steady_timer expiry_timer_;
+  std::vector<async_event*> observers_;
+  std::vector<std::uint8_t> read_buffer_;
+  bool output_done_ = false;
+  bool child_exited_ = false;
+  bool drain_expired_ = false;
+  bool removed_ = false;
+  int exit_code_ = 0;
+  int exit_signal_ = 0;
+};
+
+}  // namespace rstream::session

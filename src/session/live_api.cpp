@@ -1,0 +1,466 @@
+// live_api: HTTP handlers of the live-sessions API (see live_api.hpp; the WebSocket
+// participant is in live_participant.cpp).
+#include "rstream/session/live_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/this_coro.hpp>
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace rstream::session {
+namespace {
+
+constexpr std::string_view api_prefix = "/api/terminal";
+constexpr std::string_view ws_prefix = "/ws/terminal/";
+constexpr std::size_t max_body_bytes = 64 * 1024;
+constexpr std::size_t max_message_bytes = 1024 * 1024;
+constexpr std::chrono::seconds sse_keepalive{15};
+
+std::string dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+/// {"KEY": VALUE} as text. (Braced JSON initialisers stay out of coroutine bodies: GCC 12.)
+std::string keyed(const char* key, const json& value) {
+  json object = json::object();
+  object[key] = value;
+  return dump(object);
+}
+
+/// A WebSocket error message: {"type":"error","message":MESSAGE}.
+std::string error_message(const std::string& message) {
+  json object = json::object();
+  object["type"] = "error";
+  object["message"] = message;
+  return dump(object);
+}
+
+/// The JSON answer of GET .../events.
+std::string events_answer(const live::event_log& log, const live::event_page& page) {
+  json events = json::array();
+  for (const auto& e : page.events) events.push_back(log.to_json(e));
+  json object = json::object();
+  object["events"] = std::move(events);
+  object["last_seq"] = log.last_seq();
+  object["dropped"] = page.dropped;
+  return dump(object);
+}
+
+/// A decimal number without sign or garbage.
+bool parse_count(std::string_view text, std::uint64_t& value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+/// The HTTP status for a refusal of the live layer.
+int status_for(live::errc code) {
+  switch (code) {
+    case live::errc::invalid_argument:
+      return 400;
+    case live::errc::not_controller:
+      return 403;
+    case live::errc::unknown_participant:
+    case live::errc::unknown_request:
+      return 404;
+    default:
+      return 409;
+  }
+}
+
+/// Splits "/a/b/c" into percent-decoded segments; false on a malformed escape.
+bool split_path(std::string_view path, std::vector<std::string>& segments) {
+  while (!path.empty()) {
+    if (path.front() == '/') {
+      path.remove_prefix(1);
+      continue;
+    }
+    auto end = path.find('/');
+    std::string decoded;
+    if (!transport::percent_decode(path.substr(0, end), decoded)) return false;
+    segments.push_back(std::move(decoded));
+    path = end == std::string_view::npos ? std::string_view() : path.substr(end);
+  }
+  return true;
+}
+
+/// Reads a JSON object body (empty body: {}). Answers the error itself and returns nullopt.
+asio::awaitable<std::optional<json>> read_json(transport::http_exchange& exchange) {
+  auto body = co_await exchange.read_body(max_body_bytes);
+  if (body.what == transport::body_result::kind::too_large) {
+    exchange.close_after_response();
+    co_await exchange.respond_error(413, "too_large", "the request body is limited to 64 KiB");
+    co_return std::nullopt;
+  }
+  if (body.what != transport::body_result::kind::ok) co_return std::nullopt;
+  if (body.body.empty()) co_return json::object();
+  json value = json::parse(body.body, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) {
+    co_await exchange.respond_error(400, "invalid_argument", "the body must be a JSON object");
+    co_return std::nullopt;
+  }
+  co_return value;
+}
+
+/// Fills a start request from a POST body; an error message when the body is invalid.
+std::string parse_start_request(const json& body, live_start_request& request) {
+  auto& options = request.options;
+  if (auto it = body.find("command"); it != body.end() && !it->is_null()) {
+    if (it->is_string()) {
+      if (it->get_ref<const std::string&>().empty()) return "command must not be empty";
+      options.command = {"/bin/sh", "-c", it->get<std::string>()};
+    } else if (it->is_array() && !it->empty()) {
+      for (const auto& arg : *it) {
+        if (!arg.is_string()) return "command must be a string or an array of strings";
+        if (arg.get_ref<const std::string&>().find('\0') != std::string::npos) {
+          return "command must not contain NUL bytes";
+        }
+        options.command.push_back(arg.get<std::string>());
+      }
+      if (options.command.front().empty()) return "command[0] must not be empty";
+    } else {
+      return "command must be a string or a non-empty array of strings";
+    }
+  }
+  if (auto it = body.find("working_dir"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) return "working_dir must be a string";
+    options.working_dir = it->get<std::string>();
+  }
+  for (const char* field : {"cols", "rows"}) {
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) continue;
+    if (!it->is_number_integer() || it->get<std::int64_t>() < 1 ||
+        it->get<std::int64_t>() > live::max_dimension) {
+      return std::string(field) + " must be an integer from 1 to " +
+             std::to_string(live::max_dimension);
+    }
+    (std::string_view(field) == "cols" ? options.cols : options.rows) =
+        static_cast<std::uint16_t>(it->get<std::int64_t>());
+  }
+  if (auto it = body.find("env"); it != body.end() && !it->is_null()) {
+    if (!it->is_object()) return "env must be an object of strings";
+    for (const auto& [key, value] : it->items()) {
+      if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
+        return "env names must be non-empty, without '=' or NUL";
+      }
+      if (!value.is_string() ||
+          value.get_ref<const std::string&>().find('\0') != std::string::npos) {
+        return "env." + key + " must be a string without NUL";
+      }
+      request.env.emplace_back(key, value.get<std::string>());
+    }
+  }
+  if (auto it = body.find("name"); it != body.end() && !it->is_null()) {
+    if (!it->is_string()) return "name must be a string";
+    options.name = it->get<std::string>();  // checked by live_session_state::validate
+  }
+  return {};
+}
+
+asio::awaitable<void> respond_refusal(transport::http_exchange& exchange,
+                                      const live::error& error) {
+  co_await exchange.respond_error(status_for(error.code), live::to_string(error.code),
+                                  error.message);
+}
+
+asio::awaitable<void> method_not_allowed(transport::http_exchange& exchange,
+                                         std::string allowed) {
+  std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
+  const std::string why = exchange.request().method + " is not allowed here";
+  co_await exchange.respond_error(405, "method_not_allowed", why, std::move(allow));
+}
+
+/// Server-Sent Events of one session, from `after`, until it is removed or the client goes.
+asio::awaitable<void> stream_events(transport::http_exchange& exchange,
+                                    std::shared_ptr<live_terminal> terminal, std::uint64_t after) {
+  std::vector<transport::http_header> headers{{"Content-Type", "text/event-stream"},
+                                              {"Cache-Control", "no-cache"},
+                                              {"X-Accel-Buffering", "no"}};
+  if (co_await exchange.write_head(200, headers, std::nullopt)) co_return;
+  auto executor = co_await asio::this_coro::executor;
+  async_event wake(executor);
+  terminal->subscribe(&wake);
+  std::string chunk;
+  bool failed = false;
+  auto keepalive_at = std::chrono::steady_clock::now() + sse_keepalive;
+  while (!failed) {
+    const auto& log = terminal->state().events();
+    auto page = log.since(after, 256);
+    chunk.clear();
+    if (page.dropped > 0) {
+      chunk += "event: events_dropped\ndata: " + keyed("dropped", page.dropped) + "\n\n";
+    }
+    for (const auto& e : page.events) {
+      chunk += log.to_sse(e);
+      after = e.seq;
+    }
+    if (chunk.empty() && std::chrono::steady_clock::now() >= keepalive_at) chunk = ": keepalive\n\n";
+    if (!chunk.empty()) {
+      keepalive_at = std::chrono::steady_clock::now() + sse_keepalive;
+      const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(chunk.data()),
+                                                chunk.size());
+      if (co_await exchange.write_body(bytes)) failed = true;
+      continue;
+    }
+    if (terminal->removed()) break;
+    co_await wake.wait_until(keepalive_at);
+  }
+  terminal->unsubscribe(&wake);
+  if (failed) {
+    exchange.close_after_response();
+  } else {
+    co_await exchange.end_body();
+  }
+}
+
+}  // namespace
+
+live_api::live_api(std::shared_ptr<live_registry> registry) : registry_(std::move(registry)) {}
+
+bool live_api::owns(std::string_view path) {
+  auto below = [&](std::string_view prefix) {
+    return path.substr(0, prefix.size()) == prefix &&
+           (path.size() == prefix.size() || path[prefix.size()] == '/');
+  };
+  return below(api_prefix) || path.substr(0, ws_prefix.size()) == ws_prefix;
+}
+
+asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const {
+  const auto& request = exchange.request();
+  const std::string& method = request.method;
+  std::vector<std::string> segments;
+  if (!split_path(request.path(), segments)) {
+    co_await exchange.respond_error(400, "invalid_argument", "malformed percent-encoding in path");
+    co_return;
+  }
+  const auto now = live::clock::now();
+
+  // /ws/terminal/{id}
+  if (segments.size() == 3 && segments[0] == "ws") {
+    if (!request.is_websocket_upgrade()) {
+      co_await exchange.respond_error(426, "upgrade_required",
+                                      "this is a WebSocket endpoint (/ws/terminal/{id})");
+      co_return;
+    }
+    auto terminal = registry_->find(segments[2]);
+    const std::string name = request.query("name").value_or("");
+    const bool spectator = request.query("role").value_or("") == "spectator";
+    std::string error;
+    auto socket = co_await exchange.accept_message_socket(max_message_bytes, error);
+    if (!socket) {
+      spdlog::debug("live WebSocket from {}: {}", exchange.peer(), error);
+      co_return;
+    }
+    if (!terminal) {
+      const std::string message =
+          error_message("no live session '" + segments[2] + "'");
+      co_await socket->write_text(message);
+      co_await socket->close_politely(1008, "unknown session", std::chrono::seconds(2));
+      co_return;
+    }
+    co_await serve_live_participant(std::move(socket), std::move(terminal), name, spectator);
+    co_return;
+  }
+  if (segments.size() < 2 || segments[0] != "api" || segments[1] != "terminal") {
+    co_await exchange.respond_error(404, "no_route", "no such endpoint");
+    co_return;
+  }
+
+  // /api/terminal/cleanup
+  if (segments.size() == 3 && segments[2] == "cleanup") {
+    if (method != "POST") {
+      co_await method_not_allowed(exchange, "POST");
+      co_return;
+    }
+    json removed = registry_->cleanup();
+    const std::string answer1 = keyed("removed", removed);
+    co_await exchange.respond_json(200, answer1);
+    co_return;
+  }
+  if (segments.size() < 3 || segments[2] != "sessions") {
+    co_await exchange.respond_error(404, "no_route", "no such endpoint");
+    co_return;
+  }
+
+  // /api/terminal/sessions
+  if (segments.size() == 3) {
+    if (method == "GET") {
+      const std::string status = request.query("status").value_or("");
+      if (!status.empty() && status != "active" && status != "terminated") {
+        co_await exchange.respond_error(400, "invalid_argument",
+                                        "status must be 'active' or 'terminated'");
+        co_return;
+      }
+      json list = json::array();
+      for (const auto& s : registry_->sessions()) {
+        if (status == "active" && s->terminated()) continue;
+        if (status == "terminated" && !s->terminated()) continue;
+        list.push_back(s->state().to_json());
+      }
+      const std::string answer2 = keyed("sessions", list);
+      co_await exchange.respond_json(200, answer2);
+      co_return;
+    }
+    if (method == "POST") {
+      auto body = co_await read_json(exchange);
+      if (!body) co_return;
+      live_start_request start;
+      if (std::string why = parse_start_request(*body, start); !why.empty()) {
+        co_await exchange.respond_error(400, "invalid_argument", why);
+        co_return;
+      }
+      live_start_failure failure;
+      auto terminal = registry_->create(std::move(start), failure);
+      if (!terminal) {
+        co_await exchange.respond_error(failure.status, failure.code, failure.message);
+        co_return;
+      }
+      const std::string answer3 = dump(terminal->state().to_json());
+      co_await exchange.respond_json(201, answer3);
+      co_return;
+    }
+    {
+      co_await method_not_allowed(exchange, "GET, POST");
+      co_return;
+    }
+  }
+
+  auto terminal = registry_->find(segments[3]);
+  if (!terminal) {
+    const std::string why = "no live session '" + segments[3] + "'";
+    co_await exchange.respond_error(404, "session_not_found", why);
+    co_return;
+  }
+  auto& state = terminal->state();
+
+  // /api/terminal/sessions/{id}
+  if (segments.size() == 4) {
+    if (method == "GET") {
+      const std::string answer4 = dump(state.to_json());
+      co_await exchange.respond_json(200, answer4);
+      co_return;
+    }
+    if (method == "DELETE") {
+      if (!terminal->terminated()) {
+        terminal->hang_up();
+        co_await terminal->wait_terminated(registry_->config().kill_grace +
+                                           std::chrono::seconds(3));
+      }
+      registry_->remove(terminal);
+      const std::string answer5 = dump(state.to_json());
+      co_await exchange.respond_json(200, answer5);
+      co_return;
+    }
+    {
+      co_await method_not_allowed(exchange, "GET, DELETE");
+      co_return;
+    }
+  }
+
+  // /api/terminal/sessions/{id}/events
+  if (segments.size() == 5 && segments[4] == "events") {
+    if (method != "GET") {
+      co_await method_not_allowed(exchange, "GET");
+      co_return;
+    }
+    std::uint64_t after = 0;
+    std::optional<std::string> since = request.query("since");
+    const std::string* last_event_id = request.header("Last-Event-ID");
+    if (!since && last_event_id) since = *last_event_id;
+    if (since && !parse_count(*since, after)) {
+      {
+        co_await exchange.respond_error(400, "invalid_argument",
+                                        "since must be an event seq (a non-negative integer)");
+        co_return;
+      }
+    }
+    const std::string* accept = request.header("Accept");
+    if (accept && accept->find("text/event-stream") != std::string::npos) {
+      co_await stream_events(exchange, terminal, after);
+      co_return;
+    }
+    const std::string answer = events_answer(state.events(), state.events().since(after));
+    co_await exchange.respond_json(200, answer);
+    co_return;
+  }
+
+  // /api/terminal/sessions/{id}/control-requests[/{request}]
+  if (segments.size() >= 5 && segments.size() <= 6 && segments[4] == "control-requests") {
+    if (segments.size() == 5 && method == "GET") {
+      json list = json::array();
+      for (const auto& r : state.control().requests()) list.push_back(live::to_json(r));
+      const std::string answer6 = keyed("requests", list);
+      co_await exchange.respond_json(200, answer6);
+      co_return;
+    }
+    if (method != "POST") {
+      {
+      co_await method_not_allowed(exchange, segments.size() == 5 ? "GET, POST" : "POST");
+      co_return;
+    }
+    }
+    auto body = co_await read_json(exchange);
+    if (!body) co_return;
+    if (segments.size() == 5) {
+      auto participant = body->value("participant_id", json());
+      auto reason = body->value("reason", json());
+      if (!participant.is_string() || !reason.is_string()) {
+        co_await exchange.respond_error(400, "invalid_argument",
+                                        "participant_id and reason must be strings");
+        co_return;
+      }
+      auto made = state.request_control(participant.get<std::string>(), reason.get<std::string>(),
+                                        now);
+      if (!made) {
+      co_await respond_refusal(exchange, made.error());
+      co_return;
+    }
+      terminal->schedule_expiry();
+      terminal->changed();
+      const std::string answer7 = dump(live::to_json(made.value()));
+      co_await exchange.respond_json(201, answer7);
+      co_return;
+    }
+    std::uint64_t request_id = 0;
+    if (!parse_count(segments[5], request_id)) {
+      const std::string why = "no control request '" + segments[5] + "'";
+      co_await exchange.respond_error(404, "unknown_request", why);
+      co_return;
+    }
+    const auto action = body->value("action", json());
+    const auto approver = body->value("approver_participant_id", json());
+    if (!action.is_string() || (!approver.is_null() && !approver.is_string())) {
+      co_await exchange.respond_error(
+          400, "invalid_argument",
+          "action must be grant, refuse or revoke; approver_participant_id a string");
+      co_return;
+    }
+    const live::actor by = approver.is_string()
+                               ? live::actor::by_participant(approver.get<std::string>())
+                               : live::actor::admin();
+    const std::string& what = action.get_ref<const std::string&>();
+    live::result<live::control_request> done =
+        live::error{live::errc::invalid_argument, "action must be grant, refuse or revoke"};
+    if (what == "grant") {
+      done = state.resolve(request_id, live::decision::grant, by, now);
+    } else if (what == "refuse") {
+      done = state.resolve(request_id, live::decision::refuse, by, now);
+    } else if (what == "revoke") {
+      done = state.revoke_request(request_id, by, now);
+    }
+    if (!done) {
+      co_await respond_refusal(exchange, done.error());
+      co_return;
+    }
+    terminal->changed();
+    const std::string answer8 = dump(live::to_json(done.value()));
+    co_await exchange.respond_json(200, answer8);
+    co_return;
+  }
+  co_await exchange.respond_error(404, "no_route", "no such endpoint");
+}
+
+}  // namespace rstream::session

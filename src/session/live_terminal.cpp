@@ -1,0 +1,275 @@
+// live_terminal (see live_terminal.hpp).
+#include "rstream/session/live_terminal.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+#include "rstream/common/asio_helpers.hpp"
+#include "rstream/pty/child_process.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::session {
+namespace {
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+/// Output the command wrote just before exiting is read for this long, then the end is
+/// declared even if a background job keeps the terminal open.
+constexpr std::chrono::milliseconds tty_drain{300};
+
+live::time_point now() { return live::clock::now(); }
+
+void log_task_failure(const std::string& id, const char* what, std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    spdlog::error("live session {}: {} failed: {}", id, what, ex.what());
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<live_terminal> live_terminal::start(const asio::any_io_executor& executor,
+                                                    live_start_request request,
+                                                    std::chrono::milliseconds kill_grace,
+                                                    live_start_failure& failure) {
+  if (auto valid = live::live_session_state::validate(request.options); !valid) {
+    failure = {400, "invalid_argument", valid.error().message};
+    return nullptr;
+  }
+  pty::spawn_options spawn;
+  if (request.options.command.empty()) {
+    spawn.argv = {pty::login_shell()};
+    auto slash = spawn.argv[0].rfind('/');
+    spawn.argv0_override = "-" + spawn.argv[0].substr(slash == std::string::npos ? 0 : slash + 1);
+    request.options.command = spawn.argv;
+  } else {
+    spawn.argv = request.options.command;
+  }
+  spawn.env = std::move(request.env);
+  spawn.env.emplace_back("TERM", "xterm-256color");
+  spawn.workdir = request.options.working_dir;
+  spawn.use_tty = true;
+  spawn.cols = request.options.cols;
+  spawn.rows = request.options.rows;
+  if (request.options.working_dir.empty()) {
+    char cwd[4096];
+    if (::getcwd(cwd, sizeof cwd)) request.options.working_dir = cwd;
+  }
+
+  pty::child_process child;
+  pty::spawn_error error;
+  if (!pty::spawn(spawn, child, error)) {
+    if (error.stage == "chdir") {
+      failure = {400, "invalid_working_dir", error.message};
+    } else if (error.stage == "exec" && error.error == ENOENT) {
+      failure = {400, "command_not_found", error.message};
+    } else if (error.stage == "exec") {
+      failure = {400, "command_not_executable", error.message};
+    } else {
+      failure = {500, "spawn_failed", error.message};
+    }
+    return nullptr;
+  }
+  std::shared_ptr<live_terminal> terminal(
+      new live_terminal(executor, std::move(request.options), kill_grace));
+  terminal->run(child.pid, child.stdout_fd.release(), child.stdin_fd.release(),
+                child.pidfd.release());
+  return terminal;
+}
+
+live_terminal::live_terminal(const asio::any_io_executor& executor, live::session_options options,
+                             std::chrono::milliseconds kill_grace)
+    : executor_(executor),
+      state_(std::move(options), now()),
+      kill_grace_(kill_grace),
+      drain_timer_(executor),
+      kill_timer_(executor),
+      expiry_timer_(executor) {}
+
+live_terminal::~live_terminal() {
+  if (pid_ > 0 && !child_exited_) {
+    // Nobody will reap it any more: make sure it dies and is reaped.
+    pty::signal_group(static_cast<pid_t>(pid_), SIGKILL);
+    pty::exit_status ignored;
+    for (int i = 0; i < 100 && !pty::try_reap(static_cast<pid_t>(pid_), ignored); ++i) ::usleep(1000);
+  }
+}
+
+void live_terminal::run(std::int64_t pid, int master_fd, int input_fd, int pidfd) {
+  pid_ = pid;
+  master_.emplace(executor_, master_fd);
+  input_.emplace(executor_, input_fd);
+  pidfd_.emplace(executor_, pidfd);
+  (void)state_.set_running(pid, now());
+  spdlog::info("live session {} ({}): started pid {}: {}", state_.id(), state_.name(), pid,
+               state_.command().empty() ? "" : state_.command().front());
+  auto self = shared_from_this();
+  const std::string id = state_.id();
+  asio::co_spawn(executor_, read_output(),
+                 [self, id](std::exception_ptr e) { log_task_failure(id, "output reader", e); });
+  asio::co_spawn(executor_, watch_child(),
+                 [self, id](std::exception_ptr e) { log_task_failure(id, "child watcher", e); });
+}
+
+void live_terminal::subscribe(async_event* event) { observers_.push_back(event); }
+
+void live_terminal::unsubscribe(async_event* event) {
+  observers_.erase(std::remove(observers_.begin(), observers_.end(), event), observers_.end());
+}
+
+void live_terminal::changed() {
+  for (auto* observer : observers_) observer->notify();
+}
+
+asio::awaitable<void> live_terminal::read_output() {
+  read_buffer_.resize(read_chunk_bytes);
+  const int fd = master_->native_handle();
+  bool waited_in_drain = false;
+  while (true) {
+    const ssize_t n = ::read(fd, read_buffer_.data(), read_buffer_.size());
+    if (n > 0) {
+      state_.on_output(std::span<const std::uint8_t>(read_buffer_.data(), static_cast<std::size_t>(n)));
+      changed();
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      if (drain_expired_ || waited_in_drain) break;
+      auto [ec] = co_await master_->async_wait(asio::posix::stream_descriptor::wait_read,
+                                               use_nothrow);
+      if (ec) waited_in_drain = true;  // cancelled by the drain timer: read what is left
+      continue;
+    }
+    break;  // EIO: the last slave descriptor closed
+  }
+  read_buffer_.clear();
+  read_buffer_.shrink_to_fit();
+  output_done_ = true;
+  maybe_finish();
+}
+
+asio::awaitable<void> live_terminal::watch_child() {
+  co_await pidfd_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
+  pty::exit_status status;
+  while (!pty::try_reap(static_cast<pid_t>(pid_), status)) {
+    asio::steady_timer pause(executor_, std::chrono::milliseconds(1));
+    co_await pause.async_wait(use_nothrow);
+  }
+  child_exited_ = true;
+  exit_code_ = status.exit_code;
+  exit_signal_ = status.signal;
+  boost::system::error_code ignored;
+  pidfd_->close(ignored);
+  kill_timer_.cancel();
+  if (!output_done_) {
+    std::weak_ptr<live_terminal> weak = weak_from_this();
+    drain_timer_.expires_after(tty_drain);
+    drain_timer_.async_wait([weak](boost::system::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || self->output_done_) return;
+      self->drain_expired_ = true;
+      boost::system::error_code ignored2;
+      self->master_->cancel(ignored2);
+    });
+  }
+  maybe_finish();
+}
+
+void live_terminal::maybe_finish() {
+  if (!child_exited_ || !output_done_ || terminated()) return;
+  drain_timer_.cancel();
+  expiry_timer_.cancel();
+  // Stragglers of the group (background jobs) end with the session.
+  pty::signal_group(static_cast<pid_t>(pid_), SIGHUP);
+  boost::system::error_code ignored;
+  master_->close(ignored);
+  input_->close(ignored);
+  (void)state_.terminate(exit_code_, now(), exit_signal_);
+  spdlog::info("live session {}: pid {} {} {}", state_.id(), pid_,
+               exit_signal_ ? "killed by signal" : "exited with",
+               exit_signal_ ? exit_signal_ : exit_code_);
+  changed();
+}
+
+asio::awaitable<void> live_terminal::write_input(std::span<const std::uint8_t> bytes) {
+  auto self = shared_from_this();  // the terminal may be removed while this waits
+  while (!bytes.empty() && input_->is_open() && !terminated()) {
+    const ssize_t n = ::write(input_->native_handle(), bytes.data(), bytes.size());
+    if (n > 0) {
+      bytes = bytes.subspan(static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      auto [ec] =
+          co_await input_->async_wait(asio::posix::stream_descriptor::wait_write, use_nothrow);
+      if (ec) break;
+    } else {
+      break;  // the terminal is gone; the end is noticed by the reader
+    }
+  }
+}
+
+void live_terminal::apply_size() {
+  if (master_ && master_->is_open()) {
+    pty::set_window_size(master_->native_handle(), state_.cols(), state_.rows());
+  }
+}
+
+void live_terminal::send_signal(int signal) {
+  if (!child_exited_) pty::signal_group(static_cast<pid_t>(pid_), signal);
+}
+
+void live_terminal::hang_up() {
+  if (child_exited_) return;
+  pty::signal_group(static_cast<pid_t>(pid_), SIGHUP);
+  std::weak_ptr<live_terminal> weak = weak_from_this();
+  kill_timer_.expires_after(kill_grace_);
+  kill_timer_.async_wait([weak](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->child_exited_) return;
+    spdlog::info("live session {}: still running after SIGHUP; SIGKILL", self->id());
+    pty::signal_group(static_cast<pid_t>(self->pid_), SIGKILL);
+  });
+}
+
+asio::awaitable<void> live_terminal::wait_terminated(std::chrono::milliseconds limit) {
+  auto self = shared_from_this();
+  async_event event(executor_);
+  subscribe(&event);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!terminated() && std::chrono::steady_clock::now() < deadline) {
+    co_await event.wait_until(deadline);
+  }
+  unsubscribe(&event);
+}
+
+void live_terminal::mark_removed() {
+  removed_ = true;
+  changed();
+}
+
+void live_terminal::schedule_expiry() {
+  auto next = state_.control().next_expiry(control_request_ttl);
+  if (!next || terminated()) return;
+  const auto delay = std::max(live::clock::duration::zero(), *next - now());
+  std::weak_ptr<live_terminal> weak = weak_from_this();
+  expiry_timer_.expires_after(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay) +
+      std::chrono::milliseconds(5));
+  expiry_timer_.async_wait([weak](boost::system::error_code ec) {
+    auto self = weak.lock();
+    if (ec || !self) return;
+    if (self->state_.expire_pending(now(), control_request_ttl) > 0) self->changed();
+    self->schedule_expiry();
+  });
+}
+
+}  // namespace rstream::session
