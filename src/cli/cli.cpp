@@ -40,6 +40,7 @@ int run(int argc, char** argv) {
   add_webtty_e2e_keys(*webtty, table);
   add_webtty_list(*webtty, table);
   add_webtty_fs(*webtty, table);
+  add_webtty_sessions(*webtty, table, tail);
   add_engine(app, table);
   add_project(app, table);
 

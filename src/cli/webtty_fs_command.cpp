@@ -26,6 +26,7 @@
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/cli/server_url.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/fs/webdav_parse.hpp"
 #include "rstream/transport/endpoint_url.hpp"
@@ -72,42 +73,6 @@ struct fs_endpoint {
   std::string display;  ///< for messages: the URL the user gave (and what it maps to)
 };
 
-/// Splits "HOST:PORT", "[V6]:PORT" or "HOST" (default port) for http(s) URLs.
-bool split_host_port(std::string_view text, std::uint16_t default_port, std::string& host,
-                     std::uint16_t& port) {
-  std::string_view port_text;
-  if (!text.empty() && text.front() == '[') {
-    const auto close = text.find(']');
-    if (close == std::string_view::npos) return false;
-    host = std::string(text.substr(1, close - 1));
-    const auto rest = text.substr(close + 1);
-    if (!rest.empty()) {
-      if (rest.front() != ':') return false;
-      port_text = rest.substr(1);
-    }
-  } else {
-    const auto colon = text.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = std::string(text.substr(0, colon));
-      port_text = text.substr(colon + 1);
-    } else {
-      host = std::string(text);
-    }
-  }
-  if (host.empty()) return false;
-  port = default_port;
-  if (port_text.empty()) return true;
-  unsigned value = 0;
-  for (char c : port_text) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<unsigned>(c - '0');
-    if (value > 65535) return false;
-  }
-  if (value == 0) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
 /// Maps --url to the WebDAV endpoint (see the footer of `rstream webtty fs --help`).
 std::optional<fs_endpoint> resolve_endpoint(const fs_flags& flags, int& exit_code) {
   fs_endpoint ep;
@@ -135,41 +100,22 @@ std::optional<fs_endpoint> resolve_endpoint(const fs_flags& flags, int& exit_cod
     ep.display = url + " (through the engine at " + engine->engine.text() + ")";
     return ep;
   }
-  for (const std::string_view scheme : {"http://", "https://"}) {
-    if (url.rfind(scheme, 0) != 0) continue;
-    const bool tls = scheme == "https://";
-    std::string_view rest = std::string_view(url).substr(scheme.size());
-    const auto slash = rest.find('/');
-    const std::string_view authority = rest.substr(0, slash);
-    std::string path = slash == std::string_view::npos ? "" : std::string(rest.substr(slash));
-    if (path.find_first_of("?#") != std::string::npos ||
-        authority.find('@') != std::string_view::npos) {
-      print_error("invalid URL '" + url + "': no query, fragment or user info");
-      return std::nullopt;
-    }
-    if (!split_host_port(authority, tls ? 443 : 80, ep.target.host, ep.target.port)) {
-      print_error("invalid URL '" + url + "': expected " + std::string(scheme) +
-                  "HOST[:PORT][/PREFIX]");
-      return std::nullopt;
-    }
-    while (!path.empty() && path.back() == '/') path.pop_back();
-    ep.target.tls = tls;
-    ep.prefix = path.empty() ? "/fs" : path;
-    ep.display = url;
-    return ep;
-  }
   std::string error;
-  auto endpoint = transport::parse_endpoint_url(url, error);
-  if (!endpoint) {
-    print_error(error + " (fs also takes http://HOST:PORT[/PREFIX] and https://)");
+  auto direct = parse_direct_server_url(url, error);
+  if (!direct) {
+    const bool http_form = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    print_error(http_form ? error
+                          : error + " (fs also takes http://HOST:PORT[/PREFIX] and https://)");
     return std::nullopt;
   }
-  ep.target = {endpoint->uses_tls(), endpoint->host, endpoint->port};
-  ep.prefix = "/fs";
-  const bool v6 = endpoint->host.find(':') != std::string::npos;
-  ep.display = url + " (" + (endpoint->uses_tls() ? "https://" : "http://") +
-               (v6 ? "[" + endpoint->host + "]" : endpoint->host) + ":" +
-               std::to_string(endpoint->port) + "/fs)";
+  ep.target = direct->target;
+  if (direct->http_form) {
+    ep.prefix = direct->path.empty() ? "/fs" : direct->path;
+    ep.display = url;
+  } else {
+    ep.prefix = "/fs";
+    ep.display = url + " (" + direct->origin() + "/fs)";
+  }
   return ep;
 }
 

@@ -3,6 +3,7 @@
 
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/cli/live_attach.hpp"
 #include "rstream/cli/remote_command.hpp"
 
 namespace rstream::cli {
@@ -123,10 +124,28 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
 
   cmd->footer(
       "Type ~. at the start of a line to leave (~~ sends a ~). Without a local terminal it\n"
-      "behaves like `exec -t`. Exit code: the remote one; 255 when the connection fails.");
+      "behaves like `exec -t`. Exit code: the remote one; 255 when the connection fails.\n"
+      "Live sessions (the server's --listen URL): --session NAME attaches to the running session\n"
+      "NAME, or starts it (this terminal's size; the command after --, --env, --workdir);\n"
+      "--attach ID attaches only (exit 3 when there is none). First the scrollback is shown.\n"
+      "~. then detaches and leaves the session running; when it ends, its exit code is ours.");
   add_shared_flags(*cmd, *flags, "10s");
-  table[cmd] = [flags, &tail]() -> int {
+  auto live = std::make_shared<live_client_request>();
+  auto* session_option = cmd->add_option(
+      "--session", live->session_name,
+      "Attach to the live session NAME, starting it when there is none (survives a detach)");
+  cmd->add_option("--attach", live->attach_id, "Attach to the live session ID (or name) only")
+      ->excludes(session_option);
+  table[cmd] = [flags, live, &tail]() -> int {
     if (auto failed = finish_flags(*flags, tail)) return *failed;
+    if (!live->session_name.empty() || !live->attach_id.empty()) {
+      live->url = flags->options.url;
+      live->connect = flags->options.connect;
+      live->argv = flags->options.argv;
+      live->env = flags->options.env;
+      live->workdir = flags->options.workdir;
+      return run_live_client(*live);
+    }
     flags->options.allocate_tty = true;
     flags->options.interactive_client = true;
     return run_remote_command(flags->options);

@@ -1,0 +1,163 @@
+"""Terminal tests: `rstream webtty client --session NAME` and `--attach ID` (live sessions)
+driven through a real terminal (tmux).
+
+The client starts (or finds) a persistent session on a private server, the test types into the
+pane, detaches with `~.`, checks the session still runs, produces output while nobody is
+attached, and attaches again: the scrollback shows what happened meanwhile.
+
+Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_live_client_tmux
+"""
+
+import json
+import os
+import select
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from tmux_harness import (
+    DEFAULT_TIMEOUT,
+    REMOTE_PROMPT,
+    RstreamServer,
+    TmuxTerminal,
+    base_environment,
+    require_tmux,
+    rstream_binary,
+    wait_until,
+)
+
+
+class LiveClientPane:
+    """`rstream webtty client ARGS` in a tmux pane, from a small sh script that records the
+    terminal settings before and after (before.txt, after.txt) and the exit code (rc.txt)."""
+
+    def __init__(self, test, workdir, server, client_args, tag, width=100, height=30):
+        self.workdir = os.path.join(workdir, tag)
+        os.mkdir(self.workdir)
+        self.server = server
+        client = [rstream_binary(), "webtty", "client", "--url",
+                  f"http://127.0.0.1:{server.port}", *client_args]
+        script = os.path.join(self.workdir, "local.sh")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write("cd " + shlex.quote(self.workdir) + " || exit 99\n"
+                    "stty -a > before.txt\n"
+                    + " ".join(shlex.quote(a) for a in client) + "\n"
+                    "rc=$?\n"
+                    "stty -a > after.txt\n"
+                    'echo "$rc" > rc.new && mv rc.new rc.txt\n'
+                    'echo "local rc=$rc"\n')
+        self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
+        test.addCleanup(self.terminal.close)
+
+    def describe(self):
+        return self.terminal.describe() + "\n" + self.server.describe()
+
+    def wait_for_text(self, text):
+        self.terminal.wait_for_text(text, extra=self.server.describe)
+
+    def wait_for_line(self, pattern):
+        return self.terminal.wait_for_line(pattern, DEFAULT_TIMEOUT, self.server.describe)
+
+    def wait_for_exit(self):
+        path = os.path.join(self.workdir, "rc.txt")
+        wait_until(lambda: os.path.exists(path), describe=self.describe)
+        with open(path, encoding="utf-8") as f:
+            return int(f.read())
+
+    def stty_files(self):
+        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
+            before = f.read()
+        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
+            after = f.read()
+        return before, after
+
+
+class LiveClientInTerminalTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        require_tmux()
+        self.workdir = tempfile.mkdtemp(prefix="rstream-live-term-")
+        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.server = RstreamServer(self.workdir)
+        self.addCleanup(self.server.stop)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+
+    def sessions(self, *args, stdin=subprocess.DEVNULL, **kwargs):
+        cmd = [rstream_binary(), "webtty", "sessions", args[0], "--url", self.url, *args[1:]]
+        return subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=DEFAULT_TIMEOUT,
+                              env=base_environment(self.workdir), **kwargs)
+
+    def session_named(self, name):
+        r = self.sessions("list", "-o", "json")
+        self.assertEqual(r.returncode, 0, r)
+        found = [s for s in json.loads(r.stdout) if s["name"] == name]
+        return found[0] if found else None
+
+    def test_session_survives_a_detach_and_attach_shows_the_scrollback(self):
+        first = LiveClientPane(self, self.workdir, self.server,
+                               ["--session", "work", "-e", f"PS1={REMOTE_PROMPT}",
+                                "--", "bash", "--norc", "--noprofile"], "first")
+        first.wait_for_text("type ~. at the start of a line to detach")
+        first.wait_for_line(r"\[remote\]\$.*")
+        first.terminal.type_line('echo hel""lo-$((6*7))')
+        first.wait_for_line(r"hello-42")
+        # The window size of the pane was the session's size from the start.
+        first.terminal.type_line("stty size")
+        first.wait_for_line(r"30 100")
+        first.terminal.type("~.")
+        self.assertEqual(first.wait_for_exit(), 0, first.describe())
+        first.wait_for_text("[detached from work")
+        before, after = first.stty_files()
+        self.assertEqual(before, after, "the client left the terminal settings changed")
+
+        session = self.session_named("work")
+        self.assertIsNotNone(session)
+        self.assertEqual(session["state"], "running")
+        wait_until(lambda: self.session_named("work")["clients"] == 0, describe=first.describe)
+
+        # Output produced while nobody watches, typed by another participant (the controller,
+        # since nobody else controls the session now).
+        join = subprocess.Popen(
+            [rstream_binary(), "webtty", "sessions", "join", "work", "--url", self.url,
+             "--interactive", "-q"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=base_environment(self.workdir))
+        self.addCleanup(lambda: join.poll() is None and join.kill())
+        join.stdin.write(b"echo while-$((1+1))-away\n")
+        join.stdin.flush()
+        seen = b""
+        deadline = time.monotonic() + DEFAULT_TIMEOUT
+        while b"while-2-away" not in seen:
+            remaining = deadline - time.monotonic()
+            self.assertGreater(remaining, 0, f"no output from join: {seen!r}")
+            ready, _, _ = select.select([join.stdout], [], [], remaining)
+            if ready:
+                chunk = os.read(join.stdout.fileno(), 65536)
+                self.assertTrue(chunk, f"join ended early: {seen!r}")
+                seen += chunk
+        join.send_signal(2)
+        self.assertEqual(join.wait(DEFAULT_TIMEOUT), 130)
+
+        second = LiveClientPane(self, self.workdir, self.server,
+                                ["--attach", session["id"]], "second")
+        second.wait_for_line(r"hello-42")
+        second.wait_for_line(r"while-2-away")
+        second.terminal.type_line("exit 3")
+        self.assertEqual(second.wait_for_exit(), 3, second.describe())
+        second.wait_for_text("[session ended, exit code 3]")
+        before, after = second.stty_files()
+        self.assertEqual(before, after, "the client left the terminal settings changed")
+
+    def test_session_creates_once_and_attach_to_an_unknown_session_exits_3(self):
+        pane = LiveClientPane(self, self.workdir, self.server,
+                              ["--attach", "no-such-session"], "unknown")
+        self.assertEqual(pane.wait_for_exit(), 3, pane.describe())
+        pane.wait_for_text("no live session 'no-such-session'")
+
+
+if __name__ == "__main__":
+    unittest.main()
