@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/pty/child_process.hpp"
@@ -133,14 +135,29 @@ asio::awaitable<void> live_terminal::read_output() {
   read_buffer_.resize(read_chunk_bytes);
   const int fd = master_->native_handle();
   bool waited_in_drain = false;
+  std::size_t filled = 0;  // bytes read and not yet handed to the state
+  auto hand_over = [&] {
+    if (filled == 0) return;
+    state_.on_output(std::span<const std::uint8_t>(read_buffer_.data(), filled));
+    filled = 0;
+    changed();
+  };
   while (true) {
-    const ssize_t n = ::read(fd, read_buffer_.data(), read_buffer_.size());
+    // A PTY read returns at most a few KiB: gather reads into one chunk (one scrollback append,
+    // one shared allocation, one wake-up of the participants) until the PTY is empty.
+    const ssize_t n = ::read(fd, read_buffer_.data() + filled, read_buffer_.size() - filled);
     if (n > 0) {
-      state_.on_output(std::span<const std::uint8_t>(read_buffer_.data(), static_cast<std::size_t>(n)));
-      changed();
+      filled += static_cast<std::size_t>(n);
+      if (filled == read_buffer_.size()) {
+        hand_over();
+        // A command that writes without pause never empties the PTY: let the participants'
+        // writers (and every other connection of this thread) have their turn.
+        co_await asio::post(executor_, asio::use_awaitable);
+      }
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
+    hand_over();
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (drain_expired_ || waited_in_drain) break;
       auto [ec] = co_await master_->async_wait(asio::posix::stream_descriptor::wait_read,
