@@ -25,6 +25,9 @@
 #      (rstrm://, same server), scp and `sftp -b` get from the private sshd, and a local
 #      `cat FILE > /dev/null` (the limit); `fs upload` of the same file direct and through the
 #      engine, and scp upload, into the same dir (the uploaded file is deleted after each run).
+#   6. live sessions (bench/live_bench.py, its own server): keystroke echo through a live
+#      session vs a local PTY, and fan-out of a session writing as fast as it can to 1, 10
+#      and 100 spectators (`rstream webtty sessions join`).
 # Starts its own rstream engine, an rstream server attached to it (--listen and --rstream: one
 # process serves both tcp:// and rstrm://), a second one with the same flags plus --identity
 # (E2E only; its key pinned and the client's key authorized in the run's HOME) and a private
@@ -36,7 +39,7 @@
 #   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_TUNNELS,
 #   BENCH_IDLE_SECONDS override the mode's defaults (BENCH_SIZE_MIB and BENCH_REPS also apply
 #   to 5.); BENCH_TIMEOUT bounds the whole run (seconds, default 1800); BENCH_ONLY runs only
-#   some sections, comma-separated: latency,throughput,sessions,tunnels,files (default: all).
+#   some sections, comma-separated: latency,throughput,sessions,tunnels,files,live (default: all).
 # Needs: python3, hyperfine (else a python timing loop is used), openssh-server and
 #   openssh-client (else the ssh rows are skipped). `scripts/setup.sh bench` installs them.
 set -euo pipefail
@@ -53,7 +56,7 @@ mode=full
 case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
-  -h|--help) sed -n '2,42p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
@@ -63,7 +66,7 @@ else
   runs=${BENCH_RUNS:-50}; size_mib=${BENCH_SIZE_MIB:-256}
 fi
 reps=${BENCH_REPS:-3}
-all_sections=latency,throughput,sessions,tunnels,files
+all_sections=latency,throughput,sessions,tunnels,files,live
 only=${BENCH_ONLY:-$all_sections}
 [[ $only == all ]] && only=$all_sections
 IFS=, read -ra only_list <<<"$only"
@@ -556,6 +559,17 @@ if want files; then
   rm -f "$big"
 fi
 
+# ---------------------------------------------------------------- 6. live sessions
+if want live; then
+  log "live sessions: echo latency and fan-out"
+  live_args=(); [[ $mode == quick ]] && live_args=(--quick)
+  if ! timeout 900 python3 "$here/live_bench.py" "$bin" "${live_args[@]}" >"$tmp/live.md" \
+      2>>"$tmp/live.err"; then
+    note "live sessions bench failed: $(tail -2 "$tmp/live.err" | tr '\n' ' ')"
+    : >"$tmp/live.md"
+  fi
+fi
+
 # ---------------------------------------------------------------- report
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 py record-meta "load=loadavg $load_start at start, $load_end at end (noisy if well above 0)" \
@@ -566,5 +580,6 @@ fi
 mkdir -p "$here/results"
 out=$here/results/$(date -u +%Y%m%dT%H%M%SZ)-$mode.md
 py report "$results" >"$out"
+if want live && [[ -s $tmp/live.md ]]; then cat "$tmp/live.md" >>"$out"; fi
 cat "$out"
 log "written to $out"
