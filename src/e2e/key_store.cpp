@@ -291,7 +291,8 @@ result<identity_file_content> read_identity_file(const fs::path& path, std::stri
   out.id = identity::from_seed(seed);
   sodium_memzero(seed.data(), seed.size());
   if (get_string(doc, "public_key", public_text)) {
-    auto stated = public_key::parse(public_text);
+    // Compared with the key derived from the seed, which is valid: no curve check needed.
+    auto stated = public_key::decode_stored(public_text);
     if (!stated || !(*stated == out.id->public_identity())) {
       return corrupt("\"public_key\" does not match the secret key");
     }
@@ -319,7 +320,7 @@ struct list_format<authorized_client> {
       return make_error(errc::corrupt_file, "an entry lacks \"name\" or \"key\"");
     }
     if (auto ok = check_identity_name(c.name, "client name"); !ok) return ok.error();
-    auto parsed = public_key::parse(key);
+    auto parsed = public_key::decode_stored(key);  // checked when it was added
     if (!parsed)
       return make_error(errc::corrupt_file, "client " + c.name + ": " + parsed.error().message);
     c.key = *parsed;
@@ -344,7 +345,7 @@ struct list_format<known_server> {
       return make_error(errc::corrupt_file, "an entry lacks \"name\" or \"key\"");
     }
     if (auto ok = check_server_name(s.name); !ok) return ok.error();
-    auto parsed = public_key::parse(key);
+    auto parsed = public_key::decode_stored(key);  // checked when it was added
     if (!parsed)
       return make_error(errc::corrupt_file, "server " + s.name + ": " + parsed.error().message);
     s.key = *parsed;
@@ -483,8 +484,8 @@ result<identity_info> key_store::describe_identity(std::string_view name) const 
       std::string(name), content->id->public_identity(), content->created_at, path, {}};
 }
 
-result<std::vector<identity_info>> key_store::list_identities() const {
-  std::vector<identity_info> out;
+result<std::vector<std::string>> key_store::identity_names() const {
+  std::vector<std::string> out;
   const fs::path dir = root_ / "identities";
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
@@ -495,17 +496,27 @@ result<std::vector<identity_info>> key_store::list_identities() const {
   for (const auto& entry : it) {
     const fs::path& path = entry.path();
     if (path.extension() != ".json") continue;
-    const std::string name = path.stem().string();
+    std::string name = path.stem().string();
     if (!check_identity_name(name)) continue;  // temp files and strangers
+    out.push_back(std::move(name));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+result<std::vector<identity_info>> key_store::list_identities() const {
+  auto names = identity_names();
+  if (!names) return names.error();
+  std::vector<identity_info> out;
+  for (const auto& name : *names) {
     auto described = describe_identity(name);
     if (described) {
       out.push_back(std::move(described).value());
     } else {
-      out.push_back(identity_info{name, std::nullopt, {}, path, described.error().message});
+      out.push_back(
+          identity_info{name, std::nullopt, {}, identity_file(name), described.error().message});
     }
   }
-  std::sort(out.begin(), out.end(),
-            [](const identity_info& a, const identity_info& b) { return a.name < b.name; });
   return out;
 }
 
@@ -640,12 +651,14 @@ result<std::string> key_store::choose_client_identity(const std::optional<known_
                                                       std::string_view override_name) const {
   if (!override_name.empty()) return std::string(override_name);
   if (server && !server->client_identity.empty()) return server->client_identity;
-  auto identities = list_identities();
+  // By file name only: loading (and so checking) every identity would cost a key derivation
+  // each, and the chosen one is loaded anyway.
+  auto identities = identity_names();
   if (!identities) return identities.error();
-  for (const auto& id : *identities) {
-    if (id.name == "default") return id.name;
+  for (const auto& name : *identities) {
+    if (name == "default") return name;
   }
-  if (identities->size() == 1) return identities->front().name;
+  if (identities->size() == 1) return identities->front();
   if (identities->empty()) {
     return make_error(errc::not_found,
                       "no E2E identity to prove who this client is; create one with: rstream "

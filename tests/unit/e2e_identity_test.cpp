@@ -98,6 +98,41 @@ TEST(E2eIdentity, ParseRefusesPointsThatAreNotUsableKeys) {
   EXPECT_EQ(public_key::from_bytes(std::span(rfc_public).first(31)).error().code, errc::bad_key);
 }
 
+TEST(E2eIdentity, FromBytesAcceptsExactlyTheValidPointsAndTheyConvertToX25519) {
+  // from_bytes makes one curve check; every key it accepts must still convert (x25519_public
+  // throws otherwise). Random bytes are a valid point about 1 time in 16; derived keys always.
+  std::array<std::uint8_t, 32> bytes{};
+  int accepted = 0;
+  for (int i = 0; i < 512; ++i) {
+    randombytes_buf(bytes.data(), bytes.size());
+    const bool valid = crypto_core_ed25519_is_valid_point(bytes.data()) == 1;
+    auto key = public_key::from_bytes(bytes);
+    ASSERT_EQ(static_cast<bool>(key), valid);
+    if (!key) continue;
+    ++accepted;
+    EXPECT_NO_THROW(x25519_public(*key));
+  }
+  EXPECT_GT(accepted, 0);
+  for (int i = 0; i < 16; ++i) {
+    const auto id = identity::generate();
+    EXPECT_TRUE(public_key::from_bytes(id.public_identity().bytes()));
+    EXPECT_NO_THROW(x25519_public(id.public_identity()));
+  }
+}
+
+TEST(E2eIdentity, DecodeStoredSkipsOnlyTheCurveCheck) {
+  auto good = public_key::decode_stored(rfc_line);
+  ASSERT_TRUE(good);
+  EXPECT_EQ(*good, *public_key::parse(rfc_line));
+  std::array<std::uint8_t, 32> all_ff{};
+  all_ff.fill(0xff);  // decodes, but is no usable point: parse refuses it, decode_stored not
+  const std::string unusable = std::string(endpoint_identity_prefix) + base64url(all_ff);
+  EXPECT_EQ(public_key::parse(unusable).error().code, errc::bad_key);
+  EXPECT_TRUE(public_key::decode_stored(unusable));
+  EXPECT_EQ(public_key::decode_stored("rstream-e2e-v1:short").error().code,
+            errc::bad_identity_string);
+}
+
 TEST(E2eIdentity, SignaturesVerifyOnlyForTheirMessageAndKey) {
   const identity a = identity::generate();
   const identity b = identity::generate();

@@ -277,6 +277,25 @@ TEST_F(E2eKeyStore, CorruptListFilesAreRefused) {
   }
 }
 
+TEST_F(E2eKeyStore, AListEntryThatIsNoUsableKeyMatchesNothing) {
+  // Lists are decoded without curve checks (each costs about as much as a handshake step): an
+  // entry damaged into a non-point is read, and no checked key ever equals it.
+  ASSERT_TRUE(store().create_identity("srv"));
+  const fs::path file = store().authorized_clients_file("srv");
+  fs::create_directories(file.parent_path());
+  std::array<std::uint8_t, 32> all_ff{};
+  all_ff.fill(0xff);
+  write_text(file, "{\"clients\":[{\"name\":\"x\",\"key\":\"rstream-e2e-v1:" + base64url(all_ff) +
+                       "\"}]}");
+  ::chmod(file.c_str(), 0600);
+  auto list = store().authorized_clients("srv");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 1u);
+  auto authorize = authorize_from_store(store(), "srv");
+  EXPECT_EQ(authorize(identity::generate().public_identity()).error().code,
+            errc::unauthorized_client);
+}
+
 TEST_F(E2eKeyStore, AuthorizerSeesAdditionsAndRemovalsAtOnce) {
   ASSERT_TRUE(store().create_identity("srv"));
   const auto key = identity::generate().public_identity();

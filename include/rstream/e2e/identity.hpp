@@ -41,6 +41,12 @@ class public_key {
   /// Parses an endpoint identity line ("rstream-e2e-v1:..."); surrounding white space is
   /// ignored. Errors are bad_identity_string (wrong text) or bad_key (not a usable point).
   static result<public_key> parse(std::string_view text);
+  /// Decodes an endpoint identity line as parse does, without the curve checks: errors are
+  /// bad_identity_string only. For the lists this program stores after parse has checked each
+  /// key (pinned servers, authorized clients): such keys are only ever compared with checked
+  /// ones, so an entry damaged in the file matches nothing, and reading a list costs no
+  /// curve arithmetic per entry.
+  static result<public_key> decode_stored(std::string_view text);
 
   /// The endpoint identity line, "rstream-e2e-v1:...".
   std::string to_string() const;
@@ -51,6 +57,7 @@ class public_key {
   bool operator==(const public_key&) const = default;
 
  private:
+  friend class identity;  ///< builds the public half of a key pair without re-checking it
   std::array<std::uint8_t, public_key_size> bytes_{};
 };
 

@@ -79,6 +79,8 @@ class key_store {
   /// Every identity file, sorted by name; a file that cannot be used is listed with `problem`
   /// set. A missing directory is an empty list.
   result<std::vector<identity_info>> list_identities() const;
+  /// The names of the identity files, sorted, without reading them (cheap: no key derivation).
+  result<std::vector<std::string>> identity_names() const;
   /// Deletes identity `name` (not_found when absent). Its authorized clients file stays.
   result<void> delete_identity(std::string_view name) const;
 
