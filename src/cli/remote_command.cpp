@@ -206,6 +206,15 @@ class remote_command_run {
     return ::fstat(STDIN_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
   }
 
+  /// /dev/null (what benchmarks, cron and `</dev/null` give us) has nothing to read: its end
+  /// is sent at once, without starting a reader thread.
+  static bool stdin_is_null_device() {
+    struct stat st {};
+    struct stat null_device {};
+    return ::fstat(STDIN_FILENO, &st) == 0 && S_ISCHR(st.st_mode) &&
+           ::stat("/dev/null", &null_device) == 0 && st.st_rdev == null_device.st_rdev;
+  }
+
   asio::awaitable<void> pump_stdin_on_io_thread() {
     constexpr std::size_t prefix = codec::data_frame::prefix_size;
     constexpr std::size_t chunk_bytes = 256 * 1024;
@@ -297,6 +306,8 @@ class remote_command_run {
 
   /// What this client knows about the server's endpoint identity (known-server entries are
   /// named by tunnel name, or HOST:PORT for direct URLs) and which identity would prove ours.
+  /// Without a pin no key file is read: a server that requires E2E is refused as not pinned
+  /// before it could ask for our proof, and one without E2E needs none.
   client_e2e_settings e2e_settings_for_server() const {
     client_e2e_settings settings;
     settings.server_name =
@@ -309,6 +320,7 @@ class remote_command_run {
       entry = **found;
       settings.pinned = entry->key;
     }
+    if (!settings.pinned) return settings;
     auto chosen = store.choose_client_identity(entry, options_.client_identity);
     if (!chosen) {
       settings.identity_problem = chosen.error().message;
@@ -337,8 +349,11 @@ class remote_command_run {
     }
     // Ask the server whether it requires end-to-end encryption before anything of the
     // session leaves this process.
-    const client_e2e_settings e2e_settings = e2e_settings_for_server();
-    auto e2e = co_await session::negotiate_client_e2e(std::move(connected.channel), e2e_settings);
+    session::client_e2e_settings_source settings_source = [this] {
+      return e2e_settings_for_server();
+    };
+    auto e2e =
+        co_await session::negotiate_client_e2e(std::move(connected.channel), settings_source);
     if (!e2e.channel) {
       outcome_.message = e2e.error;
       co_return;
@@ -362,7 +377,7 @@ class remote_command_run {
     std::optional<stdin_reader> reader;
     if (forward_stdin_ && !raw_mode_ && stdin_is_pollable()) {
       start_stdin_pump();
-    } else if (forward_stdin_) {
+    } else if (forward_stdin_ && !stdin_is_null_device()) {
       reader.emplace(
           STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
           [this](codec::data_frame chunk, stdin_reader::release_fn release) {

@@ -165,6 +165,15 @@ std::vector<std::uint8_t> client_handshake::start() {
   return {hello_.begin(), hello_.end()};
 }
 
+bool client_handshake::expect_server(const public_key& pinned) {
+  expected_server_.reset();
+  auto checked = public_key::from_bytes(pinned.bytes());
+  if (!checked) return false;
+  expected_x25519_ = x25519_public(*checked);
+  expected_server_ = *checked;
+  return true;
+}
+
 result<public_key> client_handshake::on_server_hello(std::span<const std::uint8_t> message) {
   if (state_ == state::failed) {
     return make_error(errc::handshake_failed, "E2E handshake already failed");
@@ -193,7 +202,12 @@ result<public_key> client_handshake::on_server_hello(std::span<const std::uint8_
                 "ServerHello does not authenticate (tampered in transit, or replayed from "
                 "another handshake)");
   }
-  auto server = public_key::from_bytes(byte_span(plain).first(public_key_size));
+  // The pinned key, when presented, was checked by expect_server already.
+  const byte_span presented = byte_span(plain).first(public_key_size);
+  const bool expected = expected_server_ && std::equal(presented.begin(), presented.end(),
+                                                       expected_server_->bytes().begin());
+  auto server =
+      expected ? result<public_key>(*expected_server_) : public_key::from_bytes(presented);
   if (!server) {
     return fail(errc::bad_key, "ServerHello: server identity is " + server.error().message);
   }
@@ -208,7 +222,8 @@ result<public_key> client_handshake::on_server_hello(std::span<const std::uint8_
   }
   const bytes32 th2 = blake2b({}, {th1, message});
   bytes32 es{};
-  if (!x25519(es, secrets_.ephemeral_secret, x25519_public(*server).data())) {
+  const bytes32 server_x25519 = expected ? expected_x25519_ : x25519_public(*server);
+  if (!x25519(es, secrets_.ephemeral_secret, server_x25519.data())) {
     return fail(errc::bad_key, "server identity has no usable key-agreement key");
   }
   secrets_.chaining_key = kdf(ck1, label_ck2, {es, th2});

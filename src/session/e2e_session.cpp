@@ -107,7 +107,7 @@ std::unique_ptr<transport::frame_channel> make_sealed_channel(
 }
 
 asio::awaitable<client_e2e_result> negotiate_client_e2e(
-    std::unique_ptr<transport::frame_channel> channel, const client_e2e_settings& settings) {
+    std::unique_ptr<transport::frame_channel> channel, client_e2e_settings_source settings_source) {
   client_e2e_result result;
   e2e::client_handshake handshake;
   const codec::frame hello =
@@ -116,6 +116,9 @@ asio::awaitable<client_e2e_result> negotiate_client_e2e(
     result.error = "connection lost while starting the session: " + ec.message();
     co_return result;
   }
+  // While the server answers.
+  const client_e2e_settings settings = settings_source();
+  if (settings.pinned) handshake.expect_server(*settings.pinned);
   auto answer = co_await read_with_deadline(*channel);
   if (answer.what != transport::read_result::kind::frame) {
     result.error = answer.what == transport::read_result::kind::closed

@@ -228,6 +228,45 @@ TEST(E2eHandshake, KnownAnswerVectorsMatchTheReferenceImplementation) {
   EXPECT_EQ(std::string(o1->begin(), o1->end()), hello_s);
 }
 
+TEST(E2eHandshake, ExpectingThePinnedServerChangesNoByte) {
+  // expect_server only moves the server key's checks before the ServerHello arrives.
+  fixed_randomness crng{client_ephemeral}, srng{server_ephemeral};
+  client_handshake c(crng);
+  server_handshake s(server_id(), srng);
+  auto sh = s.on_client_hello(c.start());
+  ASSERT_TRUE(sh);
+  ASSERT_TRUE(c.expect_server(server_id().public_identity()));
+  ASSERT_TRUE(c.on_server_hello(*sh));
+  ASSERT_TRUE(c.check_pin("box", server_id().public_identity()));
+  EXPECT_EQ(to_hex(c.prove(client_id())),
+            "0103761956f28c4a7de04f5ada3f3ae76a4a5218405f9995a1aa2d86e7602dc448195c88b72a066ed6"
+            "a33dbc516f99c0b44b9fda07954ad65d7dbfb39728a4cbe1bbbd80ceedb5b6f3cc35372da2d429fc98"
+            "b3be3d0ec829d499ffc56cc431e0646295f03fc396866745652c883837656689");
+  EXPECT_EQ(to_hex(c.id()), "ae6f845969e63e6316ce8af28dccedf7d157586406c6a5ad5257aefc9ab17e7e");
+}
+
+TEST(E2eHandshake, ExpectingAnotherServerStillChecksThePresentedOne) {
+  const identity old_key = identity::generate();
+  client_handshake c;
+  server_handshake s(server_id());
+  auto sh = s.on_client_hello(c.start());
+  ASSERT_TRUE(sh);
+  ASSERT_TRUE(c.expect_server(old_key.public_identity()));
+  auto presented = c.on_server_hello(*sh);
+  ASSERT_TRUE(presented);
+  EXPECT_EQ(*presented, server_id().public_identity());
+  EXPECT_EQ(c.check_pin("mybox", old_key.public_identity()).error().code, errc::key_changed);
+  // A pin that is no usable key (e.g. damaged in known_servers.json) is not remembered.
+  std::array<std::uint8_t, 32> all_ff{};
+  all_ff.fill(0xff);
+  auto unusable =
+      public_key::decode_stored(std::string(endpoint_identity_prefix) + base64url(all_ff));
+  ASSERT_TRUE(unusable);
+  client_handshake c2;
+  (void)c2.start();
+  EXPECT_FALSE(c2.expect_server(*unusable));
+}
+
 // ---- round trip ----
 
 TEST(E2eHandshake, RoundTripWithFreshKeysGivesWorkingChannels) {

@@ -78,6 +78,12 @@ class client_handshake {
 
   /// The ClientHello to send first. Call once, before anything else.
   std::vector<std::uint8_t> start();
+  /// Optional, between start() and on_server_hello: the key the caller has pinned for this
+  /// server. It is checked and converted to X25519 now, while the ServerHello is on its way;
+  /// a ServerHello that presents the same key then costs two curve operations less. Changes
+  /// no result: any other key is checked as usual (and check_pin still decides). False when
+  /// `pinned` is no usable key (then nothing is remembered).
+  bool expect_server(const public_key& pinned);
   /// Reads the ServerHello: checks its version, type, length, keys, encryption and the
   /// server's signature, and returns the server's endpoint identity. Sends nothing: the caller
   /// must call check_pin next. Errors: malformed, bad_version, unexpected_message, bad_key,
@@ -109,6 +115,8 @@ class client_handshake {
   handshake_secrets secrets_;
   std::array<std::uint8_t, client_hello_size> hello_{};
   std::optional<public_key> server_identity_;
+  std::optional<public_key> expected_server_;       ///< checked, from expect_server
+  std::array<std::uint8_t, 32> expected_x25519_{};  ///< expected_server_'s X25519 form
   bool channel_taken_ = false;
 };
 

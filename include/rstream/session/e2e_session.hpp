@@ -12,6 +12,7 @@
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -43,10 +44,14 @@ struct client_e2e_result {
   std::string error_code;  ///< e.g. "not_pinned", "key_changed", "downgrade", "unauthorized_client"
 };
 
+/// Gives the settings for this server; called once, after the ClientHello has left, so that
+/// reading key files overlaps the server's answer instead of delaying the probe.
+using client_e2e_settings_source = std::function<client_e2e_settings()>;
+
 /// Client: probes the server and, when it requires E2E, completes the handshake. Nothing of
 /// the session has been sent when it fails.
 boost::asio::awaitable<client_e2e_result> negotiate_client_e2e(
-    std::unique_ptr<transport::frame_channel> channel, const client_e2e_settings& settings);
+    std::unique_ptr<transport::frame_channel> channel, client_e2e_settings_source settings_source);
 
 /// Server: answers a ClientHello already read (`hello`). With no identity it answers "no E2E
 /// here" and returns the channel as it was. Otherwise it runs the handshake; on success the
