@@ -47,21 +47,30 @@ asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port,
   auto expired = [&deadline] { return deadline.expired(); };
   auto timed_out = [&] { return "timed out connecting to " + where; };
 
-  // No temporaries inside co_await expressions (GCC 12 may destroy them twice).
-  const std::string port_text = std::to_string(port);
-  auto [rec, endpoints] = co_await resolver.async_resolve(host, port_text, use_nothrow);
-  if (rec) {
-    error = expired() ? timed_out() : "cannot resolve " + host + ": " + rec.message();
-    co_return result;
+  // An IP address needs no resolver: Asio's runs getaddrinfo on a thread it starts for the
+  // first query, which a short-lived client would pay on every run.
+  std::vector<tcp::endpoint> targets;
+  boost::system::error_code literal_ec;
+  const auto literal = asio::ip::make_address(host, literal_ec);
+  if (!literal_ec) {
+    targets.emplace_back(literal, port);
+  } else {
+    // No temporaries inside co_await expressions (GCC 12 may destroy them twice).
+    const std::string port_text = std::to_string(port);
+    auto [rec, endpoints] = co_await resolver.async_resolve(host, port_text, use_nothrow);
+    if (rec) {
+      error = expired() ? timed_out() : "cannot resolve " + host + ": " + rec.message();
+      co_return result;
+    }
+    for (const auto& entry : endpoints) targets.push_back(entry.endpoint());
   }
   tcp::socket socket(ex);
-  for (const auto& entry : endpoints) {
+  for (const auto& target : targets) {
     boost::system::error_code oec;
     if (socket.is_open()) socket.close(oec);
-    socket.open(entry.endpoint().protocol(), oec);
+    socket.open(target.protocol(), oec);
     if (oec) continue;
     fd = socket.native_handle();
-    const tcp::endpoint target = entry.endpoint();
     auto [cec] = co_await socket.async_connect(target, use_nothrow);
     if (!cec) break;
     error = expired() ? timed_out() : "cannot connect to " + where + ": " + cec.message();
