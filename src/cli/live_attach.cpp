@@ -465,7 +465,7 @@ int run_live_attach(const live_attach_options& options) {
   if (!found.ok) {
     if (found.exit_code == exit_not_found) {
       print_error("no live session '" + options.session + "' on the server at " +
-                  options.server.given + " (" + found.message + ")");
+                  options.server.given);
     } else {
       print_error(found.message);
     }

@@ -463,6 +463,8 @@ int cmd_events_follow(const live_server& server, const sessions_command& c) {
   state.options.connect = server.connect;
   // The server sends a comment every 15 s: a minute of silence means the stream is dead.
   state.options.idle_timeout = std::chrono::seconds(60);
+  // Each event must reach the sink as soon as its bytes arrive: this needs read_body to hand
+  // over what one read brought (async_read_some), not a full piece.
   state.options.piece_size = 64 * 1024;
 
   asio::io_context io{1};

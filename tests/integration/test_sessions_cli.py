@@ -387,7 +387,7 @@ class SessionsCliTest(unittest.TestCase):
         self.assertEqual([e["seq"] for e in later["events"]], seqs[1:])
         text = self.ok("events", sid).splitlines()
         self.assertEqual(len(text), len(seqs))
-        self.assertRegex(text[0], r"^%d\s+\S+\s+participant_joined\b" % seqs[0])
+        self.assertRegex(text[0], r"^%d\s+\S+\s+%s\b" % (seqs[0], types[0]))
         self.assertTrue(any(re.search(r"\bstate_changed\b.*\bexit_code=5\b", l) for l in text), text)
         r = self.cli("events", "no-such-session")
         self.assertEqual(r.returncode, 3, r)
