@@ -16,10 +16,9 @@ endif()
 function(content_type_of name out)
   get_filename_component(ext "${name}" LAST_EXT)
   string(TOLOWER "${ext}" ext)
-  set(types
-    ".html=text/html; charset=utf-8" ".js=text/javascript; charset=utf-8"
-    ".css=text/css; charset=utf-8" ".svg=image/svg+xml" ".png=image/png"
-    ".json=application/json" ".woff2=font/woff2" ".txt=text/plain; charset=utf-8")
+  # (No ';' in these entries: CMake would split the list there.)
+  set(types .html=text/html .js=text/javascript .css=text/css .svg=image/svg+xml
+      .png=image/png .json=application/json .woff2=font/woff2 .txt=text/plain)
   set(type "application/octet-stream")
   foreach(entry IN LISTS types)
     string(FIND "${entry}" "=" eq)
@@ -29,6 +28,9 @@ function(content_type_of name out)
       string(SUBSTRING "${entry}" ${from} -1 type)
     endif()
   endforeach()
+  if(type MATCHES "^text/" OR type STREQUAL "image/svg+xml" OR type STREQUAL "application/json")
+    string(APPEND type "; charset=utf-8")
+  endif()
   set(${out} "${type}" PARENT_SCOPE)
 endfunction()
 

@@ -6,6 +6,7 @@
 #include "rstream/engine/frame_relay.hpp"
 #include "rstream/tunnel/filter.hpp"
 #include "rstream/tunnel/http_stream.hpp"
+#include "rstream/ui/browser_auth.hpp"
 #include "rstream/version.hpp"
 #include "tunnel_link.hpp"
 
@@ -90,20 +91,33 @@ json engine_server::tunnels_json() const {
 asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
   const auto& req = ex.request();
   const std::string_view path = req.path();
+  if (ui::is_browser_route(path)) {
+    // The dashboard, its files and the login that sets its cookie (docs/ui.md).
+    ui::browser_site site;
+    site.index_asset = "dashboard.html";
+    site.token_valid = [this](const std::string& t) { return tokens_.authenticate(t).has_value(); };
+    co_await ui::serve_browser_route(ex, site);
+    co_return;
+  }
   if (path.substr(0, 5) != "/api/" && path != "/api") {
     co_await ex.respond_error(404, "not_found",
                               "no such page: the engine serves its API under /api/");
     co_return;
   }
-  const std::string token = req.bearer_token();
-  if (token.empty()) {
+  // A Bearer token (CLI, scripts) or the dashboard's login cookie.
+  const ui::presented_credential given = ui::find_credential(req);
+  if (given.token.empty()) {
     co_await ex.respond_error(401, "unauthorized",
                               "missing token: send \"Authorization: Bearer TOKEN\"");
     co_return;
   }
-  auto who = tokens_.authenticate(token);
+  auto who = tokens_.authenticate(given.token);
   if (!who) {
     co_await ex.respond_error(401, "unauthorized", "invalid or revoked token");
+    co_return;
+  }
+  if (auto why = ui::browser_rule_violation(req, given.kind, ex.secure())) {
+    co_await ex.respond_error(403, "forbidden", *why);
     co_return;
   }
   if (path == "/api/health") {

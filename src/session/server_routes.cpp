@@ -3,6 +3,8 @@
 
 #include <sodium.h>
 
+#include "rstream/ui/browser_auth.hpp"
+
 namespace asio = boost::asio;
 
 namespace rstream::session {
@@ -27,17 +29,35 @@ std::optional<std::string_view> path_below(std::string_view path, std::string_vi
 server_routes::server_routes(server_routes_config config) : config_(std::move(config)) {}
 
 asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) const {
+  const auto& request = exchange.request();
+  if (ui::is_browser_route(request.path())) {
+    // The sessions page, its files and the login that sets its cookie (docs/ui.md).
+    ui::browser_site site;
+    site.index_asset = "index.html";
+    site.auth_required = !config_.token.empty();
+    site.token_valid = [this](const std::string& t) { return token_matches(config_.token, t); };
+    co_await ui::serve_browser_route(exchange, site);
+    co_return;
+  }
+  // A Bearer token (CLI, scripts) or the page's login cookie.
+  ui::presented_credential given = ui::find_credential(request);
   if (!config_.token.empty()) {
-    const std::string given = exchange.request().bearer_token();
-    if (given.empty() || !token_matches(config_.token, given)) {
-      const char* why = given.empty() ? "this server requires a token: send Authorization: Bearer"
-                                      : "invalid token";
+    if (given.token.empty() || !token_matches(config_.token, given.token)) {
+      const char* why = given.token.empty()
+                            ? "this server requires a token: send Authorization: Bearer"
+                            : "invalid token";
       exchange.close_after_response();
       // Named, not a temporary inside co_await (GCC 12).
       std::vector<transport::http_header> challenge{{"WWW-Authenticate", "Bearer realm=\"rstream\""}};
       co_await exchange.respond_error(401, "unauthorized", why, std::move(challenge));
       co_return;
     }
+  } else {
+    given.kind = ui::credential::none;  // a stale cookie authenticates nothing here
+  }
+  if (auto why = ui::browser_rule_violation(request, given.kind, exchange.secure())) {
+    co_await exchange.respond_error(403, "forbidden", *why);
+    co_return;
   }
   co_await dispatch(exchange);
 }

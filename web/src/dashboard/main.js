@@ -98,6 +98,8 @@ class TunnelTerminal {
         this.status.textContent = `running · pid ${frame.pid}`;
         this.status.className = 'badge controller';
         this.tab.setStatus('controller');
+        // The pane may have changed size between Open and now.
+        this.sendFrame(encodeResize(this.terminal.term.cols, this.terminal.term.rows));
         break;
       case FrameType.Data:
         if (frame.bytes.length) this.terminal.term.write(frame.bytes);
@@ -273,7 +275,7 @@ async function refreshHealth() {
 }
 
 function build() {
-  const filter = h('input', { type: 'search', class: 'filter', id: 'tunnel-filter', placeholder: 'Filter: words, or key=value,… (labels.rstream.webtty.label.role=ci)',
+  const filter = h('input', { type: 'search', class: 'filter', id: 'tunnel-filter', placeholder: 'Filter by name, host or label — or key=value,…', title: 'Words match names, hosts and labels; key=value terms (e.g. labels.rstream.webtty.label.role=ci) are the engine filter',
     spellcheck: 'false', autocomplete: 'off' });
   let timer = 0;
   filter.addEventListener('input', () => {

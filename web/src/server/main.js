@@ -58,6 +58,19 @@ class Attachment {
     this.killButton = h('button', { class: 'btn danger ghost', type: 'button', 'data-action': 'kill',
       onclick: () => killSession(this.session) }, 'End session');
     this.requestsBox = h('div', { class: 'requests', 'data-testid': 'control-requests' });
+    this.reasonInput = h('input', { class: 'reason-input', name: 'reason', maxlength: 512,
+      placeholder: 'Why do you need control? The controller sees this.', autocomplete: 'off' });
+    this.askForm = h('form', { class: 'ask-control', hidden: true },
+      h('span', { class: 'ask-label' }, 'Request control'), this.reasonInput,
+      h('button', { class: 'btn primary small', type: 'submit', 'data-action': 'send-request' }, 'Send request'),
+      h('button', { class: 'btn ghost small', type: 'button', onclick: () => { this.askForm.hidden = true; } }, 'Cancel'));
+    this.askForm.addEventListener('submit', (event) => {
+      event.preventDefault();
+      this.send({ type: 'request_control', reason: this.reasonInput.value.trim() || 'I would like to type' });
+      this.askForm.hidden = true;
+      this.myRequest = -1;  // until the control_requested event names it
+      this.updateRole();
+    });
     this.termHost = h('div', { class: 'term-host' });
     this.notice = h('div', { class: 'notice', hidden: true, 'data-testid': 'notice' });
     this.hint = h('div', { class: 'hint', hidden: true },
@@ -67,6 +80,7 @@ class Attachment {
         h('div', { class: 'pane-heading' }, this.title, this.badge, this.meta),
         h('div', { class: 'pane-actions' }, this.requestButton, this.releaseButton, this.duplicateButton, this.killButton)),
       this.requestsBox,
+      this.askForm,
       h('div', { class: 'term-frame' }, this.termHost, this.hint, this.notice));
     this.terminal = createTerminal(this.termHost, {
       onResize: (cols, rows) => this.sendSize(cols, rows),
@@ -124,7 +138,10 @@ class Attachment {
   }
 
   sendSize(cols, rows) {
-    if (this.role === 'controller' && !this.ended) this.send({ type: 'resize', cols, rows });
+    if (this.role !== 'controller' || this.ended) return;
+    this.send({ type: 'resize', cols, rows });
+    this.session = { ...this.session, cols, rows };
+    this.updateRole();
   }
 
   onControl(text) {
@@ -228,6 +245,7 @@ class Attachment {
     this.terminal.term.options.disableStdin = !controlling;
     this.terminal.term.options.cursorBlink = controlling;
     this.requestButton.hidden = this.ended || this.role !== 'spectator';
+    if (this.requestButton.hidden) this.askForm.hidden = true;
     this.requestButton.disabled = this.myRequest !== null;
     this.requestButton.textContent = this.myRequest !== null ? 'Waiting for approval…' : 'Request control';
     this.releaseButton.hidden = !controlling;
@@ -260,11 +278,8 @@ class Attachment {
   }
 
   askForControl() {
-    const reason = window.prompt('Why do you need control? (shown to the controller)', 'I would like to type');
-    if (reason === null) return;
-    this.send({ type: 'request_control', reason: reason.trim() || 'I would like to type' });
-    this.myRequest = -1;  // until the control_requested event names it
-    this.updateRole();
+    this.askForm.hidden = false;
+    this.reasonInput.focus();
   }
 
   flashHint() {
@@ -506,7 +521,7 @@ async function main() {
   state.authRequired = !!login.auth_required;
   if (login.auth_required && !login.authenticated) {
     await showLogin({ product: 'this webtty server',
-      hint: 'Paste the token this server was started with (--token).' });
+      hint: 'Paste the token this server was started with (its --token option).' });
   }
   try {
     const body = await api('GET', '/api/terminal/sessions');
@@ -516,6 +531,7 @@ async function main() {
     return;
   }
   build();
+  sidebar.status.className = 'status-dot ok';
   renderSessions();
   await openFromHash();
   setInterval(refreshSessions, POLL_MS);
