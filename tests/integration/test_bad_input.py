@@ -336,7 +336,7 @@ class BadInputTests(unittest.TestCase):
     def test_http_get_without_upgrade(self):
         with self.healthy_session("tcp"):
             for request, status in (
-                (b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 404),
+                (b"GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n", 404),  # "/" is the web UI
                 (b"GET /webtty HTTP/1.1\r\nHost: x\r\n\r\n", 426),
                 (b"GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", 404),
