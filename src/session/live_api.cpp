@@ -31,10 +31,11 @@ std::string keyed(const char* key, const json& value) {
   return dump(object);
 }
 
-/// A WebSocket error message: {"type":"error","message":MESSAGE}.
-std::string error_message(const std::string& message) {
+/// A WebSocket error message: {"type":"error","code":CODE,"message":MESSAGE}.
+std::string error_message(const std::string& code, const std::string& message) {
   json object = json::object();
   object["type"] = "error";
+  object["code"] = code;
   object["message"] = message;
   return dump(object);
 }
@@ -182,7 +183,7 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
   if (co_await exchange.write_head(200, headers, std::nullopt)) co_return;
   auto executor = co_await asio::this_coro::executor;
   async_event wake(executor);
-  terminal->subscribe(&wake);
+  observer_subscription subscription(terminal, wake);
   std::string chunk;
   bool failed = false;
   auto keepalive_at = std::chrono::steady_clock::now() + sse_keepalive;
@@ -208,7 +209,6 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
     if (terminal->removed()) break;
     co_await wake.wait_until(keepalive_at);
   }
-  terminal->unsubscribe(&wake);
   if (failed) {
     exchange.close_after_response();
   } else {
@@ -256,7 +256,7 @@ asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const
     }
     if (!terminal) {
       const std::string message =
-          error_message("no live session '" + segments[2] + "'");
+          error_message("session_not_found", "no live session '" + segments[2] + "'");
       co_await socket->write_text(message);
       co_await socket->close_politely(1008, "unknown session", std::chrono::seconds(2));
       co_return;

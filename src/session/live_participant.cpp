@@ -39,6 +39,13 @@ json typed(const char* type, const char* key, json value) {
   return message;
 }
 
+/// {"type":"error","code":CODE,"message":MESSAGE} for a refusal of the live layer.
+std::string refusal_text(const live::error& error) {
+  json message = typed("error", "message", error.message);
+  message["code"] = live::to_string(error.code);
+  return dump(message);
+}
+
 class live_participant : public std::enable_shared_from_this<live_participant> {
  public:
   live_participant(std::unique_ptr<transport::message_socket> socket,
@@ -46,6 +53,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       : socket_(std::move(socket)),
         terminal_(std::move(terminal)),
         wake_(socket_->get_executor()) {}
+  ~live_participant() { terminal_->unsubscribe(&wake_); }  // if finish() never ran
 
   asio::awaitable<void> run(std::string name, bool spectator_only) {
     auto& state = terminal_->state();
@@ -53,8 +61,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
     last_seq_ = state.events().last_seq();  // from our own participant_joined on
     auto joined = state.attach("", std::move(name), spectator_only, now);
     if (!joined) {
-      const std::string refusal =
-          dump(typed("error", "message", joined.error().message));
+      const std::string refusal = refusal_text(joined.error());
       co_await socket_->write_text(refusal);
       co_await socket_->close_politely(1008, "refused", std::chrono::seconds(2));
       co_return;
@@ -66,6 +73,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
                  socket_->peer(), live::to_string(joined->role));
     json hello = typed("hello", "participant_id", id_);
     hello["role"] = live::to_string(joined->role);
+    hello["spectator_only"] = spectator_only;
     hello["session"] = state.to_json();
     post(hello);
 
@@ -83,7 +91,11 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
     wake_.notify();
   }
 
-  void post_error(const std::string& message) { post(typed("error", "message", message)); }
+  void post_error(const std::string& message, const char* code = "invalid_argument") {
+    json error = typed("error", "message", message);
+    error["code"] = code;
+    post(error);
+  }
 
   /// Leaves the session (once) and stops both loops.
   void finish(const char* why) {
@@ -170,7 +182,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_refusal_notice_) {
         next_refusal_notice_ = now + refusal_notice_interval;
-        post_error("input not sent: you are a spectator (request control to type)");
+        post_error("input not sent: you are a spectator (request control to type)", "not_controller");
       }
       co_return;
     }
@@ -212,7 +224,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
         return;
       }
       if (auto allowed = state.authorize_signal(id_); !allowed) {
-        post_error(allowed.error().message);
+        post_error(allowed.error().message, live::to_string(allowed.error().code));
         return;
       }
       terminal_->send_signal(static_cast<int>(number.get<std::int64_t>()));
@@ -226,7 +238,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       }
       auto made = state.request_control(id_, reason.get<std::string>(), now);
       if (!made) {
-        post_error(made.error().message);
+        post_error(made.error().message, live::to_string(made.error().code));
         return;
       }
       terminal_->schedule_expiry();
@@ -248,7 +260,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       if (what == "refuse") done = state.resolve(id, live::decision::refuse, me, now);
       if (what == "revoke") done = state.revoke_request(id, me, now);
       if (!done) {
-        post_error(done.error().message);
+        post_error(done.error().message, live::to_string(done.error().code));
         return;
       }
       terminal_->changed();
@@ -256,7 +268,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
     }
     if (type == "release_control") {
       if (auto released = state.revoke(me, now); !released) {
-        post_error(released.error().message);
+        post_error(released.error().message, live::to_string(released.error().code));
         return;
       }
       terminal_->changed();

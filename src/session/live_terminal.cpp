@@ -260,12 +260,11 @@ void live_terminal::hang_up() {
 asio::awaitable<void> live_terminal::wait_terminated(std::chrono::milliseconds limit) {
   auto self = shared_from_this();
   async_event event(executor_);
-  subscribe(&event);
+  observer_subscription subscription(self, event);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!terminated() && std::chrono::steady_clock::now() < deadline) {
     co_await event.wait_until(deadline);
   }
-  unsubscribe(&event);
 }
 
 void live_terminal::mark_removed() {

@@ -192,7 +192,9 @@ class stream_call final : public http_stream_call::impl {
       body.size = piece_.size();
       body.more = true;
       deadline_guard idle(ex, options_.idle_timeout, [fd] { ::shutdown(fd, SHUT_RDWR); });
-      auto [ec, n] = co_await http::async_read(stream_, buffer_, parser_, use_nothrow);
+      // read_some: hand over what arrived at once (a Server-Sent Events stream trickles);
+      // async_read would wait until the piece is full.
+      auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser_, use_nothrow);
       idle.disarm();
       if (idle.expired()) {
         error = "timed out: " + where_ + " sent nothing for " +

@@ -61,6 +61,7 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   bool removed() const { return removed_; }
 
   /// Observers: `event` is notified on every change until unsubscribed. One waiter per event.
+  /// Prefer observer_subscription, which cannot forget to unsubscribe.
   void subscribe(async_event* event);
   void unsubscribe(async_event* event);
   /// Wakes every observer (after a change made through state()).
@@ -110,6 +111,23 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   bool removed_ = false;
   int exit_code_ = 0;
   int exit_signal_ = 0;
+};
+
+/// Subscribes an event to a terminal for its own lifetime (also when a coroutine holding it is
+/// destroyed without finishing).
+class observer_subscription {
+ public:
+  observer_subscription(std::shared_ptr<live_terminal> terminal, async_event& event)
+      : terminal_(std::move(terminal)), event_(&event) {
+    terminal_->subscribe(event_);
+  }
+  ~observer_subscription() { terminal_->unsubscribe(event_); }
+  observer_subscription(const observer_subscription&) = delete;
+  observer_subscription& operator=(const observer_subscription&) = delete;
+
+ private:
+  std::shared_ptr<live_terminal> terminal_;
+  async_event* event_;
 };
 
 }  // namespace rstream::session
