@@ -114,8 +114,7 @@ std::string login_set_cookie(std::string_view name, std::string_view token, bool
       value += hex[c & 15];
     }
   }
-  std::string out = std::string(name) + "=" + value +
-                    "; Path=/; HttpOnly; SameSite=Strict";
+  std::string out = std::string(name) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
   if (secure) out += "; Secure";
   return out;
 }
@@ -144,7 +143,8 @@ std::optional<std::string> origin_authority(std::string_view origin) {
   }
   auto parts = split_authority(rest);
   if (!parts) return std::nullopt;
-  const std::string port = parts->second.empty() ? default_port : strip_leading_zeros(parts->second);
+  const std::string port =
+      parts->second.empty() ? default_port : strip_leading_zeros(parts->second);
   return parts->first + ":" + port;
 }
 
@@ -241,8 +241,8 @@ asio::awaitable<void> serve_browser_route(transport::http_exchange& exchange,
   }
   if (request.method != "POST") {
     std::vector<transport::http_header> allow{{"Allow", "GET, POST"}};
-    co_await exchange.respond_error(405, "method_not_allowed",
-                                    "use POST (and GET on /api/login)", std::move(allow));
+    co_await exchange.respond_error(405, "method_not_allowed", "use POST (and GET on /api/login)",
+                                    std::move(allow));
     co_return;
   }
   // Logging in or out changes state: same-origin pages only, with the CSRF header (a page

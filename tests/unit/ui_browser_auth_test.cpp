@@ -149,16 +149,19 @@ TEST(BrowserAuth, OriginAndHostNormaliseToHostPort) {
 }
 
 TEST(BrowserAuth, BearerWinsOverTheCookie) {
-  auto both = make_request("GET", "/api/x",
-                           {{"Host", "h:1"}, {"Authorization", "Bearer B"}, {"Cookie", "rstream_token_1=C"}});
+  auto both = make_request(
+      "GET", "/api/x",
+      {{"Host", "h:1"}, {"Authorization", "Bearer B"}, {"Cookie", "rstream_token_1=C"}});
   auto c = find_credential(both);
   EXPECT_EQ(c.kind, credential::bearer);
   EXPECT_EQ(c.token, "B");
-  auto cookie = make_request("GET", "/api/x", {{"Host", "h:1"}, {"Cookie", "rstream_token_1=C%3B"}});
+  auto cookie =
+      make_request("GET", "/api/x", {{"Host", "h:1"}, {"Cookie", "rstream_token_1=C%3B"}});
   c = find_credential(cookie);
   EXPECT_EQ(c.kind, credential::cookie);
   EXPECT_EQ(c.token, "C;");
-  auto other_port = make_request("GET", "/api/x", {{"Host", "h:2"}, {"Cookie", "rstream_token_1=C"}});
+  auto other_port =
+      make_request("GET", "/api/x", {{"Host", "h:2"}, {"Cookie", "rstream_token_1=C"}});
   EXPECT_EQ(find_credential(other_port).kind, credential::none);
 }
 
@@ -167,8 +170,7 @@ TEST(BrowserAuth, CookiePostWithoutCsrfHeaderIsRefused) {
   EXPECT_TRUE(browser_rule_violation(post, credential::cookie, false));
   EXPECT_FALSE(browser_rule_violation(post, credential::bearer, false));
   EXPECT_FALSE(browser_rule_violation(post, credential::none, false));
-  auto with_header =
-      make_request("DELETE", "/api/x", {{"Host", "h:1"}, {"X-Rstream-CSRF", "1"}});
+  auto with_header = make_request("DELETE", "/api/x", {{"Host", "h:1"}, {"X-Rstream-CSRF", "1"}});
   EXPECT_FALSE(browser_rule_violation(with_header, credential::cookie, false));
   auto get = make_request("GET", "/api/x", {{"Host", "h:1"}});
   EXPECT_FALSE(browser_rule_violation(get, credential::cookie, false));
@@ -182,14 +184,14 @@ TEST(BrowserAuth, ForeignOriginIsRefusedOnUpgradesAndWrites) {
   EXPECT_TRUE(browser_rule_violation(ws, credential::bearer, false));
   EXPECT_TRUE(browser_rule_violation(ws, credential::cookie, false));
 
-  auto same = make_request("GET", "/ws/terminal/a",
-                           {{"Host", "127.0.0.1:9000"}, {"Upgrade", "websocket"},
-                            {"Origin", "http://127.0.0.1:9000"}});
+  auto same = make_request(
+      "GET", "/ws/terminal/a",
+      {{"Host", "127.0.0.1:9000"}, {"Upgrade", "websocket"}, {"Origin", "http://127.0.0.1:9000"}});
   EXPECT_FALSE(browser_rule_violation(same, credential::cookie, false));
   // Another port of the same host is another origin.
-  auto port = make_request("GET", "/ws/terminal/a",
-                           {{"Host", "127.0.0.1:9000"}, {"Upgrade", "websocket"},
-                            {"Origin", "http://127.0.0.1:9001"}});
+  auto port = make_request(
+      "GET", "/ws/terminal/a",
+      {{"Host", "127.0.0.1:9000"}, {"Upgrade", "websocket"}, {"Origin", "http://127.0.0.1:9001"}});
   EXPECT_TRUE(browser_rule_violation(port, credential::none, false));
   // A cookie upgrade must say where it comes from; a CLI upgrade (no Origin) need not.
   auto bare = make_request("GET", "/ws", {{"Host", "h:1"}, {"Upgrade", "websocket"}});
@@ -231,14 +233,17 @@ TEST(BrowserAuth, LoginStatusSaysWhetherTheCookieIsGood) {
   recording_exchange anonymous(make_request("GET", "/api/login", {{"Host", "h:7"}}));
   run_route(anonymous, site);
   EXPECT_EQ(anonymous.status, 200);
-  EXPECT_EQ(anonymous.body, R"({"auth_required":true,"authenticated":false})" "\n");
+  EXPECT_EQ(anonymous.body, R"({"auth_required":true,"authenticated":false})"
+                            "\n");
   recording_exchange cookie(
       make_request("GET", "/api/login", {{"Host", "h:7"}, {"Cookie", "rstream_token_7=secret"}}));
   run_route(cookie, site);
-  EXPECT_EQ(cookie.body, R"({"auth_required":true,"authenticated":true})" "\n");
+  EXPECT_EQ(cookie.body, R"({"auth_required":true,"authenticated":true})"
+                         "\n");
   recording_exchange open(make_request("GET", "/api/login", {{"Host", "h:7"}}));
   run_route(open, site_with_token(""));
-  EXPECT_EQ(open.body, R"({"auth_required":false,"authenticated":true})" "\n");
+  EXPECT_EQ(open.body, R"({"auth_required":false,"authenticated":true})"
+                       "\n");
 }
 
 TEST(BrowserAssets, PagesAndScriptsAreEmbedded) {
