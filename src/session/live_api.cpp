@@ -1,6 +1,7 @@
 // live_api: HTTP handlers of the live-sessions API (see live_api.hpp; the WebSocket
 // participant is in live_participant.cpp).
 #include "rstream/session/live_api.hpp"
+#include "rstream/session/server_routes.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -221,11 +222,8 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
 live_api::live_api(std::shared_ptr<live_registry> registry) : registry_(std::move(registry)) {}
 
 bool live_api::owns(std::string_view path) {
-  auto below = [&](std::string_view prefix) {
-    return path.substr(0, prefix.size()) == prefix &&
-           (path.size() == prefix.size() || path[prefix.size()] == '/');
-  };
-  return below(api_prefix) || path.substr(0, ws_prefix.size()) == ws_prefix;
+  return path_below(path, api_prefix).has_value() ||
+         path.substr(0, ws_prefix.size()) == ws_prefix;
 }
 
 asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const {

@@ -11,6 +11,8 @@
 #include "sniff.hpp"
 #include "rstream/common/asio_helpers.hpp"
 #include "stream_channels.hpp"
+#include <optional>
+
 #include "websocket_channel_impl.hpp"
 #include "websocket_message_impl.hpp"
 
@@ -149,35 +151,35 @@ class http_connection final : public http_exchange {
 
   asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(std::size_t max_payload,
                                                                    std::string& error) override {
-    namespace websocket = beast::websocket;
-    upgraded_ = true;
     std::string token = request_.bearer_token();
-    websocket::stream<Stream> ws(std::move(stream_));
-    ws.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(http::field::server, "rstream"); }));
-    auto [ec] = co_await ws.async_accept(parser_.get(), use_nothrow);
-    if (ec) {
-      error = "WebSocket handshake failed: " + ec.message();
-      co_return nullptr;
-    }
+    auto ws = co_await accept_upgrade(error);
+    if (!ws) co_return nullptr;
     co_return std::make_unique<detail::websocket_impl::websocket_channel<Stream>>(
-        std::move(ws), max_payload, std::move(token));
+        std::move(*ws), max_payload, std::move(token));
   }
 
   asio::awaitable<std::unique_ptr<message_socket>> accept_message_socket(
       std::size_t max_message, std::string& error) override {
+    auto ws = co_await accept_upgrade(error);
+    if (!ws) co_return nullptr;
+    co_return std::make_unique<detail::websocket_impl::websocket_message_socket<Stream>>(
+        std::move(*ws), max_message);
+  }
+
+  /// The WebSocket handshake on this request; the connection leaves the HTTP loop either way.
+  asio::awaitable<std::optional<beast::websocket::stream<Stream>>> accept_upgrade(
+      std::string& error) {
     namespace websocket = beast::websocket;
     upgraded_ = true;
-    websocket::stream<Stream> ws(std::move(stream_));
-    ws.set_option(websocket::stream_base::decorator(
+    std::optional<websocket::stream<Stream>> ws(std::in_place, std::move(stream_));
+    ws->set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(http::field::server, "rstream"); }));
-    auto [ec] = co_await ws.async_accept(parser_.get(), use_nothrow);
+    auto [ec] = co_await ws->async_accept(parser_.get(), use_nothrow);
     if (ec) {
       error = "WebSocket handshake failed: " + ec.message();
-      co_return nullptr;
+      ws.reset();
     }
-    co_return std::make_unique<detail::websocket_impl::websocket_message_socket<Stream>>(
-        std::move(ws), max_message);
+    co_return ws;
   }
 
   bool expects_continue() const {

@@ -4,6 +4,7 @@
 // heaviest Beast code compiles in parallel).
 #pragma once
 #include <boost/asio/ssl.hpp>
+#include <optional>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
@@ -113,29 +114,42 @@ inline std::string bearer_from(std::string_view authorization) {
   return {};
 }
 
+/// Client handshake to host/path with an optional bearer token. nullopt with `error` (and
+/// `http_status` when the server declined the upgrade) on failure.
 template <class Stream>
-asio::awaitable<std::unique_ptr<frame_channel>> handshake_impl(
+asio::awaitable<std::optional<websocket::stream<Stream>>> handshake_stream(
     Stream stream, const std::string& host_header, const std::string& path,
-    const std::string& token, std::size_t max_payload, std::string& error) {
-  websocket::stream<Stream> ws(std::move(stream));
-  ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
+    const std::string& token, std::string& error, int& http_status) {
+  std::optional<websocket::stream<Stream>> ws(std::in_place, std::move(stream));
+  ws->set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
     req.set(http::field::user_agent, "rstream");
     if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
   }));
   websocket::response_type response;
-  auto [ec] = co_await ws.async_handshake(response, host_header, path, use_nothrow);
+  auto [ec] = co_await ws->async_handshake(response, host_header, path, use_nothrow);
   if (ec) {
     if (ec == websocket::error::upgrade_declined) {
-      error = "server declined the WebSocket upgrade (HTTP " +
-              std::to_string(response.result_int()) + ")";
+      http_status = response.result_int();
+      error = "server declined the WebSocket upgrade (HTTP " + std::to_string(http_status) + ")";
       if (!response.body().empty()) error += ": " + response.body();
       while (!error.empty() && error.back() == '\n') error.pop_back();
     } else {
       error = "WebSocket handshake failed: " + ec.message();
     }
-    co_return nullptr;
+    ws.reset();
   }
-  co_return std::make_unique<websocket_channel<Stream>>(std::move(ws), max_payload, "");
+  co_return ws;
+}
+
+template <class Stream>
+asio::awaitable<std::unique_ptr<frame_channel>> handshake_impl(
+    Stream stream, const std::string& host_header, const std::string& path,
+    const std::string& token, std::size_t max_payload, std::string& error) {
+  int http_status = 0;
+  auto ws = co_await handshake_stream(std::move(stream), host_header, path, token, error,
+                                      http_status);
+  if (!ws) co_return nullptr;
+  co_return std::make_unique<websocket_channel<Stream>>(std::move(*ws), max_payload, "");
 }
 
 }  // namespace rstream::transport::detail::websocket_impl

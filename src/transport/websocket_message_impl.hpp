@@ -10,6 +10,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "rstream/transport/deadline.hpp"
+#include "websocket_channel_impl.hpp"
 #include "rstream/transport/message_socket.hpp"
 #include "stream_channels.hpp"
 
@@ -92,27 +93,10 @@ boost::asio::awaitable<std::unique_ptr<message_socket>> message_handshake_impl(
     const std::string& token, std::size_t max_message,
     std::shared_ptr<boost::asio::ssl::context> tls_context, std::string& error,
     int& http_status) {
-  namespace websocket = boost::beast::websocket;
-  namespace http = boost::beast::http;
-  websocket::stream<Stream> ws(std::move(stream));
-  ws.set_option(websocket::stream_base::decorator([token](websocket::request_type& req) {
-    req.set(http::field::user_agent, "rstream");
-    if (!token.empty()) req.set(http::field::authorization, "Bearer " + token);
-  }));
-  websocket::response_type response;
-  auto [ec] = co_await ws.async_handshake(response, host_header, path, use_nothrow);
-  if (ec) {
-    if (ec == websocket::error::upgrade_declined) {
-      http_status = response.result_int();
-      error = "server declined the WebSocket upgrade (HTTP " + std::to_string(http_status) + ")";
-      if (!response.body().empty()) error += ": " + response.body();
-      while (!error.empty() && error.back() == '\n') error.pop_back();
-    } else {
-      error = "WebSocket handshake failed: " + ec.message();
-    }
-    co_return nullptr;
-  }
-  co_return std::make_unique<websocket_message_socket<Stream>>(std::move(ws), max_message,
+  auto ws = co_await handshake_stream(std::move(stream), host_header, path, token, error,
+                                      http_status);
+  if (!ws) co_return nullptr;
+  co_return std::make_unique<websocket_message_socket<Stream>>(std::move(*ws), max_message,
                                                                std::move(tls_context));
 }
 
