@@ -21,7 +21,7 @@ using transport::http_exchange;
 using transport::http_header;
 
 /// Size of one piece of a streamed file, both ways.
-constexpr std::size_t stream_piece = 64 * 1024;
+constexpr std::size_t stream_piece = 256 * 1024;
 
 constexpr std::string_view all_methods = "OPTIONS, PROPFIND, GET, HEAD, PUT, MKCOL, DELETE, MOVE";
 constexpr std::string_view read_methods = "OPTIONS, PROPFIND, GET, HEAD";

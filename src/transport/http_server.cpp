@@ -149,6 +149,13 @@ class http_connection final : public http_exchange {
 
   void close_after_response() override { close_ = true; }
 
+  tcp::socket* raw_body_socket() override {
+    if constexpr (std::is_same_v<Stream, tcp::socket>) {
+      if (head_written_ && !failed_ && !chunked_ && request_.method != "HEAD") return &stream_;
+    }
+    return nullptr;
+  }
+
   asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(std::size_t max_payload,
                                                                    std::string& error) override {
     std::string token = request_.bearer_token();

@@ -34,6 +34,17 @@ asio::awaitable<boost::system::error_code> frame_channel::write(const codec::fra
   co_return co_await write_frame(header, payload);
 }
 
+asio::awaitable<boost::system::error_code> frame_channel::write_data(
+    codec::stream_id stream, std::span<const std::uint8_t> bytes, bool end_of_stream) {
+  constexpr std::size_t prefix = codec::data_frame::prefix_size;
+  std::array<std::uint8_t, codec::header_size + prefix> head{};
+  const auto header = codec::encode_header(codec::frame_type::data, prefix + bytes.size());
+  std::memcpy(head.data(), header.data(), header.size());
+  head[codec::header_size] = static_cast<std::uint8_t>(stream);
+  head[codec::header_size + 1] = end_of_stream ? codec::data_frame::flag_end_of_stream : 0;
+  co_return co_await write_frame(head, bytes);
+}
+
 asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason) {
   co_await channel.write(reason);
   deadline_guard limit(channel.get_executor(), std::chrono::seconds(2),

@@ -11,6 +11,7 @@
 
 #include "rstream/common/async_event.hpp"
 #include "rstream/tunnel/protocol.hpp"
+#include "rstream/tunnel/spliced_body.hpp"
 
 namespace asio = boost::asio;
 
@@ -22,9 +23,8 @@ constexpr std::size_t body_chunk = 256 * 1024;
 
 bool hop_by_hop(std::string_view name) {
   static constexpr std::string_view dropped[] = {
-      "connection", "keep-alive",        "proxy-connection", "te",
-      "trailer",    "transfer-encoding", "upgrade",          "content-length",
-      "authorization", "host", "expect"};
+      "connection", "keep-alive",     "proxy-connection", "te",   "trailer", "transfer-encoding",
+      "upgrade",    "content-length", "authorization",    "host", "expect"};
   for (auto d : dropped) {
     if (name.size() == d.size() &&
         std::equal(name.begin(), name.end(), d.begin(), [](char a, char b) {
@@ -107,8 +107,9 @@ class routed_http_exchange final : public transport::http_exchange {
       std::span<const std::uint8_t> bytes) override {
     while (!bytes.empty()) {
       const std::size_t n = std::min(bytes.size(), body_chunk);
-      const codec::frame f = codec::data_frame(codec::stream_id::out, bytes.first(n));
-      if (auto ec = co_await stream_.write(f)) co_return ec;
+      if (auto ec = co_await stream_.write_data(codec::stream_id::out, bytes.first(n))) {
+        co_return ec;
+      }
       bytes = bytes.subspan(n);
     }
     co_return boost::system::error_code{};
@@ -170,9 +171,9 @@ struct body_pump {
       auto [ec, n] = co_await exchange.read_body_some(buffer);
       if (ec) break;
       const bool end = n == 0;
-      const codec::frame f =
-          codec::data_frame(codec::stream_id::in, std::span(buffer.data(), n), end);
-      if (co_await server.write(f)) break;
+      if (co_await server.write_data(codec::stream_id::in, std::span(buffer.data(), n), end)) {
+        break;
+      }
       if (end) {
         complete = true;
         break;
@@ -277,6 +278,19 @@ asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
         break;
       }
       head_sent = true;
+      // A sized body between two plain TCP sockets moves by splice (spliced_body.hpp), once
+      // the request body is all out (the server stream is then only read).
+      if (pump->done && pump->complete && exchange.raw_body_socket() &&
+          std::string_view(server.scheme()) == "tcp") {
+        if (auto released = server.release_plain_socket()) {
+          auto spliced = co_await splice_response_body(
+              released->socket, std::move(released->unread), *exchange.raw_body_socket(),
+              codec::default_max_payload);
+          if (!spliced.ended) spdlog::info("tunnel HTTP stream: {}", spliced.failure);
+          ended = spliced.ended;
+          break;
+        }
+      }
       continue;
     }
     auto* data = std::get_if<codec::data_frame>(&r.frame);

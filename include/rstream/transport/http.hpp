@@ -95,6 +95,11 @@ class http_exchange {
   virtual boost::asio::awaitable<boost::system::error_code> end_body() = 0;
   /// Asks for the connection to close after this response.
   virtual void close_after_response() = 0;
+  /// For relays that move a sized body with splice(2): after write_head announced a
+  /// Content-Length on a plain TCP connection (no TLS, not chunked, not HEAD), the socket the
+  /// body bytes go to, with nothing buffered in front of it; nullptr otherwise. Bytes written
+  /// there count as body.
+  virtual boost::asio::ip::tcp::socket* raw_body_socket() { return nullptr; }
 
   /// A whole response in one call.
   boost::asio::awaitable<boost::system::error_code> respond(int status,
