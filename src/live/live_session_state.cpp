@@ -139,6 +139,20 @@ void live_session_state::on_output(std::span<const std::uint8_t> bytes) {
 result<output_batch> live_session_state::take_output(const std::string& participant_id,
                                                      std::vector<std::uint8_t>& out,
                                                      std::size_t max_bytes, time_point now) {
+  std::vector<output_piece> pieces;
+  std::vector<std::uint8_t> scratch;
+  auto batch = take_output_pieces(participant_id, pieces, scratch, max_bytes, now);
+  if (batch) {
+    out.reserve(out.size() + batch->bytes);
+    for (const auto& piece : pieces) out.insert(out.end(), piece.bytes.begin(), piece.bytes.end());
+  }
+  return batch;
+}
+
+result<output_batch> live_session_state::take_output_pieces(const std::string& participant_id,
+                                                            std::vector<output_piece>& pieces,
+                                                            std::vector<std::uint8_t>& scratch,
+                                                            std::size_t max_bytes, time_point now) {
   participant_output* o = find_output(participant_id);
   if (o == nullptr) {
     return fail(errc::unknown_participant, "no participant " + participant_id + " in this session");
@@ -146,7 +160,7 @@ result<output_batch> live_session_state::take_output(const std::string& particip
   output_batch batch;
   if (!o->catching_up) {
     batch.offset = *o->cursor;
-    batch.bytes = o->queue.pop_into(out, max_bytes);
+    batch.bytes = o->queue.pop_pieces(pieces, max_bytes);
     *o->cursor += batch.bytes;
     return batch;
   }
@@ -163,7 +177,9 @@ result<output_batch> live_session_state::take_output(const std::string& particip
     o->cursor = resume_at;
   }
   batch.offset = *o->cursor;
-  batch.bytes = scrollback_.copy(*o->cursor, max_bytes, out);
+  scratch.clear();
+  batch.bytes = scrollback_.copy(*o->cursor, max_bytes, scratch);
+  if (batch.bytes > 0) pieces.push_back({nullptr, std::span<const std::uint8_t>(scratch)});
   *o->cursor += batch.bytes;
   if (*o->cursor == scrollback_.total_written()) {
     // Caught up: from now on on_output() queues exactly the bytes from the cursor on.

@@ -32,25 +32,31 @@ bool participant_queue::push(std::span<const std::uint8_t> bytes) {
   return push(std::make_shared<const std::vector<std::uint8_t>>(bytes.begin(), bytes.end()));
 }
 
-std::size_t participant_queue::pop_into(std::vector<std::uint8_t>& out, std::size_t max_bytes) {
+std::size_t participant_queue::pop_pieces(std::vector<output_piece>& out, std::size_t max_bytes) {
   const std::size_t total = std::min(max_bytes, queued_);
-  out.reserve(out.size() + total);
   std::size_t left = total;
   while (left > 0) {
-    const std::vector<std::uint8_t>& front = *chunks_.front();
-    const std::size_t n = std::min(left, front.size() - front_consumed_);
-    const auto begin = front.begin() + static_cast<std::ptrdiff_t>(front_consumed_);
-    out.insert(out.end(), begin, begin + static_cast<std::ptrdiff_t>(n));
+    const shared_bytes& front = chunks_.front();
+    const std::size_t n = std::min(left, front->size() - front_consumed_);
+    out.push_back({front, std::span<const std::uint8_t>(*front).subspan(front_consumed_, n)});
     front_consumed_ += n;
     left -= n;
     queued_ -= n;
     charged_ -= n;
-    if (front_consumed_ == front.size()) {
+    if (front_consumed_ == front->size()) {
       chunks_.pop_front();
       front_consumed_ = 0;
       charged_ -= chunk_overhead;
     }
   }
+  return total;
+}
+
+std::size_t participant_queue::pop_into(std::vector<std::uint8_t>& out, std::size_t max_bytes) {
+  std::vector<output_piece> pieces;
+  const std::size_t total = pop_pieces(pieces, max_bytes);
+  out.reserve(out.size() + total);
+  for (const auto& piece : pieces) out.insert(out.end(), piece.bytes.begin(), piece.bytes.end());
   return total;
 }
 

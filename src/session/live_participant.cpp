@@ -18,7 +18,10 @@ using nlohmann::json;
 namespace rstream::session {
 namespace {
 
-constexpr std::size_t output_message_bytes = 64 * 1024;
+/// Output bytes per binary message: with its WebSocket header (4 bytes at this size) one
+/// message is one 64 KiB socket write, the most Asio's async_write hands the kernel at once,
+/// so a message costs the writer one turn of the event loop, not two.
+constexpr std::size_t output_message_bytes = 64 * 1024 - 16;
 constexpr std::size_t max_outbox = 64;
 constexpr std::chrono::seconds refusal_notice_interval{2};
 
@@ -69,8 +72,8 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
     id_ = joined->id;
     terminal_->subscribe(&wake_);
     terminal_->changed();
-    spdlog::info("live session {}: {} joined from {} as {}", terminal_->id(), id_,
-                 socket_->peer(), live::to_string(joined->role));
+    spdlog::info("live session {}: {} joined from {} as {}", terminal_->id(), id_, socket_->peer(),
+                 live::to_string(joined->role));
     json hello = typed("hello", "participant_id", id_);
     hello["role"] = live::to_string(joined->role);
     hello["spectator_only"] = spectator_only;
@@ -113,7 +116,11 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
   asio::awaitable<void> write_loop() {
     auto self = shared_from_this();
     auto& state = terminal_->state();
-    std::vector<std::uint8_t> output;
+    // Live output goes out as references to the shared chunks (no copy per participant);
+    // scrollback replay is copied into `scratch`.
+    std::vector<live::output_piece> pieces;
+    std::vector<std::span<const std::uint8_t>> spans;
+    std::vector<std::uint8_t> scratch;
     while (!done_) {
       if (!outbox_.empty()) {
         const std::string text = std::move(outbox_.front());
@@ -122,10 +129,14 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
         continue;
       }
       if (state.has_output(id_)) {
-        output.clear();
-        auto batch = state.take_output(id_, output, output_message_bytes, live::clock::now());
+        pieces.clear();
+        auto batch = state.take_output_pieces(id_, pieces, scratch, output_message_bytes,
+                                              live::clock::now());
         if (!batch) break;
-        if (batch->bytes > 0 && co_await socket_->write_message(output, false)) break;
+        if (batch->bytes == 0) continue;
+        spans.clear();
+        for (const auto& piece : pieces) spans.push_back(piece.bytes);
+        if (co_await socket_->write_binary_pieces(spans)) break;
         continue;
       }
       auto page = state.events().since(last_seq_, 64);
@@ -182,7 +193,8 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       const auto now = std::chrono::steady_clock::now();
       if (now >= next_refusal_notice_) {
         next_refusal_notice_ = now + refusal_notice_interval;
-        post_error("input not sent: you are a spectator (request control to type)", "not_controller");
+        post_error("input not sent: you are a spectator (request control to type)",
+                   "not_controller");
       }
       co_return;
     }

@@ -20,7 +20,13 @@ namespace asio = boost::asio;
 namespace rstream::session {
 namespace {
 
+/// Output handed to the participants at a time (one shared chunk, one message per writer).
 constexpr std::size_t read_chunk_bytes = 64 * 1024;
+/// The reader lets the thread's other work run after this much. A PTY read returns at most a
+/// few KiB and costs tens of microseconds, and each participant's writer sends one message per
+/// turn of the event loop: under a command writing without pause, a writer must get several
+/// turns per chunk to catch up after a stall instead of falling behind for good.
+constexpr std::size_t read_turn_bytes = 16 * 1024;
 /// Output the command wrote just before exiting is read for this long, then the end is
 /// declared even if a background job keeps the terminal open.
 constexpr std::chrono::milliseconds tty_drain{300};
@@ -101,7 +107,8 @@ live_terminal::~live_terminal() {
     // Nobody will reap it any more: make sure it dies and is reaped.
     pty::signal_group(static_cast<pid_t>(pid_), SIGKILL);
     pty::exit_status ignored;
-    for (int i = 0; i < 100 && !pty::try_reap(static_cast<pid_t>(pid_), ignored); ++i) ::usleep(1000);
+    for (int i = 0; i < 100 && !pty::try_reap(static_cast<pid_t>(pid_), ignored); ++i)
+      ::usleep(1000);
   }
 }
 
@@ -136,6 +143,7 @@ asio::awaitable<void> live_terminal::read_output() {
   const int fd = master_->native_handle();
   bool waited_in_drain = false;
   std::size_t filled = 0;  // bytes read and not yet handed to the state
+  std::size_t read_this_turn = 0;
   auto hand_over = [&] {
     if (filled == 0) return;
     state_.on_output(std::span<const std::uint8_t>(read_buffer_.data(), filled));
@@ -148,10 +156,12 @@ asio::awaitable<void> live_terminal::read_output() {
     const ssize_t n = ::read(fd, read_buffer_.data() + filled, read_buffer_.size() - filled);
     if (n > 0) {
       filled += static_cast<std::size_t>(n);
-      if (filled == read_buffer_.size()) {
-        hand_over();
+      read_this_turn += static_cast<std::size_t>(n);
+      if (filled == read_buffer_.size()) hand_over();
+      if (read_this_turn >= read_turn_bytes) {
         // A command that writes without pause never empties the PTY: let the participants'
         // writers (and every other connection of this thread) have their turn.
+        read_this_turn = 0;
         co_await asio::post(executor_, asio::use_awaitable);
       }
       continue;
@@ -160,8 +170,9 @@ asio::awaitable<void> live_terminal::read_output() {
     hand_over();
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       if (drain_expired_ || waited_in_drain) break;
-      auto [ec] = co_await master_->async_wait(asio::posix::stream_descriptor::wait_read,
-                                               use_nothrow);
+      read_this_turn = 0;
+      auto [ec] =
+          co_await master_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
       if (ec) waited_in_drain = true;  // cancelled by the drain timer: read what is left
       continue;
     }

@@ -62,6 +62,15 @@ class websocket_message_socket final : public message_socket {
     co_return ec;
   }
 
+  boost::asio::awaitable<boost::system::error_code> write_binary_pieces(
+      std::span<const std::span<const std::uint8_t>> pieces) override {
+    ws_.text(false);
+    gather_.clear();
+    for (const auto& piece : pieces) gather_.emplace_back(piece.data(), piece.size());
+    auto [ec, n] = co_await ws_.async_write(gather_, use_nothrow);
+    co_return ec;
+  }
+
   boost::asio::awaitable<void> close_politely(std::uint16_t code, std::string reason,
                                               std::chrono::milliseconds timeout) override {
     if (!ws_.is_open()) co_return;
@@ -82,6 +91,7 @@ class websocket_message_socket final : public message_socket {
 
  private:
   boost::beast::websocket::stream<Stream> ws_;
+  std::vector<boost::asio::const_buffer> gather_;  ///< write_binary_pieces' buffer list
   boost::beast::flat_buffer buffer_;
   std::shared_ptr<boost::asio::ssl::context> tls_context_;  // kept alive for wss clients
 };

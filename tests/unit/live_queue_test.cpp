@@ -53,6 +53,30 @@ TEST(ParticipantQueue, AppendsToTheCallersBuffer) {
   EXPECT_EQ(std::string(out.begin(), out.end()), ">abc");
 }
 
+TEST(ParticipantQueue, PiecesReferenceTheQueuedChunksWithoutCopying) {
+  participant_queue q;
+  auto first = std::make_shared<const std::vector<std::uint8_t>>(5, 'a');
+  auto second = std::make_shared<const std::vector<std::uint8_t>>(4, 'b');
+  ASSERT_TRUE(q.push(first));
+  ASSERT_TRUE(q.push(second));
+  std::vector<rstream::live::output_piece> pieces;
+  EXPECT_EQ(q.pop_pieces(pieces, 7), 7u);
+  ASSERT_EQ(pieces.size(), 2u);
+  EXPECT_EQ(pieces[0].chunk, first);
+  EXPECT_EQ(pieces[0].bytes.data(), first->data());
+  EXPECT_EQ(pieces[0].bytes.size(), 5u);
+  EXPECT_EQ(pieces[1].chunk, second);
+  EXPECT_EQ(pieces[1].bytes.data(), second->data());
+  EXPECT_EQ(pieces[1].bytes.size(), 2u);
+  // The rest of the second chunk comes next, from where the last piece stopped.
+  pieces.clear();
+  EXPECT_EQ(q.pop_pieces(pieces, 100), 2u);
+  ASSERT_EQ(pieces.size(), 1u);
+  EXPECT_EQ(pieces[0].bytes.data(), second->data() + 2);
+  EXPECT_TRUE(q.empty());
+  EXPECT_EQ(q.charged_bytes(), 0u);
+}
+
 TEST(ParticipantQueue, OverflowDropsEverythingAndLags) {
   participant_queue q(100 + 2 * overhead);
   ASSERT_TRUE(q.push(bytes_of(std::string(60, 'a'))));

@@ -100,6 +100,13 @@ class live_session_state {
   result<output_batch> take_output(const std::string& participant_id,
                                    std::vector<std::uint8_t>& out, std::size_t max_bytes,
                                    time_point now);
+  /// The same bytes without copying live output: appends pieces that reference the queued
+  /// chunks to `pieces`. Catching up, the bytes are copied from the scrollback into `scratch`
+  /// (cleared first) and the one piece points there. Same errors as take_output().
+  result<output_batch> take_output_pieces(const std::string& participant_id,
+                                          std::vector<output_piece>& pieces,
+                                          std::vector<std::uint8_t>& scratch, std::size_t max_bytes,
+                                          time_point now);
   /// Whether take_output() would return bytes now (a writer waits when it would not).
   bool has_output(const std::string& participant_id) const;
 

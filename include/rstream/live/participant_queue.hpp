@@ -23,8 +23,15 @@ namespace rstream::live {
 /// A piece of output, shared read-only by every queue that holds it.
 using shared_bytes = std::shared_ptr<const std::vector<std::uint8_t>>;
 
+/// Queued output handed out without a copy: `bytes` lie in `chunk`, which the piece keeps
+/// alive (null when the bytes lie in a buffer of the caller's, see take_output_pieces).
+struct output_piece {
+  shared_bytes chunk;
+  std::span<const std::uint8_t> bytes;
+};
+
 /// Default per-participant limit.
-inline constexpr std::size_t default_queue_limit = std::size_t{256} * 1024;
+inline constexpr std::size_t default_queue_limit = std::size_t{1024} * 1024;
 
 class participant_queue {
  public:
@@ -41,6 +48,8 @@ class participant_queue {
   bool push(std::span<const std::uint8_t> bytes);
   /// Moves up to max_bytes of the oldest queued output to the end of `out`; returns the count.
   std::size_t pop_into(std::vector<std::uint8_t>& out, std::size_t max_bytes);
+  /// Same, appending references to the queued chunks to `out` instead of copying bytes.
+  std::size_t pop_pieces(std::vector<output_piece>& out, std::size_t max_bytes);
   /// Drops everything queued (counted in dropped_bytes()); the lagging flag is unchanged.
   void clear();
   /// Leaves the lagging state: pushes are accepted again.

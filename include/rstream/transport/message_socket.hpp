@@ -40,6 +40,9 @@ class message_socket {
   /// Writes one message, binary or text (text must be UTF-8).
   virtual boost::asio::awaitable<boost::system::error_code> write_message(
       std::span<const std::uint8_t> bytes, bool text) = 0;
+  /// Writes one binary message made of `pieces` in order, gathered (no copy into one buffer).
+  virtual boost::asio::awaitable<boost::system::error_code> write_binary_pieces(
+      std::span<const std::span<const std::uint8_t>> pieces) = 0;
   /// Sends a WebSocket close (code 1000 normal, or 1008 policy / 1011 error with a reason) and
   /// waits for the peer's close, bounded by `timeout`.
   virtual boost::asio::awaitable<void> close_politely(std::uint16_t code, std::string reason,
