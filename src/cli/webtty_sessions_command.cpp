@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -145,6 +146,26 @@ std::string resolver_text(const json& r) {
 
 void print_json(const json& value) { std::puts(value.dump(2).c_str()); }
 
+/// Prints the array `key` of a listing answer (empty when absent): as JSON, as a "none" line
+/// on stderr when it is empty, or as a table of `header` and one `row` per element.
+int print_listing(const json& body, const char* key, bool as_json, const char* none,
+                  std::vector<std::string> header,
+                  const std::function<std::vector<std::string>(const json&)>& row) {
+  const json items = body.is_object() && body.contains(key) ? body[key] : json::array();
+  if (as_json) {
+    print_json(items);
+    return exit_ok;
+  }
+  if (items.empty()) {
+    std::fprintf(stderr, "rstream: %s\n", none);
+    return exit_ok;
+  }
+  std::vector<std::vector<std::string>> rows{std::move(header)};
+  for (const auto& item : items) rows.push_back(row(item));
+  print_table(rows);
+  return exit_ok;
+}
+
 /// Writes one line to stdout at once and flushes; false when stdout is gone.
 bool print_line(const std::string& line) {
   const std::string text = line + "\n";
@@ -179,27 +200,16 @@ int cmd_list(const live_server& server, const sessions_command& c) {
   if (!c.status.empty()) path += "?status=" + url_encode(c.status);
   auto r = call_live_api(server, "GET", path);
   if (!r.ok) return r.exit_code;
-  json sessions =
-      r.body.is_object() && r.body.contains("sessions") ? r.body["sessions"] : json::array();
   const bool as_json = c.output == "json" || (c.output.empty() && ::isatty(STDOUT_FILENO) != 1);
-  if (as_json) {
-    print_json(sessions);
-    return exit_ok;
-  }
-  if (sessions.empty()) {
-    std::fputs("rstream: no live sessions\n", stderr);
-    return exit_ok;
-  }
-  std::vector<std::vector<std::string>> rows{
-      {"ID", "NAME", "STATE", "CLIENTS", "CONTROLLER", "COMMAND", "CREATED"}};
-  for (const auto& s : sessions) {
-    std::string state = cell(s, "state");
-    if (state == "terminated") state += " (" + cell(s, "exit_code") + ")";
-    rows.push_back({cell(s, "id"), cell(s, "name"), state, cell(s, "clients"),
-                    cell(s, "controller"), command_text(s), cell(s, "created_at")});
-  }
-  print_table(rows);
-  return exit_ok;
+  return print_listing(
+      r.body, "sessions", as_json, "no live sessions",
+      {"ID", "NAME", "STATE", "CLIENTS", "CONTROLLER", "COMMAND", "CREATED"}, [](const json& s) {
+        std::string state = cell(s, "state");
+        if (state == "terminated") state += " (" + cell(s, "exit_code") + ")";
+        return std::vector<std::string>{
+            cell(s, "id"),   cell(s, "name"),      state, cell(s, "clients"), cell(s, "controller"),
+            command_text(s), cell(s, "created_at")};
+      });
 }
 
 int cmd_info(const live_server& server, const sessions_command& c) {
@@ -313,26 +323,16 @@ int cmd_request_control(const live_server& server, const sessions_command& c) {
 int cmd_control_requests(const live_server& server, const sessions_command& c) {
   auto r = call_live_api(server, "GET", session_path(c.ids[0]) + "/control-requests");
   if (!r.ok) return r.exit_code;
-  json requests =
-      r.body.is_object() && r.body.contains("requests") ? r.body["requests"] : json::array();
-  if (c.output == "json") {
-    print_json(requests);
-    return exit_ok;
-  }
-  if (requests.empty()) {
-    std::fputs("rstream: no control requests\n", stderr);
-    return exit_ok;
-  }
-  std::vector<std::vector<std::string>> rows{
-      {"ID", "PARTICIPANT", "STATE", "CREATED", "RESOLVED", "RESOLVER", "REASON"}};
-  for (const auto& q : requests) {
-    rows.push_back({cell(q, "id"), cell(q, "participant_id"), cell(q, "state"),
-                    cell(q, "created_at"), cell(q, "resolved_at"),
-                    q.contains("resolver") ? resolver_text(q["resolver"]) : "-",
-                    cell(q, "reason")});
-  }
-  print_table(rows);
-  return exit_ok;
+  return print_listing(
+      r.body, "requests", c.output == "json", "no control requests",
+      {"ID", "PARTICIPANT", "STATE", "CREATED", "RESOLVED", "RESOLVER", "REASON"},
+      [](const json& q) {
+        return std::vector<std::string>{
+            cell(q, "id"),          cell(q, "participant_id"),
+            cell(q, "state"),       cell(q, "created_at"),
+            cell(q, "resolved_at"), q.contains("resolver") ? resolver_text(q["resolver"]) : "-",
+            cell(q, "reason")};
+      });
 }
 
 int cmd_resolve_control(const live_server& server, const sessions_command& c) {
