@@ -279,13 +279,14 @@ asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
       }
       head_sent = true;
       // A sized body between two plain TCP sockets moves by splice (spliced_body.hpp), once
-      // the request body is all out (the server stream is then only read).
-      if (pump->done && pump->complete && exchange.raw_body_socket() &&
-          std::string_view(server.scheme()) == "tcp") {
+      // the request body is all out (the server stream is then only read). Only a raw-frame
+      // stream over plain TCP releases its socket.
+      auto* client_socket = exchange.raw_body_socket();
+      if (client_socket && pump->done && pump->complete) {
         if (auto released = server.release_plain_socket()) {
-          auto spliced = co_await splice_response_body(
-              released->socket, std::move(released->unread), *exchange.raw_body_socket(),
-              codec::default_max_payload);
+          auto spliced =
+              co_await splice_response_body(released->socket, std::move(released->unread),
+                                            *client_socket, codec::default_max_payload);
           if (!spliced.ended) spdlog::info("tunnel HTTP stream: {}", spliced.failure);
           ended = spliced.ended;
           break;
