@@ -27,7 +27,7 @@ import tempfile
 import time
 import urllib.request
 
-TOKEN = "bench-live-token"
+TOKEN = "bench-live-token-3a5c7e9f1b2d4f6a80c2e4a6b8d0f135"
 
 
 def log(message):

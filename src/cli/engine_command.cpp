@@ -13,6 +13,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "rstream/base/private_files.hpp"
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
@@ -33,23 +34,9 @@ struct engine_flags {
   std::string data_dir;
   std::string tls_cert, tls_key;
   std::string public_url;
+  std::string name_grace = "10m";
   int verbosity = 0;
 };
-
-/// Creates `dir` (and parents) and makes it 0700.
-bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) {
-    error = "cannot create " + dir.string() + ": " + ec.message();
-    return false;
-  }
-  if (::chmod(dir.c_str(), 0700) != 0) {
-    error = "cannot set mode 0700 on " + dir.string() + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
-}
 
 /// The admin token written on first start, or empty when the file is gone.
 std::string read_admin_token(const std::filesystem::path& file) {
@@ -57,32 +44,6 @@ std::string read_admin_token(const std::filesystem::path& file) {
   std::string token;
   std::getline(in, token);
   return token;
-}
-
-bool write_admin_token(const std::filesystem::path& file, const std::string& token,
-                       std::string& error) {
-  const std::string tmp = file.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) {
-      error = "cannot write " + tmp;
-      return false;
-    }
-    ::chmod(tmp.c_str(), 0600);
-    out << token << "\n";
-    if (!out.flush()) {
-      error = "cannot write " + tmp;
-      return false;
-    }
-  }
-  ::chmod(tmp.c_str(), 0600);
-  std::error_code ec;
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) {
-    error = "cannot write " + file.string() + ": " + ec.message();
-    return false;
-  }
-  return true;
 }
 
 int run_engine(const engine_flags& flags) {
@@ -100,7 +61,7 @@ int run_engine(const engine_flags& flags) {
   const auto default_dir = config::rstream_home() / "engine";
   const std::filesystem::path data_dir =
       flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
-  if (!make_private_dir(data_dir, error)) {
+  if (!base::make_private_dir(data_dir, error)) {
     print_error(error);
     return exit_failure;
   }
@@ -113,7 +74,7 @@ int run_engine(const engine_flags& flags) {
   if (tokens.empty()) {
     engine::token_info info;
     std::string secret = tokens.create(engine::token_role::admin, "admin", info, error);
-    if (secret.empty() || !write_admin_token(admin_file, secret, error)) {
+    if (secret.empty() || !base::write_private_file(admin_file, secret + "\n", error)) {
       print_error(error);
       return exit_failure;
     }
@@ -124,6 +85,13 @@ int run_engine(const engine_flags& flags) {
   config.listen_host = address->host;
   config.listen_port = address->port;
   config.public_url = flags.public_url;
+  auto name_grace = parse_duration(flags.name_grace);
+  if (!name_grace) {
+    print_error("--name-grace: expected a duration such as 90s or 10m, got '" + flags.name_grace +
+                "'");
+    return exit_usage;
+  }
+  config.name_grace = *name_grace;
   if (!flags.tls_cert.empty()) {
     auto tls = transport::make_server_tls_context(flags.tls_cert, flags.tls_key, error);
     if (!tls) {
@@ -190,8 +158,9 @@ int run_token_create(const token_flags& flags) {
   } else {
     std::puts(r.body.value("token", "").c_str());
     std::fprintf(stderr, "rstream: token '%s' (%s, id %s) created; it is shown only once\n",
-                 r.body.value("name", "").c_str(), r.body.value("role", "").c_str(),
-                 r.body.value("id", "").c_str());
+                 terminal_safe(r.body.value("name", "")).c_str(),
+                 terminal_safe(r.body.value("role", "")).c_str(),
+                 terminal_safe(r.body.value("id", "")).c_str());
   }
   return exit_ok;
 }
@@ -215,8 +184,9 @@ int run_token_list(const token_flags& flags) {
 int run_token_revoke(const token_flags& flags) {
   auto r = call_engine_api(flags.context, "DELETE", "/api/tokens/" + url_encode(flags.id), "");
   if (!r.ok) return r.exit_code;
-  std::fprintf(stderr, "rstream: token '%s' (id %s) revoked\n", r.body.value("name", "").c_str(),
-               r.body.value("id", "").c_str());
+  std::fprintf(stderr, "rstream: token '%s' (id %s) revoked\n",
+               terminal_safe(r.body.value("name", "")).c_str(),
+               terminal_safe(r.body.value("id", "")).c_str());
   return exit_ok;
 }
 

@@ -386,7 +386,9 @@ class live_attachment {
   void notice(const std::string& line) {
     if (options_.quiet && line.rfind("rstream: ", 0) != 0) return;
     // In raw mode "\n" does not return the carriage: start and end a line of our own.
-    const std::string text = terminal_.active() ? "\r\n" + line + "\r\n" : line + "\n";
+    // Notices carry peers' text (names, messages): escaped before they reach the terminal.
+    const std::string safe = terminal_safe(line);
+    const std::string text = terminal_.active() ? "\r\n" + safe + "\r\n" : safe + "\n";
     [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size());
   }
 
@@ -408,7 +410,7 @@ class live_attachment {
     if (detached_) {
       std::string line = "[detached from " + session_label() + "; it keeps running";
       if (!options_.reattach_hint.empty()) line += ". Attach again: " + options_.reattach_hint;
-      line += "]\n";
+      line = terminal_safe(line) + "]\n";
       [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
       return exit_ok;
     }

@@ -195,6 +195,7 @@ class remote_command_run {
         return;
       }
       chunk = codec::data_frame(codec::stream_id::in, typed);
+      if (chunk.bytes().empty()) return release();  // all held back by the escape filter
     }
     session_->send_stdin(std::move(chunk), std::move(release));
   }

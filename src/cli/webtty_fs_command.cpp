@@ -171,7 +171,7 @@ std::string human_bytes(double n) {
 class progress_line {
  public:
   progress_line(bool enabled, std::string label, std::optional<std::uint64_t> total)
-      : enabled_(enabled), label_(std::move(label)), total_(total) {}
+      : enabled_(enabled), label_(terminal_safe(label)), total_(total) {}
   ~progress_line() { finish(); }
   progress_line(const progress_line&) = delete;
   progress_line& operator=(const progress_line&) = delete;

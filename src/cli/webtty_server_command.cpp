@@ -15,6 +15,7 @@
 #include <map>
 #include <optional>
 
+#include "rstream/base/secret.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
@@ -26,6 +27,7 @@
 #include "rstream/transport/endpoint_url.hpp"
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/tunnel/http_stream.hpp"
+#include "rstream/ui/browser_auth.hpp"
 
 namespace asio = boost::asio;
 
@@ -37,6 +39,7 @@ struct server_flags {
   std::string token;
   bool insecure_no_auth = false;
   std::string tls_cert, tls_key;
+  std::vector<std::string> public_urls;  ///< --public-url: names browsers reach us by
   std::size_t max_sessions = 1024;
   std::string max_frame = "1MiB";
   std::string kill_grace = "2s";
@@ -124,6 +127,12 @@ int run_server(const server_flags& flags) {
     tunnel_config->connect.tls_ca_file = flags.engine_ca;
     tunnel_config->connect.timeout = std::chrono::seconds(10);
   }
+  if (!flags.token.empty()) {
+    if (auto why = base::weak_token_reason(flags.token)) {
+      print_error("--token: " + *why);
+      return exit_usage;
+    }
+  }
   std::optional<transport::endpoint_url> address;
   if (!flags.listen.empty()) {
     address = transport::parse_listen_address(flags.listen, error);
@@ -201,9 +210,20 @@ int run_server(const server_flags& flags) {
   if (address) {
     config.listen_host = address->host;
     config.listen_port = address->port;
+    config.host_names.push_back(ui::url_host_name("http://" + address->host));
+  }
+  for (const auto& url : flags.public_urls) {
+    const std::string name = ui::url_host_name(url);
+    if (name.empty()) {
+      print_error("--public-url expects a URL such as https://host.example:7681, got '" + url +
+                  "'");
+      return exit_usage;
+    }
+    config.host_names.push_back(name);
   }
   config.max_sessions = flags.max_sessions;
   config.session.token = flags.token;
+  if (!flags.token.empty()) config.session.auth_throttle = std::make_shared<base::auth_throttle>();
   config.session.max_payload = *max_frame;
   config.session.kill_grace = *kill_grace;
   config.session.open_timeout = *open_timeout;
@@ -232,6 +252,7 @@ int run_server(const server_flags& flags) {
   asio::io_context io{1};
   session::webtty_server server(io, config);
   session::server_routes_config routes_config{config.session.token, files};
+  routes_config.auth_throttle = config.session.auth_throttle;
   std::shared_ptr<session::live_registry> live_sessions;
   if (flags.identity.empty() && flags.max_live_sessions > 0) {
     session::live_registry_config live_config;
@@ -368,6 +389,10 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
   auto* cmd = webtty.add_subcommand("server", "Serve this machine's commands and terminal");
   cmd->add_option("--listen", flags->listen,
                   "Address to listen on, HOST:PORT (port 0 picks a free one; printed on stdout)");
+  cmd->add_option("--public-url", flags->public_urls,
+                  "A URL browsers use to reach this server (e.g. https://host.example:7681); "
+                  "its host name is accepted in Host. Without it, browsers must use an IP "
+                  "address or localhost (DNS-rebinding protection). Repeatable");
   cmd->add_flag("--rstream", flags->rstream,
                 "Dial the engine of the current project context (outbound only) and be "
                 "reachable as rstrm://NAME");

@@ -166,12 +166,16 @@ int print_listing(const json& body, const char* key, bool as_json, const char* n
   return exit_ok;
 }
 
-/// Writes one line to stdout at once and flushes; false when stdout is gone.
-bool print_line(const std::string& line) {
+/// Writes one line to stdout at once and flushes; false when stdout is gone. `line` is
+/// written as is (JSON lines: already escaped).
+bool print_raw_line(const std::string& line) {
   const std::string text = line + "\n";
   return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
          std::fflush(stdout) == 0;
 }
+
+/// print_raw_line of text that may hold peers' text (names, ids, event fields): escaped.
+bool print_line(const std::string& line) { return print_raw_line(terminal_safe(line)); }
 
 /// "SEQ TIME TYPE key=value ..." for one event.
 std::string event_line(const json& e) {
@@ -429,7 +433,8 @@ asio::awaitable<void> follow_events(follow_state& state) {
   sse_parser parser([&state](const sse_event& e) {
     if (state.stdout_broken) return;
     const json j = event_of(e);
-    if (!print_line(state.json_lines ? j.dump() : event_line(j))) state.stdout_broken = true;
+    const bool printed = state.json_lines ? print_raw_line(j.dump()) : print_line(event_line(j));
+    if (!printed) state.stdout_broken = true;
   });
   transport::body_sink sink = [&parser, &state](std::span<const std::uint8_t> bytes) {
     if (!parser.feed(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()))) {

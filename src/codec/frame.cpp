@@ -332,8 +332,13 @@ bool decode_data(std::vector<std::uint8_t>&& payload, frame& out, decode_error& 
   if ((flags & ~data_frame::flag_end_of_stream) != 0) {
     return malformed(error, type, "flags " + std::to_string(flags) + " has unknown bits set");
   }
-  out = data_frame::wrap(std::move(payload), static_cast<stream_id>(stream),
-                         (flags & data_frame::flag_end_of_stream) != 0);
+  const bool end = (flags & data_frame::flag_end_of_stream) != 0;
+  if (!end && payload.size() == data_frame::prefix_size) {
+    // Carries nothing and ends nothing: only a flood would send it (it costs the receiver a
+    // queue entry each time).
+    return malformed(error, type, "an empty Data frame must end its stream (end-of-stream flag)");
+  }
+  out = data_frame::wrap(std::move(payload), static_cast<stream_id>(stream), end);
   return true;
 }
 

@@ -465,6 +465,9 @@ result<identity_info> key_store::create_identity(std::string_view name, randomne
     }
     return written.error();
   }
+  // A new identity starts with no authorized clients, even where an older version of rstream
+  // left the list of a deleted identity of the same name behind.
+  if (auto cleared = remove_authorized_clients_file(name); !cleared) return cleared.error();
   return info;
 }
 
@@ -520,9 +523,27 @@ result<std::vector<identity_info>> key_store::list_identities() const {
   return out;
 }
 
+result<void> key_store::remove_authorized_clients_file(std::string_view name) const {
+  const fs::path list = authorized_clients_file(name);
+  if (::unlink(list.c_str()) != 0) {
+    if (errno == ENOENT) return {};
+    return make_error(errc::io_error, "cannot delete " + list.string() + ": " + errno_text(errno));
+  }
+  fsync_directory(list.parent_path());
+  return {};
+}
+
 result<void> key_store::delete_identity(std::string_view name) const {
   if (auto ok = check_identity_name(name); !ok) return ok.error();
   const fs::path path = identity_file(name);
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    return make_error(errc::not_found,
+                      "no identity named '" + std::string(name) + "' (" + path.string() + ")");
+  }
+  // The clients it admitted go first: a failure leaves the identity as it was, and an identity
+  // created later under the same name never inherits them.
+  if (auto cleared = remove_authorized_clients_file(name); !cleared) return cleared.error();
   if (::unlink(path.c_str()) != 0) {
     if (errno == ENOENT) {
       return make_error(errc::not_found,

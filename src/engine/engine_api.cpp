@@ -91,11 +91,24 @@ json engine_server::tunnels_json() const {
 asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
   const auto& req = ex.request();
   const std::string_view path = req.path();
+  // Host and Origin rules for every request, before any route (docs/security.md).
+  ui::front_door door;
+  door.names = {ui::url_host_name("http://" + config_.listen_host),
+                ui::url_host_name(config_.public_url)};
+  if (auto refused = ui::front_door_violation(req, ex.secure(), door)) {
+    spdlog::info("refused {} {} from {}: {}", req.method, path, ex.peer(), refused->message);
+    ex.close_after_response();
+    co_await ex.respond_error(refused->status, refused->code, refused->message);
+    co_return;
+  }
   if (ui::is_browser_route(path)) {
     // The dashboard, its files and the login that sets its cookie (docs/ui.md).
     ui::browser_site site;
     site.index_asset = "dashboard.html";
-    site.token_valid = [this](const std::string& t) { return tokens_.authenticate(t).has_value(); };
+    site.token_valid = [this, peer = ex.peer()](const std::string& t) {
+      bool throttled = false;
+      return authenticate(t, peer, throttled).has_value();
+    };
     co_await ui::serve_browser_route(ex, site);
     co_return;
   }
@@ -111,9 +124,15 @@ asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
                               "missing token: send \"Authorization: Bearer TOKEN\"");
     co_return;
   }
-  auto who = tokens_.authenticate(given.token);
+  bool throttled = false;
+  auto who = authenticate(given.token, ex.peer(), throttled);
   if (!who) {
-    co_await ex.respond_error(401, "unauthorized", "invalid or revoked token");
+    ex.close_after_response();
+    if (throttled) {
+      co_await ex.respond_error(429, "too_many_failures", base::too_many_failures_message);
+    } else {
+      co_await ex.respond_error(401, "unauthorized", "invalid or revoked token");
+    }
     co_return;
   }
   if (auto why = ui::browser_rule_violation(req, given.kind, ex.secure())) {

@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "rstream/base/secret.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/frame_relay.hpp"
 #include "rstream/engine/splice_relay.hpp"
@@ -43,9 +44,6 @@ void log_failure(const char* what, std::exception_ptr e) {
   }
 }
 
-bool secrets_equal(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
-}
 
 }  // namespace
 
@@ -161,18 +159,28 @@ asio::awaitable<void> engine_server::register_tunnel(
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
-  auto who = tokens_.authenticate(hello.token);
+  bool throttled = false;
+  auto who = authenticate(hello.token, channel->peer(), throttled);
   if (!who) {
-    spdlog::info("tunnel '{}' from {} refused: invalid or revoked token", hello.name,
-                 channel->peer());
-    const codec::frame refusal = codec::error_frame{
-        "unauthorized", "the engine refused the token: invalid or revoked (HTTP 401)"};
+    spdlog::info("tunnel '{}' from {} refused: {}", hello.name, channel->peer(),
+                 throttled ? "too many failed authentications" : "invalid or revoked token");
+    const codec::frame refusal =
+        throttled ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
+                  : codec::error_frame{"unauthorized",
+                                       "the engine refused the token: invalid or revoked (HTTP 401)"};
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
   if (who->role == token_role::read_only) {
     const codec::frame refusal = codec::error_frame{
         "forbidden", "token '" + who->name + "' is read-only: it cannot register a tunnel"};
+    co_await transport::refuse(*channel, refusal);
+    co_return;
+  }
+  if (auto why = name_claimed_by_other(hello.name, *who)) {
+    spdlog::info("tunnel '{}' from {} refused (token '{}'): {}", hello.name, channel->peer(),
+                 who->name, *why);
+    const codec::frame refusal = codec::error_frame{"name_taken", *why};
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
@@ -209,6 +217,7 @@ asio::awaitable<void> engine_server::register_tunnel(
   link->connected_at = utc_now_iso8601();
   tunnels_[link->id] = link;
   names_[link->name] = link->id;
+  name_claims_[link->name] = name_claim{who->id, std::nullopt};
 
   tunnel::tunnel_welcome welcome;
   welcome.id = link->id;
@@ -228,6 +237,10 @@ void engine_server::tunnel_gone(const std::string& id, const std::string& reason
   spdlog::info("tunnel '{}' offline (id {}): {}", it->second->name, id, reason);
   if (auto n = names_.find(it->second->name); n != names_.end() && n->second == id) {
     names_.erase(n);
+    // The name stays its token's for name_grace (name_claimed_by_other).
+    if (auto claim = name_claims_.find(it->second->name); claim != name_claims_.end()) {
+      claim->second.offline_since = std::chrono::steady_clock::now();
+    }
   }
   tunnels_.erase(it);
   for (auto& [stream, pending] : pending_) {
@@ -236,6 +249,47 @@ void engine_server::tunnel_gone(const std::string& id, const std::string& reason
       pending->arrived.notify();
     }
   }
+}
+
+std::optional<token_info> engine_server::authenticate(const std::string& token,
+                                                      std::string_view peer, bool& throttled) {
+  const std::string source = base::source_address(peer);
+  const auto now = base::auth_throttle::clock::now();
+  throttled = auth_throttle_.blocked(source, now);
+  if (throttled) return std::nullopt;
+  auto who = tokens_.authenticate(token);
+  if (who) {
+    auth_throttle_.succeeded(source);
+  } else if (!token.empty()) {
+    auth_throttle_.failed(source, now);
+  }
+  return who;
+}
+
+std::optional<std::string> engine_server::name_claimed_by_other(const std::string& name,
+                                                                const token_info& who) {
+  auto claim = name_claims_.find(name);
+  if (claim == name_claims_.end() || claim->second.token_id == who.id) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  if (claim->second.offline_since && now - *claim->second.offline_since >= config_.name_grace) {
+    name_claims_.erase(claim);  // the grace period is over: the name is free again
+    return std::nullopt;
+  }
+  // Drop other expired claims while here, so the table only holds names in use or in grace.
+  std::erase_if(name_claims_, [&](const auto& entry) {
+    return entry.second.offline_since &&
+           now - *entry.second.offline_since >= config_.name_grace;
+  });
+  std::string why = "the name '" + name + "' belongs to another token: ";
+  if (!claim->second.offline_since) {
+    why += "its tunnel is online";
+  } else {
+    const auto left = std::chrono::duration_cast<std::chrono::seconds>(
+        config_.name_grace - (now - *claim->second.offline_since));
+    why += "its tunnel went offline and the name stays reserved for that token for another " +
+           std::to_string(left.count()) + " s";
+  }
+  return why + " (register under another --name, or use the token that registered it)";
 }
 
 std::shared_ptr<tunnel_link> engine_server::find_tunnel(const std::string& name_or_id) const {
@@ -247,10 +301,13 @@ std::shared_ptr<tunnel_link> engine_server::find_tunnel(const std::string& name_
 asio::awaitable<void> engine_server::route_stream(std::shared_ptr<transport::frame_channel> client,
                                                   const std::string& token,
                                                   const std::string& target) {
-  auto who = tokens_.authenticate(token);
+  bool throttled = false;
+  auto who = authenticate(token, client->peer(), throttled);
   if (!who) {
-    const codec::frame refusal = codec::error_frame{
-        "unauthorized", "the engine refused the token: invalid or revoked (HTTP 401)"};
+    const codec::frame refusal =
+        throttled ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
+                  : codec::error_frame{"unauthorized",
+                                       "the engine refused the token: invalid or revoked (HTTP 401)"};
     co_await transport::refuse(*client, refusal);
     co_return;
   }
@@ -341,7 +398,7 @@ asio::awaitable<void> engine_server::attach_stream(
   auto link = tunnels_.find(attach.tunnel);
   if (pending == pending_.end() || link == tunnels_.end() ||
       pending->second->tunnel_id != attach.tunnel || pending->second->server ||
-      !secrets_equal(attach.secret, link->second->stream_secret)) {
+      !base::secret_equal(link->second->stream_secret, attach.secret)) {
     const codec::frame refusal = codec::error_frame{
         "unknown_stream", "no client is waiting for stream '" + attach.stream + "'"};
     co_await transport::refuse(*channel, refusal);

@@ -1,6 +1,8 @@
 // token_store (see token_store.hpp).
 #include "rstream/engine/token_store.hpp"
 
+#include "rstream/base/private_files.hpp"
+
 #include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
@@ -25,36 +27,6 @@ std::string sha256_hex(std::string_view text) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()), text.size());
   return to_hex(digest, sizeof digest);
-}
-
-/// Writes `text` to `file` atomically with mode 0600.
-bool write_private_file(const std::filesystem::path& file, const std::string& text,
-                        std::string& error) {
-  const std::string tmp = file.string() + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    error = "cannot write " + tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  ::fchmod(fd, 0600);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = "cannot write " + tmp + ": " + std::strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  ::fsync(fd);
-  ::close(fd);
-  if (::rename(tmp.c_str(), file.c_str()) != 0) {
-    error = "cannot replace " + file.string() + ": " + std::strerror(errno);
-    return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -202,7 +174,7 @@ bool token_store::save(std::string& error) const {
                       {"sha256", r.sha256_hex}});
   }
   json j = {{"tokens", tokens}};
-  return write_private_file(file_, j.dump(2) + "\n", error);
+  return base::write_private_file(file_, j.dump(2) + "\n", error);
 }
 
 }  // namespace rstream::engine

@@ -30,10 +30,15 @@ class sealed_channel final : public transport::frame_channel {
     if (r.what != transport::read_result::kind::frame) co_return r;
     auto* sealed = std::get_if<codec::e2e_message>(&r.frame);
     if (!sealed || sealed->type != codec::frame_type::sealed) {
-      // Errors may come in plaintext (e.g. from the engine about the route); anything else
-      // unsealed after the handshake is refused.
-      if (std::holds_alternative<codec::error_frame>(r.frame)) co_return r;
+      // After the handshake nothing in plaintext is trusted, an Error least of all: a relay
+      // could end the session with an exit code and text of its choosing. Its text is not
+      // shown (it could hold escape sequences for the user's terminal).
       transport::read_result bad;
+      if (std::holds_alternative<codec::error_frame>(r.frame)) {
+        bad.what = transport::read_result::kind::protocol_error;
+        bad.protocol = {"tampered", tampered_error_message};
+        co_return bad;
+      }
       bad.what = transport::read_result::kind::protocol_error;
       bad.protocol = {"not_sealed", std::string("an unsealed ") +
                                         codec::type_name(codec::type_of(r.frame)) +

@@ -1,8 +1,8 @@
 // server_routes (see server_routes.hpp).
 #include "rstream/session/server_routes.hpp"
 
-#include <sodium.h>
-
+#include "rstream/base/secret.hpp"
+#include "rstream/transport/untrusted_content.hpp"
 #include "rstream/ui/browser_auth.hpp"
 
 namespace asio = boost::asio;
@@ -11,11 +11,6 @@ namespace rstream::session {
 namespace {
 
 constexpr std::string_view files_prefix = "/fs";
-
-bool token_matches(const std::string& expected, const std::string& given) {
-  return expected.size() == given.size() &&
-         sodium_memcmp(expected.data(), given.data(), expected.size()) == 0;
-}
 
 }  // namespace
 
@@ -28,6 +23,15 @@ std::optional<std::string_view> path_below(std::string_view path, std::string_vi
 
 server_routes::server_routes(server_routes_config config) : config_(std::move(config)) {}
 
+bool server_routes::checked_token(const std::string& source, const std::string& token) const {
+  base::auth_throttle* throttle = config_.auth_throttle.get();
+  const auto now = base::auth_throttle::clock::now();
+  if (throttle && throttle->blocked(source, now)) return false;
+  const bool valid = base::secret_equal(config_.token, token);
+  if (throttle) valid ? throttle->succeeded(source) : throttle->failed(source, now);
+  return valid;
+}
+
 asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) const {
   const auto& request = exchange.request();
   if (ui::is_browser_route(request.path())) {
@@ -35,14 +39,25 @@ asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) 
     ui::browser_site site;
     site.index_asset = "index.html";
     site.auth_required = !config_.token.empty();
-    site.token_valid = [this](const std::string& t) { return token_matches(config_.token, t); };
+    site.token_valid = [this, source = base::source_address(exchange.peer())](const std::string& t) {
+      return checked_token(source, t);
+    };
     co_await ui::serve_browser_route(exchange, site);
     co_return;
   }
   // A Bearer token (CLI, scripts) or the page's login cookie.
   ui::presented_credential given = ui::find_credential(request);
   if (!config_.token.empty()) {
-    if (given.token.empty() || !token_matches(config_.token, given.token)) {
+    base::auth_throttle* throttle = config_.auth_throttle.get();
+    const std::string source = base::source_address(exchange.peer());
+    const auto now = base::auth_throttle::clock::now();
+    if (throttle && throttle->blocked(source, now)) {
+      exchange.close_after_response();
+      co_await exchange.respond_error(429, "too_many_failures", base::too_many_failures_message);
+      co_return;
+    }
+    if (given.token.empty() || !base::secret_equal(config_.token, given.token)) {
+      if (throttle && !given.token.empty()) throttle->failed(source, now);
       const char* why = given.token.empty()
                             ? "this server requires a token: send Authorization: Bearer"
                             : "invalid token";
@@ -52,6 +67,7 @@ asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) 
       co_await exchange.respond_error(401, "unauthorized", why, std::move(challenge));
       co_return;
     }
+    if (throttle) throttle->succeeded(source);
   } else {
     given.kind = ui::credential::none;  // a stale cookie authenticates nothing here
   }
@@ -74,7 +90,9 @@ asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange
           404, "fs_disabled", "this server serves no files (start it with --fs-root DIR)");
       co_return;
     }
-    co_await config_.files->handle(exchange, *below);
+    // File contents are never a page of ours: nosniff, a sandbox CSP, safe content types.
+    transport::confined_exchange confined(exchange);
+    co_await config_.files->handle(confined, *below);
     co_return;
   }
   if (live_api::owns(path)) {

@@ -3,10 +3,10 @@
 
 #include "rstream/session/e2e_session.hpp"
 
+#include "rstream/base/auth_throttle.hpp"
+#include "rstream/base/secret.hpp"
 #include "rstream/common/pipe_buffer.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <fcntl.h>
@@ -18,18 +18,6 @@
 namespace asio = boost::asio;
 
 namespace rstream::session {
-namespace {
-
-/// Compares tokens in constant time (hashing first so lengths do not leak either).
-bool token_matches(const std::string& presented, const std::string& expected) {
-  unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
-  unsigned int la = 0, lb = 0;
-  EVP_Digest(presented.data(), presented.size(), a, &la, EVP_sha256(), nullptr);
-  EVP_Digest(expected.data(), expected.size(), b, &lb, EVP_sha256(), nullptr);
-  return la == lb && CRYPTO_memcmp(a, b, la) == 0;
-}
-
-}  // namespace
 
 // ---- registry ----
 
@@ -199,13 +187,23 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
   if (!settings_.token.empty()) {
     const std::string& presented =
         !channel_->bearer_token().empty() ? channel_->bearer_token() : open.token;
-    if (!token_matches(presented, settings_.token)) {
+    base::auth_throttle* throttle = settings_.auth_throttle.get();
+    const std::string source = base::source_address(peer_);
+    const auto now = base::auth_throttle::clock::now();
+    if (throttle && throttle->blocked(source, now)) {
+      spdlog::warn("session {} from {}: refused, too many failed authentications", id_, peer_);
+      fail("too_many_failures", base::too_many_failures_message);
+      co_return false;
+    }
+    if (!base::secret_equal(settings_.token, presented)) {
       spdlog::warn("session {} from {}: refused, {}", id_, peer_,
                    presented.empty() ? "no token" : "wrong token");
+      if (throttle) throttle->failed(source, now);
       fail("unauthorized",
            presented.empty() ? "this server requires a token (--token)" : "invalid token");
       co_return false;
     }
+    if (throttle) throttle->succeeded(source);
   }
   if (final_enqueued_) co_return false;  // timed out meanwhile
 
@@ -298,7 +296,7 @@ bool server_session::handle_frame(codec::frame& f) {
     }
     if (stdin_end_received_) return protocol_error("stdin data after end-of-stream");
     stdin_end_received_ = data->end_of_stream();
-    stdin_bytes_ += data->bytes().size();
+    stdin_bytes_ += data->bytes().size() + queue_entry_overhead;
     stdin_queue_.push_back(std::move(*data));
     stdin_ready_.notify();
     return true;
@@ -331,7 +329,7 @@ asio::awaitable<void> server_session::write_loop() {
     out_queue_.pop_front();
     bool is_last = final_enqueued_ && out_queue_.empty();
     auto ec = co_await channel_->write_frame(item.header, item.payload);
-    out_bytes_ -= item.payload.size();
+    out_bytes_ -= item.payload.size() + queue_entry_overhead;
     out_space_.notify();
     if (ec) {
       peer_gone("write failed: " + ec.message());
@@ -363,7 +361,7 @@ void server_session::enqueue(codec::frame_type type, std::vector<std::uint8_t> p
                              bool final) {
   if (final_enqueued_ || writer_done_) return;
   final_enqueued_ = final;
-  out_bytes_ += payload.size();
+  out_bytes_ += payload.size() + queue_entry_overhead;
   out_queue_.push_back({codec::encode_header(type, payload.size()), std::move(payload)});
   out_ready_.notify();
 }
@@ -446,7 +444,7 @@ asio::awaitable<void> server_session::write_stdin_loop() {
                                      transfer_all_in_large_steps{}, use_nothrow);
       if (ec) broken = true;
     }
-    stdin_bytes_ -= bytes.size();
+    stdin_bytes_ -= bytes.size() + queue_entry_overhead;
     stdin_space_.notify();
     if (chunk.end_of_stream()) {
       if (tty_) {
@@ -542,7 +540,9 @@ asio::awaitable<void> server_session::heartbeat_loop() {
       peer_gone("heartbeat timeout");
       break;
     }
-    enqueue(codec::heartbeat{});
+    // Only into an idle queue: frames already waiting say we are alive, and a client that
+    // stops reading must not grow the queue one heartbeat at a time.
+    if (out_queue_.empty()) enqueue(codec::heartbeat{});
   }
 }
 

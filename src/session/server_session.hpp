@@ -97,7 +97,11 @@ class server_session : public std::enable_shared_from_this<server_session> {
   std::uint64_t id_ = 0;
   std::string peer_;
 
-  // Outgoing frames, bounded by output_queue_bytes (counted on payloads).
+  /// What one queue entry costs beyond its payload (the entry, its header, the allocation):
+  /// counted so that a flood of tiny frames fills a queue as surely as a few large ones.
+  static constexpr std::size_t queue_entry_overhead = 64;
+
+  // Outgoing frames, bounded by output_queue_bytes (payloads plus queue_entry_overhead each).
   std::deque<outgoing> out_queue_;
   std::size_t out_bytes_ = 0;
   async_event out_ready_;
@@ -105,7 +109,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   bool final_enqueued_ = false;
   bool writer_done_ = false;
 
-  // Bytes for the command's stdin, bounded by stdin_queue_bytes.
+  // Bytes for the command's stdin, bounded by stdin_queue_bytes (with queue_entry_overhead).
   std::deque<codec::data_frame> stdin_queue_;
   std::size_t stdin_bytes_ = 0;
   async_event stdin_ready_;

@@ -9,6 +9,7 @@
 
 #include "rstream/common/async_event.hpp"
 #include "rstream/transport/listener.hpp"
+#include "rstream/ui/browser_auth.hpp"
 #include "server_session.hpp"
 
 namespace asio = boost::asio;
@@ -75,6 +76,18 @@ asio::awaitable<void> webtty_server::on_accepted_channel(
 
 asio::awaitable<void> webtty_server::on_request(transport::http_exchange& exchange) {
   const auto& request = exchange.request();
+  // Every request on this port, whatever its route, passes the Host and Origin rules first:
+  // a page elsewhere must not open /webtty (or anything) in a browser that can reach us.
+  ui::front_door door;
+  door.auth_required = !config_.session.token.empty();
+  door.names = config_.host_names;
+  if (auto refused = ui::front_door_violation(request, exchange.secure(), door)) {
+    spdlog::info("refused {} {} from {}: {}", request.method, request.path(), exchange.peer(),
+                 refused->message);
+    exchange.close_after_response();
+    co_await exchange.respond_error(refused->status, refused->code, refused->message);
+    co_return;
+  }
   if (request.path() == webtty_websocket_path) {
     if (!request.is_websocket_upgrade()) {
       co_await exchange.respond_error(426, "upgrade_required",

@@ -12,6 +12,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/tunnel/protocol.hpp"
 #include "rstream/tunnel/spliced_body.hpp"
+#include "rstream/transport/untrusted_content.hpp"
 
 namespace asio = boost::asio;
 
@@ -237,7 +238,11 @@ asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
   head.method = req.method;
   head.target = std::move(target);
   head.external_prefix = std::move(external_prefix);
-  head.headers = forwardable(req.headers);
+  // An allowlist: the browser's Cookie and Authorization (the engine's own credentials) and
+  // anything else the server does not need stay here.
+  for (const auto& h : req.headers) {
+    if (transport::forwarded_to_tunnel(h.name)) head.headers.emplace_back(h.name, h.value);
+  }
   head.content_length = req.chunked ? std::nullopt : req.content_length;
   const codec::frame start = to_message(head);
   if (auto ec = co_await server.write(start)) {
@@ -273,7 +278,9 @@ asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
         spdlog::info("tunnel HTTP stream: bad response start: {}", error);
         break;
       }
-      const auto headers = as_http_headers(response.headers);
+      // The engine answers with its own headers: nothing a tunnel sends may set cookies, open
+      // CORS or run as a page in the engine's origin (untrusted_content.hpp).
+      const auto headers = transport::confine_file_response(as_http_headers(response.headers));
       if (co_await exchange.write_head(response.status, headers, response.content_length)) {
         break;
       }

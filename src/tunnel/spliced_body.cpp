@@ -174,8 +174,12 @@ asio::awaitable<spliced_body_result> splice_response_body(tcp::socket& server,
                        std::to_string(stream) + ", flags " + std::to_string(flags) + ")";
       co_return result;
     }
-    ahead.consume(data_head);
     std::uint64_t length = header.payload_length - codec::data_frame::prefix_size;
+    if (length == 0 && (flags & codec::data_frame::flag_end_of_stream) == 0) {
+      result.failure = "an empty Data frame that does not end the body (a flood, not a body)";
+      co_return result;
+    }
+    ahead.consume(data_head);
     // Payload bytes that arrived with the head go out by copy; the rest by splice.
     const auto buffered = static_cast<std::size_t>(std::min<std::uint64_t>(length, ahead.size()));
     if (buffered > 0) {

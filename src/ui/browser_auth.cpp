@@ -1,6 +1,7 @@
 // Browser authentication rules and routes (see browser_auth.hpp).
 #include "rstream/ui/browser_auth.hpp"
 
+#include <arpa/inet.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -180,19 +181,78 @@ bool is_state_changing(std::string_view method) {
   return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
-std::optional<std::string> browser_rule_violation(const transport::http_request& request,
-                                                  credential used, bool secure) {
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& names) {
+  auto parts = split_authority(trim(host_header));
+  if (!parts) return false;
+  const std::string& host = parts->first;
+  if (host.front() == '[') return true;  // an IPv6 literal
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return true;
+  constexpr std::string_view local = "localhost";
+  if (host == local) return true;
+  if (host.size() > local.size() + 1 && host.ends_with(local) &&
+      host[host.size() - local.size() - 1] == '.') {
+    return true;
+  }
+  return std::find(names.begin(), names.end(), host) != names.end();
+}
+
+std::string url_host_name(std::string_view url) {
+  const auto sep = url.find("://");
+  if (sep == std::string_view::npos) return {};
+  std::string_view rest = url.substr(sep + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (rest.find('@') != std::string_view::npos) return {};
+  auto parts = split_authority(rest);
+  return parts ? parts->first : std::string();
+}
+
+namespace {
+
+/// The Origin rule: why an upgrade or state-changing request from another origin is refused.
+std::optional<std::string> foreign_origin(const transport::http_request& request, bool secure) {
   const std::string* origin = request.header("Origin");
-  const bool upgrade = request.is_websocket_upgrade();
-  if (origin && (upgrade || is_state_changing(request.method))) {
+  if (!origin || !(request.is_websocket_upgrade() || is_state_changing(request.method))) {
+    return std::nullopt;
+  }
+  const std::string* host = request.header("Host");
+  auto from = origin_authority(*origin);
+  auto ours = host ? host_authority(*host, secure) : std::nullopt;
+  if (from && ours && *from == *ours) return std::nullopt;
+  return "cross-origin request refused: Origin '" + *origin + "' is not this server (" +
+         (host ? *host : std::string("no Host header")) + ")";
+}
+
+}  // namespace
+
+std::optional<front_door_refusal> front_door_violation(const transport::http_request& request,
+                                                       bool secure, const front_door& door) {
+  const bool vouched = door.auth_required && !request.bearer_token().empty();
+  if (!vouched) {
     const std::string* host = request.header("Host");
-    auto from = origin_authority(*origin);
-    auto ours = host ? host_authority(*host, secure) : std::nullopt;
-    if (!from || !ours || *from != *ours) {
-      return "cross-origin request refused: Origin '" + *origin + "' is not this server (" +
-             (host ? *host : std::string("no Host header")) + ")";
+    if (!host) {
+      return front_door_refusal{400, "bad_request", "a request needs a Host header"};
+    }
+    if (!host_allowed(*host, door.names)) {
+      // 421 Misdirected Request: this listener does not answer to that name.
+      return front_door_refusal{
+          421, "unknown_host",
+          "this server does not answer to the name in Host '" + *host +
+              "' (DNS-rebinding protection): use its address, localhost, or a name it was "
+              "started with (--public-url)"};
     }
   }
+  if (auto why = foreign_origin(request, secure)) {
+    return front_door_refusal{403, "forbidden", std::move(*why)};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> browser_rule_violation(const transport::http_request& request,
+                                                  credential used, bool secure) {
+  if (auto why = foreign_origin(request, secure)) return why;
+  const std::string* origin = request.header("Origin");
+  const bool upgrade = request.is_websocket_upgrade();
   if (used != credential::cookie) return std::nullopt;
   if (upgrade) {
     if (!origin) return std::string("a WebSocket upgrade authenticated by cookie needs an Origin");

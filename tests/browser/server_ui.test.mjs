@@ -10,7 +10,7 @@ import {
   waitForScreenLine,
 } from './harness.mjs';
 
-const TOKEN = 'browser-test-token';
+const TOKEN = 'browser-test-token-6c0e2a4f8b1d3e5a7092c4e6f8a1b3d5';
 let server;
 let browser;
 let context;

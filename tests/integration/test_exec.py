@@ -376,7 +376,7 @@ class ExecTests:
     # ---- tokens
 
     def test_token_required(self):
-        with start_server("--token", "secret") as server:
+        with start_server("--token", "secret-5f3a9c0e7b2d4816a0c3e9f1b7d5a2c4") as server:
             url = server.url(self.scheme)
             r = run_exec(url, ["echo", "hi"])
             self.assertEqual(r.returncode, 255, r)
@@ -389,20 +389,20 @@ class ExecTests:
             self.assertEqual(r.stdout, b"")
             self.assertIn(b"token", r.stderr)
 
-            r = run_exec(url, ["echo", "hi"], ["--token", "secret"])
+            r = run_exec(url, ["echo", "hi"], ["--token", "secret-5f3a9c0e7b2d4816a0c3e9f1b7d5a2c4"])
             self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"hi\n", b""))
 
-            r = run_exec(url, ["echo", "hi"], env={"RSTREAM_WEBTTY_TOKEN": "secret"})
+            r = run_exec(url, ["echo", "hi"], env={"RSTREAM_WEBTTY_TOKEN": "secret-5f3a9c0e7b2d4816a0c3e9f1b7d5a2c4"})
             self.assertEqual((r.returncode, r.stdout, r.stderr), (0, b"hi\n", b""))
 
             r = run_exec(url, ["echo", "hi"], env={"RSTREAM_WEBTTY_TOKEN": "wrong"})
             self.assertEqual(r.returncode, 255, r)
 
     def test_server_token_from_environment(self):
-        with start_server(env={"RSTREAM_WEBTTY_TOKEN": "envsecret"}) as server:
+        with start_server(env={"RSTREAM_WEBTTY_TOKEN": "envsecret-1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f"}) as server:
             url = server.url(self.scheme)
             self.assertEqual(run_exec(url, ["true"]).returncode, 255)
-            self.assertEqual(run_exec(url, ["true"], ["--token", "envsecret"]).returncode, 0)
+            self.assertEqual(run_exec(url, ["true"], ["--token", "envsecret-1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f"]).returncode, 0)
 
     # ---- server lifecycle and limits
 
@@ -509,8 +509,8 @@ class ServerBindTests(unittest.TestCase):
         self.assertEqual(codes, [0] * 20)
 
     def test_non_loopback_with_token_listens(self):
-        with start_server("--token", "t0ken", listen="0.0.0.0:0") as server:
-            r = run_exec(server.url("tcp"), ["echo", "ok"], ["--token", "t0ken"])
+        with start_server("--token", "t0ken-8e7d6c5b4a39281706f5e4d3c2b1a0f9", listen="0.0.0.0:0") as server:
+            r = run_exec(server.url("tcp"), ["echo", "ok"], ["--token", "t0ken-8e7d6c5b4a39281706f5e4d3c2b1a0f9"])
             self.assertEqual((r.returncode, r.stdout), (0, b"ok\n"), r)
             self.assertEqual(server.stop(), 0, server.stderr)
 

@@ -32,7 +32,7 @@ from rstream_harness import (
     wait_until,
 )
 
-TOKEN = "fs-cli-token"
+TOKEN = "fs-cli-token-4b9e2f7c1d8a3605e9b2c7f4a1d6e803"
 UPLOAD_LIMIT = 8 << 20
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 

@@ -21,7 +21,7 @@ from rstream_harness import (
     use_engine,
 )
 
-TOKEN = "fs-test-token"
+TOKEN = "fs-test-token-7a1c9e3b5d2f4860b1e7c3a9d5f2e604"
 DAV = "{DAV:}"
 
 

@@ -14,7 +14,7 @@ import unittest
 from rstream_harness import (WS_BINARY, WS_CLOSE, WS_TEXT, ConnectionEnded, WebSocketClient,
                              concurrency, start_server, wait_until)
 
-TOKEN = "live-test-token"
+TOKEN = "live-test-token-2e8b4d6f0a1c3e5709b7d1f3a5c8e024"
 
 
 def api(server, method, path, body=None, token=TOKEN, headers=None, timeout=15):

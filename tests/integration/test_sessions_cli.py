@@ -29,7 +29,7 @@ from rstream_harness import (
     wait_until,
 )
 
-TOKEN = "sessions-cli-token"
+TOKEN = "sessions-cli-token-9d3f5b7e1a2c4e6081f3b5d7a9c1e342"
 TIMEOUT = 20
 
 

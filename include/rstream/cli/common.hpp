@@ -34,10 +34,17 @@ void setup_logging(int verbosity);
 /// Adds -v/--verbose (repeatable) to a subcommand, counting into `verbosity`.
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);
 
-/// Prints "rstream: <message>" on stderr.
+/// `text` made safe to show on a terminal: control characters (C0, DEL, C1), and bytes that
+/// are not UTF-8, become visible escapes ("\x1b", "\n", "\u009b"), so that text from a peer
+/// (an error, a label, a host or file name) cannot move the cursor, retitle the window or
+/// inject a sequence. Everything else is kept.
+std::string terminal_safe(std::string_view text);
+
+/// Prints "rstream: <message>" on stderr (terminal_safe: messages carry peers' text).
 void print_error(const std::string& message);
 
-/// Left-aligned columns, two spaces apart, to stdout (the last column is not padded).
+/// Left-aligned columns, two spaces apart, to stdout (the last column is not padded). Cells
+/// are terminal_safe.
 void print_table(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace rstream::cli

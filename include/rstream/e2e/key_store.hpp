@@ -81,7 +81,8 @@ class key_store {
   result<std::vector<identity_info>> list_identities() const;
   /// The names of the identity files, sorted, without reading them (cheap: no key derivation).
   result<std::vector<std::string>> identity_names() const;
-  /// Deletes identity `name` (not_found when absent). Its authorized clients file stays.
+  /// Deletes identity `name` (not_found when absent) and its authorized clients: an identity
+  /// created later under the same name starts with none.
   result<void> delete_identity(std::string_view name) const;
 
   // ---- authorized clients of a server identity ----
@@ -116,6 +117,9 @@ class key_store {
                                              std::string_view override_name = {}) const;
 
  private:
+  /// Deletes the authorized clients list of identity `name`; absent is fine.
+  result<void> remove_authorized_clients_file(std::string_view name) const;
+
   std::filesystem::path root_;
 };
 

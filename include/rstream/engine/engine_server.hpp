@@ -14,8 +14,11 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "rstream/base/auth_throttle.hpp"
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/tunnel/protocol.hpp"
@@ -36,6 +39,9 @@ struct engine_config {
   std::chrono::milliseconds heartbeat{3000};      ///< tunnel control connections, both ways
   std::chrono::milliseconds dead_after{10000};    ///< silence after which a tunnel is gone
   std::chrono::milliseconds dial_timeout{10000};  ///< a server must dial back within this
+  /// How long a tunnel's name stays reserved for the token that registered it after the tunnel
+  /// went offline: another token cannot take it over meanwhile (name_taken).
+  std::chrono::milliseconds name_grace{std::chrono::minutes(10)};
   std::size_t max_tunnels = 100000;
   std::size_t max_pending_streams = 10000;
 };
@@ -89,6 +95,12 @@ class engine_server {
   boost::asio::awaitable<void> api_tunnel_files(transport::http_exchange& ex, const token_info& who,
                                                 std::shared_ptr<tunnel_link> link);
 
+  /// The token's record, unless it is invalid or its source is throttled (`throttled` set).
+  std::optional<token_info> authenticate(const std::string& token, std::string_view peer,
+                                         bool& throttled);
+  /// Why `who` may not register `name` now (another token holds it), or nullopt.
+  std::optional<std::string> name_claimed_by_other(const std::string& name, const token_info& who);
+
   std::shared_ptr<tunnel_link> find_tunnel(const std::string& name_or_id) const;
   nlohmann::json entry_json(const tunnel_link& link) const;
 
@@ -100,6 +112,13 @@ class engine_server {
   std::map<std::string, std::shared_ptr<tunnel_link>> tunnels_;  ///< by id
   std::map<std::string, std::string> names_;                     ///< name → id
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
+  /// Who registered each name: the token's id, and since when the name has been offline.
+  struct name_claim {
+    std::string token_id;
+    std::optional<std::chrono::steady_clock::time_point> offline_since;  ///< none: online
+  };
+  std::map<std::string, name_claim> name_claims_;
+  base::auth_throttle auth_throttle_;
   bool stopping_ = false;
 };
 

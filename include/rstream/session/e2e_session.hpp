@@ -24,7 +24,16 @@
 
 namespace rstream::session {
 
-/// Wraps `inner` so that frames travel sealed (frame type Sealed) under `keys`.
+/// What a sealed channel reports (protocol error "tampered") when a plaintext Error frame
+/// arrives after the handshake: fixed text, since the frame's own text cannot be trusted.
+inline constexpr const char* tampered_error_message =
+    "an unencrypted Error frame arrived inside the end-to-end encrypted session: the relay or "
+    "the network altered or cut the session (its text is not shown)";
+
+/// Wraps `inner` so that frames travel sealed (frame type Sealed) under `keys`. After the
+/// handshake it accepts sealed frames only: any plaintext frame, an Error included, is a
+/// protocol error ("tampered" or "not_sealed").
+
 std::unique_ptr<transport::frame_channel> make_sealed_channel(
     std::unique_ptr<transport::frame_channel> inner, e2e::secure_channel keys);
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "rstream/base/auth_throttle.hpp"
 #include "rstream/fs/webdav_handler.hpp"
 #include "rstream/session/live_api.hpp"
 #include "rstream/transport/http.hpp"
@@ -23,6 +24,8 @@ struct server_routes_config {
   std::shared_ptr<const fs::webdav_handler> files;  ///< null: no /fs
   std::shared_ptr<const live_api> live;             ///< null: no live sessions
   std::string live_disabled_reason;                 ///< why, when live is null
+  /// Failed token checks per source, shared with the WebTTY sessions (null: not throttled).
+  std::shared_ptr<base::auth_throttle> auth_throttle;
 };
 
 class server_routes {
@@ -35,6 +38,8 @@ class server_routes {
   boost::asio::awaitable<void> handle_routed(transport::http_exchange& exchange) const;
 
  private:
+  /// The token check of the login page, counted by the throttle like every other.
+  bool checked_token(const std::string& source, const std::string& token) const;
   boost::asio::awaitable<void> dispatch(transport::http_exchange& exchange) const;
 
   server_routes_config config_;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "rstream/base/auth_throttle.hpp"
 #include "rstream/codec/frame.hpp"
 #include "rstream/e2e/handshake.hpp"
 #include "rstream/e2e/identity.hpp"
@@ -39,6 +40,8 @@ struct session_settings {
   std::shared_ptr<const e2e::identity> e2e_identity;
   /// Which clients' keys are admitted (with e2e_identity).
   e2e::client_authorizer e2e_authorizer;
+  /// Failed token checks per source, shared with the HTTP routes (null: not throttled).
+  std::shared_ptr<base::auth_throttle> auth_throttle;
 };
 
 struct server_config {
@@ -48,6 +51,9 @@ struct server_config {
   std::size_t max_sessions = 1024;
   std::chrono::milliseconds shutdown_grace{5000};  ///< after SIGTERM, before forcing
   session_settings session;
+  /// Host names (besides IP literals and localhost) that HTTP requests may name in Host: the
+  /// bound name and those of --public-url (ui::front_door_violation).
+  std::vector<std::string> host_names;
 };
 
 class session_registry;

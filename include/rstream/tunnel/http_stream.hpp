@@ -28,8 +28,10 @@ boost::asio::awaitable<void> serve_http_stream(std::unique_ptr<transport::frame_
 
 /// Engine side: sends `exchange`'s request over `server` with its target replaced by `target`
 /// (e.g. "/fs/a.txt?x") and `external_prefix` (e.g. "/api/tunnels/NAME"), streams the body,
-/// and relays the response back into `exchange`. Hop-by-hop headers and Authorization are not
-/// forwarded. Answers 502 itself when the server fails before its response started.
+/// and relays the response back into `exchange`. Only an allowlist of request headers goes to
+/// the server (never Cookie or Authorization); the response carries the engine's own headers
+/// (transport::confine_file_response). Answers 502 itself when the server fails before its
+/// response started.
 boost::asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
                                                    transport::frame_channel& server,
                                                    std::string target,

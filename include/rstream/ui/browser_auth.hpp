@@ -8,7 +8,11 @@
 //     which a cross-site page cannot send without a CORS preflight that we never answer.
 //   - A WebSocket upgrade that carries an Origin must come from our own host:port; one
 //     authenticated by the cookie must carry an Origin.
-//   - Any state-changing request whose Origin names another host:port is refused, token or not.
+//   - Any state-changing request or WebSocket upgrade whose Origin names another host:port is
+//     refused, token or not, on every listener, before any route (front_door_violation).
+//   - Host must be one of ours (no DNS rebinding): an IP literal, "localhost", or a name the
+//     listener was configured with; checked for every request that a valid-looking Bearer
+//     token does not vouch for (a rebinding page cannot know the token).
 //
 // Thread-safety: stateless functions.
 #pragma once
@@ -18,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rstream/transport/http.hpp"
 
@@ -57,6 +62,35 @@ presented_credential find_credential(const transport::http_request& request);
 
 /// True for methods that may change state (anything but GET, HEAD, OPTIONS).
 bool is_state_changing(std::string_view method);
+
+/// True when `host_header` ("name[:port]") names this listener: an IP literal (a rebinding
+/// attack needs a DNS name), "localhost" or a name under ".localhost", or one of `names`
+/// (lowercase host names, no port: the bound name, --public-url's host).
+bool host_allowed(std::string_view host_header, const std::vector<std::string>& names);
+
+/// The host name of a URL ("https://Engine.example:8765/x" → "engine.example"), or empty.
+std::string url_host_name(std::string_view url);
+
+/// What a listener's front door knows about itself.
+struct front_door {
+  bool auth_required = true;       ///< false: a server without a token
+  std::vector<std::string> names;  ///< extra host names it answers to (see host_allowed)
+};
+
+/// The rules every listener applies to every request before routing it (a 403 or 421 reason),
+/// or nullopt when it may go on:
+///   - Host: host_allowed, unless the listener requires tokens and the request carries a
+///     Bearer token (native clients reach a server by any name it has; a page cannot send a
+///     token it does not know). On a listener without a token, every request is checked.
+///   - Origin: a WebSocket upgrade or state-changing request from a foreign Origin (another
+///     host:port than Host, or "null") is refused, token or not.
+struct front_door_refusal {
+  int status = 403;
+  std::string code;
+  std::string message;
+};
+std::optional<front_door_refusal> front_door_violation(const transport::http_request& request,
+                                                       bool secure, const front_door& door);
 
 /// Why the browser rules above refuse this request (answer 403), or nullopt when it may go on.
 /// `used` is how the request was authenticated (none on a server without a token).

@@ -1,0 +1,28 @@
+// Private state on disk: directories that only their owner can enter, and files written
+// atomically with mode 0600 (docs/security.md, "Files").
+//
+//   - make_private_dir creates every missing directory with mode 0700 and never changes the
+//     mode of one that exists: an existing directory that others may write to (group or world
+//     writable), or that another user owns, is refused with a message instead.
+//   - write_private_file creates an exclusive temp file with mode 0600 beside the target,
+//     writes, fsyncs, renames it over the target and fsyncs the directory: the file is never
+//     seen half-written nor, for an instant, with looser permissions.
+//
+// Thread-safety: functions over the file system; callers serialise writes to one file.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace rstream::base {
+
+/// Creates `dir` and its missing parents (mode 0700 each). False with a message for users when
+/// it cannot, or when `dir` exists but is group/world-writable or owned by another user.
+bool make_private_dir(const std::filesystem::path& dir, std::string& error);
+
+/// Writes `content` to `file` atomically with mode 0600 (see above).
+bool write_private_file(const std::filesystem::path& file, std::string_view content,
+                        std::string& error);
+
+}  // namespace rstream::base

@@ -1,0 +1,101 @@
+// Private directories and atomic 0600 files (see private_files.hpp).
+#include "rstream/base/private_files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace rstream::base {
+namespace {
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+void close_fd(int& fd) {
+  if (fd >= 0) ::close(fd);
+  fd = -1;
+}
+
+}  // namespace
+
+bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
+  std::vector<std::filesystem::path> missing;
+  for (std::filesystem::path p = dir; !p.empty(); p = p.parent_path()) {
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) {
+        error = p.string() + " exists and is not a directory";
+        return false;
+      }
+      break;
+    }
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      error = "cannot create directory " + it->string() + ": " + errno_text(errno);
+      return false;
+    }
+  }
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) {
+    error = "cannot read " + dir.string() + ": " + errno_text(errno);
+    return false;
+  }
+  if (st.st_uid != ::geteuid()) {
+    error = dir.string() + " belongs to another user (uid " + std::to_string(st.st_uid) +
+            "): use a directory of your own";
+    return false;
+  }
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    error = dir.string() + " is writable by other users (mode " + mode +
+            "): others could replace its files. Use a private directory (chmod 700 it "
+            "yourself if that is what you want)";
+    return false;
+  }
+  return true;
+}
+
+bool write_private_file(const std::filesystem::path& file, std::string_view content,
+                        std::string& error) {
+  const std::filesystem::path dir =
+      file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
+  std::string tmp = file.string() + ".tmp-XXXXXX";
+  // mkstemp creates the file exclusively with mode 0600, whatever the umask.
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) {
+    error = "cannot create a file in " + dir.string() + ": " + errno_text(errno);
+    return false;
+  }
+  auto fail = [&](const std::string& what) {
+    error = what + ": " + errno_text(errno);
+    close_fd(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  };
+  while (!content.empty()) {
+    const ssize_t n = ::write(fd, content.data(), content.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("cannot write " + tmp);
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fsync(fd) != 0) return fail("cannot write " + tmp);
+  close_fd(fd);
+  if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot replace " + file.string());
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);  // the rename itself survives a crash
+    ::close(dir_fd);
+  }
+  return true;
+}
+
+}  // namespace rstream::base
