@@ -52,8 +52,7 @@ std::optional<std::string> weak_token_reason(std::string_view token) {
   if (bits >= min_token_bits) return std::nullopt;
   return "the token is too weak to protect a server: it needs at least 16 bytes of entropy "
          "(this one has at most " +
-         std::to_string(static_cast<int>(bits)) +
-         " bits); generate one with: openssl rand -hex 32";
+         std::to_string(static_cast<int>(bits)) + " bits); generate one with: openssl rand -hex 32";
 }
 
 }  // namespace rstream::base

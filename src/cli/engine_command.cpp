@@ -206,9 +206,14 @@ void add_engine(CLI::App& app, command_table& table) {
   cmd->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM): serve https/wss/tls")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  cmd->add_option("--name-grace", flags->name_grace,
+                  "How long a tunnel name stays reserved for the token that registered it after "
+                  "its server goes offline (another token gets name_taken meanwhile)")
+      ->capture_default_str();
   cmd->add_option("--public-url", flags->public_url,
                   "Base URL users reach this engine at, for browser URLs (default: the bound "
-                  "address)");
+                  "address). Browsers must use this name, an IP address or localhost: other "
+                  "Host names are refused (DNS-rebinding protection)");
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_engine(*flags); };
 

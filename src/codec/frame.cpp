@@ -648,9 +648,8 @@ bool decode_message(std::span<const std::uint8_t> message, std::size_t max_paylo
   return decode_payload(header, std::vector<std::uint8_t>(body.begin(), body.end()), out, error);
 }
 
-bool decode_message_in(std::vector<std::uint8_t>&& buffer, std::size_t offset,
-                       std::size_t length, std::size_t max_payload, frame& out,
-                       decode_error& error) {
+bool decode_message_in(std::vector<std::uint8_t>&& buffer, std::size_t offset, std::size_t length,
+                       std::size_t max_payload, frame& out, decode_error& error) {
   if (offset > buffer.size() || length > buffer.size() - offset) {
     return fail(error, "truncated", "message lies outside its buffer");
   }

@@ -228,16 +228,16 @@ asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& 
                                                       const token_info& who,
                                                       std::shared_ptr<tunnel_link> link) {
   const auto& req = ex.request();
-  const bool reads_only = req.method == "GET" || req.method == "HEAD" ||
-                          req.method == "PROPFIND" || req.method == "OPTIONS";
+  const bool reads_only = req.method == "GET" || req.method == "HEAD" || req.method == "PROPFIND" ||
+                          req.method == "OPTIONS";
   if (who.role == token_role::read_only && !reads_only) {
     const std::string why = "token '" + who.name + "' is read-only: it cannot change files";
     co_await ex.respond_error(403, "forbidden", why);
     co_return;
   }
   if (label_or(link->labels, "rstream.webtty.capabilities", "").find("fs") == std::string::npos) {
-    const std::string why = "tunnel '" + link->name +
-                            "' serves no files (its server runs without --fs-root DIR)";
+    const std::string why =
+        "tunnel '" + link->name + "' serves no files (its server runs without --fs-root DIR)";
     co_await ex.respond_error(404, "fs_disabled", why);
     co_return;
   }

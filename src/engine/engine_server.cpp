@@ -44,7 +44,6 @@ void log_failure(const char* what, std::exception_ptr e) {
   }
 }
 
-
 }  // namespace
 
 engine_server::engine_server(asio::io_context& io, engine_config config, token_store& tokens)
@@ -165,9 +164,10 @@ asio::awaitable<void> engine_server::register_tunnel(
     spdlog::info("tunnel '{}' from {} refused: {}", hello.name, channel->peer(),
                  throttled ? "too many failed authentications" : "invalid or revoked token");
     const codec::frame refusal =
-        throttled ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
-                  : codec::error_frame{"unauthorized",
-                                       "the engine refused the token: invalid or revoked (HTTP 401)"};
+        throttled
+            ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
+            : codec::error_frame{"unauthorized",
+                                 "the engine refused the token: invalid or revoked (HTTP 401)"};
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
@@ -277,8 +277,7 @@ std::optional<std::string> engine_server::name_claimed_by_other(const std::strin
   }
   // Drop other expired claims while here, so the table only holds names in use or in grace.
   std::erase_if(name_claims_, [&](const auto& entry) {
-    return entry.second.offline_since &&
-           now - *entry.second.offline_since >= config_.name_grace;
+    return entry.second.offline_since && now - *entry.second.offline_since >= config_.name_grace;
   });
   std::string why = "the name '" + name + "' belongs to another token: ";
   if (!claim->second.offline_since) {
@@ -305,9 +304,10 @@ asio::awaitable<void> engine_server::route_stream(std::shared_ptr<transport::fra
   auto who = authenticate(token, client->peer(), throttled);
   if (!who) {
     const codec::frame refusal =
-        throttled ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
-                  : codec::error_frame{"unauthorized",
-                                       "the engine refused the token: invalid or revoked (HTTP 401)"};
+        throttled
+            ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
+            : codec::error_frame{"unauthorized",
+                                 "the engine refused the token: invalid or revoked (HTTP 401)"};
     co_await transport::refuse(*client, refusal);
     co_return;
   }

@@ -94,7 +94,7 @@ class sealed_channel final : public transport::frame_channel {
 /// Reads one frame within the handshake timeout.
 asio::awaitable<transport::read_result> read_with_deadline(transport::frame_channel& channel) {
   transport::deadline_guard deadline(channel.get_executor(), handshake_timeout,
-                                    [&channel] { channel.close(); });
+                                     [&channel] { channel.close(); });
   auto r = co_await channel.read_frame();
   deadline.disarm();
   if (deadline.expired() && r.what != transport::read_result::kind::frame) {

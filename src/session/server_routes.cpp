@@ -39,9 +39,8 @@ asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) 
     ui::browser_site site;
     site.index_asset = "index.html";
     site.auth_required = !config_.token.empty();
-    site.token_valid = [this, source = base::source_address(exchange.peer())](const std::string& t) {
-      return checked_token(source, t);
-    };
+    site.token_valid = [this, source = base::source_address(exchange.peer())](
+                           const std::string& t) { return checked_token(source, t); };
     co_await ui::serve_browser_route(exchange, site);
     co_return;
   }
@@ -63,7 +62,8 @@ asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) 
                             : "invalid token";
       exchange.close_after_response();
       // Named, not a temporary inside co_await (GCC 12).
-      std::vector<transport::http_header> challenge{{"WWW-Authenticate", "Bearer realm=\"rstream\""}};
+      std::vector<transport::http_header> challenge{
+          {"WWW-Authenticate", "Bearer realm=\"rstream\""}};
       co_await exchange.respond_error(401, "unauthorized", why, std::move(challenge));
       co_return;
     }
@@ -86,8 +86,8 @@ asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange
   const std::string_view path = exchange.request().path();
   if (auto below = path_below(path, files_prefix)) {
     if (!config_.files) {
-      co_await exchange.respond_error(
-          404, "fs_disabled", "this server serves no files (start it with --fs-root DIR)");
+      co_await exchange.respond_error(404, "fs_disabled",
+                                      "this server serves no files (start it with --fs-root DIR)");
       co_return;
     }
     // File contents are never a page of ours: nosniff, a sandbox CSP, safe content types.
@@ -103,8 +103,8 @@ asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange
     co_await config_.live->handle(exchange);
     co_return;
   }
-  const std::string why =
-      "nothing is served at " + std::string(path) + " (WebTTY is at /webtty, files at /fs, live sessions at /api/terminal)";
+  const std::string why = "nothing is served at " + std::string(path) +
+                          " (WebTTY is at /webtty, files at /fs, live sessions at /api/terminal)";
   co_await exchange.respond_error(404, "no_route", why);
 }
 

@@ -37,17 +37,23 @@ std::string media_type(std::string_view value) {
 }  // namespace
 
 bool forwarded_to_tunnel(std::string_view header_name) {
-  static constexpr std::string_view allowed[] = {
-      "accept",        "content-type",      "range",       "if-range",
-      "if-match",      "if-none-match",     "if-modified-since", "if-unmodified-since",
-      "depth",         "destination",       "overwrite"};
+  static constexpr std::string_view allowed[] = {"accept",
+                                                 "content-type",
+                                                 "range",
+                                                 "if-range",
+                                                 "if-match",
+                                                 "if-none-match",
+                                                 "if-modified-since",
+                                                 "if-unmodified-since",
+                                                 "depth",
+                                                 "destination",
+                                                 "overwrite"};
   return one_of(header_name, allowed);
 }
 
 std::vector<http_header> confine_file_response(const std::vector<http_header>& given) {
-  static constexpr std::string_view kept[] = {"content-range", "accept-ranges", "etag",
-                                              "last-modified", "dav",           "allow",
-                                              "cache-control"};
+  static constexpr std::string_view kept[] = {
+      "content-range", "accept-ranges", "etag", "last-modified", "dav", "allow", "cache-control"};
   std::vector<http_header> out;
   std::string type = "application/octet-stream";
   bool attachment = false;
@@ -74,8 +80,8 @@ std::vector<http_header> confine_file_response(const std::vector<http_header>& g
   return out;
 }
 
-asio::awaitable<std::pair<boost::system::error_code, std::size_t>> confined_exchange::read_body_some(
-    std::span<std::uint8_t> into) {
+asio::awaitable<std::pair<boost::system::error_code, std::size_t>>
+confined_exchange::read_body_some(std::span<std::uint8_t> into) {
   co_return co_await inner_.read_body_some(into);
 }
 

@@ -129,8 +129,9 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
   if (auto* err = std::get_if<codec::error_frame>(&first.frame)) {
     // Retrying cannot fix these on a first start; after having been online, keep trying
     // (an engine restarting with a restored token file, a stale entry about to expire).
-    fatal = !ever_online_ && (err->code == "unauthorized" || err->code == "forbidden" ||
-                              err->code == "name_conflict" || err->code == "malformed");
+    fatal = !ever_online_ &&
+            (err->code == "unauthorized" || err->code == "forbidden" ||
+             err->code == "name_conflict" || err->code == "name_taken" || err->code == "malformed");
     co_return "the engine refused the tunnel: " + err->message;
   }
   auto* control = std::get_if<codec::control_message>(&first.frame);
@@ -172,8 +173,7 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
       co_return "protocol error on the tunnel: unexpected frame from the engine";
     }
     auto self = shared_from_this();
-    asio::co_spawn(io_,
-                   self->dial_back(welcome.id, welcome.stream_secret, dial.stream, dial.kind),
+    asio::co_spawn(io_, self->dial_back(welcome.id, welcome.stream_secret, dial.stream, dial.kind),
                    [self](std::exception_ptr e) { log_failure("dial-back", e); });
   }
   co_return "stopped";

@@ -336,11 +336,11 @@ class BadInputTests(unittest.TestCase):
     def test_http_get_without_upgrade(self):
         with self.healthy_session("tcp"):
             for request, status in (
-                (b"GET /nothing-here HTTP/1.1\r\nHost: x\r\n\r\n", 404),  # "/" is the web UI
-                (b"GET /webtty HTTP/1.1\r\nHost: x\r\n\r\n", 426),
-                (b"GET /elsewhere HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                (b"GET /nothing-here HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 404),  # "/" is the web UI
+                (b"GET /webtty HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 426),
+                (b"GET /elsewhere HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                  b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", 404),
-                (b"GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", 400),
+                (b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nNo colon here\r\n\r\n", 400),
                 (b"GET /\r\n\r\n", 400),
                 (b"GET / HTTP/1.1\r\nHost: " + b"x" * 20000 + b"\r\n\r\n", 400),
             ):
@@ -404,7 +404,7 @@ class OpenTimeoutTests(unittest.TestCase):
     def test_incomplete_http_request_is_closed(self):
         start = time.monotonic()
         with socket.create_connection(("127.0.0.1", self.server.port), timeout=10) as s:
-            s.sendall(b"GET /webtty HTTP/1.1\r\nHost: x\r\n")
+            s.sendall(b"GET /webtty HTTP/1.1\r\nHost: 127.0.0.1\r\n")
             s.settimeout(10)
             data = b""
             with contextlib.suppress(ConnectionResetError):
