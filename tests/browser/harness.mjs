@@ -125,11 +125,11 @@ export async function startTunnelServer(engine, name, extraArgs = []) {
   return { proc, stop: () => proc.stop() };
 }
 
-/** Headless Debian chromium. */
-export async function launchBrowser() {
+/** Headless Debian chromium; `extraArgs` adds command-line switches. */
+export async function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.RSTREAM_CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', ...extraArgs],
   });
 }
 
