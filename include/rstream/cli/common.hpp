@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/base/terminal_text.hpp"
+
 namespace CLI {
 class App;
 class Option;
@@ -34,11 +36,8 @@ void setup_logging(int verbosity);
 /// Adds -v/--verbose (repeatable) to a subcommand, counting into `verbosity`.
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);
 
-/// `text` made safe to show on a terminal: control characters (C0, DEL, C1), and bytes that
-/// are not UTF-8, become visible escapes ("\x1b", "\n", "\u009b"), so that text from a peer
-/// (an error, a label, a host or file name) cannot move the cursor, retitle the window or
-/// inject a sequence. Everything else is kept.
-std::string terminal_safe(std::string_view text);
+/// Peer text made safe for the terminal (base/terminal_text.hpp).
+using base::terminal_safe;
 
 /// Prints "rstream: <message>" on stderr (terminal_safe: messages carry peers' text).
 void print_error(const std::string& message);
