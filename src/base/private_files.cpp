@@ -23,7 +23,7 @@ void close_fd(int& fd) {
 
 }  // namespace
 
-bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
+bool make_missing_dirs(const std::filesystem::path& dir, std::string& error) {
   std::vector<std::filesystem::path> missing;
   for (std::filesystem::path p = dir; !p.empty(); p = p.parent_path()) {
     struct stat st {};
@@ -43,6 +43,11 @@ bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
       return false;
     }
   }
+  return true;
+}
+
+bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
+  if (!make_missing_dirs(dir, error)) return false;
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0) {
     error = "cannot read " + dir.string() + ": " + errno_text(errno);

@@ -1,6 +1,8 @@
 // The context file and engine resolution (see contexts.hpp).
 #include "rstream/config/contexts.hpp"
 
+#include "rstream/base/private_files.hpp"
+
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/file.h>
@@ -56,30 +58,6 @@ fs::path write_target(const fs::path& file) {
 fs::path parent_of(const fs::path& file) {
   auto parent = file.parent_path();
   return parent.empty() ? fs::path(".") : parent;
-}
-
-/// Creates the missing directories leading to `dir`, each with mode 0700.
-bool make_parent_dirs(const fs::path& dir, std::string& error) {
-  std::vector<fs::path> missing;
-  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0) {
-      if (!S_ISDIR(st.st_mode)) {
-        error = p.string() + ": not a directory";
-        return false;
-      }
-      break;
-    }
-    missing.push_back(p);
-    if (p == p.parent_path()) break;
-  }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
-      error = "cannot create directory " + it->string() + ": " + errno_text(errno);
-      return false;
-    }
-  }
-  return true;
 }
 
 /// An exclusive flock on "<file>.lock", released when destroyed.
@@ -331,7 +309,7 @@ bool load_contexts(const fs::path& file, context_file& out, std::string& error) 
 
 bool save_contexts(const fs::path& file, const context_file& in, std::string& error) {
   fs::path target = write_target(file);
-  if (!make_parent_dirs(parent_of(target), error)) return false;
+  if (!base::make_missing_dirs(parent_of(target), error)) return false;
   file_lock lock;
   if (!lock.acquire(target, error)) return false;
   return save_locked(target, in, error);
@@ -341,7 +319,7 @@ bool update_contexts(const fs::path& file,
                      const std::function<bool(context_file&, std::string& error)>& change,
                      std::string& error) {
   fs::path target = write_target(file);
-  if (!make_parent_dirs(parent_of(target), error)) return false;
+  if (!base::make_missing_dirs(parent_of(target), error)) return false;
   file_lock lock;
   if (!lock.acquire(target, error)) return false;
   context_file contents;

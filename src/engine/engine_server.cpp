@@ -218,6 +218,7 @@ asio::awaitable<void> engine_server::register_tunnel(
   tunnels_[link->id] = link;
   names_[link->name] = link->id;
   name_claims_[link->name] = name_claim{who->id, std::nullopt};
+  prune_name_claims();
 
   tunnel::tunnel_welcome welcome;
   welcome.id = link->id;
@@ -275,10 +276,6 @@ std::optional<std::string> engine_server::name_claimed_by_other(const std::strin
     name_claims_.erase(claim);  // the grace period is over: the name is free again
     return std::nullopt;
   }
-  // Drop other expired claims while here, so the table only holds names in use or in grace.
-  std::erase_if(name_claims_, [&](const auto& entry) {
-    return entry.second.offline_since && now - *entry.second.offline_since >= config_.name_grace;
-  });
   std::string why = "the name '" + name + "' belongs to another token: ";
   if (!claim->second.offline_since) {
     why += "its tunnel is online";
@@ -289,6 +286,28 @@ std::optional<std::string> engine_server::name_claimed_by_other(const std::strin
            std::to_string(left.count()) + " s";
   }
   return why + " (register under another --name, or use the token that registered it)";
+}
+
+void engine_server::prune_name_claims() {
+  // Amortised: only once the offline claims outnumber a margin over the online ones.
+  if (name_claims_.size() <= tunnels_.size() + 1024) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(name_claims_, [&](const auto& entry) {
+    return entry.second.offline_since && now - *entry.second.offline_since >= config_.name_grace;
+  });
+  // Still too many (names churned faster than the grace period): the oldest offline go first.
+  while (name_claims_.size() > tunnels_.size() + config_.max_tunnels) {
+    auto oldest = name_claims_.end();
+    for (auto it = name_claims_.begin(); it != name_claims_.end(); ++it) {
+      if (it->second.offline_since &&
+          (oldest == name_claims_.end() ||
+           *it->second.offline_since < *oldest->second.offline_since)) {
+        oldest = it;
+      }
+    }
+    if (oldest == name_claims_.end()) break;
+    name_claims_.erase(oldest);
+  }
 }
 
 std::shared_ptr<tunnel_link> engine_server::find_tunnel(const std::string& name_or_id) const {

@@ -34,9 +34,16 @@ class sealed_channel final : public transport::frame_channel {
       // could end the session with an exit code and text of its choosing. Its text is not
       // shown (it could hold escape sequences for the user's terminal).
       transport::read_result bad;
-      if (std::holds_alternative<codec::error_frame>(r.frame)) {
+      if (auto* error = std::get_if<codec::error_frame>(&r.frame)) {
         bad.what = transport::read_result::kind::protocol_error;
-        bad.protocol = {"tampered", tampered_error_message};
+        // One plaintext answer is part of the handshake: a server that does not admit the
+        // client's key cannot seal its refusal. It ends the session with 255 like any failure,
+        // and with our words, not the frame's.
+        if (!confirmed_ && error->code == "unauthorized_client") {
+          bad.protocol = {"unauthorized_client", unauthorized_client_message};
+        } else {
+          bad.protocol = {"tampered", tampered_error_message};
+        }
         co_return bad;
       }
       bad.what = transport::read_result::kind::protocol_error;
@@ -68,6 +75,7 @@ class sealed_channel final : public transport::frame_channel {
       co_return out;
     }
     out.what = transport::read_result::kind::frame;
+    confirmed_ = true;  // the server has the session keys: it admitted us
     co_return out;
   }
 
@@ -88,6 +96,7 @@ class sealed_channel final : public transport::frame_channel {
  private:
   std::unique_ptr<transport::frame_channel> inner_;
   e2e::secure_channel keys_;
+  bool confirmed_ = false;  ///< a sealed frame arrived: the peer holds the session keys
   std::vector<std::uint8_t> seal_buffer_;
 };
 

@@ -312,7 +312,8 @@ class ForgingRelay:
     """A TCP relay that passes an E2E session through and, once the server's first sealed frame
     has gone by, injects a plaintext Error frame of its own."""
 
-    def __init__(self, target_port):
+    def __init__(self, target_port, code="command_not_found"):
+        self.code = code
         self.listener = socket.socket()
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(4)
@@ -333,7 +334,7 @@ class ForgingRelay:
                     break
                 client.sendall(frame_bytes(f[0], f[1]))
                 if f[0] == FRAME_SEALED and not self.injected.is_set():
-                    forged = {"code": "command_not_found",
+                    forged = {"code": self.code,
                               "message": "\x1b]0;pwned\x07\x1b[31mfake failure"}
                     client.sendall(frame_bytes(FRAME_ERROR, json.dumps(forged).encode()))
                     self.injected.set()
@@ -358,12 +359,17 @@ class E2eForgedEnd(unittest.TestCase):
     """Item 4: after the handshake a plaintext Error is tampering, and its text is not shown."""
 
     def test_plaintext_error_after_handshake_is_tampering(self):
+        for code in ("command_not_found", "unauthorized_client"):
+            with self.subTest(code=code):
+                self.forge(code)
+
+    def forge(self, code):
         keys = Keys()
         self.addCleanup(shutil.rmtree, keys.home, True)
         server_key = keys.identity("srv")
         client_key = keys.identity("default")
         with start_server("--identity", "srv", env=keys.env()) as server:
-            relay = ForgingRelay(server.port)
+            relay = ForgingRelay(server.port, code)
             self.addCleanup(relay.close)
             via = "127.0.0.1:%d" % relay.port
             keys.run("webtty", "known-server", "add", via, "--key", server_key)

@@ -17,7 +17,11 @@
 
 namespace rstream::base {
 
-/// Creates `dir` and its missing parents (mode 0700 each). False with a message for users when
+/// Creates `dir` and its missing parents, each with mode 0700; existing ones are left as they
+/// are. False with a message for users when one cannot be made.
+bool make_missing_dirs(const std::filesystem::path& dir, std::string& error);
+
+/// make_missing_dirs, then checks `dir` itself. False with a message for users when
 /// it cannot, or when `dir` exists but is group/world-writable or owned by another user.
 bool make_private_dir(const std::filesystem::path& dir, std::string& error);
 

@@ -100,6 +100,8 @@ class engine_server {
                                          bool& throttled);
   /// Why `who` may not register `name` now (another token holds it), or nullopt.
   std::optional<std::string> name_claimed_by_other(const std::string& name, const token_info& who);
+  /// Forgets claims whose grace period is over, and bounds the table (see name_claims_).
+  void prune_name_claims();
 
   std::shared_ptr<tunnel_link> find_tunnel(const std::string& name_or_id) const;
   nlohmann::json entry_json(const tunnel_link& link) const;
@@ -113,6 +115,8 @@ class engine_server {
   std::map<std::string, std::string> names_;                     ///< name → id
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
   /// Who registered each name: the token's id, and since when the name has been offline.
+  /// Bounded: expired claims go when the table outgrows the online tunnels by 1,024, and at
+  /// most max_tunnels offline claims are kept (the oldest go first).
   struct name_claim {
     std::string token_id;
     std::optional<std::chrono::steady_clock::time_point> offline_since;  ///< none: online

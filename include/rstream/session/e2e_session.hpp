@@ -30,9 +30,18 @@ inline constexpr const char* tampered_error_message =
     "an unencrypted Error frame arrived inside the end-to-end encrypted session: the relay or "
     "the network altered or cut the session (its text is not shown)";
 
+/// What a client reports when the server refuses its key (a plaintext Error
+/// "unauthorized_client" before any sealed frame: the server cannot seal that refusal).
+inline constexpr const char* unauthorized_client_message =
+    "this client's key is not an authorized client of the server's identity: its owner adds it "
+    "with `rstream webtty authorized-client add NAME --identity ID --key KEY` (your key: "
+    "`rstream webtty identity show --endpoint-identity`)";
+
 /// Wraps `inner` so that frames travel sealed (frame type Sealed) under `keys`. After the
 /// handshake it accepts sealed frames only: any plaintext frame, an Error included, is a
-/// protocol error ("tampered" or "not_sealed").
+/// protocol error ("tampered" or "not_sealed"). The one exception is the server's refusal of
+/// the client's key, before the first sealed frame: protocol error "unauthorized_client", with
+/// the text above (never the frame's).
 
 std::unique_ptr<transport::frame_channel> make_sealed_channel(
     std::unique_ptr<transport::frame_channel> inner, e2e::secure_channel keys);
