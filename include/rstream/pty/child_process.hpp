@@ -25,7 +25,8 @@ struct spawn_options {
   std::string argv0_override;
   /// Variables set on top of the server's own environment (same name: replaced).
   std::vector<std::pair<std::string, std::string>> env;
-  /// Empty: inherit the server's working directory.
+  /// Empty: inherit the server's working directory (callers pass default_workdir() for a
+  /// session that names none).
   std::string workdir;
   bool use_tty = false;
   std::uint16_t cols = 80;
@@ -85,5 +86,10 @@ bool try_reap(pid_t pid, exit_status& out);
 /// The login shell of the user running the server (from the password database, then $SHELL,
 /// then /bin/sh).
 std::string login_shell();
+
+/// Where a session that names no working directory starts, like ssh: the home directory of the
+/// user running the server ($HOME, else the password database), when it is a directory;
+/// empty (the server's own working directory) when there is none.
+std::string default_workdir();
 
 }  // namespace rstream::pty

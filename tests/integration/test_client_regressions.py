@@ -1,0 +1,113 @@
+"""Regressions from the red-team report (issue 12, items 15-21) on the client side, through the
+real binary against `rstream webtty server --listen 127.0.0.1:0`.
+
+Each test is named after the bug it guards against; every wait is on an event (a line on
+stderr, an API state, the end of a process) with a deadline.
+
+Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_client_regressions
+"""
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import unittest
+
+from rstream_harness import StreamCollector, binary, clean_env, kill_quietly, start_server, wait_until
+from test_live_sessions import Participant, api
+
+TOKEN = "client-regressions-token"
+TIMEOUT = 20
+
+
+class ClientRegressionsTest(unittest.TestCase):
+    """One server for the class, with its own HOME (item 21)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls._stack = contextlib.ExitStack()
+        cls.home = tempfile.mkdtemp(prefix="rstream-home-")
+        cls._stack.callback(shutil.rmtree, cls.home, True)
+        cls.home = os.path.realpath(cls.home)
+        cls.server = cls._stack.enter_context(
+            start_server("--token", TOKEN, env={"HOME": cls.home}))
+        cls.url = "http://127.0.0.1:%d" % cls.server.port
+        cls.tcp_url = "tcp://127.0.0.1:%d" % cls.server.port
+
+    @classmethod
+    def tearDownClass(cls):
+        cls._stack.close()
+
+    def setUp(self):
+        self.procs = []
+        self.addCleanup(self._kill_procs)
+
+    def _kill_procs(self):
+        for p in self.procs:
+            kill_quietly(p)
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def api(self, method, path, body=None):
+        return api(self.server, method, path, body, token=TOKEN)
+
+    def create(self, **fields):
+        status, body = self.api("POST", "/api/terminal/sessions", fields)
+        self.assertEqual(status, 201, body)
+        return body
+
+    def sessions(self, sub, *args, stdin=b""):
+        cmd = [binary(), "webtty", "sessions", sub, "--url", self.url, "--token", TOKEN, *args]
+        return subprocess.run(cmd, input=stdin, capture_output=True, env=clean_env(),
+                              timeout=TIMEOUT)
+
+    def start(self, cmd):
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env=clean_env())
+        self.procs.append(p)
+        return p, StreamCollector(p.stdout), StreamCollector(p.stderr)
+
+    def session_info(self, sid):
+        status, body = self.api("GET", "/api/terminal/sessions/" + sid)
+        self.assertEqual(status, 200, body)
+        return body
+
+    def kill_session(self, sid):
+        self.api("DELETE", "/api/terminal/sessions/" + sid)
+
+    # ---- item 21 -----------------------------------------------------------------------------
+
+    def test_exec_client_and_live_sessions_start_in_the_home_directory(self):
+        r = subprocess.run([binary(), "webtty", "exec", "--url", self.tcp_url, "--token", TOKEN,
+                            "--", "pwd"], capture_output=True, stdin=subprocess.DEVNULL,
+                           env=clean_env(), timeout=TIMEOUT)
+        self.assertEqual((r.returncode, r.stdout.decode()), (0, self.home + "\n"), r)
+
+        r = subprocess.run([binary(), "webtty", "client", "--url", self.tcp_url, "--token",
+                            TOKEN, "--", "pwd"], capture_output=True, stdin=subprocess.DEVNULL,
+                           env=clean_env(), timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 0, r)
+        self.assertIn(self.home, r.stdout.decode(), r)
+
+        made = self.create(command=["pwd"], name="home-dir")
+        self.addCleanup(self.kill_session, made["id"])
+        self.assertEqual(made["working_dir"], self.home)
+        join = self.sessions("join", made["id"], "-q")
+        self.assertIn(self.home, join.stdout.decode(), join)
+
+        # --workdir still wins.
+        other = tempfile.mkdtemp(prefix="rstream-workdir-")
+        self.addCleanup(shutil.rmtree, other, True)
+        other = os.path.realpath(other)
+        r = subprocess.run([binary(), "webtty", "exec", "--url", self.tcp_url, "--token", TOKEN,
+                            "--workdir", other, "--", "pwd"], capture_output=True,
+                           stdin=subprocess.DEVNULL, env=clean_env(), timeout=TIMEOUT)
+        self.assertEqual((r.returncode, r.stdout.decode()), (0, other + "\n"), r)
+
+
+if __name__ == "__main__":
+    unittest.main()
