@@ -536,6 +536,13 @@ bool signal_group(pid_t pgid, int signal) {
   return errno == ESRCH;
 }
 
+bool signal_foreground(int pty_master_fd, pid_t pgid, int signal) {
+  // On Linux tcgetpgrp on the master answers for the slave side: the terminal's foreground job.
+  const pid_t foreground = pty_master_fd >= 0 ? ::tcgetpgrp(pty_master_fd) : -1;
+  if (foreground > 1 && ::kill(-foreground, signal) == 0) return true;
+  return signal_group(pgid, signal);
+}
+
 bool try_reap(pid_t pid, exit_status& out) {
   if (pid <= 0) {
     errno = EINVAL;

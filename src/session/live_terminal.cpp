@@ -254,7 +254,10 @@ void live_terminal::apply_size() {
 }
 
 void live_terminal::send_signal(int signal) {
-  if (!child_exited_) pty::signal_group(static_cast<pid_t>(pid_), signal);
+  if (child_exited_) return;
+  // Like Ctrl-C on the terminal: the foreground job (a `sleep` under the shell), not the shell.
+  const int master = master_ && master_->is_open() ? master_->native_handle() : -1;
+  pty::signal_foreground(master, static_cast<pid_t>(pid_), signal);
 }
 
 void live_terminal::hang_up() {

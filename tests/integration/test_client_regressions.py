@@ -79,6 +79,29 @@ class ClientRegressionsTest(unittest.TestCase):
     def kill_session(self, sid):
         self.api("DELETE", "/api/terminal/sessions/" + sid)
 
+    # ---- item 18 -----------------------------------------------------------------------------
+
+    def test_api_signal_interrupts_the_foreground_job_not_the_shell(self):
+        made = self.create(command=["bash", "--norc", "--noprofile", "-i"],
+                      env={"PS1": "[prompt]$ "}, name="signal-foreground")
+        self.addCleanup(self.kill_session, made["id"])
+        p = Participant(self.server, made["id"], token=TOKEN)
+        self.addCleanup(p.close)
+        p.wait_output(b"[prompt]$ ")
+        p.type("sleep 600\r")
+        # The shell has put sleep in the foreground when the terminal's group is not its own.
+        def sleep_in_foreground():
+            out = subprocess.run(["ps", "-o", "pid=,pgid=,tpgid=,comm=", "-s", str(made["pid"])],
+                                 capture_output=True, text=True).stdout
+            return any(line.split()[3] == "sleep" and line.split()[1] == line.split()[2]
+                       for line in out.splitlines() if len(line.split()) >= 4)
+        wait_until(sleep_in_foreground, TIMEOUT, message="sleep in the foreground")
+        p.control(type="signal", signal=2)
+        # Typed while sleep runs, this waits for it; the shell survives and reports the signal.
+        p.type("echo after-$?\r")
+        p.wait_output(b"after-130", timeout=TIMEOUT)
+        self.assertEqual(self.session_info(made["id"])["state"], "running")
+
     # ---- item 21 -----------------------------------------------------------------------------
 
     def test_exec_client_and_live_sessions_start_in_the_home_directory(self):

@@ -64,6 +64,12 @@ bool set_window_size(int pty_master_fd, std::uint16_t cols, std::uint16_t rows);
 /// Sends `signal` to the whole process group `pgid`. ESRCH (already gone) counts as success.
 bool signal_group(pid_t pgid, int signal);
 
+/// Sends `signal` to the foreground process group of the terminal behind `pty_master_fd`
+/// (tcgetpgrp: the job the user would interrupt with Ctrl-C, e.g. `sleep` under a shell),
+/// falling back to the group `pgid` (the session leader's) when the terminal has none or
+/// cannot tell. ESRCH counts as success.
+bool signal_foreground(int pty_master_fd, pid_t pgid, int signal);
+
 /// What the command on a PTY does with its input, seen from the server: whether the terminal
 /// is in canonical (line) mode, and whether input is still waiting to be read.
 struct terminal_input_state {
