@@ -102,6 +102,28 @@ class ClientRegressionsTest(unittest.TestCase):
         p.wait_output(b"after-130", timeout=TIMEOUT)
         self.assertEqual(self.session_info(made["id"])["state"], "running")
 
+    # ---- item 20 -----------------------------------------------------------------------------
+
+    def test_unknown_subcommand_is_named_in_the_error(self):
+        groups = [[], ["webtty"], ["webtty", "sessions"], ["webtty", "fs"], ["webtty", "identity"],
+                  ["engine"], ["engine", "token"], ["project"]]
+        for group in groups:
+            r = subprocess.run([binary(), *group, "frobnicate"], capture_output=True,
+                               stdin=subprocess.DEVNULL, env=clean_env(), timeout=TIMEOUT)
+            path = " ".join(["rstream", *group])
+            self.assertEqual(r.returncode, 2, (group, r))
+            self.assertEqual(r.stdout, b"", (group, r))
+            self.assertEqual(
+                r.stderr.decode(),
+                "rstream: unknown command 'frobnicate' for '%s' (see '%s --help')\n"
+                % (path, path), group)
+        # Options before the word (and their values) are skipped.
+        r = subprocess.run([binary(), "engine", "--listen", "127.0.0.1:0", "frobnicate"],
+                           capture_output=True, stdin=subprocess.DEVNULL, env=clean_env(),
+                           timeout=TIMEOUT)
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn(b"unknown command 'frobnicate' for 'rstream engine'", r.stderr)
+
     # ---- item 21 -----------------------------------------------------------------------------
 
     def test_exec_client_and_live_sessions_start_in_the_home_directory(self):
