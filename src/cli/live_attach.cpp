@@ -3,7 +3,8 @@
 // One reader coroutine (the socket: output to stdout with blocking writes, which is the
 // backpressure towards the server; control messages handled in place) and one writer coroutine
 // (JSON control messages first, then input while this participant controls the session). stdin
-// is read by a stdin_reader thread, at most a few chunks ahead of what was sent.
+// is read by a stdin_reader thread, at most a few chunks ahead of what was sent. Input read
+// before the server's hello waits (those chunks) until the hello says whether we control.
 #include "rstream/cli/live_attach.hpp"
 
 #include <signal.h>
@@ -260,7 +261,12 @@ class live_attachment {
     } else {
       notice("joined as " + participant_id_ + " (" + role + ")");
     }
-    if (role == "controller") gain_control(false);
+    if (role == "controller") {
+      gain_control(false);
+    } else if (!input_queue_.empty()) {
+      // Typed (or piped) before we knew: another participant controls the session.
+      drop_input("another participant controls this session: your input is ignored");
+    }
     if (options_.request_control && !options_.spectator && role != "controller") {
       send_control({{"type", "request_control"}, {"reason", options_.reason}});
     }
@@ -299,6 +305,16 @@ class live_attachment {
     }
   }
 
+  /// Drops the input waiting to be sent, with `why` once.
+  void drop_input(const std::string& why) {
+    for (auto& item : input_queue_) item.release();
+    input_queue_.clear();
+    if (!drop_noticed_) {
+      drop_noticed_ = true;
+      notice(why);
+    }
+  }
+
   // ---- local input ----
 
   void start_stdin() {
@@ -332,6 +348,12 @@ class live_attachment {
       chunk = codec::data_frame(codec::stream_id::in, typed);
     }
     if (chunk.bytes().empty()) return release();
+    if (participant_id_.empty()) {
+      // Before the hello we do not know yet whether we control the session: keep it (the
+      // reader stops after a few chunks) until we do.
+      input_queue_.push_back({std::move(chunk), std::move(release)});
+      return;
+    }
     if (!controller_ && options_.input == live_attach_options::input_mode::drop_unless_controller) {
       if (!drop_noticed_) {
         drop_noticed_ = true;
