@@ -5,6 +5,7 @@
 // (JSON control messages first, then input while this participant controls the session). stdin
 // is read by a stdin_reader thread, at most a few chunks ahead of what was sent. Input read
 // before the server's hello waits (those chunks) until the hello says whether we control.
+// With a local terminal, the terminal modes the session switched on are undone on the way out.
 #include "rstream/cli/live_attach.hpp"
 
 #include <signal.h>
@@ -55,6 +56,7 @@ class live_attachment {
  public:
   explicit live_attachment(const live_attach_options& options) : options_(options) {
     stdin_is_tty_ = ::isatty(STDIN_FILENO) == 1;
+    stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
   }
 
   int run(const std::string& session_id, const std::string& session_name) {
@@ -70,7 +72,7 @@ class live_attachment {
     });
     io_.run();
     reader_.reset();
-    terminal_.restore();
+    restore_terminal();
     return finish();
   }
 
@@ -128,6 +130,22 @@ class live_attachment {
     signals_.cancel(ignored);
     winch_.cancel(ignored);
     end_timer_.cancel();
+    restore_terminal();
+  }
+
+  /// Puts the local terminal back as it was: the modes the session switched on (alternate
+  /// screen, hidden cursor, mouse, bracketed paste, keypad) when we leave in the middle, and
+  /// the line discipline.
+  void restore_terminal() {
+    if (stdout_is_tty_ && !stdout_broken_) {
+      const std::string reset = modes_.reset_sequence();
+      if (!reset.empty()) {
+        (void)write_all(
+            STDOUT_FILENO,
+            std::span(reinterpret_cast<const std::uint8_t*>(reset.data()), reset.size()));
+      }
+      modes_ = {};
+    }
     terminal_.restore();
   }
 
@@ -138,6 +156,7 @@ class live_attachment {
       if (leaving_) co_return;
       switch (r.what) {
         case transport::message_read::kind::binary:
+          if (stdout_is_tty_) modes_.scan(message);
           if (!write_all(STDOUT_FILENO, message)) {
             if (errno == EPIPE) {
               stdout_broken_ = true;
@@ -446,6 +465,7 @@ class live_attachment {
 
   const live_attach_options& options_;
   bool stdin_is_tty_ = false;
+  bool stdout_is_tty_ = false;
   std::string session_id_, session_name_;
 
   asio::io_context io_{1};
@@ -460,6 +480,7 @@ class live_attachment {
   std::optional<stdin_reader> reader_;
   raw_terminal terminal_;
   escape_filter escapes_;
+  terminal_mode_tracker modes_;
 
   std::string participant_id_;
   bool controller_ = false;

@@ -1,7 +1,9 @@
 // The local end of a remote command: the user's terminal in raw mode (restored on every way
-// out), a thread that reads stdin without blocking the I/O loop, and blocking writes of
-// output to stdout/stderr (which is the backpressure towards the server).
-// Thread-safety: raw_terminal and write_all on the main thread; stdin_reader owns one thread.
+// out), a thread that reads stdin without blocking the I/O loop, blocking writes of output to
+// stdout/stderr (which is the backpressure towards the server), the `~` escapes typed at the
+// start of a line, and the terminal modes the remote side switched on (to undo them on leaving).
+// Thread-safety: raw_terminal, write_all, escape_filter and terminal_mode_tracker on the main
+// thread; stdin_reader owns one thread.
 #pragma once
 
 #include <termios.h>
@@ -11,6 +13,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "rstream/codec/frame.hpp"
@@ -74,6 +78,28 @@ class escape_filter {
  private:
   enum class state { normal, after_newline, after_tilde };
   state state_ = state::after_newline;
+};
+
+/// Follows the output a remote terminal program writes, for the modes it switches on in the
+/// local terminal that outlive it when the user leaves in the middle (the alternate screen, a
+/// hidden cursor, mouse reporting, bracketed paste, focus events, application cursor keys and
+/// keypad), and says how to switch them back. Sequences may be split across writes; the state
+/// is a few bytes.
+class terminal_mode_tracker {
+ public:
+  void scan(std::span<const std::uint8_t> output);
+  /// The escape sequences that put the modes seen switched on back to the terminal's defaults
+  /// (empty when nothing is to undo).
+  std::string reset_sequence() const;
+
+ private:
+  void apply_private_modes(bool set);
+
+  enum class state { ground, escape, csi, csi_ignore };
+  state state_ = state::ground;
+  bool private_ = false;
+  std::string params_;
+  std::uint32_t on_ = 0;  ///< bit per tracked mode (see local_terminal.cpp)
 };
 
 }  // namespace rstream::cli
