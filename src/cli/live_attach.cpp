@@ -57,6 +57,9 @@ class live_attachment {
   explicit live_attachment(const live_attach_options& options) : options_(options) {
     stdin_is_tty_ = ::isatty(STDIN_FILENO) == 1;
     stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
+    // A viewer at a terminal (join --tty without --interactive): what is typed is not echoed
+    // nor sent; Ctrl-C and ~. leave.
+    watching_ = options_.spectator && options_.tty && stdin_is_tty_;
   }
 
   int run(const std::string& session_id, const std::string& session_name) {
@@ -109,6 +112,10 @@ class live_attachment {
     wait_window_changes();
     if (options_.tty && options_.raw_from_start && stdin_is_tty_ && !options_.spectator) {
       terminal_.enable(STDIN_FILENO);
+    }
+    if (watching_) {
+      terminal_.enable(STDIN_FILENO, /*keep_interrupt=*/true);
+      start_stdin();  // only for the escapes
     }
     if (!options_.spectator &&
         options_.input == live_attach_options::input_mode::drop_unless_controller) {
@@ -277,10 +284,13 @@ class live_attachment {
     if (options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator) {
       notice("[attached to " + session_label() + " as " + participant_id_ + " (" + role +
              "); type ~. at the start of a line to detach]");
+    } else if (watching_) {
+      notice("[watching " + session_label() + " as " + participant_id_ +
+             "; Ctrl-C or ~. at the start of a line leaves]");
     } else {
       notice("joined as " + participant_id_ + " (" + role + ")");
     }
-    if (role == "controller") {
+    if (role == "controller" && !options_.spectator) {
       gain_control(false);
     } else if (!input_queue_.empty()) {
       // Typed (or piped) before we knew: another participant controls the session.
@@ -306,6 +316,13 @@ class live_attachment {
 
   void gain_control(bool announce) {
     if (controller_) return;
+    if (options_.spectator) {
+      // Joined to watch (without --interactive): stdin is not ours to send, so holding control
+      // would leave the session with a controller nobody can type into. Give it back.
+      notice("control granted, but a viewer sends no input: released it (--interactive types)");
+      send_control({{"type", "release_control"}});
+      return;
+    }
     controller_ = true;
     if (announce) notice("control granted");
     if (options_.tty && stdin_is_tty_ && !terminal_.active()) terminal_.enable(STDIN_FILENO);
@@ -337,7 +354,7 @@ class live_attachment {
   // ---- local input ----
 
   void start_stdin() {
-    if (options_.spectator || reader_) return;
+    if (reader_ || (options_.spectator && !watching_)) return;
     reader_.emplace(
         STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
         [this](codec::data_frame chunk, stdin_reader::release_fn release) {
@@ -355,7 +372,7 @@ class live_attachment {
       release();
       return;
     }
-    if (options_.detach_key && terminal_.active()) {
+    if ((options_.detach_key || watching_) && terminal_.active()) {
       bool leave_now = false;
       auto typed = escapes_.filter(chunk.bytes(), leave_now);
       if (leave_now) {
@@ -366,6 +383,7 @@ class live_attachment {
       }
       chunk = codec::data_frame(codec::stream_id::in, typed);
     }
+    if (watching_) return release();  // a viewer sends nothing
     if (chunk.bytes().empty()) return release();
     if (participant_id_.empty()) {
       // Before the hello we do not know yet whether we control the session: keep it (the
@@ -466,6 +484,7 @@ class live_attachment {
   const live_attach_options& options_;
   bool stdin_is_tty_ = false;
   bool stdout_is_tty_ = false;
+  bool watching_ = false;
   std::string session_id_, session_name_;
 
   asio::io_context io_{1};

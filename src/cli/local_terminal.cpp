@@ -24,12 +24,17 @@ void restore_at_exit() {
 
 }  // namespace
 
-bool raw_terminal::enable(int fd) {
+bool raw_terminal::enable(int fd, bool keep_interrupt) {
   if (active_ || ::tcgetattr(fd, &saved_) != 0) return false;
   termios raw = saved_;
   raw.c_iflag &=
       ~(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON | IXANY | IXOFF);
   raw.c_lflag &= ~(ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHONL | IEXTEN);
+  if (keep_interrupt) {
+    raw.c_lflag |= ISIG;
+    raw.c_cc[VQUIT] = _POSIX_VDISABLE;
+    raw.c_cc[VSUSP] = _POSIX_VDISABLE;
+  }
   raw.c_oflag &= ~OPOST;
   raw.c_cc[VMIN] = 1;
   raw.c_cc[VTIME] = 0;

@@ -79,6 +79,26 @@ class ClientRegressionsTest(unittest.TestCase):
     def kill_session(self, sid):
         self.api("DELETE", "/api/terminal/sessions/" + sid)
 
+    # ---- item 15 -----------------------------------------------------------------------------
+
+    def test_spectator_granted_control_releases_it_and_can_leave(self):
+        made = self.create(command=["sh", "-c", "sleep 600"], name="spectator-granted")
+        self.addCleanup(self.kill_session, made["id"])
+        join, _out, err = self.start([binary(), "webtty", "sessions", "join", made["id"], "--url",
+                                      self.url, "--token", TOKEN])
+        err.wait_for(b"(spectator)", TIMEOUT)
+        participant = re.search(rb"joined as (\S+) \(spectator\)", err.data).group(1).decode()
+        # Nobody controls the session: the request is granted at once.
+        r = self.sessions("request-control", made["id"], "--participant-id", participant,
+                          "--reason", "take it")
+        self.assertEqual(r.returncode, 0, r)
+        # The viewer, which never sends input, gives control back instead of holding it.
+        err.wait_for(b"released it", TIMEOUT)
+        wait_until(lambda: self.session_info(made["id"]).get("controller") is None, TIMEOUT,
+                   message="control released by the spectator")
+        join.send_signal(signal.SIGINT)
+        self.assertEqual(join.wait(TIMEOUT), 130, err.data)
+
     # ---- item 16 -----------------------------------------------------------------------------
 
     def test_client_session_with_piped_stdin_never_loses_its_input(self):

@@ -141,6 +141,33 @@ class ClientRegressionsInTerminalTest(unittest.TestCase):
             describe=pane.describe)
         return pane, match.group(1)
 
+    # ---- item 15 (and 17: a spectator's terminal does not echo) -------------------------------
+
+    def test_spectator_granted_control_can_leave(self):
+        sid = self.create("watched", "sh", "-c", "echo ready-to-watch; sleep 600")
+        pane, participant = self.watch(sid, "viewer")
+        pane.terminal.type("typed-by-viewer")
+        # Someone grants this viewer control (nobody controls: granted at once).
+        r = self.sessions("request-control", sid, "--participant-id", participant, "--reason",
+                          "over to you")
+        self.assertEqual(r.returncode, 0, r)
+        pane.wait_for_text("released it")
+        self.assertNotIn("typed-by-viewer", pane.terminal.screen_text(),
+                         "a spectator's terminal echoed what was typed")
+        pane.terminal.press("C-c")
+        self.assertEqual(pane.wait_for_exit(), 130, pane.describe())
+        before, after = pane.stty_files()
+        self.assertEqual(before, after, "the spectator left the terminal settings changed")
+
+    def test_spectator_leaves_with_tilde_dot(self):
+        sid = self.create("watched-dot", "sh", "-c", "echo ready-to-watch; sleep 600")
+        pane, _ = self.watch(sid, "viewer-dot")
+        pane.terminal.type("~.")
+        self.assertEqual(pane.wait_for_exit(), 0, pane.describe())
+        pane.wait_for_text("[detached from")
+        before, after = pane.stty_files()
+        self.assertEqual(before, after, "the spectator left the terminal settings changed")
+
     # ---- item 17 -----------------------------------------------------------------------------
 
     def test_detach_from_the_alternate_screen_restores_the_terminal(self):

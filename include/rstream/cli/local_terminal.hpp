@@ -30,7 +30,10 @@ class raw_terminal {
   raw_terminal(const raw_terminal&) = delete;
   raw_terminal& operator=(const raw_terminal&) = delete;
 
-  bool enable(int fd);
+  /// Raw mode. With `keep_interrupt` the terminal still turns Ctrl-C into SIGINT (and only
+  /// Ctrl-C: no SIGQUIT, no job-control stop): for a viewer that sends nothing, which must not
+  /// echo what is typed but must stay easy to leave.
+  bool enable(int fd, bool keep_interrupt = false);
   void restore();
   bool active() const { return active_; }
 
