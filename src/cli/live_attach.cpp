@@ -5,7 +5,9 @@
 // (JSON control messages first, then input while this participant controls the session). stdin
 // is read by a stdin_reader thread, at most a few chunks ahead of what was sent. Input read
 // before the server's hello waits (those chunks) until the hello says whether we control.
-// With a local terminal, the terminal modes the session switched on are undone on the way out.
+// With a local terminal, "~" escapes at the start of a line are the client's commands (~. leave,
+// ~r ask for control, ~g grant the latest request, ~? help), and the terminal modes the session
+// switched on are undone on the way out.
 #include "rstream/cli/live_attach.hpp"
 
 #include <signal.h>
@@ -251,9 +253,14 @@ class live_attachment {
         notice("rstream: " +
                (message.empty() ? std::string("the server reported an error") : message));
       }
-    } else if (type == "control_requested" && mine) {
-      notice("waiting for control (request " + string_field(j, "request_id") + ")...");
+    } else if (type == "control_requested") {
+      if (mine) {
+        notice("waiting for control (request " + string_field(j, "request_id") + ")...");
+      } else {
+        on_request_from_other(j);
+      }
     } else if (type == "control_granted") {
+      forget_request(j);
       if (mine) {
         gain_control(true);
       } else if (controller_ && string_field(j, "previous_controller") == participant_id_) {
@@ -261,11 +268,15 @@ class live_attachment {
       }
     } else if (type == "controller_revoked" && mine) {
       lose_control("control revoked");
-    } else if (type == "control_refused" && mine) {
-      notice("control request " + string_field(j, "request_id") + " refused");
-    } else if (type == "control_expired" && mine) {
-      notice("control request " + string_field(j, "request_id") + " expired (" +
-             string_field(j, "why") + ")");
+    } else if (type == "control_refused") {
+      forget_request(j);
+      if (mine) notice("control request " + string_field(j, "request_id") + " refused");
+    } else if (type == "control_expired") {
+      forget_request(j);
+      if (mine) {
+        notice("control request " + string_field(j, "request_id") + " expired (" +
+               string_field(j, "why") + ")");
+      }
     } else if (type == "output_skipped" && mine) {
       notice("rstream: " + string_field(j, "bytes") +
              " bytes of output were skipped: this client fell behind and was resynced");
@@ -283,7 +294,7 @@ class live_attachment {
     }
     if (options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator) {
       notice("[attached to " + session_label() + " as " + participant_id_ + " (" + role +
-             "); type ~. at the start of a line to detach]");
+             "); type ~. at the start of a line to detach, ~? for help]");
     } else if (watching_) {
       notice("[watching " + session_label() + " as " + participant_id_ +
              "; Ctrl-C or ~. at the start of a line leaves]");
@@ -294,7 +305,8 @@ class live_attachment {
       gain_control(false);
     } else if (!input_queue_.empty()) {
       // Typed (or piped) before we knew: another participant controls the session.
-      drop_input("another participant controls this session: your input is ignored");
+      drop_input("another participant controls this session: your input is ignored" +
+                 std::string(escape_keys_active() ? " (~r asks for control)" : ""));
     }
     if (options_.request_control && !options_.spectator && role != "controller") {
       send_control({{"type", "request_control"}, {"reason", options_.reason}});
@@ -334,7 +346,7 @@ class live_attachment {
   void lose_control(const std::string& why) {
     if (!controller_) return;
     controller_ = false;
-    notice(why);
+    notice(why + (escape_keys_active() ? " (~r asks for it back)" : ""));
     if (options_.input == live_attach_options::input_mode::drop_unless_controller) {
       for (auto& item : input_queue_) item.release();
       input_queue_.clear();
@@ -349,6 +361,86 @@ class live_attachment {
       drop_noticed_ = true;
       notice(why);
     }
+  }
+
+  // ---- control requests of the others, and the ~ commands ----
+
+  /// The ~ commands work where "~." does: keyboard input in raw mode.
+  bool escape_keys_active() const {
+    return options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator;
+  }
+
+  /// A request id from a control message (non-negative), if there is one.
+  static std::optional<std::uint64_t> request_id_of(const json& j) {
+    auto id = number_field(j, "request_id");
+    if (!id || *id < 0) return std::nullopt;
+    return static_cast<std::uint64_t>(*id);
+  }
+
+  void on_request_from_other(const json& j) {
+    auto id = request_id_of(j);
+    if (!id) return;
+    const std::string who = printable(string_field(j, "participant_id"));
+    if (pending_requests_.size() >= max_pending_requests) pending_requests_.pop_front();
+    pending_requests_.push_back({*id, who});
+    if (!controller_) return;
+    std::string line = "[" + who + " asks for control (request " + std::to_string(*id) + ")";
+    if (const std::string reason = string_field(j, "reason"); !reason.empty()) {
+      line += ": " + printable(reason);
+    }
+    line += escape_keys_active() ? "; ~g grants it]" : "]";
+    notice(line);
+  }
+
+  void forget_request(const json& j) {
+    auto id = request_id_of(j);
+    if (!id) return;
+    std::erase_if(pending_requests_, [&](const pending_request& r) { return r.id == *id; });
+  }
+
+  void run_escape_command(char key) {
+    switch (key) {
+      case 'g': {
+        if (!controller_) {
+          notice("[only the controller can grant control]");
+        } else if (pending_requests_.empty()) {
+          notice("[nobody is asking for control]");
+        } else {
+          const pending_request latest = pending_requests_.back();
+          notice("[granting control to " + latest.participant + " (request " +
+                 std::to_string(latest.id) + ")]");
+          send_control(
+              {{"type", "resolve_control"}, {"request_id", latest.id}, {"action", "grant"}});
+        }
+        break;
+      }
+      case 'r':
+        if (controller_) {
+          notice("[you control this session]");
+        } else {
+          send_control({{"type", "request_control"}, {"reason", "asked from the terminal (~r)"}});
+        }
+        break;
+      case '?':
+        notice(
+            "Supported escape sequences (at the start of a line):\r\n"
+            " ~.  detach (the session keeps running)\r\n"
+            " ~r  ask for control\r\n"
+            " ~g  grant control to the latest participant asking for it\r\n"
+            " ~?  this help\r\n"
+            " ~~  send a ~");
+        break;
+      default:
+        break;
+    }
+  }
+
+  /// Peer text on our terminal: control characters become '?'.
+  static std::string printable(std::string text) {
+    for (char& c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return text;
   }
 
   // ---- local input ----
@@ -380,6 +472,14 @@ class live_attachment {
         detached_ = true;
         leave();
         return;
+      }
+      for (const char key : escapes_.take_commands()) {
+        if (watching_ && key != '?') continue;
+        if (watching_) {
+          notice("Supported escape sequences: ~. leave (so does Ctrl-C), ~? this help");
+          continue;
+        }
+        run_escape_command(key);
       }
       chunk = codec::data_frame(codec::stream_id::in, typed);
     }
@@ -481,6 +581,12 @@ class live_attachment {
     return exit_remote_failure;
   }
 
+  struct pending_request {
+    std::uint64_t id = 0;
+    std::string participant;
+  };
+  static constexpr std::size_t max_pending_requests = 64;
+
   const live_attach_options& options_;
   bool stdin_is_tty_ = false;
   bool stdout_is_tty_ = false;
@@ -498,8 +604,9 @@ class live_attachment {
   std::deque<queued_input> input_queue_;
   std::optional<stdin_reader> reader_;
   raw_terminal terminal_;
-  escape_filter escapes_;
+  escape_filter escapes_{"rg?"};
   terminal_mode_tracker modes_;
+  std::deque<pending_request> pending_requests_;
 
   std::string participant_id_;
   bool controller_ = false;

@@ -159,6 +159,11 @@ std::vector<std::uint8_t> escape_filter::filter(std::span<const std::uint8_t> in
           leave = true;
           return out;
         }
+        if (command_keys_.find(static_cast<char>(byte)) != std::string::npos) {
+          commands_.push_back(static_cast<char>(byte));
+          state_ = state::after_newline;  // like ssh: another escape may follow at once
+          continue;
+        }
         state_ = state::normal;
         out.push_back('~');
         if (byte == '~') continue;

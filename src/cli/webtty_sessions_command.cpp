@@ -609,7 +609,7 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
         "control is away waits until it comes back). The end of stdin does not end the session.\n"
         "--request-control --reason TEXT asks for control (implies --interactive). With --tty\n"
         "the local terminal is raw and its size is sent while in control; type ~. at the start\n"
-        "of a line to leave then (~~ sends ~).");
+        "of a line to leave then (~~ sends ~, ~r asks for control, ~g grants it, ~? help).");
     cmd->add_option("id", state->ids, "Session id or name")->required()->expected(1);
     cmd->add_flag("-t,--tty", state->tty,
                   "Raw local terminal and window size (resize on SIGWINCH) while in control");

@@ -192,6 +192,43 @@ class ClientRegressionsInTerminalTest(unittest.TestCase):
                                         "keypad_flag": "0", "keypad_cursor_flag": "0"})
         pane.wait_for_text("[detached from alt")
 
+    # ---- item 19 -----------------------------------------------------------------------------
+
+    def test_controller_is_told_of_a_request_and_control_can_be_asked_back(self):
+        pane = CliPane(self, self.workdir, self.server,
+                       ["client", "--url", self.url, "--session", "ctl", "-e",
+                        f"PS1={REMOTE_PROMPT}", "--", "bash", "--norc", "--noprofile"], "ctl")
+        pane.wait_for_line(r"\[remote\]\$.*")
+        self.addCleanup(self.sessions, "kill", "ctl")
+        other = subprocess.Popen(
+            [rstream_binary(), "webtty", "sessions", "join", "ctl", "--url", self.url,
+             "--request-control", "--reason", "let me in"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=base_environment(self.workdir))
+        self.addCleanup(lambda: other.poll() is None and other.kill())
+        other_err = Collector(other.stderr)
+        other_err.wait_for(b"waiting for control")
+        # The controller's terminal says so, with the key that grants it.
+        pane.wait_for_line(r".*p\d+ asks for control \(request \d+\): let me in; ~g grants it\].*")
+        pane.terminal.press("Enter")
+        pane.terminal.type("~g")
+        other_err.wait_for(b"control granted")
+        pane.wait_for_line(r".*control passed to p\d+ \(~r asks for it back\).*")
+        other.stdin.write(b"echo from-other-$((3+4))\n")
+        other.stdin.flush()
+        pane.wait_for_line(r"from-other-7")
+        # Ask for it back; it comes when the other participant leaves.
+        pane.terminal.press("Enter")
+        pane.terminal.type("~r")
+        pane.wait_for_text("waiting for control (request")
+        other.send_signal(signal.SIGINT)
+        self.assertEqual(other.wait(DEFAULT_TIMEOUT), 130)
+        pane.wait_for_text("control granted")
+        pane.terminal.type_line("echo back-$((2+3))")
+        pane.wait_for_line(r"back-5")
+        pane.terminal.type_line("exit 4")
+        self.assertEqual(pane.wait_for_exit(), 4, pane.describe())
+
 
 if __name__ == "__main__":
     unittest.main()

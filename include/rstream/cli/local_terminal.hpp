@@ -71,16 +71,24 @@ class stdin_reader {
   std::shared_ptr<shared_state> state_;
 };
 
-/// Filters keyboard input for the "~." escape (after a newline, like ssh): "~." asks to leave,
-/// "~~" sends one "~". Everything else passes through unchanged.
+/// Filters keyboard input for the "~" escapes (after a newline, like ssh): "~." asks to leave,
+/// "~~" sends one "~", and "~X" for each X in `command_keys` is a command for the client
+/// (collected, not sent). Everything else passes through unchanged.
 class escape_filter {
  public:
-  /// Returns the bytes to send; sets `leave` when the user typed the escape.
+  explicit escape_filter(std::string command_keys = {}) : command_keys_(std::move(command_keys)) {}
+
+  /// Returns the bytes to send; sets `leave` when the user typed "~." (nothing after it is
+  /// looked at).
   std::vector<std::uint8_t> filter(std::span<const std::uint8_t> input, bool& leave);
+  /// The command keys typed since the last call, in order.
+  std::string take_commands() { return std::exchange(commands_, {}); }
 
  private:
   enum class state { normal, after_newline, after_tilde };
   state state_ = state::after_newline;
+  std::string command_keys_;
+  std::string commands_;
 };
 
 /// Follows the output a remote terminal program writes, for the modes it switches on in the
