@@ -13,6 +13,47 @@
 namespace rstream::cli {
 namespace {
 
+/// After a failed parse: the word where a command of a group was expected that names none of
+/// them, as "unknown command 'WORD' for 'rstream GROUP' (see 'rstream GROUP --help')"; empty
+/// when the failure was something else. CLI11 itself only says "A subcommand is required" or
+/// "The following arguments were not expected".
+std::string unknown_command_message(CLI::App& app, int argc, char** argv) {
+  // Follow the subcommands CLI11 recognised, as far as it got, to their place in argv.
+  CLI::App* group = &app;
+  std::string path = app.get_name();
+  int index = 0;
+  while (!group->get_subcommands().empty()) {
+    CLI::App* next = group->get_subcommands().front();
+    int found = index + 1;
+    while (found < argc && argv[found] != next->get_name()) ++found;
+    if (found >= argc) break;
+    group = next;
+    index = found;
+    path += " " + group->get_name();
+  }
+  if (group->get_subcommands([](CLI::App*) { return true; }).empty()) return {};
+  // The first word after it that is neither an option nor an option's value.
+  for (int i = index + 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty()) continue;
+    if (word[0] == '-') {
+      if (word.find('=') != std::string::npos) continue;
+      const CLI::Option* option = group->get_option_no_throw(word);
+      if (option == nullptr && word.size() > 2 && word[1] != '-') {
+        option = group->get_option_no_throw(word.substr(0, 2));  // -xVALUE
+        if (option != nullptr) continue;
+      }
+      if (option != nullptr && option->get_type_size_min() > 0) ++i;  // its value
+      continue;
+    }
+    const bool known =
+        !group->get_subcommands([&](CLI::App* sub) { return sub->check_name(word); }).empty();
+    if (known) return {};
+    return "unknown command '" + word + "' for '" + path + "' (see '" + path + " --help')";
+  }
+  return {};
+}
+
 /// Parses the command line with `app` and runs the deepest subcommand given.
 int parse_and_run(CLI::App& app, const command_table& table, int parsed_argc, char** argv) {
   try {
@@ -24,6 +65,11 @@ int parse_and_run(CLI::App& app, const command_table& table, int parsed_argc, ch
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (const std::string unknown = unknown_command_message(app, parsed_argc, argv);
+        !unknown.empty()) {
+      print_error(unknown);
+      return exit_usage;
+    }
     app.exit(e);
     return exit_usage;
   }

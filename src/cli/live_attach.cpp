@@ -3,7 +3,11 @@
 // One reader coroutine (the socket: output to stdout with blocking writes, which is the
 // backpressure towards the server; control messages handled in place) and one writer coroutine
 // (JSON control messages first, then input while this participant controls the session). stdin
-// is read by a stdin_reader thread, at most a few chunks ahead of what was sent.
+// is read by a stdin_reader thread, at most a few chunks ahead of what was sent. Input read
+// before the server's hello waits (those chunks) until the hello says whether we control.
+// With a local terminal, "~" escapes at the start of a line are the client's commands (~. leave,
+// ~r ask for control, ~g grant the latest request, ~? help), and the terminal modes the session
+// switched on are undone on the way out.
 #include "rstream/cli/live_attach.hpp"
 
 #include <signal.h>
@@ -54,6 +58,10 @@ class live_attachment {
  public:
   explicit live_attachment(const live_attach_options& options) : options_(options) {
     stdin_is_tty_ = ::isatty(STDIN_FILENO) == 1;
+    stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
+    // A viewer at a terminal (join --tty without --interactive): what is typed is not echoed
+    // nor sent; Ctrl-C and ~. leave.
+    watching_ = options_.spectator && options_.tty && stdin_is_tty_;
   }
 
   int run(const std::string& session_id, const std::string& session_name) {
@@ -69,7 +77,7 @@ class live_attachment {
     });
     io_.run();
     reader_.reset();
-    terminal_.restore();
+    restore_terminal();
     return finish();
   }
 
@@ -107,6 +115,10 @@ class live_attachment {
     if (options_.tty && options_.raw_from_start && stdin_is_tty_ && !options_.spectator) {
       terminal_.enable(STDIN_FILENO);
     }
+    if (watching_) {
+      terminal_.enable(STDIN_FILENO, /*keep_interrupt=*/true);
+      start_stdin();  // only for the escapes
+    }
     if (!options_.spectator &&
         options_.input == live_attach_options::input_mode::drop_unless_controller) {
       start_stdin();
@@ -127,6 +139,22 @@ class live_attachment {
     signals_.cancel(ignored);
     winch_.cancel(ignored);
     end_timer_.cancel();
+    restore_terminal();
+  }
+
+  /// Puts the local terminal back as it was: the modes the session switched on (alternate
+  /// screen, hidden cursor, mouse, bracketed paste, keypad) when we leave in the middle, and
+  /// the line discipline.
+  void restore_terminal() {
+    if (stdout_is_tty_ && !stdout_broken_) {
+      const std::string reset = modes_.reset_sequence();
+      if (!reset.empty()) {
+        (void)write_all(
+            STDOUT_FILENO,
+            std::span(reinterpret_cast<const std::uint8_t*>(reset.data()), reset.size()));
+      }
+      modes_ = {};
+    }
     terminal_.restore();
   }
 
@@ -137,6 +165,7 @@ class live_attachment {
       if (leaving_) co_return;
       switch (r.what) {
         case transport::message_read::kind::binary:
+          if (stdout_is_tty_) modes_.scan(message);
           if (!write_all(STDOUT_FILENO, message)) {
             if (errno == EPIPE) {
               stdout_broken_ = true;
@@ -224,9 +253,14 @@ class live_attachment {
         notice("rstream: " +
                (message.empty() ? std::string("the server reported an error") : message));
       }
-    } else if (type == "control_requested" && mine) {
-      notice("waiting for control (request " + string_field(j, "request_id") + ")...");
+    } else if (type == "control_requested") {
+      if (mine) {
+        notice("waiting for control (request " + string_field(j, "request_id") + ")...");
+      } else {
+        on_request_from_other(j);
+      }
     } else if (type == "control_granted") {
+      forget_request(j);
       if (mine) {
         gain_control(true);
       } else if (controller_ && string_field(j, "previous_controller") == participant_id_) {
@@ -234,11 +268,15 @@ class live_attachment {
       }
     } else if (type == "controller_revoked" && mine) {
       lose_control("control revoked");
-    } else if (type == "control_refused" && mine) {
-      notice("control request " + string_field(j, "request_id") + " refused");
-    } else if (type == "control_expired" && mine) {
-      notice("control request " + string_field(j, "request_id") + " expired (" +
-             string_field(j, "why") + ")");
+    } else if (type == "control_refused") {
+      forget_request(j);
+      if (mine) notice("control request " + string_field(j, "request_id") + " refused");
+    } else if (type == "control_expired") {
+      forget_request(j);
+      if (mine) {
+        notice("control request " + string_field(j, "request_id") + " expired (" +
+               string_field(j, "why") + ")");
+      }
     } else if (type == "output_skipped" && mine) {
       notice("rstream: " + string_field(j, "bytes") +
              " bytes of output were skipped: this client fell behind and was resynced");
@@ -256,11 +294,20 @@ class live_attachment {
     }
     if (options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator) {
       notice("[attached to " + session_label() + " as " + participant_id_ + " (" + role +
-             "); type ~. at the start of a line to detach]");
+             "); type ~. at the start of a line to detach, ~? for help]");
+    } else if (watching_) {
+      notice("[watching " + session_label() + " as " + participant_id_ +
+             "; Ctrl-C or ~. at the start of a line leaves]");
     } else {
       notice("joined as " + participant_id_ + " (" + role + ")");
     }
-    if (role == "controller") gain_control(false);
+    if (role == "controller" && !options_.spectator) {
+      gain_control(false);
+    } else if (!input_queue_.empty()) {
+      // Typed (or piped) before we knew: another participant controls the session.
+      drop_input("another participant controls this session: your input is ignored" +
+                 std::string(escape_keys_active() ? " (~r asks for control)" : ""));
+    }
     if (options_.request_control && !options_.spectator && role != "controller") {
       send_control({{"type", "request_control"}, {"reason", options_.reason}});
     }
@@ -281,6 +328,13 @@ class live_attachment {
 
   void gain_control(bool announce) {
     if (controller_) return;
+    if (options_.spectator) {
+      // Joined to watch (without --interactive): stdin is not ours to send, so holding control
+      // would leave the session with a controller nobody can type into. Give it back.
+      notice("control granted, but a viewer sends no input: released it (--interactive types)");
+      send_control({{"type", "release_control"}});
+      return;
+    }
     controller_ = true;
     if (announce) notice("control granted");
     if (options_.tty && stdin_is_tty_ && !terminal_.active()) terminal_.enable(STDIN_FILENO);
@@ -292,17 +346,107 @@ class live_attachment {
   void lose_control(const std::string& why) {
     if (!controller_) return;
     controller_ = false;
-    notice(why);
+    notice(why + (escape_keys_active() ? " (~r asks for it back)" : ""));
     if (options_.input == live_attach_options::input_mode::drop_unless_controller) {
       for (auto& item : input_queue_) item.release();
       input_queue_.clear();
     }
   }
 
+  /// Drops the input waiting to be sent, with `why` once.
+  void drop_input(const std::string& why) {
+    for (auto& item : input_queue_) item.release();
+    input_queue_.clear();
+    if (!drop_noticed_) {
+      drop_noticed_ = true;
+      notice(why);
+    }
+  }
+
+  // ---- control requests of the others, and the ~ commands ----
+
+  /// The ~ commands work where "~." does: keyboard input in raw mode.
+  bool escape_keys_active() const {
+    return options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator;
+  }
+
+  /// A request id from a control message (non-negative), if there is one.
+  static std::optional<std::uint64_t> request_id_of(const json& j) {
+    auto id = number_field(j, "request_id");
+    if (!id || *id < 0) return std::nullopt;
+    return static_cast<std::uint64_t>(*id);
+  }
+
+  void on_request_from_other(const json& j) {
+    auto id = request_id_of(j);
+    if (!id) return;
+    const std::string who = printable(string_field(j, "participant_id"));
+    if (pending_requests_.size() >= max_pending_requests) pending_requests_.pop_front();
+    pending_requests_.push_back({*id, who});
+    if (!controller_) return;
+    std::string line = "[" + who + " asks for control (request " + std::to_string(*id) + ")";
+    if (const std::string reason = string_field(j, "reason"); !reason.empty()) {
+      line += ": " + printable(reason);
+    }
+    line += escape_keys_active() ? "; ~g grants it]" : "]";
+    notice(line);
+  }
+
+  void forget_request(const json& j) {
+    auto id = request_id_of(j);
+    if (!id) return;
+    std::erase_if(pending_requests_, [&](const pending_request& r) { return r.id == *id; });
+  }
+
+  void run_escape_command(char key) {
+    switch (key) {
+      case 'g': {
+        if (!controller_) {
+          notice("[only the controller can grant control]");
+        } else if (pending_requests_.empty()) {
+          notice("[nobody is asking for control]");
+        } else {
+          const pending_request latest = pending_requests_.back();
+          notice("[granting control to " + latest.participant + " (request " +
+                 std::to_string(latest.id) + ")]");
+          send_control(
+              {{"type", "resolve_control"}, {"request_id", latest.id}, {"action", "grant"}});
+        }
+        break;
+      }
+      case 'r':
+        if (controller_) {
+          notice("[you control this session]");
+        } else {
+          send_control({{"type", "request_control"}, {"reason", "asked from the terminal (~r)"}});
+        }
+        break;
+      case '?':
+        notice(
+            "Supported escape sequences (at the start of a line):\r\n"
+            " ~.  detach (the session keeps running)\r\n"
+            " ~r  ask for control\r\n"
+            " ~g  grant control to the latest participant asking for it\r\n"
+            " ~?  this help\r\n"
+            " ~~  send a ~");
+        break;
+      default:
+        break;
+    }
+  }
+
+  /// Peer text on our terminal: control characters become '?'.
+  static std::string printable(std::string text) {
+    for (char& c : text) {
+      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    }
+    return text;
+  }
+
   // ---- local input ----
 
   void start_stdin() {
-    if (options_.spectator || reader_) return;
+    if (reader_ || (options_.spectator && !watching_)) return;
     reader_.emplace(
         STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
         [this](codec::data_frame chunk, stdin_reader::release_fn release) {
@@ -320,7 +464,7 @@ class live_attachment {
       release();
       return;
     }
-    if (options_.detach_key && terminal_.active()) {
+    if ((options_.detach_key || watching_) && terminal_.active()) {
       bool leave_now = false;
       auto typed = escapes_.filter(chunk.bytes(), leave_now);
       if (leave_now) {
@@ -329,9 +473,24 @@ class live_attachment {
         leave();
         return;
       }
+      for (const char key : escapes_.take_commands()) {
+        if (watching_ && key != '?') continue;
+        if (watching_) {
+          notice("Supported escape sequences: ~. leave (so does Ctrl-C), ~? this help");
+          continue;
+        }
+        run_escape_command(key);
+      }
       chunk = codec::data_frame(codec::stream_id::in, typed);
     }
+    if (watching_) return release();  // a viewer sends nothing
     if (chunk.bytes().empty()) return release();
+    if (participant_id_.empty()) {
+      // Before the hello we do not know yet whether we control the session: keep it (the
+      // reader stops after a few chunks) until we do.
+      input_queue_.push_back({std::move(chunk), std::move(release)});
+      return;
+    }
     if (!controller_ && options_.input == live_attach_options::input_mode::drop_unless_controller) {
       if (!drop_noticed_) {
         drop_noticed_ = true;
@@ -424,8 +583,16 @@ class live_attachment {
     return exit_remote_failure;
   }
 
+  struct pending_request {
+    std::uint64_t id = 0;
+    std::string participant;
+  };
+  static constexpr std::size_t max_pending_requests = 64;
+
   const live_attach_options& options_;
   bool stdin_is_tty_ = false;
+  bool stdout_is_tty_ = false;
+  bool watching_ = false;
   std::string session_id_, session_name_;
 
   asio::io_context io_{1};
@@ -439,7 +606,9 @@ class live_attachment {
   std::deque<queued_input> input_queue_;
   std::optional<stdin_reader> reader_;
   raw_terminal terminal_;
-  escape_filter escapes_;
+  escape_filter escapes_{"rg?"};
+  terminal_mode_tracker modes_;
+  std::deque<pending_request> pending_requests_;
 
   std::string participant_id_;
   bool controller_ = false;

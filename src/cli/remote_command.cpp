@@ -141,7 +141,7 @@ class remote_command_run {
       }
     });
     io_.run();
-    terminal_.restore();
+    restore_terminal();
     return report();
   }
 
@@ -176,6 +176,7 @@ class remote_command_run {
       return;
     }
     int fd = stream == codec::stream_id::err ? STDERR_FILENO : STDOUT_FILENO;
+    if (raw_mode_ && fd == STDOUT_FILENO) modes_.scan(bytes);
     if (!write_all(fd, bytes) && errno == EPIPE && fd == STDOUT_FILENO && !stdout_broken_) {
       // Our reader went away (e.g. `| head`): end the remote command like a broken pipe would.
       stdout_broken_ = true;
@@ -403,6 +404,18 @@ class remote_command_run {
     boost::system::error_code ignored;
     signals_.cancel(ignored);
     winch_.cancel(ignored);
+    restore_terminal();
+  }
+
+  /// Undoes the modes the command switched on and left on (it was cut off, e.g. by ~.: the
+  /// alternate screen, a hidden cursor, mouse reporting...), then the line discipline.
+  void restore_terminal() {
+    const std::string reset = modes_.reset_sequence();
+    if (!reset.empty() && !stdout_broken_ && ::isatty(STDOUT_FILENO) == 1) {
+      (void)write_all(STDOUT_FILENO,
+                      std::span(reinterpret_cast<const std::uint8_t*>(reset.data()), reset.size()));
+    }
+    modes_ = {};
     terminal_.restore();
   }
 
@@ -482,6 +495,7 @@ class remote_command_run {
   bool stdin_pump_running_ = false;
   raw_terminal terminal_;
   escape_filter escapes_;
+  terminal_mode_tracker modes_;
   session::client_session* session_ = nullptr;
 
   captured_output out_capture_, err_capture_;

@@ -128,7 +128,8 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
       "Live sessions (the server's --listen URL): --session NAME attaches to the running session\n"
       "NAME, or starts it (this terminal's size; the command after --, --env, --workdir);\n"
       "--attach ID attaches only (exit 3 when there is none). First the scrollback is shown.\n"
-      "~. then detaches and leaves the session running; when it ends, its exit code is ours.");
+      "~. then detaches and leaves the session running; when it ends, its exit code is ours.\n"
+      "~r asks for control, ~g grants it to the latest participant asking, ~? lists the keys.");
   add_shared_flags(*cmd, *flags, "10s");
   auto live = std::make_shared<live_client_request>();
   auto* session_option = cmd->add_option(

@@ -606,14 +606,15 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
                          "Attach to a session: its output (first the scrollback) to stdout", state,
                          cmd_join);
     cmd->footer(
-        "Without --interactive this joins as a spectator: stdin is never read, the output is\n"
-        "written to stdout byte for byte until the session ends (exit code: the session's) or\n"
-        "Ctrl-C (130). With --interactive, stdin is forwarded while this participant controls\n"
+        "Without --interactive this joins as a spectator: it never sends input nor keeps control\n"
+        "granted to it, the output is written to stdout byte for byte until the session ends\n"
+        "(exit code: the session's) or Ctrl-C (130); with --tty the terminal does not echo and\n"
+        "~. leaves. With --interactive, stdin is forwarded while this participant controls\n"
         "the session, and is not read at all before control is granted (input read while\n"
         "control is away waits until it comes back). The end of stdin does not end the session.\n"
         "--request-control --reason TEXT asks for control (implies --interactive). With --tty\n"
         "the local terminal is raw and its size is sent while in control; type ~. at the start\n"
-        "of a line to leave then (~~ sends ~).");
+        "of a line to leave then (~~ sends ~, ~r asks for control, ~g grants it, ~? help).");
     cmd->add_option("id", state->ids, "Session id or name")->required()->expected(1);
     cmd->add_flag("-t,--tty", state->tty,
                   "Raw local terminal and window size (resize on SIGWINCH) while in control");

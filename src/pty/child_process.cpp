@@ -536,6 +536,13 @@ bool signal_group(pid_t pgid, int signal) {
   return errno == ESRCH;
 }
 
+bool signal_foreground(int pty_master_fd, pid_t pgid, int signal) {
+  // On Linux tcgetpgrp on the master answers for the slave side: the terminal's foreground job.
+  const pid_t foreground = pty_master_fd >= 0 ? ::tcgetpgrp(pty_master_fd) : -1;
+  if (foreground > 1 && ::kill(-foreground, signal) == 0) return true;
+  return signal_group(pgid, signal);
+}
+
 bool try_reap(pid_t pid, exit_status& out) {
   if (pid <= 0) {
     errno = EINVAL;
@@ -588,6 +595,34 @@ std::string login_shell() {
   }
   if (const char* shell = ::getenv("SHELL"); is_executable_file(shell)) return shell;
   return "/bin/sh";
+}
+
+namespace {
+
+bool is_directory(const char* path) {
+  struct stat st {};
+  return path != nullptr && *path == '/' && ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+std::string default_workdir() {
+  if (const char* home = ::getenv("HOME"); is_directory(home)) return home;
+  long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::size_t size = hint > 0 ? static_cast<std::size_t>(hint) : 16384;
+  for (int attempt = 0; attempt < 6; ++attempt) {
+    std::vector<char> buffer(size);
+    struct passwd entry {};
+    struct passwd* result = nullptr;
+    int rc = ::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &result);
+    if (rc == ERANGE) {
+      size *= 4;
+      continue;
+    }
+    if (rc == 0 && result != nullptr && is_directory(result->pw_dir)) return result->pw_dir;
+    break;
+  }
+  return {};
 }
 
 }  // namespace rstream::pty

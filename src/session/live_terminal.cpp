@@ -63,14 +63,16 @@ std::shared_ptr<live_terminal> live_terminal::start(const asio::any_io_executor&
   }
   spawn.env = std::move(request.env);
   spawn.env.emplace_back("TERM", "xterm-256color");
-  spawn.workdir = request.options.working_dir;
-  spawn.use_tty = true;
-  spawn.cols = request.options.cols;
-  spawn.rows = request.options.rows;
+  // Like ssh (and exec and client): the home directory of the server's user, unless named.
+  if (request.options.working_dir.empty()) request.options.working_dir = pty::default_workdir();
   if (request.options.working_dir.empty()) {
     char cwd[4096];
     if (::getcwd(cwd, sizeof cwd)) request.options.working_dir = cwd;
   }
+  spawn.workdir = request.options.working_dir;
+  spawn.use_tty = true;
+  spawn.cols = request.options.cols;
+  spawn.rows = request.options.rows;
 
   pty::child_process child;
   pty::spawn_error error;
@@ -252,7 +254,10 @@ void live_terminal::apply_size() {
 }
 
 void live_terminal::send_signal(int signal) {
-  if (!child_exited_) pty::signal_group(static_cast<pid_t>(pid_), signal);
+  if (child_exited_) return;
+  // Like Ctrl-C on the terminal: the foreground job (a `sleep` under the shell), not the shell.
+  const int master = master_ && master_->is_open() ? master_->native_handle() : -1;
+  pty::signal_foreground(master, static_cast<pid_t>(pid_), signal);
 }
 
 void live_terminal::hang_up() {

@@ -217,7 +217,8 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
     options.argv = open.argv;
   }
   options.env = open.env;
-  options.workdir = open.workdir;
+  // No directory named: the home directory of the server's user, like ssh.
+  options.workdir = open.workdir.empty() ? pty::default_workdir() : open.workdir;
   options.use_tty = open.allocate_tty;
   options.cols = open.cols;
   options.rows = open.rows;

@@ -25,7 +25,8 @@ struct spawn_options {
   std::string argv0_override;
   /// Variables set on top of the server's own environment (same name: replaced).
   std::vector<std::pair<std::string, std::string>> env;
-  /// Empty: inherit the server's working directory.
+  /// Empty: inherit the server's working directory (callers pass default_workdir() for a
+  /// session that names none).
   std::string workdir;
   bool use_tty = false;
   std::uint16_t cols = 80;
@@ -63,6 +64,12 @@ bool set_window_size(int pty_master_fd, std::uint16_t cols, std::uint16_t rows);
 /// Sends `signal` to the whole process group `pgid`. ESRCH (already gone) counts as success.
 bool signal_group(pid_t pgid, int signal);
 
+/// Sends `signal` to the foreground process group of the terminal behind `pty_master_fd`
+/// (tcgetpgrp: the job the user would interrupt with Ctrl-C, e.g. `sleep` under a shell),
+/// falling back to the group `pgid` (the session leader's) when the terminal has none or
+/// cannot tell. ESRCH counts as success.
+bool signal_foreground(int pty_master_fd, pid_t pgid, int signal);
+
 /// What the command on a PTY does with its input, seen from the server: whether the terminal
 /// is in canonical (line) mode, and whether input is still waiting to be read.
 struct terminal_input_state {
@@ -85,5 +92,10 @@ bool try_reap(pid_t pid, exit_status& out);
 /// The login shell of the user running the server (from the password database, then $SHELL,
 /// then /bin/sh).
 std::string login_shell();
+
+/// Where a session that names no working directory starts, like ssh: the home directory of the
+/// user running the server ($HOME, else the password database), when it is a directory;
+/// empty (the server's own working directory) when there is none.
+std::string default_workdir();
 
 }  // namespace rstream::pty

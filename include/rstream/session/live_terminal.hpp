@@ -72,7 +72,8 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   boost::asio::awaitable<void> write_input(std::span<const std::uint8_t> bytes);
   /// Applies a size the state accepted (live_session_state::resize) to the PTY.
   void apply_size();
-  /// Sends a signal to the command's process group (the caller checked authorize_signal).
+  /// Sends a signal to the terminal's foreground process group, else the command's group (the
+  /// caller checked authorize_signal).
   void send_signal(int signal);
   /// Ends the process group: SIGHUP, then SIGKILL after the grace period.
   void hang_up();

@@ -1,0 +1,234 @@
+"""Regressions from the red-team report (issue 12, items 15, 17 and 19) that need a real
+terminal: the CLI attached to a live session in a tmux pane, read back with capture-pane and
+tmux's own view of the pane's modes.
+
+Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_client_regressions_tmux
+"""
+
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import unittest
+
+from tmux_harness import (
+    DEFAULT_TIMEOUT,
+    REMOTE_PROMPT,
+    RstreamServer,
+    TmuxTerminal,
+    base_environment,
+    require_tmux,
+    rstream_binary,
+    wait_until,
+)
+
+
+class CliPane:
+    """`rstream webtty ARGS` in a tmux pane, from a small sh script that records the terminal
+    settings before and after (before.txt, after.txt) and the exit code (rc.txt)."""
+
+    def __init__(self, test, workdir, server, args, tag, width=100, height=30, linger=False):
+        self.workdir = os.path.join(workdir, tag)
+        os.mkdir(self.workdir)
+        self.server = server
+        command = [rstream_binary(), "webtty", *args]
+        script = os.path.join(self.workdir, "local.sh")
+        with open(script, "w", encoding="utf-8") as f:
+            f.write("cd " + shlex.quote(self.workdir) + " || exit 99\n"
+                    # Ctrl-C is for the client: this script goes on to record its exit code.
+                    "trap : INT\n"
+                    "stty -a > before.txt\n"
+                    + " ".join(shlex.quote(a) for a in command) + "\n"
+                    "rc=$?\n"
+                    "stty -a > after.txt\n"
+                    'echo "$rc" > rc.new && mv rc.new rc.txt\n'
+                    'echo "local rc=$rc"\n'
+                    # A dead pane has no modes to read: keep it alive when they matter.
+                    + ("exec sleep 600\n" if linger else ""))
+        self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
+        test.addCleanup(self.terminal.close)
+
+    def describe(self):
+        return self.terminal.describe() + "\n" + self.server.describe()
+
+    def wait_for_text(self, text):
+        self.terminal.wait_for_text(text, extra=self.server.describe)
+
+    def wait_for_line(self, pattern):
+        return self.terminal.wait_for_line(pattern, DEFAULT_TIMEOUT, self.server.describe)
+
+    def wait_for_exit(self):
+        path = os.path.join(self.workdir, "rc.txt")
+        wait_until(lambda: os.path.exists(path), describe=self.describe)
+        with open(path, encoding="utf-8") as f:
+            return int(f.read())
+
+    def stty_files(self):
+        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
+            before = f.read()
+        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
+            after = f.read()
+        return before, after
+
+    def modes(self):
+        """tmux's view of the pane's terminal modes."""
+        names = ["alternate_on", "cursor_flag", "mouse_standard_flag", "mouse_any_flag",
+                 "keypad_flag", "keypad_cursor_flag"]
+        values = self.terminal.tmux("display-message", "-p", "-t", self.terminal.target,
+                                    " ".join("#{%s}" % n for n in names)).split()
+        return dict(zip(names, values))
+
+
+class Collector:
+    """Reads a pipe on a thread; a test waits for text in it."""
+
+    def __init__(self, pipe):
+        self.data = b""
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, args=(pipe,), daemon=True)
+        self._thread.start()
+
+    def _run(self, pipe):
+        while True:
+            chunk = os.read(pipe.fileno(), 65536)
+            with self._cond:
+                if chunk:
+                    self.data += chunk
+                self._cond.notify_all()
+            if not chunk:
+                return
+
+    def wait_for(self, needle):
+        with self._cond:
+            if not self._cond.wait_for(lambda: needle in self.data, DEFAULT_TIMEOUT):
+                raise AssertionError(f"{needle!r} not seen in {self.data[-800:]!r}")
+
+
+class ClientRegressionsInTerminalTest(unittest.TestCase):
+    maxDiff = None
+
+    def setUp(self):
+        require_tmux()
+        self.workdir = tempfile.mkdtemp(prefix="rstream-client-reg-")
+        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.server = RstreamServer(self.workdir)
+        self.addCleanup(self.server.stop)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+
+    def sessions(self, *args):
+        cmd = [rstream_binary(), "webtty", "sessions", args[0], "--url", self.url, *args[1:]]
+        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=DEFAULT_TIMEOUT, env=base_environment(self.workdir))
+
+    def create(self, name, *command):
+        r = self.sessions("create", "--name", name, "--", *command)
+        self.assertEqual(r.returncode, 0, r)
+        sid = r.stdout.decode().strip()
+        self.addCleanup(self.sessions, "kill", sid)
+        return sid
+
+    def watch(self, sid, tag):
+        """A spectator (`sessions join --tty`, no --interactive) in a pane; its participant id."""
+        pane = CliPane(self, self.workdir, self.server,
+                       ["sessions", "join", sid, "--url", self.url, "--tty"], tag)
+        pane.wait_for_line(r".*ready-to-watch.*")
+        match = wait_until(
+            lambda: re.search(r"(?:as|joined as) (p\d+)", pane.terminal.screen_text()),
+            describe=pane.describe)
+        return pane, match.group(1)
+
+    # ---- item 15 (and 17: a spectator's terminal does not echo) -------------------------------
+
+    def test_spectator_granted_control_can_leave(self):
+        sid = self.create("watched", "sh", "-c", "echo ready-to-watch; sleep 600")
+        pane, participant = self.watch(sid, "viewer")
+        pane.terminal.type("typed-by-viewer")
+        # Someone grants this viewer control (nobody controls: granted at once).
+        r = self.sessions("request-control", sid, "--participant-id", participant, "--reason",
+                          "over to you")
+        self.assertEqual(r.returncode, 0, r)
+        pane.wait_for_text("released it")
+        self.assertNotIn("typed-by-viewer", pane.terminal.screen_text(),
+                         "a spectator's terminal echoed what was typed")
+        pane.terminal.press("C-c")
+        self.assertEqual(pane.wait_for_exit(), 130, pane.describe())
+        before, after = pane.stty_files()
+        self.assertEqual(before, after, "the spectator left the terminal settings changed")
+
+    def test_spectator_leaves_with_tilde_dot(self):
+        sid = self.create("watched-dot", "sh", "-c", "echo ready-to-watch; sleep 600")
+        pane, _ = self.watch(sid, "viewer-dot")
+        pane.terminal.type("~.")
+        self.assertEqual(pane.wait_for_exit(), 0, pane.describe())
+        pane.wait_for_text("[detached from")
+        before, after = pane.stty_files()
+        self.assertEqual(before, after, "the spectator left the terminal settings changed")
+
+    # ---- item 17 -----------------------------------------------------------------------------
+
+    def test_detach_from_the_alternate_screen_restores_the_terminal(self):
+        pane = CliPane(self, self.workdir, self.server,
+                       ["client", "--url", self.url, "--session", "alt", "-e",
+                        f"PS1={REMOTE_PROMPT}", "--", "bash", "--norc", "--noprofile"], "alt",
+                       linger=True)
+        pane.wait_for_line(r"\[remote\]\$.*")
+        self.addCleanup(self.sessions, "kill", "alt")
+        # What vim does on start: alternate screen, hidden cursor, mouse, bracketed paste,
+        # application cursor keys and keypad.
+        pane.terminal.type_line(r"printf '\033[?1049h\033[?25l\033[?1000h\033[?1003h"
+                                r"\033[?2004h\033[?1h\033='; echo in-alt-$((40+2)); sleep 600")
+        pane.wait_for_line(r"in-alt-42")
+        self.assertEqual(pane.modes()["alternate_on"], "1", pane.modes())
+        pane.terminal.press("Enter")
+        pane.terminal.type("~.")
+        self.assertEqual(pane.wait_for_exit(), 0, pane.describe())
+        pane.wait_for_text("local rc=0")
+        self.assertEqual(pane.modes(), {"alternate_on": "0", "cursor_flag": "1",
+                                        "mouse_standard_flag": "0", "mouse_any_flag": "0",
+                                        "keypad_flag": "0", "keypad_cursor_flag": "0"})
+        pane.wait_for_text("[detached from alt")
+
+    # ---- item 19 -----------------------------------------------------------------------------
+
+    def test_controller_is_told_of_a_request_and_control_can_be_asked_back(self):
+        pane = CliPane(self, self.workdir, self.server,
+                       ["client", "--url", self.url, "--session", "ctl", "-e",
+                        f"PS1={REMOTE_PROMPT}", "--", "bash", "--norc", "--noprofile"], "ctl")
+        pane.wait_for_line(r"\[remote\]\$.*")
+        self.addCleanup(self.sessions, "kill", "ctl")
+        other = subprocess.Popen(
+            [rstream_binary(), "webtty", "sessions", "join", "ctl", "--url", self.url,
+             "--request-control", "--reason", "let me in"],
+            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=base_environment(self.workdir))
+        self.addCleanup(lambda: other.poll() is None and other.kill())
+        other_err = Collector(other.stderr)
+        other_err.wait_for(b"waiting for control")
+        # The controller's terminal says so, with the key that grants it.
+        pane.wait_for_line(r".*p\d+ asks for control \(request \d+\): let me in; ~g grants it\].*")
+        pane.terminal.press("Enter")
+        pane.terminal.type("~g")
+        other_err.wait_for(b"control granted")
+        pane.wait_for_line(r".*control passed to p\d+ \(~r asks for it back\).*")
+        other.stdin.write(b"echo from-other-$((3+4))\n")
+        other.stdin.flush()
+        pane.wait_for_line(r"from-other-7")
+        # Ask for it back; it comes when the other participant leaves.
+        pane.terminal.press("Enter")
+        pane.terminal.type("~r")
+        pane.wait_for_text("waiting for control (request")
+        other.send_signal(signal.SIGINT)
+        self.assertEqual(other.wait(DEFAULT_TIMEOUT), 130)
+        pane.wait_for_text("control granted")
+        pane.terminal.type_line("echo back-$((2+3))")
+        pane.wait_for_line(r"back-5")
+        pane.terminal.type_line("exit 4")
+        self.assertEqual(pane.wait_for_exit(), 4, pane.describe())
+
+
+if __name__ == "__main__":
+    unittest.main()
