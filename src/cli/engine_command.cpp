@@ -32,6 +32,7 @@ struct engine_flags {
   std::string listen = "127.0.0.1:8765";
   std::string data_dir;
   std::string tls_cert, tls_key;
+  bool allow_plaintext = false;
   std::string public_url;
   int verbosity = 0;
 };
@@ -97,6 +98,10 @@ int run_engine(const engine_flags& flags) {
     print_error("--tls-cert and --tls-key go together");
     return exit_usage;
   }
+  if (flags.allow_plaintext && flags.tls_cert.empty()) {
+    print_error("--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key");
+    return exit_usage;
+  }
   const auto default_dir = config::rstream_home() / "engine";
   const std::filesystem::path data_dir =
       flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
@@ -131,6 +136,7 @@ int run_engine(const engine_flags& flags) {
       return exit_failure;
     }
     config.tls = std::move(tls);
+    config.allow_plaintext = flags.allow_plaintext;
   }
   asio::io_context io{1};
   engine::engine_server server(io, config, tokens);
@@ -236,6 +242,9 @@ void add_engine(CLI::App& app, command_table& table) {
   cmd->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM): serve https/wss/tls")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
+                "With --tls-cert: also serve plaintext clients and servers (http://, ws://, raw "
+                "frames) on the same port; by default they are refused and told to use TLS");
   cmd->add_option("--public-url", flags->public_url,
                   "Base URL users reach this engine at, for browser URLs (default: the bound "
                   "address)");

@@ -37,6 +37,7 @@ struct server_flags {
   std::string token;
   bool insecure_no_auth = false;
   std::string tls_cert, tls_key;
+  bool allow_plaintext = false;
   std::size_t max_sessions = 1024;
   std::string max_frame = "1MiB";
   std::string kill_grace = "2s";
@@ -143,6 +144,10 @@ int run_server(const server_flags& flags) {
     print_error("--tls-cert and --tls-key go together");
     return exit_usage;
   }
+  if (flags.allow_plaintext && flags.tls_cert.empty()) {
+    print_error("--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key");
+    return exit_usage;
+  }
   auto max_frame = parse_size(flags.max_frame);
   if (!max_frame || *max_frame < 1024 || *max_frame > (64u << 20)) {
     print_error("--max-frame: expected a size between 1KiB and 64MiB, got '" + flags.max_frame +
@@ -227,6 +232,7 @@ int run_server(const server_flags& flags) {
       return exit_failure;
     }
     config.tls = std::move(tls);
+    config.allow_plaintext = flags.allow_plaintext;
   }
 
   asio::io_context io{1};
@@ -390,6 +396,9 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
                   "TLS certificate chain (PEM): enables tls:// and wss://")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
+                "With --tls-cert: also serve plaintext clients (tcp://, ws://, http://) on the "
+                "same port; by default they are refused and told to use TLS");
   cmd->add_option("--max-sessions", flags->max_sessions, "Sessions served at once")
       ->capture_default_str();
   cmd->add_option("--max-frame", flags->max_frame, "Largest frame payload accepted")

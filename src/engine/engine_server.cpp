@@ -52,6 +52,7 @@ bool secrets_equal(const std::string& a, const std::string& b) {
 engine_server::engine_server(asio::io_context& io, engine_config config, token_store& tokens)
     : io_(io), config_(std::move(config)), tokens_(tokens), acceptor_(io) {
   serve_options_.tls = config_.tls.get();
+  serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.max_payload;
 }
 

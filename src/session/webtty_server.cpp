@@ -27,6 +27,7 @@ webtty_server::webtty_server(asio::io_context& io, server_config config)
       acceptor_(io),
       registry_(std::make_shared<session_registry>()) {
   serve_options_.tls = config_.tls.get();
+  serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.session.max_payload;
   serve_options_.handshake_timeout = config_.session.open_timeout;
 }

@@ -232,6 +232,18 @@ asio::awaitable<void> answer_bad_request(Stream& stream, const std::string& why)
   co_await asio::async_write(stream, asio::buffer(text), use_nothrow);
 }
 
+/// Answers a plaintext HTTP request on a port that requires TLS, and ends the connection.
+asio::awaitable<void> answer_tls_required(tcp::socket& socket) {
+  const std::string body =
+      "this port requires TLS: use https:// or wss:// (the server was started with a "
+      "certificate and without --allow-plaintext)\n";
+  const std::string text =
+      "HTTP/1.1 400 Bad Request\r\nServer: rstream\r\nContent-Type: text/plain; "
+      "charset=utf-8\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  co_await asio::async_write(socket, asio::buffer(text), use_nothrow);
+}
+
 template <class Stream>
 asio::awaitable<void> finish_stream(Stream& stream) {
   if constexpr (std::is_same_v<Stream, detail::tls_stream>) {
@@ -354,8 +366,14 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const serve_options& 
         wait_ec ? 0 : socket.receive(asio::buffer(&first, 1), tcp::socket::message_peek, peek_ec);
     if (wait_ec || peek_ec || peeked == 0 || deadline.expired()) co_return;
   }
+  const bool plaintext_refused = options.tls != nullptr && !options.allow_plaintext;
   switch (detail::classify(first)) {
     case detail::first_byte_kind::http: {
+      if (plaintext_refused) {
+        co_await answer_tls_required(socket);
+        co_await finish_stream(socket);
+        co_return;
+      }
       std::vector<std::uint8_t> nothing;  // named: no temporaries in co_await (GCC 12)
       co_await serve_http(std::move(socket), std::move(nothing), options, on_request, false);
       co_return;
@@ -378,6 +396,14 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const serve_options& 
     default: {
       // Raw frames; unknown first bytes too, so the peer gets a readable protocol error.
       auto channel = detail::make_raw_channel(std::move(socket), {}, options.max_payload);
+      if (plaintext_refused) {
+        const codec::frame refusal = codec::error_frame{
+            "tls_required",
+            "this port requires TLS: use tls:// or wss:// (the server was started with a "
+            "certificate and without --allow-plaintext)"};
+        co_await refuse(*channel, refusal);
+        co_return;
+      }
       co_await on_channel(std::move(channel));
       co_return;
     }

@@ -30,6 +30,7 @@ struct engine_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8765;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: plain TCP and HTTP only
+  bool allow_plaintext = false;  ///< with tls: serve plaintext clients on the same port too
   /// Base of the URLs given to users (browser_url); empty: derived from the bound address.
   std::string public_url;
   std::size_t max_payload = codec::default_max_payload;

@@ -45,6 +45,7 @@ struct server_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS
+  bool allow_plaintext = false;  ///< with tls: serve plaintext clients on the same port too
   std::size_t max_sessions = 1024;
   std::chrono::milliseconds shutdown_grace{5000};  ///< after SIGTERM, before forcing
   session_settings session;

@@ -132,6 +132,10 @@ using channel_handler = std::function<boost::asio::awaitable<void>(std::unique_p
 
 struct serve_options {
   boost::asio::ssl::context* tls = nullptr;  ///< null: TLS clients are refused
+  /// With `tls`: also serve plaintext (raw frames, HTTP, WebSocket) on the same port. When
+  /// false, plaintext clients are told to use TLS (HTTP 400, or an Error frame tls_required)
+  /// and closed.
+  bool allow_plaintext = false;
   std::size_t max_payload = codec::default_max_payload;
   std::chrono::milliseconds handshake_timeout{10000};  ///< first bytes, TLS, request head
   std::chrono::milliseconds idle_timeout{60000};       ///< between keep-alive requests
