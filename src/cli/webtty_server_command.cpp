@@ -58,6 +58,8 @@ struct server_flags {
   // Live sessions
   std::size_t max_live_sessions = 64;
   std::string scrollback = "1MiB";
+  std::size_t max_terminated_sessions = 32;
+  std::string terminated_retention = "10m";
 };
 
 /// --label k=v → rstream.webtty.label.k=v, plus what the server is and can do.
@@ -202,6 +204,13 @@ int run_server(const server_flags& flags) {
     return exit_usage;
   }
 
+  auto terminated_retention = parse_duration(flags.terminated_retention);
+  if (!terminated_retention) {
+    print_error("--terminated-retention: invalid duration (e.g. 30s, 10m), got '" +
+                flags.terminated_retention + "'");
+    return exit_usage;
+  }
+
   session::server_config config;
   if (address) {
     config.listen_host = address->host;
@@ -244,6 +253,8 @@ int run_server(const server_flags& flags) {
     live_config.max_sessions = flags.max_live_sessions;
     live_config.scrollback_bytes = *scrollback;
     live_config.kill_grace = *kill_grace;
+    live_config.max_terminated = flags.max_terminated_sessions;
+    live_config.terminated_retention = *terminated_retention;
     live_sessions = std::make_shared<session::live_registry>(io.get_executor(), live_config);
     routes_config.live = std::make_shared<const session::live_api>(live_sessions);
   } else {
@@ -428,6 +439,13 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
       ->capture_default_str();
   cmd->add_option("--scrollback", flags->scrollback,
                   "Output each live session keeps for participants that attach later")
+      ->capture_default_str();
+  cmd->add_option("--max-terminated-sessions", flags->max_terminated_sessions,
+                  "Terminated live sessions kept for `sessions list` and late joiners (each "
+                  "keeps its scrollback); beyond it the oldest are removed")
+      ->capture_default_str();
+  cmd->add_option("--terminated-retention", flags->terminated_retention,
+                  "A terminated live session is removed this long after its end")
       ->capture_default_str();
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };

@@ -221,10 +221,12 @@ void live_terminal::maybe_finish() {
   master_->close(ignored);
   input_->close(ignored);
   (void)state_.terminate(exit_code_, now(), exit_signal_);
+  terminated_at_ = std::chrono::steady_clock::now();
   spdlog::info("live session {}: pid {} {} {}", state_.id(), pid_,
                exit_signal_ ? "killed by signal" : "exited with",
                exit_signal_ ? exit_signal_ : exit_code_);
   changed();
+  if (auto callback = std::move(on_terminated_)) callback();
 }
 
 asio::awaitable<void> live_terminal::write_input(std::span<const std::uint8_t> bytes) {

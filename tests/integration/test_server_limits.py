@@ -2,6 +2,7 @@
 
 Each test is named after the attack it covers and fails without the fix it guards:
   - a TLS port refuses plaintext unless --allow-plaintext (server and engine);
+  - terminated live sessions are capped and expire;
 
 Floods are bounded in count (scaled down under sanitizers) and every wait has a deadline.
 """
@@ -98,6 +99,76 @@ class TlsPortRefusesPlaintext(unittest.TestCase):
                           "--allow-plaintext") as engine:
             status, body = engine.api("GET", "/api/tunnels")
             self.assertEqual(status, 200, body)
+
+
+LIVE_TOKEN = "limits-live-token"
+
+
+def live_api(server, method, path, body=None, timeout=15):
+    """One request to the live-session API with the test token; (status, parsed JSON)."""
+    import http.client
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    headers = {"Authorization": "Bearer " + LIVE_TOKEN, "Content-Type": "application/json"}
+    conn.request(method, path, body=None if body is None else json.dumps(body).encode(),
+                 headers=headers)
+    response = conn.getresponse()
+    raw = response.read()
+    conn.close()
+    return response.status, json.loads(raw) if raw else None
+
+
+def start_live_session(server, command):
+    status, made = live_api(server, "POST", "/api/terminal/sessions", {"command": command})
+    assert status == 201, (status, made)
+    return made["id"]
+
+
+def live_state(server, session_id):
+    """'running', 'terminated', ... or None once the session is gone (404)."""
+    status, body = live_api(server, "GET", "/api/terminal/sessions/" + session_id)
+    if status == 404:
+        return None
+    assert status == 200, (status, body)
+    return body["state"]
+
+
+def terminated_ids(server):
+    status, listed = live_api(server, "GET", "/api/terminal/sessions?status=terminated")
+    assert status == 200, (status, listed)
+    return [s["id"] for s in listed["sessions"]]
+
+
+class TerminatedLiveSessionsAreBounded(unittest.TestCase):
+    def test_terminated_sessions_pile_up_is_capped_oldest_first(self):
+        # Each terminated session keeps its scrollback: 300 of them held 323 MB. Now at most
+        # --max-terminated-sessions stay, the oldest going first.
+        with start_server("--token", LIVE_TOKEN, "--max-terminated-sessions", "3") as server:
+            ids = []
+            for i in range(6):
+                sid = start_live_session(server, ["sh", "-c", "echo ended-%d" % i])
+                wait_until(lambda: live_state(server, sid) != "running", 15,
+                           message="live session %s to terminate" % sid)
+                ids.append(sid)
+            wait_until(lambda: sorted(terminated_ids(server)) == sorted(ids[-3:]), 10,
+                       message="only the 3 newest terminated sessions to be kept (have %s)"
+                       % terminated_ids(server))
+            for old in ids[:3]:
+                self.assertIsNone(live_state(server, old))
+            # The newest ones are still there for `sessions list` and late joiners.
+            self.assertEqual(live_state(server, ids[-1]), "terminated")
+
+    def test_terminated_sessions_expire_after_the_retention_time(self):
+        with start_server("--token", LIVE_TOKEN, "--terminated-retention", "3s") as server:
+            sid = start_live_session(server, ["sh", "-c", "echo done"])
+            wait_until(lambda: live_state(server, sid) != "running", 15,
+                       message="live session to terminate")
+            self.assertIn(sid, terminated_ids(server))  # listed while recent
+            wait_until(lambda: live_state(server, sid) is None, 20,
+                       message="the terminated session to expire")
+            self.assertNotIn(sid, terminated_ids(server))
+            # A running session is not touched by the retention time.
+            running = start_live_session(server, ["sleep", "60"])
+            self.assertEqual(live_state(server, running), "running")
 
 
 if __name__ == "__main__":
