@@ -20,6 +20,7 @@
 #include "rstream/config/contexts.hpp"
 #include "rstream/e2e/key_store.hpp"
 #include "rstream/fs/webdav_handler.hpp"
+#include "rstream/pty/orphan_guard.hpp"
 #include "rstream/session/server_routes.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/listener.hpp"
@@ -91,6 +92,12 @@ std::optional<std::map<std::string, std::string>> tunnel_labels(const server_fla
 int run_server(const server_flags& flags) {
   setup_logging(flags.verbosity);
   std::string error;
+  // First: before any thread, any I/O object and any secret is loaded (the guard is forked
+  // without exec and keeps a copy of our memory as it is now).
+  if (!pty::start_orphan_guard(error)) {
+    spdlog::warn("commands may outlive a killed server: {}", error);
+    error.clear();
+  }
   if (flags.listen.empty() && !flags.rstream) {
     print_error(
         "say where to serve: --listen HOST:PORT (direct), --rstream (through the engine), "

@@ -14,6 +14,7 @@
 
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/pty/child_process.hpp"
+#include "rstream/pty/orphan_guard.hpp"
 
 namespace asio = boost::asio;
 
@@ -110,6 +111,7 @@ live_terminal::~live_terminal() {
     for (int i = 0; i < 100 && !pty::try_reap(static_cast<pid_t>(pid_), ignored); ++i)
       ::usleep(1000);
   }
+  if (pid_ > 0) pty::release_session(static_cast<pid_t>(pid_));  // the orphan guard forgets it
 }
 
 void live_terminal::run(std::int64_t pid, int master_fd, int input_fd, int pidfd) {

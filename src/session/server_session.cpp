@@ -4,6 +4,7 @@
 #include "rstream/session/e2e_session.hpp"
 
 #include "rstream/common/pipe_buffer.hpp"
+#include "rstream/pty/orphan_guard.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -78,6 +79,7 @@ server_session::~server_session() {
     pty::exit_status ignored;
     for (int i = 0; i < 100 && !pty::try_reap(child_.pid, ignored); ++i) ::usleep(1000);
   }
+  if (spawned_) pty::release_session(child_.pid);  // over: the orphan guard may forget it
   registry_->remove(id_);
   spdlog::debug("session {} from {} ended", id_, peer_);
 }

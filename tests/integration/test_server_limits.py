@@ -3,6 +3,7 @@
 Each test is named after the attack it covers and fails without the fix it guards:
   - a TLS port refuses plaintext unless --allow-plaintext (server and engine);
   - terminated live sessions are capped and expire;
+  - a `kill -9` of the server leaves none of its commands (nor their children) running.
 
 Floods are bounded in count (scaled down under sanitizers) and every wait has a deadline.
 """
@@ -169,6 +170,62 @@ class TerminatedLiveSessionsAreBounded(unittest.TestCase):
             # A running session is not touched by the retention time.
             running = start_live_session(server, ["sleep", "60"])
             self.assertEqual(live_state(server, running), "running")
+
+
+def processes_with(marker):
+    """Pids of live (non-zombie) processes whose command line contains `marker` (bytes)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            continue
+        if marker in cmdline and int(name) != os.getpid():
+            found.append(int(name))
+    return found
+
+
+def kill_marked(marker):
+    for pid in processes_with(marker):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+
+
+class KilledServerLeavesNothingRunning(unittest.TestCase):
+    def _marked_command(self):
+        # `sleep 900.NNNNNN` carries a marker in its argv; the shell ignores SIGHUP (so do the
+        # background job it starts), as a careless or hostile command would.
+        marker = ("9%02d.%06d" % (os.getpid() % 100, int.from_bytes(os.urandom(3), "big"))).encode()
+        self.addCleanup(kill_marked, marker)
+        script = 'trap "" HUP; sleep %s & sleep %s; wait' % (marker.decode(), marker.decode())
+        return marker, ["sh", "-c", script]
+
+    def _kill_server_and_expect_no_survivor(self, server, marker, client_pid=None):
+        def tree():  # the command's processes (the exec client has the marker in argv too)
+            return [p for p in processes_with(marker) if p != client_pid]
+        wait_until(lambda: len(tree()) >= 3, 20,
+                   message="the command and its background job to run")
+        os.kill(server.pid, signal.SIGKILL)
+        server.proc.wait(timeout=10)
+        wait_until(lambda: not tree(), 20,
+                   message="every process of the command to be gone after kill -9 of the "
+                   "server (left: %s)" % tree())
+
+    def test_kill_9_of_the_server_leaves_no_exec_command_running(self):
+        marker, argv = self._marked_command()
+        with start_server() as server:
+            job = spawn_exec(server.url("tcp"), argv)
+            self.addCleanup(job.kill)
+            self._kill_server_and_expect_no_survivor(server, marker, job.proc.pid)
+
+    def test_kill_9_of_the_server_leaves_no_live_session_running(self):
+        marker, argv = self._marked_command()
+        with start_server("--token", LIVE_TOKEN) as server:
+            start_live_session(server, argv)
+            self._kill_server_and_expect_no_survivor(server, marker)
 
 
 if __name__ == "__main__":
