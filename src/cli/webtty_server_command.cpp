@@ -40,6 +40,9 @@ struct server_flags {
   std::string tls_cert, tls_key;
   bool allow_plaintext = false;
   std::size_t max_sessions = 1024;
+  std::size_t max_connections = 0;  ///< 0: from RLIMIT_NOFILE
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
   std::string max_frame = "1MiB";
   std::string kill_grace = "2s";
   std::string open_timeout = "10s";
@@ -224,6 +227,9 @@ int run_server(const server_flags& flags) {
     config.listen_port = address->port;
   }
   config.max_sessions = flags.max_sessions;
+  config.max_connections = flags.max_connections;
+  config.max_unauthenticated = flags.max_unauthenticated;
+  config.max_unauthenticated_per_ip = flags.max_unauthenticated_per_ip;
   config.session.token = flags.token;
   config.session.max_payload = *max_frame;
   config.session.kill_grace = *kill_grace;
@@ -377,6 +383,10 @@ int run_server(const server_flags& flags) {
                  where);
   }
 
+  const auto& limits = server.connection_limits();
+  spdlog::info("limits: {} connections, {} unauthenticated ({} per IP address), {} sessions",
+               limits.max_connections, limits.max_pending, limits.max_pending_per_source,
+               config.max_sessions);
   server.start();
   if (connector) connector->start();
   // run() returns once shutdown has ended every session (or forced it).
@@ -417,8 +427,19 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
   cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
                 "With --tls-cert: also serve plaintext clients (tcp://, ws://, http://) on the "
                 "same port; by default they are refused and told to use TLS");
-  cmd->add_option("--max-sessions", flags->max_sessions, "Sessions served at once")
+  cmd->add_option("--max-sessions", flags->max_sessions,
+                  "Authenticated sessions served at once (further clients get too_many_sessions)")
       ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Connections open at once; further ones are closed at once (default: from "
+                  "`ulimit -n`, keeping a quarter of the descriptors for commands)");
+  cmd->add_option("--max-unauthenticated", flags->max_unauthenticated,
+                  "Connections not yet authenticated (handshaking, before Open), in total; "
+                  "further ones are closed at once (default: half of --max-connections, at "
+                  "most 256)");
+  cmd->add_option("--max-unauthenticated-per-ip", flags->max_unauthenticated_per_ip,
+                  "The same, from one IP address (default: half of --max-unauthenticated, at "
+                  "most 64)");
   cmd->add_option("--max-frame", flags->max_frame, "Largest frame payload accepted")
       ->capture_default_str();
   cmd->add_option(
@@ -426,7 +447,8 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
          "When a client goes away: SIGHUP to the command's process group, SIGKILL after this")
       ->capture_default_str();
   cmd->add_option("--open-timeout", flags->open_timeout,
-                  "A new connection must send its Open frame within this")
+                  "A new connection must send its Open frame within this (and have finished "
+                  "every handshake within this plus 1s of being accepted)")
       ->capture_default_str();
   cmd->add_option("--identity", flags->identity,
                   "E2E endpoint identity (rstream webtty identity create): every session must be "

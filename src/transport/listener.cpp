@@ -1,7 +1,9 @@
-// listen_on, accept_connections and make_server_tls_context (see listener.hpp).
+// listen_on, accept_connections (admission through the connection_gate) and
+// make_server_tls_context (see listener.hpp).
 #include "rstream/transport/listener.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -36,8 +38,45 @@ bool listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t p
   return true;
 }
 
+namespace {
+
+/// The peer's IP address as text (an IPv4-mapped IPv6 address as IPv4), for per-source limits.
+std::string source_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+/// Refusals are logged at most once a second, with how many there were: a flood must not
+/// become a flood of log lines.
+class refusal_log {
+ public:
+  void note(const char* why) {
+    ++count_;
+    last_why_ = why;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::seconds(1)) return;
+    spdlog::warn("refused {} connection(s) at once: {}", count_, last_why_);
+    count_ = 0;
+    last_ = now;
+  }
+
+ private:
+  std::size_t count_ = 0;
+  const char* last_why_ = "";
+  std::chrono::steady_clock::time_point last_{};
+};
+
+}  // namespace
+
 asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_options& options,
                                          channel_handler on_channel, http_handler on_request) {
+  refusal_log refusals;
   while (acceptor.is_open()) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec) {
@@ -49,16 +88,31 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_op
       }
       continue;
     }
-    asio::co_spawn(acceptor.get_executor(),
-                   serve_connection(std::move(socket), options, on_channel, on_request),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       spdlog::error("connection failed: {}", ex.what());
-                     }
-                   });
+    connection_slot slot;
+    if (options.gate) {
+      connection_gate::refusal why = connection_gate::refusal::none;
+      slot = options.gate->admit(source_of(socket), why);
+      if (!slot.counted()) {
+        // Refused at once: a connection that waits would hold a descriptor and a place.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        refusals.note(connection_gate::describe(why));
+        continue;
+      }
+      slot.arm_deadline(acceptor.get_executor(), options.gate->limits().pending_timeout,
+                        socket.native_handle());
+    }
+    asio::co_spawn(
+        acceptor.get_executor(),
+        serve_connection(std::move(socket), options, on_channel, on_request, std::move(slot)),
+        [](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::error("connection failed: {}", ex.what());
+          }
+        });
   }
 }
 

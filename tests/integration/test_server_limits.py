@@ -3,6 +3,9 @@
 Each test is named after the attack it covers and fails without the fix it guards:
   - a TLS port refuses plaintext unless --allow-plaintext (server and engine);
   - terminated live sessions are capped and expire;
+  - pre-authentication connections do not count against --max-sessions and are capped per
+    source address and in total;
+  - a server at its descriptor limit refuses floods at once and still serves a legitimate exec;
   - a `kill -9` of the server leaves none of its commands (nor their children) running.
 
 Floods are bounded in count (scaled down under sanitizers) and every wait has a deadline.
@@ -37,6 +40,59 @@ from rstream_harness import (
     start_server,
     wait_until,
 )
+
+# The attacker's address: all of 127.0.0.0/8 is loopback, so a flood can come from another
+# address than the legitimate client (127.0.0.1), as it would from another host.
+FLOOD_SOURCE = "127.0.0.2"
+
+
+class Flood:
+    """`count` TCP connections to 127.0.0.1:`port` from `source`, each having sent `first`
+    (b"" = nothing). Connections the server closes at once are noticed by closed_count()."""
+
+    def __init__(self, port, count, source=FLOOD_SOURCE, first=b"\x01"):
+        self.sockets = []
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((source, 0))
+            s.settimeout(10)
+            s.connect(("127.0.0.1", port))
+            if first:
+                with contextlib.suppress(OSError):
+                    s.sendall(first)
+            self.sockets.append(s)
+
+    def closed_count(self):
+        """How many of the connections the server has closed (EOF or reset), without waiting."""
+        closed = 0
+        for s in self.sockets:
+            try:
+                s.setblocking(False)
+                data = s.recv(1, socket.MSG_PEEK)
+                closed += data == b""
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed += 1
+        return closed
+
+    def close(self):
+        for s in self.sockets:
+            with contextlib.suppress(OSError):
+                s.close()
+        self.sockets = []
+
+
+@contextlib.contextmanager
+def descriptor_limit(n):
+    """Processes started inside inherit a soft RLIMIT_NOFILE of `n` (ours is restored)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(n, hard), hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
 
 class TlsPortRefusesPlaintext(unittest.TestCase):
     @classmethod
@@ -170,6 +226,84 @@ class TerminatedLiveSessionsAreBounded(unittest.TestCase):
             # A running session is not touched by the retention time.
             running = start_live_session(server, ["sleep", "60"])
             self.assertEqual(live_state(server, running), "running")
+
+
+class UnauthenticatedConnectionsAreBounded(unittest.TestCase):
+    def test_preauth_flood_does_not_lock_out_sessions(self):
+        # 1,100 connections that each sent one byte used to count against --max-sessions (and
+        # lock the legitimate user out). Now only authenticated sessions count there.
+        with start_server("--max-sessions", "4", "--open-timeout", "60s") as server:
+            flood = Flood(server.port, 12)
+            self.addCleanup(flood.close)
+            for i in range(3):
+                r = run_exec(server.url("tcp"), ["echo", "legit-%d" % i])
+                self.assertEqual((r.returncode, r.stdout), (0, b"legit-%d\n" % i),
+                                 "%r\nserver stderr: %s" % (r, server.stderr))
+            # The flood is still connected (under the per-address cap): it was not needed to
+            # close it for the legitimate sessions to run.
+            self.assertEqual(flood.closed_count(), 0)
+            # --max-sessions still holds for authenticated sessions.
+            held = spawn_exec(server.url("tcp"), ["sh", "-c", "echo up; sleep 30"])
+            self.addCleanup(held.kill)
+            holders = [held]
+            held.out.wait_for(b"up", 20)
+            for _ in range(3):
+                h = spawn_exec(server.url("tcp"), ["sh", "-c", "echo up; sleep 30"])
+                self.addCleanup(h.kill)
+                h.out.wait_for(b"up", 20)
+                holders.append(h)
+            r = run_exec(server.url("tcp"), ["echo", "fifth"])
+            self.assertEqual(r.returncode, 255, r)
+            self.assertIn(b"maximum of 4 sessions", r.stderr)
+
+    def test_preauth_flood_is_capped_per_address_and_in_total(self):
+        with start_server("--max-unauthenticated-per-ip", "5", "--max-unauthenticated", "8",
+                          "--open-timeout", "60s") as server:
+            flood = Flood(server.port, 9)
+            self.addCleanup(flood.close)
+            # Beyond 5 from one address: closed at once, not queued.
+            wait_until(lambda: flood.closed_count() == 4, 15,
+                       message="4 of 9 connections from one address to be refused (closed %d)"
+                       % flood.closed_count())
+            # Another address may still use the rest of the total (8) ...
+            other = Flood(server.port, 5, source="127.0.0.3")
+            self.addCleanup(other.close)
+            wait_until(lambda: other.closed_count() == 2, 15,
+                       message="2 of 5 connections from a second address to be refused")
+            # ... and once the flood ends its places are free again (the total is full now).
+            flood.close()
+            r = wait_until(lambda: (lambda x: x if x.returncode == 0 else None)(
+                run_exec(server.url("tcp"), ["echo", "legit"])), 30, interval=0.1,
+                message="a legitimate exec to be served once the flood is gone")
+            self.assertEqual(r.stdout, b"legit\n")
+            self.assertIsNone(server.proc.poll(), server.stderr)
+
+    def test_preauth_flood_on_the_engine_is_capped_per_address(self):
+        with start_engine("--max-unauthenticated-per-ip", "3") as engine:
+            flood = Flood(engine.port, 8)
+            self.addCleanup(flood.close)
+            wait_until(lambda: flood.closed_count() == 5, 15,
+                       message="5 of 8 connections from one address to be refused by the engine")
+            status, body = engine.api("GET", "/api/tunnels")
+            self.assertEqual(status, 200, body)
+
+
+class DescriptorLimit(unittest.TestCase):
+    def test_fd_exhaustion_flood_does_not_stall_a_legit_exec(self):
+        # At the descriptor limit the accept loop used to back off again and again (a
+        # legitimate exec waited for seconds, or until the flood timed out). Now connections
+        # are capped below the limit and the rest refused at once.
+        with descriptor_limit(128):
+            ctx = start_server("--open-timeout", "60s")
+            server = ctx.__enter__()
+        self.addCleanup(ctx.__exit__, None, None, None)
+        flood = Flood(server.port, 200)
+        self.addCleanup(flood.close)
+        r = run_exec(server.url("tcp"), ["echo", "legit"], timeout=30)
+        self.assertEqual((r.returncode, r.stdout), (0, b"legit\n"),
+                         "%r\nserver stderr: %s" % (r, server.stderr[-3000:]))
+        self.assertGreater(flood.closed_count(), 100)
+        self.assertIsNone(server.proc.poll(), server.stderr)
 
 
 def processes_with(marker):

@@ -37,6 +37,14 @@ struct engine_config {
   std::chrono::milliseconds heartbeat{3000};      ///< tunnel control connections, both ways
   std::chrono::milliseconds dead_after{10000};    ///< silence after which a tunnel is gone
   std::chrono::milliseconds dial_timeout{10000};  ///< a server must dial back within this
+  /// Connections open at once, and those not yet authenticated (in total, and from one IP
+  /// address); 0: derived from RLIMIT_NOFILE (transport::limits_for_descriptors). Over a limit
+  /// a new connection is closed at once; an admitted one must authenticate within
+  /// first_frame_timeout (+1 s).
+  std::size_t max_connections = 0;
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
+  std::chrono::milliseconds first_frame_timeout{10000};  ///< a raw connection's first frame
   std::size_t max_tunnels = 100000;
   std::size_t max_pending_streams = 10000;
 };
