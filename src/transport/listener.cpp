@@ -1,7 +1,8 @@
-// listen_on, accept_connections (admission through the connection_gate) and
-// make_server_tls_context (see listener.hpp).
+// listen_on, accept_connections (admission through the connection_gate, a reserve descriptor
+// for when the process runs out) and make_server_tls_context (see listener.hpp).
 #include "rstream/transport/listener.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
@@ -10,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "rstream/common/asio_helpers.hpp"
+#include "rstream/common/unique_fd.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -72,20 +74,40 @@ class refusal_log {
   std::chrono::steady_clock::time_point last_{};
 };
 
+unique_fd open_reserve_fd() { return unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
 }  // namespace
 
 asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_options& options,
                                          channel_handler on_channel, http_handler on_request) {
+  // One descriptor held in reserve: out of descriptors, it is given up for a moment to accept
+  // the waiting connection and close it at once, instead of leaving it (and everyone behind it)
+  // waiting in the backlog while the loop backs off.
+  unique_fd reserve = open_reserve_fd();
   refusal_log refusals;
   while (acceptor.is_open()) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-      spdlog::warn("accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
-        co_await pause.async_wait(use_nothrow);
+      const bool out_of_descriptors = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                                      ec == asio::error::no_buffer_space;
+      if (!out_of_descriptors) {
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
       }
+      if (reserve) {
+        reserve.reset();
+        unique_fd refused(::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC));
+        refused.reset();
+        reserve = open_reserve_fd();
+        refusals.note("out of file descriptors (raise `ulimit -n`, or lower --max-connections)");
+        continue;
+      }
+      // No reserve (it could not be reopened): a short pause rather than a busy loop.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(10));
+      co_await pause.async_wait(use_nothrow);
+      reserve = open_reserve_fd();
       continue;
     }
     connection_slot slot;

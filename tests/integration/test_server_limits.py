@@ -305,6 +305,30 @@ class DescriptorLimit(unittest.TestCase):
         self.assertGreater(flood.closed_count(), 100)
         self.assertIsNone(server.proc.poll(), server.stderr)
 
+    def test_accept_at_the_descriptor_limit_refuses_at_once_instead_of_stalling(self):
+        # Limits raised past the descriptor limit on purpose: the process does run out, and
+        # the accept loop must still answer every connection at once (accept and close with
+        # its reserve descriptor), not leave it waiting in the backlog.
+        with descriptor_limit(128):
+            ctx = start_server("--open-timeout", "60s", "--max-connections", "1000",
+                               "--max-unauthenticated", "1000",
+                               "--max-unauthenticated-per-ip", "1000")
+            server = ctx.__enter__()
+        self.addCleanup(ctx.__exit__, None, None, None)
+        flood = Flood(server.port, 200)
+        self.addCleanup(flood.close)
+        wait_until(lambda: flood.closed_count() >= 40, 20,
+                   message="connections beyond the descriptor limit to be closed at once "
+                   "(closed %d)" % flood.closed_count())
+        r = run_exec(server.url("tcp"), ["echo", "legit"], timeout=30)
+        self.assertNotEqual(r.returncode, 0, r)  # refused: there is no descriptor for it
+        self.assertIsNone(server.proc.poll(), server.stderr)
+        flood.close()
+        r = wait_until(lambda: (lambda x: x if x.returncode == 0 else None)(
+            run_exec(server.url("tcp"), ["echo", "again"], timeout=30)), 30,
+            interval=0.2, message="the server to serve again once the flood is gone")
+        self.assertEqual(r.stdout, b"again\n")
+
 
 def processes_with(marker):
     """Pids of live (non-zombie) processes whose command line contains `marker` (bytes)."""

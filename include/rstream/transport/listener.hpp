@@ -22,7 +22,8 @@ bool listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host
 /// Accepts until the acceptor is closed; each connection is served by serve_connection with
 /// copies of the handlers. With options.gate, a connection over its limits is closed at once
 /// (connection_gate.hpp) and an admitted one must authenticate within pending_timeout. Out of
-/// descriptors, it pauses instead of spinning.
+/// descriptors, it accepts and closes the waiting connection with a reserve descriptor: no
+/// stall, no spinning.
 boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor,
                                                 const serve_options& options,
                                                 channel_handler on_channel,
