@@ -33,6 +33,10 @@ struct engine_flags {
   std::string listen = "127.0.0.1:8765";
   std::string data_dir;
   std::string tls_cert, tls_key;
+  bool allow_plaintext = false;
+  std::size_t max_connections = 0;  ///< 0: from RLIMIT_NOFILE
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
   std::string public_url;
   std::string name_grace = "10m";
   int verbosity = 0;
@@ -56,6 +60,10 @@ int run_engine(const engine_flags& flags) {
   }
   if (flags.tls_cert.empty() != flags.tls_key.empty()) {
     print_error("--tls-cert and --tls-key go together");
+    return exit_usage;
+  }
+  if (flags.allow_plaintext && flags.tls_cert.empty()) {
+    print_error("--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key");
     return exit_usage;
   }
   const auto default_dir = config::rstream_home() / "engine";
@@ -92,6 +100,9 @@ int run_engine(const engine_flags& flags) {
     return exit_usage;
   }
   config.name_grace = *name_grace;
+  config.max_connections = flags.max_connections;
+  config.max_unauthenticated = flags.max_unauthenticated;
+  config.max_unauthenticated_per_ip = flags.max_unauthenticated_per_ip;
   if (!flags.tls_cert.empty()) {
     auto tls = transport::make_server_tls_context(flags.tls_cert, flags.tls_key, error);
     if (!tls) {
@@ -99,6 +110,7 @@ int run_engine(const engine_flags& flags) {
       return exit_failure;
     }
     config.tls = std::move(tls);
+    config.allow_plaintext = flags.allow_plaintext;
   }
   asio::io_context io{1};
   engine::engine_server server(io, config, tokens);
@@ -210,6 +222,18 @@ void add_engine(CLI::App& app, command_table& table) {
                   "How long a tunnel name stays reserved for the token that registered it after "
                   "its server goes offline (another token gets name_taken meanwhile)")
       ->capture_default_str();
+  cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
+                "With --tls-cert: also serve plaintext clients and servers (http://, ws://, raw "
+                "frames) on the same port; by default they are refused and told to use TLS");
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Connections open at once; further ones are closed at once (default: from "
+                  "`ulimit -n`, keeping a quarter of the descriptors in reserve)");
+  cmd->add_option("--max-unauthenticated", flags->max_unauthenticated,
+                  "Connections not yet authenticated (handshaking, before their first frame or "
+                  "request), in total (default: half of --max-connections, at most 256)");
+  cmd->add_option("--max-unauthenticated-per-ip", flags->max_unauthenticated_per_ip,
+                  "The same, from one IP address (default: half of --max-unauthenticated, at "
+                  "most 64)");
   cmd->add_option("--public-url", flags->public_url,
                   "Base URL users reach this engine at, for browser URLs (default: the bound "
                   "address). Browsers must use this name, an IP address or localhost: other "

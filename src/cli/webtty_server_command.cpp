@@ -21,6 +21,7 @@
 #include "rstream/config/contexts.hpp"
 #include "rstream/e2e/key_store.hpp"
 #include "rstream/fs/webdav_handler.hpp"
+#include "rstream/pty/orphan_guard.hpp"
 #include "rstream/session/server_routes.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/listener.hpp"
@@ -40,7 +41,11 @@ struct server_flags {
   bool insecure_no_auth = false;
   std::string tls_cert, tls_key;
   std::vector<std::string> public_urls;  ///< --public-url: names browsers reach us by
+  bool allow_plaintext = false;
   std::size_t max_sessions = 1024;
+  std::size_t max_connections = 0;  ///< 0: from RLIMIT_NOFILE
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
   std::string max_frame = "1MiB";
   std::string kill_grace = "2s";
   std::string open_timeout = "10s";
@@ -60,6 +65,8 @@ struct server_flags {
   // Live sessions
   std::size_t max_live_sessions = 64;
   std::string scrollback = "1MiB";
+  std::size_t max_terminated_sessions = 32;
+  std::string terminated_retention = "10m";
 };
 
 /// --label k=v → rstream.webtty.label.k=v, plus what the server is and can do.
@@ -91,6 +98,12 @@ std::optional<std::map<std::string, std::string>> tunnel_labels(const server_fla
 int run_server(const server_flags& flags) {
   setup_logging(flags.verbosity);
   std::string error;
+  // First: before any thread, any I/O object and any secret is loaded (the guard is forked
+  // without exec and keeps a copy of our memory as it is now).
+  if (!pty::start_orphan_guard(error)) {
+    spdlog::warn("commands may outlive a killed server: {}", error);
+    error.clear();
+  }
   if (flags.listen.empty() && !flags.rstream) {
     print_error(
         "say where to serve: --listen HOST:PORT (direct), --rstream (through the engine), "
@@ -152,6 +165,10 @@ int run_server(const server_flags& flags) {
     print_error("--tls-cert and --tls-key go together");
     return exit_usage;
   }
+  if (flags.allow_plaintext && flags.tls_cert.empty()) {
+    print_error("--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key");
+    return exit_usage;
+  }
   auto max_frame = parse_size(flags.max_frame);
   if (!max_frame || *max_frame < 1024 || *max_frame > (64u << 20)) {
     print_error("--max-frame: expected a size between 1KiB and 64MiB, got '" + flags.max_frame +
@@ -206,6 +223,13 @@ int run_server(const server_flags& flags) {
     return exit_usage;
   }
 
+  auto terminated_retention = parse_duration(flags.terminated_retention);
+  if (!terminated_retention) {
+    print_error("--terminated-retention: invalid duration (e.g. 30s, 10m), got '" +
+                flags.terminated_retention + "'");
+    return exit_usage;
+  }
+
   session::server_config config;
   if (address) {
     config.listen_host = address->host;
@@ -222,6 +246,9 @@ int run_server(const server_flags& flags) {
     config.host_names.push_back(name);
   }
   config.max_sessions = flags.max_sessions;
+  config.max_connections = flags.max_connections;
+  config.max_unauthenticated = flags.max_unauthenticated;
+  config.max_unauthenticated_per_ip = flags.max_unauthenticated_per_ip;
   config.session.token = flags.token;
   if (!flags.token.empty()) config.session.auth_throttle = std::make_shared<base::auth_throttle>();
   config.session.max_payload = *max_frame;
@@ -247,6 +274,7 @@ int run_server(const server_flags& flags) {
       return exit_failure;
     }
     config.tls = std::move(tls);
+    config.allow_plaintext = flags.allow_plaintext;
   }
 
   asio::io_context io{1};
@@ -259,6 +287,8 @@ int run_server(const server_flags& flags) {
     live_config.max_sessions = flags.max_live_sessions;
     live_config.scrollback_bytes = *scrollback;
     live_config.kill_grace = *kill_grace;
+    live_config.max_terminated = flags.max_terminated_sessions;
+    live_config.terminated_retention = *terminated_retention;
     live_sessions = std::make_shared<session::live_registry>(io.get_executor(), live_config);
     routes_config.live = std::make_shared<const session::live_api>(live_sessions);
   } else {
@@ -374,6 +404,10 @@ int run_server(const server_flags& flags) {
                  where);
   }
 
+  const auto& limits = server.connection_limits();
+  spdlog::info("limits: {} connections, {} unauthenticated ({} per IP address), {} sessions",
+               limits.max_connections, limits.max_pending, limits.max_pending_per_source,
+               config.max_sessions);
   server.start();
   if (connector) connector->start();
   // run() returns once shutdown has ended every session (or forced it).
@@ -415,8 +449,22 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
                   "TLS certificate chain (PEM): enables tls:// and wss://")
       ->check(CLI::ExistingFile);
   cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
-  cmd->add_option("--max-sessions", flags->max_sessions, "Sessions served at once")
+  cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
+                "With --tls-cert: also serve plaintext clients (tcp://, ws://, http://) on the "
+                "same port; by default they are refused and told to use TLS");
+  cmd->add_option("--max-sessions", flags->max_sessions,
+                  "Authenticated sessions served at once (further clients get too_many_sessions)")
       ->capture_default_str();
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "Connections open at once; further ones are closed at once (default: from "
+                  "`ulimit -n`, keeping a quarter of the descriptors for commands)");
+  cmd->add_option("--max-unauthenticated", flags->max_unauthenticated,
+                  "Connections not yet authenticated (handshaking, before Open), in total; "
+                  "further ones are closed at once (default: half of --max-connections, at "
+                  "most 256)");
+  cmd->add_option("--max-unauthenticated-per-ip", flags->max_unauthenticated_per_ip,
+                  "The same, from one IP address (default: half of --max-unauthenticated, at "
+                  "most 64)");
   cmd->add_option("--max-frame", flags->max_frame, "Largest frame payload accepted")
       ->capture_default_str();
   cmd->add_option(
@@ -424,7 +472,8 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
          "When a client goes away: SIGHUP to the command's process group, SIGKILL after this")
       ->capture_default_str();
   cmd->add_option("--open-timeout", flags->open_timeout,
-                  "A new connection must send its Open frame within this")
+                  "A new connection must send its Open frame within this (and have finished "
+                  "every handshake within this plus 1s of being accepted)")
       ->capture_default_str();
   cmd->add_option("--identity", flags->identity,
                   "E2E endpoint identity (rstream webtty identity create): every session must be "
@@ -444,6 +493,13 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
       ->capture_default_str();
   cmd->add_option("--scrollback", flags->scrollback,
                   "Output each live session keeps for participants that attach later")
+      ->capture_default_str();
+  cmd->add_option("--max-terminated-sessions", flags->max_terminated_sessions,
+                  "Terminated live sessions kept for `sessions list` and late joiners (each "
+                  "keeps its scrollback); beyond it the oldest are removed")
+      ->capture_default_str();
+  cmd->add_option("--terminated-retention", flags->terminated_retention,
+                  "A terminated live session is removed this long after its end")
       ->capture_default_str();
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };

@@ -220,7 +220,8 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
     spdlog::info("browser upgrade for '{}' failed: {}", link->name, error);
     co_return;
   }
-  const std::string name = link->name;  // authenticated above, at the HTTP upgrade
+  client->leave_pending();  // authenticated above, at the HTTP upgrade
+  const std::string name = link->name;
   co_await route_authenticated(client, name);
 }
 

@@ -49,7 +49,16 @@ void log_failure(const char* what, std::exception_ptr e) {
 engine_server::engine_server(asio::io_context& io, engine_config config, token_store& tokens)
     : io_(io), config_(std::move(config)), tokens_(tokens), acceptor_(io) {
   serve_options_.tls = config_.tls.get();
+  serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.max_payload;
+  auto limits = transport::limits_for_descriptors(transport::descriptor_limit());
+  if (config_.max_connections) limits.max_connections = config_.max_connections;
+  if (config_.max_unauthenticated) limits.max_pending = config_.max_unauthenticated;
+  if (config_.max_unauthenticated_per_ip) {
+    limits.max_pending_per_source = config_.max_unauthenticated_per_ip;
+  }
+  limits.pending_timeout = config_.first_frame_timeout + std::chrono::seconds(1);
+  serve_options_.gate = std::make_shared<transport::connection_gate>(limits);
 }
 
 engine_server::~engine_server() = default;
@@ -106,7 +115,7 @@ asio::awaitable<void> engine_server::accept_loop() {
 asio::awaitable<void> engine_server::on_channel(std::unique_ptr<transport::frame_channel> owned) {
   std::shared_ptr<transport::frame_channel> channel = std::move(owned);
   // The first frame says what this connection is; it must come promptly.
-  asio::steady_timer first_frame_deadline(channel->get_executor(), std::chrono::seconds(10));
+  asio::steady_timer first_frame_deadline(channel->get_executor(), config_.first_frame_timeout);
   first_frame_deadline.async_wait([weak = std::weak_ptr(channel)](boost::system::error_code ec) {
     if (ec) return;
     if (auto c = weak.lock()) c->close();
@@ -177,6 +186,7 @@ asio::awaitable<void> engine_server::register_tunnel(
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
+  channel->leave_pending();  // no longer counts as an unauthenticated connection
   if (auto why = name_claimed_by_other(hello.name, *who)) {
     spdlog::info("tunnel '{}' from {} refused (token '{}'): {}", hello.name, channel->peer(),
                  who->name, *why);
@@ -338,6 +348,7 @@ asio::awaitable<void> engine_server::route_stream(std::shared_ptr<transport::fra
     co_await transport::refuse(*client, refusal);
     co_return;
   }
+  client->leave_pending();  // no longer counts as an unauthenticated connection
   co_await route_authenticated(client, target);
 }
 
@@ -423,6 +434,7 @@ asio::awaitable<void> engine_server::attach_stream(
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
+  channel->leave_pending();  // the stream secret matched
   pending->second->server = std::move(channel);
   pending->second->arrived.notify();
 }

@@ -10,6 +10,8 @@
 // runs inside the child (it resets every disposition before unblocking).
 #include "rstream/pty/child_process.hpp"
 
+#include "rstream/pty/orphan_guard.hpp"
+
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
@@ -17,6 +19,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -74,6 +77,8 @@ struct exec_plan {
   unsigned max_fd = 1024;               ///< close loop bound if close_range() is unavailable
   struct sigaction default_action;
   sigset_t empty_mask;
+  bool die_with_parent = false;  ///< PR_SET_PDEATHSIG(SIGKILL) (while an orphan guard runs)
+  pid_t parent_pid = 0;          ///< to notice a parent that died before the prctl
 };
 
 std::string errno_text(int error) { return std::system_category().message(error); }
@@ -201,6 +206,8 @@ bool prepare_plan(const spawn_options& options, exec_plan& plan, spawn_error& er
   } else {
     plan.max_fd = 1U << 16;
   }
+  plan.die_with_parent = orphan_guard_active();
+  plan.parent_pid = ::getpid();
   std::memset(&plan.default_action, 0, sizeof plan.default_action);
   plan.default_action.sa_handler = SIG_DFL;
   sigemptyset(&plan.default_action.sa_mask);
@@ -232,6 +239,12 @@ void close_span(unsigned lo, unsigned hi, unsigned max_fd) {
   // would otherwise survive exec), then unblock.
   for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &plan.default_action, nullptr);
   ::sigprocmask(SIG_SETMASK, &plan.empty_mask, nullptr);
+
+  // Die with the server, even of SIGKILL (the orphan guard takes care of our descendants).
+  if (plan.die_with_parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (::getppid() != plan.parent_pid) ::_exit(127);
+  }
 
   if (::setsid() < 0) child_fail(plan, child_stage::setsid, errno);
 
@@ -505,6 +518,7 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
     }
   }
 
+  guard_session(pid);  // its session is killed if we die (orphan_guard.hpp)
   out.pid = pid;
   out.pidfd = std::move(pidfd);
   if (options.use_tty) {

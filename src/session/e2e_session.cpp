@@ -92,6 +92,7 @@ class sealed_channel final : public transport::frame_channel {
   void close() override { inner_->close(); }
   const char* scheme() const override { return inner_->scheme(); }
   std::string peer() const override { return inner_->peer(); }
+  void leave_pending() override { inner_->leave_pending(); }
 
  private:
   std::unique_ptr<transport::frame_channel> inner_;

@@ -2,8 +2,10 @@
 #include "rstream/session/live_registry.hpp"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 
 namespace rstream::session {
 namespace {
@@ -24,7 +26,7 @@ std::string fresh_id() {
 }  // namespace
 
 live_registry::live_registry(boost::asio::any_io_executor executor, live_registry_config config)
-    : executor_(std::move(executor)), config_(config) {}
+    : executor_(std::move(executor)), config_(config), expiry_timer_(executor_) {}
 
 std::shared_ptr<live_terminal> live_registry::create(live_start_request request,
                                                      live_start_failure& failure) {
@@ -50,7 +52,15 @@ std::shared_ptr<live_terminal> live_registry::create(live_start_request request,
   } while (find(request.options.id));
   request.options.scrollback_bytes = config_.scrollback_bytes;
   auto terminal = live_terminal::start(executor_, std::move(request), config_.kill_grace, failure);
-  if (terminal) sessions_.push_back(terminal);
+  if (terminal) {
+    sessions_.push_back(terminal);
+    // Posted: the terminal calls this from its own handler, and pruning may destroy it.
+    terminal->on_terminated([weak = weak_from_this(), executor = executor_] {
+      boost::asio::post(executor, [weak] {
+        if (auto self = weak.lock()) self->prune_terminated();
+      });
+    });
+  }
   return terminal;
 }
 
@@ -87,7 +97,42 @@ std::vector<std::string> live_registry::cleanup() {
   return removed;
 }
 
+void live_registry::prune_terminated() {
+  if (shutting_down_) return;  // shut_down removes them all; no timer may keep run() going
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<live_terminal>> ended;
+  for (const auto& s : sessions_) {
+    if (s->terminated()) ended.push_back(s);
+  }
+  std::sort(ended.begin(), ended.end(),
+            [](const auto& a, const auto& b) { return a->terminated_at() < b->terminated_at(); });
+  std::size_t excess =
+      ended.size() > config_.max_terminated ? ended.size() - config_.max_terminated : 0;
+  std::optional<std::chrono::steady_clock::time_point> next_expiry;
+  for (std::size_t i = 0; i < ended.size(); ++i) {
+    const auto expires = ended[i]->terminated_at() + config_.terminated_retention;
+    if (i < excess || expires <= now) {
+      const auto age =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - ended[i]->terminated_at());
+      spdlog::info("live session {}: removed {} ms after it terminated ({})", ended[i]->id(),
+                   age.count(),
+                   i < excess ? "--max-terminated-sessions" : "--terminated-retention");
+      remove(ended[i]);
+    } else if (!next_expiry || expires < *next_expiry) {
+      next_expiry = expires;
+    }
+  }
+  if (!next_expiry) return;
+  expiry_timer_.expires_at(*next_expiry);
+  expiry_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto self = weak.lock()) self->prune_terminated();
+  });
+}
+
 boost::asio::awaitable<void> live_registry::shut_down() {
+  shutting_down_ = true;
+  expiry_timer_.cancel();  // a pending expiry must not keep the io_context running
   const auto all = sessions_;
   for (const auto& s : all) s->hang_up();
   for (const auto& s : all) co_await s->wait_terminated(config_.kill_grace + std::chrono::seconds(1));

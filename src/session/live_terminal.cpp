@@ -14,6 +14,7 @@
 
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/pty/child_process.hpp"
+#include "rstream/pty/orphan_guard.hpp"
 
 namespace asio = boost::asio;
 
@@ -112,6 +113,7 @@ live_terminal::~live_terminal() {
     for (int i = 0; i < 100 && !pty::try_reap(static_cast<pid_t>(pid_), ignored); ++i)
       ::usleep(1000);
   }
+  if (pid_ > 0) pty::release_session(static_cast<pid_t>(pid_));  // the orphan guard forgets it
 }
 
 void live_terminal::run(std::int64_t pid, int master_fd, int input_fd, int pidfd) {
@@ -223,10 +225,12 @@ void live_terminal::maybe_finish() {
   master_->close(ignored);
   input_->close(ignored);
   (void)state_.terminate(exit_code_, now(), exit_signal_);
+  terminated_at_ = std::chrono::steady_clock::now();
   spdlog::info("live session {}: pid {} {} {}", state_.id(), pid_,
                exit_signal_ ? "killed by signal" : "exited with",
                exit_signal_ ? exit_signal_ : exit_code_);
   changed();
+  if (auto callback = std::move(on_terminated_)) callback();
 }
 
 asio::awaitable<void> live_terminal::write_input(std::span<const std::uint8_t> bytes) {

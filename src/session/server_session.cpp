@@ -6,6 +6,7 @@
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/base/secret.hpp"
 #include "rstream/common/pipe_buffer.hpp"
+#include "rstream/pty/orphan_guard.hpp"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -66,6 +67,8 @@ server_session::~server_session() {
     pty::exit_status ignored;
     for (int i = 0; i < 100 && !pty::try_reap(child_.pid, ignored); ++i) ::usleep(1000);
   }
+  if (spawned_) pty::release_session(child_.pid);  // over: the orphan guard may forget it
+  if (counted_running_) registry_->stopped_running();
   registry_->remove(id_);
   spdlog::debug("session {} from {} ended", id_, peer_);
 }
@@ -206,6 +209,17 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
     if (throttle) throttle->succeeded(source);
   }
   if (final_enqueued_) co_return false;  // timed out meanwhile
+  // Authenticated: no longer one of the listener's unauthenticated connections, and now one
+  // of the --max-sessions sessions (only authenticated sessions count there).
+  channel_->leave_pending();
+  if (!registry_->try_start_running()) {
+    spdlog::warn("session {} from {}: refused, {} sessions running (--max-sessions)", id_, peer_,
+                 registry_->running());
+    fail("too_many_sessions", "the server already runs its maximum of " +
+                                  std::to_string(registry_->max_running()) + " sessions");
+    co_return false;
+  }
+  counted_running_ = true;
 
   pty::spawn_options options;
   if (open.login_shell) {
@@ -376,6 +390,10 @@ void server_session::enqueue(const codec::frame& f, bool final) {
 }
 
 void server_session::fail(const std::string& code, const std::string& message) {
+  // Refused: the connection only lingers until the client has the Error (at most 2 s). It no
+  // longer waits to authenticate, so it leaves the unauthenticated counts at once (a client
+  // that sends garbage in a loop must not fill them with connections we are closing).
+  channel_->leave_pending();
   enqueue(codec::error_frame{code, message}, true);
 }
 

@@ -32,14 +32,27 @@ namespace rstream::session {
 class server_session;
 class session_registry {
  public:
+  explicit session_registry(std::size_t max_running = 1024) : max_running_(max_running) {}
   std::uint64_t add(const std::shared_ptr<server_session>& s);
   void remove(std::uint64_t id);
+  /// Every session, authenticated or not (shutdown reaches them all).
   std::size_t size() const { return sessions_.size(); }
   void hang_up_all();
+  /// An authenticated session wants to start its command: false at --max-sessions.
+  bool try_start_running() {
+    if (running_ >= max_running_) return false;
+    ++running_;
+    return true;
+  }
+  void stopped_running() { --running_; }
+  std::size_t running() const { return running_; }
+  std::size_t max_running() const { return max_running_; }
   /// Called whenever a session ends (the server uses it to finish its shutdown).
   std::function<void()> on_removed;
 
  private:
+  std::size_t max_running_;
+  std::size_t running_ = 0;
   std::uint64_t next_id_ = 1;
   std::unordered_map<std::uint64_t, std::weak_ptr<server_session>> sessions_;
 };
@@ -119,6 +132,7 @@ class server_session : public std::enable_shared_from_this<server_session> {
   // The command.
   pty::child_process child_;
   bool spawned_ = false;
+  bool counted_running_ = false;  ///< holds one of the registry's --max-sessions places
   bool tty_ = false;
   std::optional<boost::asio::posix::stream_descriptor> stdin_desc_, stdout_desc_, stderr_desc_,
       pid_desc_;

@@ -26,10 +26,25 @@ webtty_server::webtty_server(asio::io_context& io, server_config config)
     : io_(io),
       config_(std::move(config)),
       acceptor_(io),
-      registry_(std::make_shared<session_registry>()) {
+      registry_(std::make_shared<session_registry>(config_.max_sessions)) {
   serve_options_.tls = config_.tls.get();
+  serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.session.max_payload;
   serve_options_.handshake_timeout = config_.session.open_timeout;
+  auto limits = transport::limits_for_descriptors(transport::descriptor_limit());
+  if (config_.max_connections) limits.max_connections = config_.max_connections;
+  if (config_.max_unauthenticated) limits.max_pending = config_.max_unauthenticated;
+  if (config_.max_unauthenticated_per_ip) {
+    limits.max_pending_per_source = config_.max_unauthenticated_per_ip;
+  }
+  // The session's own Open timer answers first ("timeout"); this bounds the whole
+  // unauthenticated time (sniffing, TLS, WebSocket upgrade, E2E handshake, Open) from accept.
+  limits.pending_timeout = config_.session.open_timeout + std::chrono::seconds(1);
+  serve_options_.gate = std::make_shared<transport::connection_gate>(limits);
+}
+
+const transport::connection_limits& webtty_server::connection_limits() const {
+  return serve_options_.gate->limits();
 }
 
 webtty_server::~webtty_server() { registry_->on_removed = nullptr; }
@@ -141,15 +156,8 @@ asio::awaitable<void> webtty_server::serve(std::unique_ptr<transport::frame_chan
     co_await transport::refuse(*accepted.channel, refusal);
     co_return;
   }
-  if (registry_->size() >= config_.max_sessions) {
-    spdlog::warn("refusing {}: {} sessions running (--max-sessions)", accepted.channel->peer(),
-                 registry_->size());
-    const codec::frame refusal = codec::error_frame{
-        "too_many_sessions", "the server already runs its maximum of " +
-                                 std::to_string(config_.max_sessions) + " sessions"};
-    co_await transport::refuse(*accepted.channel, refusal);
-    co_return;
-  }
+  // --max-sessions counts authenticated sessions only (server_session checks it after the
+  // token): connections that never authenticate are bounded by the connection_gate instead.
   auto session = std::make_shared<server_session>(std::move(accepted.channel), settings, registry_);
   session->start();
 }

@@ -32,8 +32,8 @@ constexpr std::size_t max_linger_discard = 64 * 1024 * 1024;
 template <class Stream>
 class http_connection final : public http_exchange {
  public:
-  http_connection(Stream& stream, beast::flat_buffer& buffer, bool secure)
-      : stream_(stream), buffer_(buffer), secure_(secure) {}
+  http_connection(Stream& stream, beast::flat_buffer& buffer, bool secure, connection_slot& slot)
+      : stream_(stream), buffer_(buffer), secure_(secure), slot_(slot) {}
 
   /// Reads the request head. False: the connection ended or the head was malformed (then
   /// `bad_request` says why and the caller answers 400).
@@ -159,18 +159,28 @@ class http_connection final : public http_exchange {
   asio::awaitable<std::unique_ptr<frame_channel>> accept_websocket(std::size_t max_payload,
                                                                    std::string& error) override {
     std::string token = request_.bearer_token();
+    // Until its Open is authenticated, a WebTTY WebSocket counts as unauthenticated again.
+    if (!slot_.reenter_pending()) {
+      upgraded_ = true;  // leaves the HTTP loop: the connection closes at once
+      error = "refused: too many unauthenticated connections";
+      co_return nullptr;
+    }
     auto ws = co_await accept_upgrade(error);
     if (!ws) co_return nullptr;
-    co_return std::make_unique<detail::websocket_impl::websocket_channel<Stream>>(
+    auto channel = std::make_unique<detail::websocket_impl::websocket_channel<Stream>>(
         std::move(*ws), max_payload, std::move(token));
+    channel->hold_slot(std::move(slot_));
+    co_return channel;
   }
 
   asio::awaitable<std::unique_ptr<message_socket>> accept_message_socket(
       std::size_t max_message, std::string& error) override {
     auto ws = co_await accept_upgrade(error);
     if (!ws) co_return nullptr;
-    co_return std::make_unique<detail::websocket_impl::websocket_message_socket<Stream>>(
+    auto socket = std::make_unique<detail::websocket_impl::websocket_message_socket<Stream>>(
         std::move(*ws), max_message);
+    socket->hold_slot(std::move(slot_));
+    co_return socket;
   }
 
   /// The WebSocket handshake on this request; the connection leaves the HTTP loop either way.
@@ -205,6 +215,7 @@ class http_connection final : public http_exchange {
   Stream& stream_;
   beast::flat_buffer& buffer_;
   bool secure_;
+  connection_slot& slot_;  ///< the connection's admission; moves with an upgraded stream
   http::request_parser<http::buffer_body> parser_;
   http_request request_;
   bool version_11_ = true;
@@ -230,6 +241,18 @@ asio::awaitable<void> answer_bad_request(Stream& stream, const std::string& why)
       std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   (void)why;
   co_await asio::async_write(stream, asio::buffer(text), use_nothrow);
+}
+
+/// Answers a plaintext HTTP request on a port that requires TLS, and ends the connection.
+asio::awaitable<void> answer_tls_required(tcp::socket& socket) {
+  const std::string body =
+      "this port requires TLS: use https:// or wss:// (the server was started with a "
+      "certificate and without --allow-plaintext)\n";
+  const std::string text =
+      "HTTP/1.1 400 Bad Request\r\nServer: rstream\r\nContent-Type: text/plain; "
+      "charset=utf-8\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+  co_await asio::async_write(socket, asio::buffer(text), use_nothrow);
 }
 
 template <class Stream>
@@ -261,7 +284,7 @@ asio::awaitable<void> finish_stream(Stream& stream) {
 template <class Stream>
 asio::awaitable<void> serve_http(Stream stream, std::vector<std::uint8_t> preread,
                                  const serve_options& options, const http_handler& on_request,
-                                 bool secure) {
+                                 bool secure, connection_slot& slot) {
   beast::flat_buffer buffer;
   // Beast reads at most what the buffer can take: room for 64 KiB reads, or an upload costs a
   // system call per few hundred bytes.
@@ -274,7 +297,10 @@ asio::awaitable<void> serve_http(Stream stream, std::vector<std::uint8_t> prerea
   const int fd = detail::lowest(stream).native_handle();
   bool first = true;
   while (true) {
-    http_connection<Stream> exchange(stream, buffer, secure);
+    // Waiting for a request head is unauthenticated time: a keep-alive connection counts
+    // as such again, and is closed when the limits are reached.
+    if (!first && !slot.reenter_pending()) break;
+    http_connection<Stream> exchange(stream, buffer, secure, slot);
     std::string bad_request;
     bool got_head;
     {
@@ -287,6 +313,8 @@ asio::awaitable<void> serve_http(Stream stream, std::vector<std::uint8_t> prerea
       if (!bad_request.empty()) co_await answer_bad_request(stream, bad_request);
       break;
     }
+    // The handler authenticates the request itself and answers it promptly either way.
+    slot.leave_pending();
     co_await on_request(exchange);
     if (exchange.upgraded()) co_return;  // the stream now belongs to a WebSocket channel
     if (exchange.failed()) break;
@@ -312,13 +340,14 @@ asio::awaitable<void> serve_http(Stream stream, std::vector<std::uint8_t> prerea
       if (!ok) break;
     }
   }
+  slot.leave_pending();  // only closing now: the lingering close must not hold a pending place
   co_await finish_stream(stream);
 }
 
 /// After TLS: the first bytes inside decide between raw frames and HTTP.
 asio::awaitable<void> dispatch_inside_tls(detail::tls_stream stream, const serve_options& options,
                                           const channel_handler& on_channel,
-                                          const http_handler& on_request) {
+                                          const http_handler& on_request, connection_slot& slot) {
   std::vector<std::uint8_t> preread(512);
   boost::system::error_code ec;
   std::size_t n = 0;
@@ -330,10 +359,11 @@ asio::awaitable<void> dispatch_inside_tls(detail::tls_stream stream, const serve
   if (ec || n == 0) co_return;
   preread.resize(n);
   if (detail::classify(preread[0]) == detail::first_byte_kind::http) {
-    co_await serve_http(std::move(stream), std::move(preread), options, on_request, true);
+    co_await serve_http(std::move(stream), std::move(preread), options, on_request, true, slot);
   } else {
     auto channel =
         detail::make_raw_channel(std::move(stream), std::move(preread), options.max_payload);
+    channel->hold_slot(std::move(slot));
     co_await on_channel(std::move(channel));
   }
 }
@@ -341,7 +371,8 @@ asio::awaitable<void> dispatch_inside_tls(detail::tls_stream stream, const serve
 }  // namespace
 
 asio::awaitable<void> serve_connection(tcp::socket socket, const serve_options& options,
-                                       channel_handler on_channel, http_handler on_request) {
+                                       channel_handler on_channel, http_handler on_request,
+                                       connection_slot slot) {
   boost::system::error_code ignored;
   socket.set_option(tcp::no_delay(true), ignored);
   std::uint8_t first = 0;
@@ -354,10 +385,17 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const serve_options& 
         wait_ec ? 0 : socket.receive(asio::buffer(&first, 1), tcp::socket::message_peek, peek_ec);
     if (wait_ec || peek_ec || peeked == 0 || deadline.expired()) co_return;
   }
+  const bool plaintext_refused = options.tls != nullptr && !options.allow_plaintext;
   switch (detail::classify(first)) {
     case detail::first_byte_kind::http: {
+      if (plaintext_refused) {
+        slot.leave_pending();  // refused: only closing now
+        co_await answer_tls_required(socket);
+        co_await finish_stream(socket);
+        co_return;
+      }
       std::vector<std::uint8_t> nothing;  // named: no temporaries in co_await (GCC 12)
-      co_await serve_http(std::move(socket), std::move(nothing), options, on_request, false);
+      co_await serve_http(std::move(socket), std::move(nothing), options, on_request, false, slot);
       co_return;
     }
     case detail::first_byte_kind::tls: {
@@ -372,12 +410,21 @@ asio::awaitable<void> serve_connection(tcp::socket socket, const serve_options& 
         ok = !hs_ec && !deadline.expired();
       }
       if (!ok) co_return;
-      co_await dispatch_inside_tls(std::move(stream), options, on_channel, on_request);
+      co_await dispatch_inside_tls(std::move(stream), options, on_channel, on_request, slot);
       co_return;
     }
     default: {
       // Raw frames; unknown first bytes too, so the peer gets a readable protocol error.
       auto channel = detail::make_raw_channel(std::move(socket), {}, options.max_payload);
+      channel->hold_slot(std::move(slot));
+      if (plaintext_refused) {
+        const codec::frame refusal = codec::error_frame{
+            "tls_required",
+            "this port requires TLS: use tls:// or wss:// (the server was started with a "
+            "certificate and without --allow-plaintext)"};
+        co_await refuse(*channel, refusal);
+        co_return;
+      }
       co_await on_channel(std::move(channel));
       co_return;
     }

@@ -1,13 +1,17 @@
-// listen_on, accept_connections and make_server_tls_context (see listener.hpp).
+// listen_on, accept_connections (admission through the connection_gate, a reserve descriptor
+// for when the process runs out) and make_server_tls_context (see listener.hpp).
 #include "rstream/transport/listener.hpp"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "rstream/common/asio_helpers.hpp"
+#include "rstream/common/unique_fd.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -36,29 +40,101 @@ bool listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t p
   return true;
 }
 
+namespace {
+
+/// The peer's IP address as text (an IPv4-mapped IPv6 address as IPv4), for per-source limits.
+std::string source_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto endpoint = socket.remote_endpoint(ec);
+  if (ec) return "?";
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).to_string();
+  }
+  return address.to_string();
+}
+
+/// Refusals are logged at most once a second, with how many there were: a flood must not
+/// become a flood of log lines.
+class refusal_log {
+ public:
+  void note(const char* why) {
+    ++count_;
+    last_why_ = why;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::seconds(1)) return;
+    spdlog::warn("refused {} connection(s) at once: {}", count_, last_why_);
+    count_ = 0;
+    last_ = now;
+  }
+
+ private:
+  std::size_t count_ = 0;
+  const char* last_why_ = "";
+  std::chrono::steady_clock::time_point last_{};
+};
+
+unique_fd open_reserve_fd() { return unique_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)); }
+
+}  // namespace
+
 asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_options& options,
                                          channel_handler on_channel, http_handler on_request) {
+  // One descriptor held in reserve: out of descriptors, it is given up for a moment to accept
+  // the waiting connection and close it at once, instead of leaving it (and everyone behind it)
+  // waiting in the backlog while the loop backs off.
+  unique_fd reserve = open_reserve_fd();
+  refusal_log refusals;
   while (acceptor.is_open()) {
     auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
     if (ec) {
       if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
-      spdlog::warn("accept failed: {}", ec.message());
-      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
-        asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
-        co_await pause.async_wait(use_nothrow);
+      const bool out_of_descriptors = ec == asio::error::no_descriptors || ec.value() == ENFILE ||
+                                      ec == asio::error::no_buffer_space;
+      if (!out_of_descriptors) {
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
       }
+      if (reserve) {
+        reserve.reset();
+        unique_fd refused(::accept4(acceptor.native_handle(), nullptr, nullptr, SOCK_CLOEXEC));
+        refused.reset();
+        reserve = open_reserve_fd();
+        refusals.note("out of file descriptors (raise `ulimit -n`, or lower --max-connections)");
+        continue;
+      }
+      // No reserve (it could not be reopened): a short pause rather than a busy loop.
+      spdlog::warn("accept failed: {}", ec.message());
+      asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(10));
+      co_await pause.async_wait(use_nothrow);
+      reserve = open_reserve_fd();
       continue;
     }
-    asio::co_spawn(acceptor.get_executor(),
-                   serve_connection(std::move(socket), options, on_channel, on_request),
-                   [](std::exception_ptr e) {
-                     if (!e) return;
-                     try {
-                       std::rethrow_exception(e);
-                     } catch (const std::exception& ex) {
-                       spdlog::error("connection failed: {}", ex.what());
-                     }
-                   });
+    connection_slot slot;
+    if (options.gate) {
+      connection_gate::refusal why = connection_gate::refusal::none;
+      slot = options.gate->admit(source_of(socket), why);
+      if (!slot.counted()) {
+        // Refused at once: a connection that waits would hold a descriptor and a place.
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        refusals.note(connection_gate::describe(why));
+        continue;
+      }
+      slot.arm_deadline(acceptor.get_executor(), options.gate->limits().pending_timeout,
+                        socket.native_handle());
+    }
+    asio::co_spawn(
+        acceptor.get_executor(),
+        serve_connection(std::move(socket), options, on_channel, on_request, std::move(slot)),
+        [](std::exception_ptr e) {
+          if (!e) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::error("connection failed: {}", ex.what());
+          }
+        });
   }
 }
 

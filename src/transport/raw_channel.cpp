@@ -46,6 +46,7 @@ asio::awaitable<boost::system::error_code> frame_channel::write_data(
 }
 
 asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason) {
+  channel.leave_pending();  // refused: only closing now, no longer waiting to authenticate
   co_await channel.write(reason);
   deadline_guard limit(channel.get_executor(), std::chrono::seconds(2),
                        [&channel] { channel.close(); });
@@ -84,7 +85,7 @@ class raw_channel final : public frame_channel {
 
   std::optional<released_socket> release_plain_socket() override {
     if constexpr (std::is_same_v<Stream, tcp_stream>) {
-      released_socket out{std::move(stream_), {}};
+      released_socket out{std::move(stream_), {}, std::move(slot_)};
       out.unread.assign(staging_.begin() + static_cast<std::ptrdiff_t>(begin_),
                         staging_.begin() + static_cast<std::ptrdiff_t>(end_));
       begin_ = end_ = 0;

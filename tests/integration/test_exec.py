@@ -572,11 +572,14 @@ class TlsExec(unittest.TestCase):
         r = run_exec(self.server.url("tls"), ["echo", "hi"], ["--insecure-skip-tls-verify"])
         self.assertEqual((r.returncode, r.stdout), (0, b"hi\n"), r)
 
-    def test_plain_schemes_still_served_on_the_tls_port(self):
-        for scheme in ("tcp", "ws"):
-            with self.subTest(scheme=scheme):
-                r = run_exec(self.server.url(scheme), ["echo", "plain"])
-                self.assertEqual((r.returncode, r.stdout), (0, b"plain\n"), r)
+    def test_plain_schemes_served_on_the_tls_port_with_allow_plaintext(self):
+        # Plaintext beside TLS is refused by default (test_server_limits.py); the flag opts in.
+        with start_server("--tls-cert", self.cert, "--tls-key", self.key,
+                          "--allow-plaintext") as server:
+            for scheme in ("tcp", "ws"):
+                with self.subTest(scheme=scheme):
+                    r = run_exec(server.url(scheme), ["echo", "plain"])
+                    self.assertEqual((r.returncode, r.stdout), (0, b"plain\n"), r)
 
     def test_tls_to_a_server_without_certificate_fails(self):
         with start_server() as plain:

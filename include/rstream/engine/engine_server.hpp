@@ -33,6 +33,7 @@ struct engine_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8765;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: plain TCP and HTTP only
+  bool allow_plaintext = false;  ///< with tls: serve plaintext clients on the same port too
   /// Base of the URLs given to users (browser_url); empty: derived from the bound address.
   std::string public_url;
   std::size_t max_payload = codec::default_max_payload;
@@ -42,6 +43,14 @@ struct engine_config {
   /// How long a tunnel's name stays reserved for the token that registered it after the tunnel
   /// went offline: another token cannot take it over meanwhile (name_taken).
   std::chrono::milliseconds name_grace{std::chrono::minutes(10)};
+  /// Connections open at once, and those not yet authenticated (in total, and from one IP
+  /// address); 0: derived from RLIMIT_NOFILE (transport::limits_for_descriptors). Over a limit
+  /// a new connection is closed at once; an admitted one must authenticate within
+  /// first_frame_timeout (+1 s).
+  std::size_t max_connections = 0;
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
+  std::chrono::milliseconds first_frame_timeout{10000};  ///< a raw connection's first frame
   std::size_t max_tunnels = 100000;
   std::size_t max_pending_streams = 10000;
 };

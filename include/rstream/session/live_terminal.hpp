@@ -16,6 +16,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -59,6 +60,11 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   bool terminated() const { return state_.state() == live::session_state::terminated; }
   /// Removed from the registry: observers finish what they send and go.
   bool removed() const { return removed_; }
+  /// When it terminated (steady clock); meaningful once terminated().
+  std::chrono::steady_clock::time_point terminated_at() const { return terminated_at_; }
+  /// Called once, from the terminal's own handler, when it terminates (the registry uses it
+  /// to cap and expire terminated sessions). It must not destroy the terminal synchronously.
+  void on_terminated(std::function<void()> callback) { on_terminated_ = std::move(callback); }
 
   /// Observers: `event` is notified on every change until unsubscribed. One waiter per event.
   /// Prefer observer_subscription, which cannot forget to unsubscribe.
@@ -105,6 +111,8 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   boost::asio::steady_timer kill_timer_;
   boost::asio::steady_timer expiry_timer_;
   std::vector<async_event*> observers_;
+  std::function<void()> on_terminated_;
+  std::chrono::steady_clock::time_point terminated_at_{};
   std::vector<std::uint8_t> read_buffer_;
   bool output_done_ = false;
   bool child_exited_ = false;

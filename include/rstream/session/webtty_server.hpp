@@ -1,7 +1,7 @@
 // webtty_server: accepts connections on one port (raw TCP, WebSocket at /webtty, TLS, WSS),
-// runs one server_session per connection, enforces the session limit, and shuts down
-// gracefully. Other HTTP requests on the port go to the routes the owner adds (files, live
-// sessions, the web UI); without a route they get 404.
+// runs one server_session per connection, enforces the limits (connections, unauthenticated
+// connections, authenticated sessions), and shuts down gracefully. Other HTTP requests on the port
+// go to the routes the owner adds (files, live sessions, the web UI); without a route they get 404.
 // Thread-safety: everything runs on one single-threaded io_context; call from its thread
 // (or before run()).
 #pragma once
@@ -48,7 +48,16 @@ struct server_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS
-  std::size_t max_sessions = 1024;
+  bool allow_plaintext = false;     ///< with tls: serve plaintext clients on the same port too
+  std::size_t max_sessions = 1024;  ///< authenticated sessions running at once
+  /// Connections open at once (0: derived from RLIMIT_NOFILE, leaving a reserve for the
+  /// commands' PTYs and pipes: transport::limits_for_descriptors).
+  std::size_t max_connections = 0;
+  /// Connections not yet authenticated (handshaking, or before their Open): in total and
+  /// from one IP address (0: derived as above). Over a limit a new connection is closed at
+  /// once; an admitted one must authenticate within session.open_timeout (+1 s).
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
   std::chrono::milliseconds shutdown_grace{5000};  ///< after SIGTERM, before forcing
   session_settings session;
   /// Host names (besides IP literals and localhost) that HTTP requests may name in Host: the
@@ -76,6 +85,8 @@ class webtty_server {
   /// or shutdown_grace has passed. `on_drained` runs once no session is left.
   void shutdown(std::function<void()> on_drained = {});
   std::size_t active_sessions() const;
+  /// The admission limits in force (after deriving the defaults).
+  const transport::connection_limits& connection_limits() const;
   /// Serves a connection that arrived another way (a tunnel's dial-back stream), already
   /// authenticated by the engine that routed it, within the same limits as accepted ones.
   void serve_channel(std::unique_ptr<transport::frame_channel> channel);

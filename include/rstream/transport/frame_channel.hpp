@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rstream/codec/frame.hpp"
+#include "rstream/transport/connection_gate.hpp"
 
 namespace rstream::transport {
 
@@ -39,6 +40,7 @@ struct read_result {
 struct released_socket {
   boost::asio::ip::tcp::socket socket;
   std::vector<std::uint8_t> unread;
+  connection_slot slot;  ///< the listener's count of this connection (if any) goes along
 };
 
 class frame_channel {
@@ -66,6 +68,17 @@ class frame_channel {
   /// Keeps an object the channel depends on (e.g. a client TLS context) alive as long as it.
   void keep_alive(std::shared_ptr<void> resource) { keep_alive_ = std::move(resource); }
 
+  /// The listener's admission slot of this connection (connection_gate.hpp): it counts the
+  /// connection while the channel lives, and as unauthenticated until leave_pending().
+  void hold_slot(connection_slot slot) { slot_ = std::move(slot); }
+  /// The peer proved who it is (token, stream secret), or the server refused it and is only
+  /// closing it: the connection no longer counts as unauthenticated (it still counts as open)
+  /// and its admission deadline is off. Wrappers forward to the inner channel.
+  virtual void leave_pending() { slot_.leave_pending(); }
+  /// Counts the connection as unauthenticated again (a WebSocket that must still send Open).
+  /// False when the listener's limits are reached: the caller then closes it.
+  bool reenter_pending() { return slot_.reenter_pending(); }
+
   /// For relays that move bytes without reading frames: a raw-frame channel over plain TCP
   /// gives up its socket (the channel is then unusable); any other channel returns nullopt and
   /// stays as it was.
@@ -80,6 +93,8 @@ class frame_channel {
 
  protected:
   std::string bearer_token_;
+  /// Declared in the base: destroyed after the derived class's socket, in the same step.
+  connection_slot slot_;
 
  private:
   std::shared_ptr<void> keep_alive_;

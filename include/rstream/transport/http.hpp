@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "rstream/transport/connect.hpp"
+#include "rstream/transport/connection_gate.hpp"
 #include "rstream/transport/frame_channel.hpp"
 #include "rstream/transport/message_socket.hpp"
 
@@ -132,18 +133,28 @@ using channel_handler = std::function<boost::asio::awaitable<void>(std::unique_p
 
 struct serve_options {
   boost::asio::ssl::context* tls = nullptr;  ///< null: TLS clients are refused
+  /// With `tls`: also serve plaintext (raw frames, HTTP, WebSocket) on the same port. When
+  /// false, plaintext clients are told to use TLS (HTTP 400, or an Error frame tls_required)
+  /// and closed.
+  bool allow_plaintext = false;
   std::size_t max_payload = codec::default_max_payload;
   std::chrono::milliseconds handshake_timeout{10000};  ///< first bytes, TLS, request head
   std::chrono::milliseconds idle_timeout{60000};       ///< between keep-alive requests
   std::size_t max_header_bytes = 16 * 1024;
+  /// Admission limits of the listener (connection_gate.hpp); null: none.
+  std::shared_ptr<connection_gate> gate;
 };
 
 /// Serves one accepted connection: raw frames (first byte = protocol version) go to
 /// `on_channel`, HTTP requests to `on_request` (keep-alive), TLS first when it starts with a
-/// TLS handshake.
+/// TLS handshake. `slot` (the listener's admission of the connection) goes with the socket:
+/// into the frame channel or WebSocket, and it stops counting as unauthenticated once an HTTP
+/// request head has arrived (handlers authenticate requests themselves); it counts again while
+/// a keep-alive connection waits for its next request (closed when the limits are reached).
 boost::asio::awaitable<void> serve_connection(boost::asio::ip::tcp::socket socket,
                                               const serve_options& options,
-                                              channel_handler on_channel, http_handler on_request);
+                                              channel_handler on_channel, http_handler on_request,
+                                              connection_slot slot = {});
 
 // ---- client ----
 

@@ -20,7 +20,10 @@ bool listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host
                std::uint16_t port, std::string& error);
 
 /// Accepts until the acceptor is closed; each connection is served by serve_connection with
-/// copies of the handlers. Out of descriptors, it pauses instead of spinning.
+/// copies of the handlers. With options.gate, a connection over its limits is closed at once
+/// (connection_gate.hpp) and an admitted one must authenticate within pending_timeout. Out of
+/// descriptors, it accepts and closes the waiting connection with a reserve descriptor: no
+/// stall, no spinning.
 boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& acceptor,
                                                 const serve_options& options,
                                                 channel_handler on_channel,

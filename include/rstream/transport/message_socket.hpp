@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "rstream/transport/connect.hpp"
+#include "rstream/transport/connection_gate.hpp"
 
 namespace rstream::transport {
 
@@ -54,6 +55,14 @@ class message_socket {
 
   /// Convenience: a text message from a string.
   boost::asio::awaitable<boost::system::error_code> write_text(const std::string& text);
+
+  /// The listener's admission slot of this connection (connection_gate.hpp): it counts the
+  /// connection while the socket lives.
+  void hold_slot(connection_slot slot) { slot_ = std::move(slot); }
+
+ protected:
+  /// Declared in the base: destroyed after the derived class's socket, in the same step.
+  connection_slot slot_;
 };
 
 struct message_connect_result {
