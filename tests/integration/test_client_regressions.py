@@ -20,7 +20,7 @@ import unittest
 from rstream_harness import StreamCollector, binary, clean_env, kill_quietly, start_server, wait_until
 from test_live_sessions import Participant, api
 
-TOKEN = "client-regressions-token"
+TOKEN = "client-regressions-token-8f6e4d2c0b9a7e5d3c1b0a8f6e4d2c1a"
 TIMEOUT = 20
 
 

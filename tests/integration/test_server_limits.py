@@ -158,7 +158,7 @@ class TlsPortRefusesPlaintext(unittest.TestCase):
             self.assertEqual(status, 200, body)
 
 
-LIVE_TOKEN = "limits-live-token"
+LIVE_TOKEN = "limits-live-token-5e1d7c3b9a8f2e4d6c0b1a3f5e7d9c2b"
 
 
 def live_api(server, method, path, body=None, timeout=15):
