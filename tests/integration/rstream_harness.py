@@ -148,6 +148,10 @@ class StreamCollector:
 
     def __init__(self, pipe):
         self._pipe = pipe
+        # A descriptor of its own: the owner may close `pipe` while this thread is about to
+        # read, and a new pipe could then get the same number and lose its bytes to this thread
+        # (a start_server that waited forever for a banner another thread had read).
+        self._fd = os.dup(pipe.fileno())
         self._data = bytearray()
         self._cond = threading.Condition()
         self._eof = False
@@ -155,7 +159,7 @@ class StreamCollector:
         self._thread.start()
 
     def _run(self):
-        fd = self._pipe.fileno()
+        fd = self._fd
         while True:
             try:
                 chunk = os.read(fd, 65536)
@@ -163,6 +167,8 @@ class StreamCollector:
                 chunk = b""
             with self._cond:
                 if not chunk:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
                     self._eof = True
                     self._cond.notify_all()
                     return
