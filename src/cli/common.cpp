@@ -77,6 +77,20 @@ CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity) {
   return app.add_flag("-v,--verbose", verbosity, "More logs on stderr (-v info, -vv debug)");
 }
 
+void add_connection_limit_flags(CLI::App& cmd, connection_limit_flags& flags,
+                                std::string_view unauthenticated) {
+  cmd.add_option("--max-connections", flags.max_connections,
+                 "Connections open at once; further ones are closed at once (default: from "
+                 "`ulimit -n`, keeping a quarter of the descriptors in reserve)");
+  cmd.add_option("--max-unauthenticated", flags.max_unauthenticated,
+                 "Connections not yet authenticated (" + std::string(unauthenticated) +
+                     "), in total; further ones are closed at once (default: half of "
+                     "--max-connections, at most 256)");
+  cmd.add_option("--max-unauthenticated-per-ip", flags.max_unauthenticated_per_ip,
+                 "The same, from one IP address (default: half of --max-unauthenticated, at "
+                 "most 64)");
+}
+
 void print_error(const std::string& message) {
   std::string line = "rstream: " + terminal_safe(message) + "\n";
   // One write, so concurrent output does not interleave within the line.

@@ -34,9 +34,7 @@ struct engine_flags {
   std::string data_dir;
   std::string tls_cert, tls_key;
   bool allow_plaintext = false;
-  std::size_t max_connections = 0;  ///< 0: from RLIMIT_NOFILE
-  std::size_t max_unauthenticated = 0;
-  std::size_t max_unauthenticated_per_ip = 0;
+  connection_limit_flags limits;
   std::string public_url;
   std::string name_grace = "10m";
   int verbosity = 0;
@@ -100,9 +98,9 @@ int run_engine(const engine_flags& flags) {
     return exit_usage;
   }
   config.name_grace = *name_grace;
-  config.max_connections = flags.max_connections;
-  config.max_unauthenticated = flags.max_unauthenticated;
-  config.max_unauthenticated_per_ip = flags.max_unauthenticated_per_ip;
+  config.max_connections = flags.limits.max_connections;
+  config.max_unauthenticated = flags.limits.max_unauthenticated;
+  config.max_unauthenticated_per_ip = flags.limits.max_unauthenticated_per_ip;
   if (!flags.tls_cert.empty()) {
     auto tls = transport::make_server_tls_context(flags.tls_cert, flags.tls_key, error);
     if (!tls) {
@@ -225,15 +223,8 @@ void add_engine(CLI::App& app, command_table& table) {
   cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
                 "With --tls-cert: also serve plaintext clients and servers (http://, ws://, raw "
                 "frames) on the same port; by default they are refused and told to use TLS");
-  cmd->add_option("--max-connections", flags->max_connections,
-                  "Connections open at once; further ones are closed at once (default: from "
-                  "`ulimit -n`, keeping a quarter of the descriptors in reserve)");
-  cmd->add_option("--max-unauthenticated", flags->max_unauthenticated,
-                  "Connections not yet authenticated (handshaking, before their first frame or "
-                  "request), in total (default: half of --max-connections, at most 256)");
-  cmd->add_option("--max-unauthenticated-per-ip", flags->max_unauthenticated_per_ip,
-                  "The same, from one IP address (default: half of --max-unauthenticated, at "
-                  "most 64)");
+  add_connection_limit_flags(*cmd, flags->limits,
+                             "handshaking, before their first frame or request");
   cmd->add_option("--public-url", flags->public_url,
                   "Base URL users reach this engine at, for browser URLs (default: the bound "
                   "address). Browsers must use this name, an IP address or localhost: other "

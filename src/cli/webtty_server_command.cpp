@@ -43,9 +43,7 @@ struct server_flags {
   std::vector<std::string> public_urls;  ///< --public-url: names browsers reach us by
   bool allow_plaintext = false;
   std::size_t max_sessions = 1024;
-  std::size_t max_connections = 0;  ///< 0: from RLIMIT_NOFILE
-  std::size_t max_unauthenticated = 0;
-  std::size_t max_unauthenticated_per_ip = 0;
+  connection_limit_flags limits;
   std::string max_frame = "1MiB";
   std::string kill_grace = "2s";
   std::string open_timeout = "10s";
@@ -246,9 +244,9 @@ int run_server(const server_flags& flags) {
     config.host_names.push_back(name);
   }
   config.max_sessions = flags.max_sessions;
-  config.max_connections = flags.max_connections;
-  config.max_unauthenticated = flags.max_unauthenticated;
-  config.max_unauthenticated_per_ip = flags.max_unauthenticated_per_ip;
+  config.max_connections = flags.limits.max_connections;
+  config.max_unauthenticated = flags.limits.max_unauthenticated;
+  config.max_unauthenticated_per_ip = flags.limits.max_unauthenticated_per_ip;
   config.session.token = flags.token;
   if (!flags.token.empty()) config.session.auth_throttle = std::make_shared<base::auth_throttle>();
   config.session.max_payload = *max_frame;
@@ -455,16 +453,7 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
   cmd->add_option("--max-sessions", flags->max_sessions,
                   "Authenticated sessions served at once (further clients get too_many_sessions)")
       ->capture_default_str();
-  cmd->add_option("--max-connections", flags->max_connections,
-                  "Connections open at once; further ones are closed at once (default: from "
-                  "`ulimit -n`, keeping a quarter of the descriptors for commands)");
-  cmd->add_option("--max-unauthenticated", flags->max_unauthenticated,
-                  "Connections not yet authenticated (handshaking, before Open), in total; "
-                  "further ones are closed at once (default: half of --max-connections, at "
-                  "most 256)");
-  cmd->add_option("--max-unauthenticated-per-ip", flags->max_unauthenticated_per_ip,
-                  "The same, from one IP address (default: half of --max-unauthenticated, at "
-                  "most 64)");
+  add_connection_limit_flags(*cmd, flags->limits, "handshaking, before Open");
   cmd->add_option("--max-frame", flags->max_frame, "Largest frame payload accepted")
       ->capture_default_str();
   cmd->add_option(

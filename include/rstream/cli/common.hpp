@@ -30,6 +30,19 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// "1048576", "64K", "1M", "1MiB", "2G". nullopt when malformed.
 std::optional<std::uint64_t> parse_size(std::string_view text);
 
+/// The connection limits a listener takes (webtty server and engine; 0: derived from
+/// RLIMIT_NOFILE, see transport::limits_for_descriptors).
+struct connection_limit_flags {
+  std::size_t max_connections = 0;
+  std::size_t max_unauthenticated = 0;
+  std::size_t max_unauthenticated_per_ip = 0;
+};
+
+/// Adds --max-connections, --max-unauthenticated and --max-unauthenticated-per-ip to `cmd`;
+/// `unauthenticated` says what counts as not yet authenticated on that listener.
+void add_connection_limit_flags(CLI::App& cmd, connection_limit_flags& flags,
+                                std::string_view unauthenticated);
+
 /// Sets up spdlog on stderr: warnings by default, info with -v, debug with -vv.
 void setup_logging(int verbosity);
 
