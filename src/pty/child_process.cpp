@@ -588,40 +588,13 @@ bool is_executable_file(const char* path) {
          ::access(path, X_OK) == 0;
 }
 
-}  // namespace
-
-std::string login_shell() {
-  long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
-  std::size_t size = hint > 0 ? static_cast<std::size_t>(hint) : 16384;
-  for (int attempt = 0; attempt < 6; ++attempt) {
-    std::vector<char> buffer(size);
-    struct passwd entry {};
-    struct passwd* result = nullptr;
-    int rc = ::getpwuid_r(::getuid(), &entry, buffer.data(), buffer.size(), &result);
-    if (rc == ERANGE) {
-      size *= 4;
-      continue;
-    }
-    if (rc == 0 && result != nullptr && is_executable_file(result->pw_shell)) {
-      return result->pw_shell;
-    }
-    break;
-  }
-  if (const char* shell = ::getenv("SHELL"); is_executable_file(shell)) return shell;
-  return "/bin/sh";
-}
-
-namespace {
-
 bool is_directory(const char* path) {
   struct stat st {};
   return path != nullptr && *path == '/' && ::stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-}  // namespace
-
-std::string default_workdir() {
-  if (const char* home = ::getenv("HOME"); is_directory(home)) return home;
+/// A field of this user's password-database entry that `usable` accepts, or empty.
+std::string own_passwd_field(char* passwd::*field, bool (*usable)(const char*)) {
   long hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
   std::size_t size = hint > 0 ? static_cast<std::size_t>(hint) : 16384;
   for (int attempt = 0; attempt < 6; ++attempt) {
@@ -633,10 +606,25 @@ std::string default_workdir() {
       size *= 4;
       continue;
     }
-    if (rc == 0 && result != nullptr && is_directory(result->pw_dir)) return result->pw_dir;
+    if (rc == 0 && result != nullptr && usable(result->*field)) return result->*field;
     break;
   }
   return {};
+}
+
+}  // namespace
+
+std::string login_shell() {
+  if (auto shell = own_passwd_field(&passwd::pw_shell, is_executable_file); !shell.empty()) {
+    return shell;
+  }
+  if (const char* shell = ::getenv("SHELL"); is_executable_file(shell)) return shell;
+  return "/bin/sh";
+}
+
+std::string default_workdir() {
+  if (const char* home = ::getenv("HOME"); is_directory(home)) return home;
+  return own_passwd_field(&passwd::pw_dir, is_directory);
 }
 
 }  // namespace rstream::pty
