@@ -101,7 +101,8 @@ class http_connection final : public http_exchange {
     chunked_ = !content_length && version_11_ && !head_request && status != 204 && status != 304;
     if (!content_length && !chunked_ && !head_request) close_ = true;  // body ends with the close
     if (!version_11_ || !keep_alive_) close_ = true;
-    if (!parser_.is_done() && expects_continue() && !continue_sent_) close_ = true;  // no body comes
+    if (!parser_.is_done() && expects_continue() && !continue_sent_)
+      close_ = true;  // no body comes
     std::string text = "HTTP/1.1 " + std::to_string(status) + " " +
                        std::string(http::obsolete_reason(static_cast<http::status>(status))) +
                        "\r\nServer: rstream\r\n";
@@ -229,30 +230,33 @@ class http_connection final : public http_exchange {
   bool upgraded_ = false;
 };
 
+/// Writes a whole "400 Bad Request" with `body` and "Connection: close" (the caller ends the
+/// connection): for requests that never reach a handler.
+template <class Stream>
+asio::awaitable<void> answer_400_and_close(Stream& stream, std::string_view content_type,
+                                           std::string_view body) {
+  const std::string text =
+      "HTTP/1.1 400 Bad Request\r\nServer: rstream\r\nContent-Type: " + std::string(content_type) +
+      "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+      std::string(body);
+  co_await asio::async_write(stream, asio::buffer(text), use_nothrow);
+}
+
 /// Answers a malformed request head and ends the connection.
 template <class Stream>
 asio::awaitable<void> answer_bad_request(Stream& stream, const std::string& why) {
-  const std::string body =
-      "{\"error\":{\"code\":\"bad_request\",\"message\":\"malformed HTTP "
-      "request\"}}";
-  const std::string text =
-      "HTTP/1.1 400 Bad Request\r\nServer: rstream\r\nContent-Type: "
-      "application/json\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
   (void)why;
-  co_await asio::async_write(stream, asio::buffer(text), use_nothrow);
+  co_await answer_400_and_close(
+      stream, "application/json",
+      "{\"error\":{\"code\":\"bad_request\",\"message\":\"malformed HTTP request\"}}");
 }
 
 /// Answers a plaintext HTTP request on a port that requires TLS, and ends the connection.
 asio::awaitable<void> answer_tls_required(tcp::socket& socket) {
-  const std::string body =
+  co_await answer_400_and_close(
+      socket, "text/plain; charset=utf-8",
       "this port requires TLS: use https:// or wss:// (the server was started with a "
-      "certificate and without --allow-plaintext)\n";
-  const std::string text =
-      "HTTP/1.1 400 Bad Request\r\nServer: rstream\r\nContent-Type: text/plain; "
-      "charset=utf-8\r\nContent-Length: " +
-      std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-  co_await asio::async_write(socket, asio::buffer(text), use_nothrow);
+      "certificate and without --allow-plaintext)\n");
 }
 
 template <class Stream>
