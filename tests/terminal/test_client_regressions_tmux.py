@@ -7,7 +7,6 @@ Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_client_regressions
 
 import os
 import re
-import shlex
 import shutil
 import signal
 import subprocess
@@ -16,71 +15,15 @@ import threading
 import unittest
 
 from tmux_harness import (
+    CliPane,
     DEFAULT_TIMEOUT,
     REMOTE_PROMPT,
     RstreamServer,
-    TmuxTerminal,
     base_environment,
     require_tmux,
     rstream_binary,
     wait_until,
 )
-
-
-class CliPane:
-    """`rstream webtty ARGS` in a tmux pane, from a small sh script that records the terminal
-    settings before and after (before.txt, after.txt) and the exit code (rc.txt)."""
-
-    def __init__(self, test, workdir, server, args, tag, width=100, height=30, linger=False):
-        self.workdir = os.path.join(workdir, tag)
-        os.mkdir(self.workdir)
-        self.server = server
-        command = [rstream_binary(), "webtty", *args]
-        script = os.path.join(self.workdir, "local.sh")
-        with open(script, "w", encoding="utf-8") as f:
-            f.write("cd " + shlex.quote(self.workdir) + " || exit 99\n"
-                    # Ctrl-C is for the client: this script goes on to record its exit code.
-                    "trap : INT\n"
-                    "stty -a > before.txt\n"
-                    + " ".join(shlex.quote(a) for a in command) + "\n"
-                    "rc=$?\n"
-                    "stty -a > after.txt\n"
-                    'echo "$rc" > rc.new && mv rc.new rc.txt\n'
-                    'echo "local rc=$rc"\n'
-                    # A dead pane has no modes to read: keep it alive when they matter.
-                    + ("exec sleep 600\n" if linger else ""))
-        self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
-        test.addCleanup(self.terminal.close)
-
-    def describe(self):
-        return self.terminal.describe() + "\n" + self.server.describe()
-
-    def wait_for_text(self, text):
-        self.terminal.wait_for_text(text, extra=self.server.describe)
-
-    def wait_for_line(self, pattern):
-        return self.terminal.wait_for_line(pattern, DEFAULT_TIMEOUT, self.server.describe)
-
-    def wait_for_exit(self):
-        path = os.path.join(self.workdir, "rc.txt")
-        wait_until(lambda: os.path.exists(path), describe=self.describe)
-        with open(path, encoding="utf-8") as f:
-            return int(f.read())
-
-    def stty_files(self):
-        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
-            before = f.read()
-        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
-            after = f.read()
-        return before, after
-
-    def modes(self):
-        """tmux's view of the pane's terminal modes."""
-        names = ["alternate_on", "cursor_flag", "mouse_standard_flag", "mouse_any_flag",
-                 "keypad_flag", "keypad_cursor_flag"]
-        values = self.terminal.tmux("display-message", "-p", "-t", self.terminal.target,
-                                    " ".join("#{%s}" % n for n in names)).split()
-        return dict(zip(names, values))
 
 
 class Collector:

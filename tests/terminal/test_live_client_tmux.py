@@ -11,7 +11,6 @@ Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_live_client_tmux
 import json
 import os
 import select
-import shlex
 import shutil
 import subprocess
 import tempfile
@@ -19,10 +18,10 @@ import time
 import unittest
 
 from tmux_harness import (
+    CliPane,
     DEFAULT_TIMEOUT,
     REMOTE_PROMPT,
     RstreamServer,
-    TmuxTerminal,
     base_environment,
     require_tmux,
     rstream_binary,
@@ -30,49 +29,11 @@ from tmux_harness import (
 )
 
 
-class LiveClientPane:
-    """`rstream webtty client ARGS` in a tmux pane, from a small sh script that records the
-    terminal settings before and after (before.txt, after.txt) and the exit code (rc.txt)."""
-
-    def __init__(self, test, workdir, server, client_args, tag, width=100, height=30):
-        self.workdir = os.path.join(workdir, tag)
-        os.mkdir(self.workdir)
-        self.server = server
-        client = [rstream_binary(), "webtty", "client", "--url",
-                  f"http://127.0.0.1:{server.port}", *client_args]
-        script = os.path.join(self.workdir, "local.sh")
-        with open(script, "w", encoding="utf-8") as f:
-            f.write("cd " + shlex.quote(self.workdir) + " || exit 99\n"
-                    "stty -a > before.txt\n"
-                    + " ".join(shlex.quote(a) for a in client) + "\n"
-                    "rc=$?\n"
-                    "stty -a > after.txt\n"
-                    'echo "$rc" > rc.new && mv rc.new rc.txt\n'
-                    'echo "local rc=$rc"\n')
-        self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
-        test.addCleanup(self.terminal.close)
-
-    def describe(self):
-        return self.terminal.describe() + "\n" + self.server.describe()
-
-    def wait_for_text(self, text):
-        self.terminal.wait_for_text(text, extra=self.server.describe)
-
-    def wait_for_line(self, pattern):
-        return self.terminal.wait_for_line(pattern, DEFAULT_TIMEOUT, self.server.describe)
-
-    def wait_for_exit(self):
-        path = os.path.join(self.workdir, "rc.txt")
-        wait_until(lambda: os.path.exists(path), describe=self.describe)
-        with open(path, encoding="utf-8") as f:
-            return int(f.read())
-
-    def stty_files(self):
-        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
-            before = f.read()
-        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
-            after = f.read()
-        return before, after
+def LiveClientPane(test, workdir, server, client_args, tag, width=100, height=30):
+    """`rstream webtty client --url SERVER ARGS` in a pane of its own (tmux_harness.CliPane)."""
+    return CliPane(test, workdir, server,
+                   ["client", "--url", f"http://127.0.0.1:{server.port}", *client_args], tag,
+                   width, height)
 
 
 class LiveClientInTerminalTest(unittest.TestCase):

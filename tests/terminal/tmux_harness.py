@@ -349,6 +349,70 @@ def descendant_pids(ancestor, name=None):
                   if (name is None or comm == name) and under(pid))
 
 
+def recording_script(workdir, command, trap_int=False, linger=False, show_term=False):
+    """Writes WORKDIR/local.sh, the non-interactive sh script a pane runs: `command` between two
+    `stty -a` (before.txt, after.txt), then its exit code (rc.txt, and `local rc=N` on the
+    screen). trap_int: Ctrl-C is for the command, the script goes on; linger: the pane stays
+    alive afterwards (a dead pane has no modes to read). Returns the script's path."""
+    script = os.path.join(workdir, "local.sh")
+    with open(script, "w", encoding="utf-8") as f:
+        f.write("cd " + shlex.quote(workdir) + " || exit 99\n"
+                + ('echo "local TERM=$TERM"\n' if show_term else "")
+                + ("trap : INT\n" if trap_int else "")
+                + "stty -a > before.txt\n"
+                + " ".join(shlex.quote(a) for a in command) + "\n"
+                "rc=$?\n"
+                "stty -a > after.txt\n"
+                'echo "$rc" > rc.new && mv rc.new rc.txt\n'
+                'echo "local rc=$rc"\n'
+                + ("exec sleep 600\n" if linger else ""))
+    return script
+
+
+class CliPane:
+    """`rstream webtty ARGS` in a tmux pane of its own (WORKDIR/TAG), run by recording_script,
+    next to a RstreamServer."""
+
+    def __init__(self, test, workdir, server, args, tag, width=100, height=30, linger=False):
+        self.workdir = os.path.join(workdir, tag)
+        os.mkdir(self.workdir)
+        self.server = server
+        script = recording_script(self.workdir, [rstream_binary(), "webtty", *args],
+                                  trap_int=True, linger=linger)
+        self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
+        test.addCleanup(self.terminal.close)
+
+    def describe(self):
+        return self.terminal.describe() + "\n" + self.server.describe()
+
+    def wait_for_text(self, text):
+        self.terminal.wait_for_text(text, extra=self.server.describe)
+
+    def wait_for_line(self, pattern):
+        return self.terminal.wait_for_line(pattern, DEFAULT_TIMEOUT, self.server.describe)
+
+    def wait_for_exit(self):
+        path = os.path.join(self.workdir, "rc.txt")
+        wait_until(lambda: os.path.exists(path), describe=self.describe)
+        with open(path, encoding="utf-8") as f:
+            return int(f.read())
+
+    def stty_files(self):
+        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
+            before = f.read()
+        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
+            after = f.read()
+        return before, after
+
+    def modes(self):
+        """tmux's view of the pane's terminal modes."""
+        names = ["alternate_on", "cursor_flag", "mouse_standard_flag", "mouse_any_flag",
+                 "keypad_flag", "keypad_cursor_flag"]
+        values = self.terminal.tmux("display-message", "-p", "-t", self.terminal.target,
+                                    " ".join("#{%s}" % n for n in names)).split()
+        return dict(zip(names, values))
+
+
 class ClientInTmux:
     """A private rstream server, and `rstream webtty client` running in a private tmux pane.
 
@@ -369,16 +433,7 @@ class ClientInTmux:
                   "-e", f"PS1={REMOTE_PROMPT}", *client_args]
         if remote:  # an empty command: the server user's login shell
             client += ["--", *remote]
-        script = os.path.join(self.workdir, "local.sh")
-        with open(script, "w", encoding="utf-8") as f:
-            f.write("cd " + shlex.quote(self.workdir) + " || exit 99\n"
-                    'echo "local TERM=$TERM"\n'
-                    "stty -a > before.txt\n"
-                    + " ".join(shlex.quote(a) for a in client) + "\n"
-                    "rc=$?\n"
-                    "stty -a > after.txt\n"
-                    'echo "$rc" > rc.new && mv rc.new rc.txt\n'
-                    'echo "local rc=$rc"\n')
+        script = recording_script(self.workdir, client, show_term=True)
         self.terminal = TmuxTerminal(self.workdir, ["sh", script], width, height)
         test.addCleanup(self.terminal.close)
 
