@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "rstream/transport/http.hpp"
+#include "rstream/ui/browser_names.hpp"
 
 namespace rstream::ui {
 
@@ -39,37 +40,11 @@ struct presented_credential {
 /// The header a page sends with every request: a simple cross-site request cannot carry it.
 inline constexpr std::string_view csrf_header = "X-Rstream-CSRF";
 
-/// The login cookie's name for a server reached at `host` (the Host header). Cookies are not
-/// scoped by port, so two rstream ports on one host get two names: "rstream_token_8765";
-/// "rstream_token" when the host has no explicit port.
-std::string login_cookie_name(std::string_view host);
-
-/// The value of the cookie `name` in a Cookie header ("a=1; b=2"), or nullopt.
-std::optional<std::string> cookie_value(std::string_view cookie_header, std::string_view name);
-
-/// Set-Cookie values that set and clear the login cookie (the value is %-encoded).
-std::string login_set_cookie(std::string_view name, std::string_view token, bool secure);
-std::string logout_set_cookie(std::string_view name, bool secure);
-
-/// "host:port" of an Origin value ("https://Example.org" → "example.org:443"), or nullopt for
-/// "null" or anything malformed.
-std::optional<std::string> origin_authority(std::string_view origin);
-/// "host:port" of a Host header on a connection that is (not) TLS ("h" → "h:80").
-std::optional<std::string> host_authority(std::string_view host, bool secure);
-
 /// The request's token: the Bearer token, else the login cookie, else none.
 presented_credential find_credential(const transport::http_request& request);
 
 /// True for methods that may change state (anything but GET, HEAD, OPTIONS).
 bool is_state_changing(std::string_view method);
-
-/// True when `host_header` ("name[:port]") names this listener: an IP literal (a rebinding
-/// attack needs a DNS name), "localhost" or a name under ".localhost", or one of `names`
-/// (lowercase host names, no port: the bound name, --public-url's host).
-bool host_allowed(std::string_view host_header, const std::vector<std::string>& names);
-
-/// The host name of a URL ("https://Engine.example:8765/x" → "engine.example"), or empty.
-std::string url_host_name(std::string_view url);
 
 /// What a listener's front door knows about itself.
 struct front_door {
