@@ -168,46 +168,10 @@ std::string file_content(const context_file& in) {
   return root.dump(2) + "\n";
 }
 
-bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    auto n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
-}
-
-/// Writes `file` atomically; the caller holds the lock and created the parent directory.
+/// Writes `file` atomically with mode 0600 (base::write_private_file); the caller holds the
+/// lock and created the parent directory.
 bool save_locked(const fs::path& file, const context_file& in, std::string& error) {
-  fs::path dir = parent_of(file);
-  std::string temp = (dir / ("." + file.filename().string() + ".tmp.XXXXXX")).string();
-  fd_closer out{::mkostemp(temp.data(), O_CLOEXEC)};
-  if (out.fd < 0) {
-    error = "cannot create a temporary file in " + dir.string() + ": " + errno_text(errno);
-    return false;
-  }
-  auto fail = [&](const std::string& what) {
-    error = what + ": " + errno_text(errno);
-    ::unlink(temp.c_str());
-    return false;
-  };
-  if (::fchmod(out.fd, 0600) != 0) return fail("cannot set the mode of " + temp);
-  if (!write_all(out.fd, file_content(in))) return fail("cannot write " + temp);
-  if (::fsync(out.fd) != 0) return fail("cannot sync " + temp);
-  if (::close(out.fd) != 0) {
-    out.fd = -1;
-    return fail("cannot write " + temp);
-  }
-  out.fd = -1;
-  if (::rename(temp.c_str(), file.c_str()) != 0) return fail("cannot replace " + file.string());
-  // The rename is durable once the directory is synced; a failure here loses nothing now.
-  fd_closer dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
-  return true;
+  return base::write_private_file(file, file_content(in), error);
 }
 
 /// Validates a context's name and engine; returns the normalized engine text.
