@@ -25,6 +25,7 @@
 #include <optional>
 #include <spdlog/spdlog.h>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
@@ -68,12 +69,7 @@ class live_attachment {
     session_id_ = session_id;
     session_name_ = session_name;
     asio::co_spawn(io_, drive(), [this](std::exception_ptr e) {
-      if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        fail(exit_remote_failure, std::string("internal error: ") + ex.what());
-      }
+      if (e) fail(exit_remote_failure, "internal error: " + base::exception_text(e));
     });
     io_.run();
     reader_.reset();

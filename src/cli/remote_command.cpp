@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
 #include "rstream/common/pipe_buffer.hpp"
@@ -133,12 +134,8 @@ class remote_command_run {
     started_at_ = std::chrono::steady_clock::now();
     asio::co_spawn(io_, drive(), [this](std::exception_ptr e) {
       if (!e) return;
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        outcome_.what = session::client_outcome::kind::connection_failed;
-        outcome_.message = std::string("internal error: ") + ex.what();
-      }
+      outcome_.what = session::client_outcome::kind::connection_failed;
+      outcome_.message = "internal error: " + base::exception_text(e);
     });
     io_.run();
     restore_terminal();

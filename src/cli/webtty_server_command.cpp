@@ -16,6 +16,7 @@
 #include <optional>
 
 #include "rstream/base/secret.hpp"
+#include "rstream/base/log_failure.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
@@ -340,14 +341,7 @@ int run_server(const server_flags& flags) {
             return routes->handle_routed(exchange);
           };
           asio::co_spawn(io, tunnel::serve_http_stream(std::move(channel), std::move(routed)),
-                         [](std::exception_ptr e) {
-                           if (!e) return;
-                           try {
-                             std::rethrow_exception(e);
-                           } catch (const std::exception& ex) {
-                             spdlog::error("tunnel HTTP stream failed: {}", ex.what());
-                           }
-                         });
+                         base::log_failure{"tunnel HTTP stream"});
         },
         std::move(events));
   }

@@ -9,6 +9,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/base/secret.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/frame_relay.hpp"
@@ -33,18 +34,7 @@ struct pending_stream {
   async_event arrived;
 };
 
-namespace {
-
-void log_failure(const char* what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("{} failed: {}", what, ex.what());
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 engine_server::engine_server(asio::io_context& io, engine_config config, token_store& tokens)
     : io_(io), config_(std::move(config)), tokens_(tokens), acceptor_(io) {
@@ -84,7 +74,7 @@ std::string engine_server::base_url() const {
 }
 
 void engine_server::start() {
-  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr e) { log_failure("accept loop", e); });
+  asio::co_spawn(io_, accept_loop(), base::log_failure{"accept loop"});
 }
 
 void engine_server::shutdown() {
@@ -309,9 +299,8 @@ void engine_server::prune_name_claims() {
   while (name_claims_.size() > tunnels_.size() + config_.max_tunnels) {
     auto oldest = name_claims_.end();
     for (auto it = name_claims_.begin(); it != name_claims_.end(); ++it) {
-      if (it->second.offline_since &&
-          (oldest == name_claims_.end() ||
-           *it->second.offline_since < *oldest->second.offline_since)) {
+      if (it->second.offline_since && (oldest == name_claims_.end() ||
+                                       *it->second.offline_since < *oldest->second.offline_since)) {
         oldest = it;
       }
     }

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/async_event.hpp"
 
 namespace asio = boost::asio;
@@ -99,14 +100,7 @@ asio::awaitable<void> relay_frames(std::shared_ptr<transport::frame_channel> cli
   state->client = std::move(client);
   state->server = std::move(server);
   state->what = std::move(what);
-  auto log_failure = [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("relay failed: {}", ex.what());
-    }
-  };
+  const base::log_failure log_failure{"relay"};
   asio::co_spawn(ex, pump(state, true, linger), log_failure);
   asio::co_spawn(ex, pump(state, false, linger), log_failure);
   while (state->running > 0) co_await state->changed.wait();

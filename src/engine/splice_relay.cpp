@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/common/unique_fd.hpp"
 
@@ -126,14 +127,7 @@ asio::awaitable<void> splice_relay(tcp::socket a, std::vector<std::uint8_t> a_un
   auto ex = a.get_executor();
   auto state = std::make_shared<splice_state>(std::move(a), std::move(b));
   state->what = std::move(what);
-  auto log_failure = [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("splice relay failed: {}", ex.what());
-    }
-  };
+  const base::log_failure log_failure{"splice relay"};
   asio::co_spawn(ex, pump(state, true, std::move(a_unread), linger), log_failure);
   asio::co_spawn(ex, pump(state, false, std::move(b_unread), linger), log_failure);
   while (state->running > 0) co_await state->changed.wait();

@@ -1,5 +1,6 @@
 // tunnel_link (see tunnel_link.hpp).
 #include "tunnel_link.hpp"
+#include "rstream/base/log_failure.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,18 +9,7 @@
 namespace asio = boost::asio;
 
 namespace rstream::engine {
-namespace {
-
-void log_failure(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("tunnel link failed: {}", ex.what());
-  }
-}
-
-}  // namespace
+namespace {}  // namespace
 
 tunnel_link::tunnel_link(std::shared_ptr<transport::frame_channel> channel,
                          std::chrono::milliseconds heartbeat, std::chrono::milliseconds dead_after,
@@ -38,9 +28,9 @@ void tunnel_link::start(const tunnel::tunnel_welcome& welcome) {
   enqueue(tunnel::to_message(welcome));
   auto ex = channel_->get_executor();
   auto self = shared_from_this();
-  asio::co_spawn(ex, self->read_loop(), log_failure);
-  asio::co_spawn(ex, self->write_loop(), log_failure);
-  asio::co_spawn(ex, self->watchdog(), log_failure);
+  asio::co_spawn(ex, self->read_loop(), base::log_failure{"tunnel link reader"});
+  asio::co_spawn(ex, self->write_loop(), base::log_failure{"tunnel link writer"});
+  asio::co_spawn(ex, self->watchdog(), base::log_failure{"tunnel link watchdog"});
 }
 
 bool tunnel_link::dial(const std::string& stream, tunnel::stream_kind kind) {

@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/pty/child_process.hpp"
 #include "rstream/pty/orphan_guard.hpp"
@@ -33,15 +34,6 @@ constexpr std::size_t read_turn_bytes = 16 * 1024;
 constexpr std::chrono::milliseconds tty_drain{300};
 
 live::time_point now() { return live::clock::now(); }
-
-void log_task_failure(const std::string& id, const char* what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("live session {}: {} failed: {}", id, what, ex.what());
-  }
-}
 
 }  // namespace
 
@@ -127,9 +119,9 @@ void live_terminal::run(std::int64_t pid, int master_fd, int input_fd, int pidfd
   auto self = shared_from_this();
   const std::string id = state_.id();
   asio::co_spawn(executor_, read_output(),
-                 [self, id](std::exception_ptr e) { log_task_failure(id, "output reader", e); });
+                 base::log_failure{"live session " + id + ": output reader", self});
   asio::co_spawn(executor_, watch_child(),
-                 [self, id](std::exception_ptr e) { log_task_failure(id, "child watcher", e); });
+                 base::log_failure{"live session " + id + ": child watcher", self});
 }
 
 void live_terminal::subscribe(async_event* event) { observers_.push_back(event); }

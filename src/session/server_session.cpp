@@ -1,6 +1,7 @@
 // The server side of one WebTTY session (see server_session.hpp for the shape).
 #include "server_session.hpp"
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/session/e2e_session.hpp"
 
 #include "rstream/base/auth_throttle.hpp"
@@ -80,16 +81,12 @@ void server_session::start() {
 
 void server_session::spawn_task(const char* name, asio::awaitable<void> (server_session::*task)()) {
   auto self = shared_from_this();
-  asio::co_spawn(channel_->get_executor(), (self.get()->*task)(),
-                 [self, name](std::exception_ptr e) {
-                   if (!e) return;
-                   try {
-                     std::rethrow_exception(e);
-                   } catch (const std::exception& ex) {
-                     spdlog::error("session {}: {} task failed: {}", self->id_, name, ex.what());
-                   }
-                   self->peer_gone(std::string(name) + " task failed");
-                 });
+  asio::co_spawn(
+      channel_->get_executor(), (self.get()->*task)(), [self, name](std::exception_ptr e) {
+        if (!e) return;
+        base::log_exception("session " + std::to_string(self->id_) + ": " + name + " task", e);
+        self->peer_gone(std::string(name) + " task failed");
+      });
 }
 
 asio::awaitable<void> server_session::run() {

@@ -7,6 +7,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/transport/listener.hpp"
 #include "rstream/ui/browser_auth.hpp"
@@ -58,14 +59,7 @@ tcp::endpoint webtty_server::local_endpoint() const { return acceptor_.local_end
 std::size_t webtty_server::active_sessions() const { return registry_->size(); }
 
 void webtty_server::start() {
-  asio::co_spawn(io_, accept_loop(), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("accept loop failed: {}", ex.what());
-    }
-  });
+  asio::co_spawn(io_, accept_loop(), base::log_failure{"accept loop"});
 }
 
 void webtty_server::set_http_routes(transport::http_handler routes) {
@@ -127,14 +121,7 @@ asio::awaitable<void> webtty_server::on_request(transport::http_exchange& exchan
 }
 
 void webtty_server::serve_channel(std::unique_ptr<transport::frame_channel> channel) {
-  asio::co_spawn(io_, serve_routed(std::move(channel)), [](std::exception_ptr e) {
-    if (!e) return;
-    try {
-      std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-      spdlog::error("tunnel stream failed: {}", ex.what());
-    }
-  });
+  asio::co_spawn(io_, serve_routed(std::move(channel)), base::log_failure{"tunnel stream"});
 }
 
 asio::awaitable<void> webtty_server::serve_routed(

@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/common/unique_fd.hpp"
 
@@ -127,14 +128,7 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_op
     asio::co_spawn(
         acceptor.get_executor(),
         serve_connection(std::move(socket), options, on_channel, on_request, std::move(slot)),
-        [](std::exception_ptr e) {
-          if (!e) return;
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            spdlog::error("connection failed: {}", ex.what());
-          }
-        });
+        base::log_failure{"connection"});
   }
 }
 

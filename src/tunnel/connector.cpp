@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <fstream>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/version.hpp"
 
@@ -16,15 +17,6 @@ namespace asio = boost::asio;
 
 namespace rstream::tunnel {
 namespace {
-
-void log_failure(const char* what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("{} failed: {}", what, ex.what());
-  }
-}
 
 transport::endpoint_url raw_endpoint(const config::engine_url& engine) {
   transport::endpoint_url url;
@@ -57,7 +49,7 @@ tunnel_connector::tunnel_connector(asio::io_context& io, connector_config config
 
 void tunnel_connector::start() {
   auto self = shared_from_this();
-  asio::co_spawn(io_, self->run(), [self](std::exception_ptr e) { log_failure("tunnel", e); });
+  asio::co_spawn(io_, self->run(), base::log_failure{"tunnel", self});
 }
 
 void tunnel_connector::stop() {
@@ -148,8 +140,7 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
   last_heard_ = std::chrono::steady_clock::now();
   if (welcome.heartbeat_ms > 0) {
     auto self = shared_from_this();
-    asio::co_spawn(io_, self->heartbeats(channel),
-                   [self](std::exception_ptr e) { log_failure("tunnel heartbeats", e); });
+    asio::co_spawn(io_, self->heartbeats(channel), base::log_failure{"tunnel heartbeats", self});
   }
   while (!stopped_) {
     auto r = co_await channel->read_frame();
@@ -174,7 +165,7 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
     }
     auto self = shared_from_this();
     asio::co_spawn(io_, self->dial_back(welcome.id, welcome.stream_secret, dial.stream, dial.kind),
-                   [self](std::exception_ptr e) { log_failure("dial-back", e); });
+                   base::log_failure{"dial-back", self});
   }
   co_return "stopped";
 }

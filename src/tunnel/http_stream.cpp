@@ -9,6 +9,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <cstring>
 
+#include "rstream/base/log_failure.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/tunnel/protocol.hpp"
 #include "rstream/tunnel/spliced_body.hpp"
@@ -183,15 +184,6 @@ struct body_pump {
   }
 };
 
-void log_failure(const char* what, std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    spdlog::error("{} failed: {}", what, ex.what());
-  }
-}
-
 }  // namespace
 
 asio::awaitable<void> serve_http_stream(std::unique_ptr<transport::frame_channel> stream,
@@ -256,7 +248,7 @@ asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
   asio::cancellation_signal stop_pump;
   asio::co_spawn(server.get_executor(), pump->run(),
                  asio::bind_cancellation_slot(stop_pump.slot(), [pump](std::exception_ptr e) {
-                   log_failure("HTTP body relay", e);
+                   base::log_exception("HTTP body relay", e);
                    pump->done = true;
                    pump->finished.notify();
                  }));
