@@ -1,6 +1,8 @@
 // terminal_safe (see terminal_text.hpp).
 #include "rstream/base/terminal_text.hpp"
 
+#include "rstream/base/utf8.hpp"
+
 namespace rstream::base {
 
 std::string terminal_safe(std::string_view text) {
@@ -36,19 +38,8 @@ std::string terminal_safe(std::string_view text) {
       ++i;
       continue;
     }
-    // A UTF-8 sequence: its length from the lead byte, then continuation bytes.
-    const std::size_t length = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    bool valid = length != 0 && c < 0xf5 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      valid = (static_cast<unsigned char>(text[i + k]) & 0xc0) == 0x80;
-    }
-    if (valid && length == 3) {  // no overlong forms, no surrogates
-      const auto c1 = static_cast<unsigned char>(text[i + 1]);
-      valid = !(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 >= 0xa0);
-    } else if (valid && length == 4) {
-      const auto c1 = static_cast<unsigned char>(text[i + 1]);
-      valid = !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
-    }
+    const std::size_t length = utf8_sequence_length(text, i);
+    const bool valid = length != 0;
     if (!valid) {
       escape_byte(c);
       ++i;

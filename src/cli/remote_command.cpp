@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rstream/base/log_failure.hpp"
+#include "rstream/base/utf8.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
 #include "rstream/common/pipe_buffer.hpp"
@@ -42,33 +43,13 @@ struct captured_output {
   }
 };
 
-/// Decodes one UTF-8 sequence at s[i]; returns its length, or 0 when invalid.
-std::size_t utf8_sequence_length(const std::string& s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80           ? 1
-                    : (c >> 5) == 0x6  ? 2
-                    : (c >> 4) == 0xE  ? 3
-                    : (c >> 3) == 0x1E ? 4
-                                       : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  std::uint32_t cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-  for (std::size_t k = 1; k < len; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc >> 6) != 0x2) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  bool overlong = (len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 /// The text with every invalid UTF-8 byte replaced by U+FFFD; `valid` says whether any was.
 std::string sanitize_utf8(const std::string& s, bool& valid) {
   valid = true;
   std::string out;
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
-    if (auto len = utf8_sequence_length(s, i)) {
+    if (auto len = base::utf8_sequence_length(s, i)) {
       out.append(s, i, len);
       i += len;
     } else {

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/base/utf8.hpp"
 #include "rstream/fs/fs_error.hpp"
 
 namespace rstream::fs {
@@ -19,9 +20,8 @@ namespace rstream::fs {
 inline constexpr std::size_t max_path_bytes = 4096;
 inline constexpr std::size_t max_name_bytes = 255;
 
-/// True when `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past
-/// U+10FFFF).
-bool is_valid_utf8(std::string_view text);
+/// Strict UTF-8 (base/utf8.hpp).
+using base::is_valid_utf8;
 
 /// Turns a percent-decoded URL path below the prefix ("/a//b/./c", "", "/") into a path relative
 /// to the root: "" for the root itself, else "a/b/c" (no empty, "." or ".." segments). Repeated
