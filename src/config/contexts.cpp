@@ -2,6 +2,7 @@
 #include "rstream/config/contexts.hpp"
 
 #include "rstream/base/private_files.hpp"
+#include "rstream/common/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -35,14 +36,6 @@ const char* env_value(const char* name) {
   return value && *value ? value : nullptr;
 }
 
-/// Closes a descriptor when it goes out of scope.
-struct fd_closer {
-  int fd = -1;
-  ~fd_closer() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 /// The file a symlinked context file points to (writers replace that, not the link).
 fs::path write_target(const fs::path& file) {
   fs::path target = file;
@@ -66,13 +59,13 @@ class file_lock {
   bool acquire(const fs::path& file, std::string& error) {
     fs::path lock_path = file;
     lock_path += ".lock";
-    fd_.fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_.fd < 0) {
+    fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd_) {
       error = "cannot open lock file " + lock_path.string() + ": " + errno_text(errno);
       return false;
     }
     // Writers hold the lock for one small read-modify-write, so waiting for it is short.
-    while (::flock(fd_.fd, LOCK_EX) != 0) {
+    while (::flock(fd_.get(), LOCK_EX) != 0) {
       if (errno != EINTR) {
         error = "cannot lock " + lock_path.string() + ": " + errno_text(errno);
         return false;
@@ -82,7 +75,7 @@ class file_lock {
   }
 
  private:
-  fd_closer fd_;  // closing the descriptor releases the lock
+  unique_fd fd_;  // closing the descriptor releases the lock
 };
 
 /// nlohmann's parse error text without the "last read: '...'" excerpt, which could hold a
@@ -235,21 +228,21 @@ fs::path config_file_path() {
 
 bool load_contexts(const fs::path& file, context_file& out, std::string& error) {
   out = context_file{};
-  fd_closer in{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (in.fd < 0) {
+  unique_fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in) {
     if (errno == ENOENT) return true;
     error = "cannot read " + file.string() + ": " + errno_text(errno);
     return false;
   }
   struct stat st {};
-  if (::fstat(in.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+  if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
     error = file.string() + ": not a regular file";
     return false;
   }
   std::string text;
   char chunk[8192];
   for (;;) {
-    auto n = ::read(in.fd, chunk, sizeof chunk);
+    auto n = ::read(in.get(), chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       error = "cannot read " + file.string() + ": " + errno_text(errno);

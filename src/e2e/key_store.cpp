@@ -1,6 +1,8 @@
 // E2E key files (see key_store.hpp for the layout and the rules).
 #include "rstream/e2e/key_store.hpp"
 
+#include "rstream/common/unique_fd.hpp"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -46,22 +48,6 @@ std::string now_utc() {
   return buf;
 }
 
-/// Closes a file descriptor on scope exit.
-class fd_guard {
- public:
-  explicit fd_guard(int fd) : fd_(fd) {}
-  ~fd_guard() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  fd_guard(const fd_guard&) = delete;
-  fd_guard& operator=(const fd_guard&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
-
 enum class file_kind { secret, list };
 
 /// Reads a key file after checking its type, owner and mode. `exists` is false (and the
@@ -69,7 +55,7 @@ enum class file_kind { secret, list };
 result<void> read_checked(const fs::path& path, file_kind kind, std::string& content,
                           bool& exists) {
   exists = false;
-  fd_guard fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+  unique_fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
   if (fd.get() < 0) {
     if (errno == ENOENT) return {};
     return make_error(errc::io_error, "cannot open " + path.string() + ": " + errno_text(errno));
@@ -156,7 +142,7 @@ bool write_all(int fd, std::string_view data) {
 }
 
 void fsync_directory(const fs::path& dir) {
-  fd_guard fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() >= 0) ::fsync(fd.get());
 }
 
@@ -169,7 +155,7 @@ result<void> write_atomically(const fs::path& path, std::string_view content, bo
   system_randomness().fill(random);
   const fs::path temp = dir / ("." + path.filename().string() + ".tmp-" +
                                std::to_string(::getpid()) + "-" + base64url(random));
-  fd_guard fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+  unique_fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) {
     return make_error(errc::io_error, "cannot create " + temp.string() + ": " + errno_text(errno));
   }
@@ -204,7 +190,7 @@ class file_lock {
   static result<void> acquire(const fs::path& file, std::optional<file_lock>& out) {
     if (auto made = ensure_directory(file.parent_path()); !made) return made;
     const fs::path lock_path = file.string() + ".lock";
-    fd_guard fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    unique_fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (fd.get() < 0) {
       return make_error(errc::io_error,
                         "cannot open lock " + lock_path.string() + ": " + errno_text(errno));
