@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
+#include "rstream/base/base64.hpp"
 #include "rstream/base/log_failure.hpp"
 #include "rstream/base/utf8.hpp"
 #include "rstream/cli/common.hpp"
@@ -61,37 +62,12 @@ std::string sanitize_utf8(const std::string& s, bool& valid) {
   return out;
 }
 
-std::string base64(const std::string& in) {
-  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  std::size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    std::uint32_t v = (static_cast<unsigned char>(in[i]) << 16) |
-                      (static_cast<unsigned char>(in[i + 1]) << 8) |
-                      static_cast<unsigned char>(in[i + 2]);
-    out += table[v >> 18];
-    out += table[(v >> 12) & 63];
-    out += table[(v >> 6) & 63];
-    out += table[v & 63];
-  }
-  if (i < in.size()) {
-    std::uint32_t v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    out += table[v >> 18];
-    out += table[(v >> 12) & 63];
-    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
 /// Adds "<name>" (UTF-8 text, invalid bytes replaced) and, when the bytes are not valid
 /// UTF-8, "<name>_base64" with the exact bytes.
 void add_stream(nlohmann::json& report, const char* name, const captured_output& out) {
   bool valid = true;
   report[name] = sanitize_utf8(out.bytes, valid);
-  if (!valid) report[std::string(name) + "_base64"] = base64(out.bytes);
+  if (!valid) report[std::string(name) + "_base64"] = base::base64(out.bytes);
   if (out.truncated) report[std::string(name) + "_truncated"] = true;
 }
 
