@@ -305,6 +305,12 @@ class DescriptorLimit(unittest.TestCase):
         self.assertGreater(flood.closed_count(), 100)
         self.assertIsNone(server.proc.poll(), server.stderr)
 
+    # Under UBSan a process with no descriptor left cannot be checked: the vptr check verifies
+    # a vtable by probing memory through a pipe, the probe fails, and it reports a valid object
+    # (Boost.System's error_category) as having an invalid vptr, then halts. Its suppressions
+    # file cannot be opened then either. The test runs in the uninstrumented stage.
+    @unittest.skipIf(os.environ.get("RSTREAM_SANITIZED") == "1",
+                     "UBSan cannot check a process that is out of descriptors on purpose")
     def test_accept_at_the_descriptor_limit_refuses_at_once_instead_of_stalling(self):
         # Limits raised past the descriptor limit on purpose: the process does run out, and
         # the accept loop must still answer every connection at once (accept and close with
