@@ -7,20 +7,17 @@ Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_client_regressions
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import unittest
 
 from tmux_harness import (
+    LiveServerTestCase,
     CliPane,
     DEFAULT_TIMEOUT,
     REMOTE_PROMPT,
-    RstreamServer,
     base_environment,
-    require_tmux,
     rstream_binary,
     wait_until,
 )
@@ -51,21 +48,9 @@ class Collector:
                 raise AssertionError(f"{needle!r} not seen in {self.data[-800:]!r}")
 
 
-class ClientRegressionsInTerminalTest(unittest.TestCase):
+class ClientRegressionsInTerminalTest(LiveServerTestCase):
     maxDiff = None
-
-    def setUp(self):
-        require_tmux()
-        self.workdir = tempfile.mkdtemp(prefix="rstream-client-reg-")
-        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
-        self.server = RstreamServer(self.workdir)
-        self.addCleanup(self.server.stop)
-        self.url = f"http://127.0.0.1:{self.server.port}"
-
-    def sessions(self, *args):
-        cmd = [rstream_binary(), "webtty", "sessions", args[0], "--url", self.url, *args[1:]]
-        return subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                              timeout=DEFAULT_TIMEOUT, env=base_environment(self.workdir))
+    workdir_prefix = "rstream-client-reg-"
 
     def create(self, name, *command):
         r = self.sessions("create", "--name", name, "--", *command)

@@ -11,19 +11,16 @@ Run: RSTREAM_BIN=/path/to/rstream python3 -m unittest -v test_live_client_tmux
 import json
 import os
 import select
-import shutil
 import subprocess
-import tempfile
 import time
 import unittest
 
 from tmux_harness import (
+    LiveServerTestCase,
     CliPane,
     DEFAULT_TIMEOUT,
     REMOTE_PROMPT,
-    RstreamServer,
     base_environment,
-    require_tmux,
     rstream_binary,
     wait_until,
 )
@@ -36,21 +33,8 @@ def LiveClientPane(test, workdir, server, client_args, tag, width=100, height=30
                    width, height)
 
 
-class LiveClientInTerminalTest(unittest.TestCase):
+class LiveClientInTerminalTest(LiveServerTestCase):
     maxDiff = None
-
-    def setUp(self):
-        require_tmux()
-        self.workdir = tempfile.mkdtemp(prefix="rstream-live-term-")
-        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
-        self.server = RstreamServer(self.workdir)
-        self.addCleanup(self.server.stop)
-        self.url = f"http://127.0.0.1:{self.server.port}"
-
-    def sessions(self, *args, stdin=subprocess.DEVNULL, **kwargs):
-        cmd = [rstream_binary(), "webtty", "sessions", args[0], "--url", self.url, *args[1:]]
-        return subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=DEFAULT_TIMEOUT,
-                              env=base_environment(self.workdir), **kwargs)
 
     def session_named(self, name):
         r = self.sessions("list", "-o", "json")

@@ -349,6 +349,35 @@ def descendant_pids(ancestor, name=None):
                   if (name is None or comm == name) and under(pid))
 
 
+def read_stty_files(workdir):
+    """(before, after): the `stty -a` a recording_script wrote around its command."""
+    with open(os.path.join(workdir, "before.txt"), encoding="utf-8") as f:
+        before = f.read()
+    with open(os.path.join(workdir, "after.txt"), encoding="utf-8") as f:
+        after = f.read()
+    return before, after
+
+
+class LiveServerTestCase(unittest.TestCase):
+    """A test case with a private RstreamServer for live sessions (self.server, self.url, a
+    temporary self.workdir) and `sessions SUBCOMMAND ARGS` run against it."""
+
+    workdir_prefix = "rstream-live-term-"
+
+    def setUp(self):
+        require_tmux()
+        self.workdir = tempfile.mkdtemp(prefix=self.workdir_prefix)
+        self.addCleanup(shutil.rmtree, self.workdir, ignore_errors=True)
+        self.server = RstreamServer(self.workdir)
+        self.addCleanup(self.server.stop)
+        self.url = f"http://127.0.0.1:{self.server.port}"
+
+    def sessions(self, *args, stdin=subprocess.DEVNULL, **kwargs):
+        cmd = [rstream_binary(), "webtty", "sessions", args[0], "--url", self.url, *args[1:]]
+        return subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=DEFAULT_TIMEOUT,
+                              env=base_environment(self.workdir), **kwargs)
+
+
 def recording_script(workdir, command, trap_int=False, linger=False, show_term=False):
     """Writes WORKDIR/local.sh, the non-interactive sh script a pane runs: `command` between two
     `stty -a` (before.txt, after.txt), then its exit code (rc.txt, and `local rc=N` on the
@@ -398,11 +427,7 @@ class CliPane:
             return int(f.read())
 
     def stty_files(self):
-        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
-            before = f.read()
-        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
-            after = f.read()
-        return before, after
+        return read_stty_files(self.workdir)
 
     def modes(self):
         """tmux's view of the pane's terminal modes."""
@@ -472,11 +497,7 @@ class ClientInTmux:
         self.wait_for_line(r"local rc=\d+")
 
     def stty_files(self):
-        with open(os.path.join(self.workdir, "before.txt"), encoding="utf-8") as f:
-            before = f.read()
-        with open(os.path.join(self.workdir, "after.txt"), encoding="utf-8") as f:
-            after = f.read()
-        return before, after
+        return read_stty_files(self.workdir)
 
     def client_pid(self):
         pids = wait_until(lambda: descendant_pids(self.terminal.pane_pid(), "rstream"),
