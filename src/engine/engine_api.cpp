@@ -92,10 +92,7 @@ asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
   const auto& req = ex.request();
   const std::string_view path = req.path();
   // Host and Origin rules for every request, before any route (docs/security.md).
-  ui::front_door door;
-  door.names = {ui::url_host_name("http://" + config_.listen_host),
-                ui::url_host_name(config_.public_url)};
-  if (auto refused = ui::front_door_violation(req, ex.secure(), door)) {
+  if (auto refused = ui::front_door_violation(req, ex.secure(), front_door_)) {
     spdlog::info("refused {} {} from {}: {}", req.method, path, ex.peer(), refused->message);
     ex.close_after_response();
     co_await ex.respond_error(refused->status, refused->code, refused->message);

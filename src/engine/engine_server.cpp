@@ -38,6 +38,8 @@ namespace {}  // namespace
 
 engine_server::engine_server(asio::io_context& io, engine_config config, token_store& tokens)
     : io_(io), config_(std::move(config)), tokens_(tokens), acceptor_(io) {
+  front_door_.names = {ui::url_host_name("http://" + config_.listen_host),
+                       ui::url_host_name(config_.public_url)};
   serve_options_.tls = config_.tls.get();
   serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.max_payload;

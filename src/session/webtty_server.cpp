@@ -28,6 +28,8 @@ webtty_server::webtty_server(asio::io_context& io, server_config config)
       config_(std::move(config)),
       acceptor_(io),
       registry_(std::make_shared<session_registry>(config_.max_sessions)) {
+  front_door_.auth_required = !config_.session.token.empty();
+  front_door_.names = config_.host_names;
   serve_options_.tls = config_.tls.get();
   serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.session.max_payload;
@@ -87,10 +89,7 @@ asio::awaitable<void> webtty_server::on_request(transport::http_exchange& exchan
   const auto& request = exchange.request();
   // Every request on this port, whatever its route, passes the Host and Origin rules first:
   // a page elsewhere must not open /webtty (or anything) in a browser that can reach us.
-  ui::front_door door;
-  door.auth_required = !config_.session.token.empty();
-  door.names = config_.host_names;
-  if (auto refused = ui::front_door_violation(request, exchange.secure(), door)) {
+  if (auto refused = ui::front_door_violation(request, exchange.secure(), front_door_)) {
     spdlog::info("refused {} {} from {}: {}", request.method, request.path(), exchange.peer(),
                  refused->message);
     exchange.close_after_response();

@@ -21,6 +21,7 @@
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/http.hpp"
+#include "rstream/ui/browser_auth.hpp"
 #include "rstream/tunnel/protocol.hpp"
 
 namespace boost::asio::ssl {
@@ -120,6 +121,7 @@ class engine_server {
   token_store& tokens_;
   boost::asio::ip::tcp::acceptor acceptor_;
   transport::serve_options serve_options_;
+  ui::front_door front_door_;  ///< the Host and Origin rules for every request (docs/security.md)
   std::map<std::string, std::shared_ptr<tunnel_link>> tunnels_;  ///< by id
   std::map<std::string, std::string> names_;                     ///< name → id
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;

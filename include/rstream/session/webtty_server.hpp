@@ -19,6 +19,7 @@
 #include "rstream/e2e/identity.hpp"
 #include "rstream/transport/frame_channel.hpp"
 #include "rstream/transport/http.hpp"
+#include "rstream/ui/browser_auth.hpp"
 
 namespace boost::asio::ssl {
 class context;
@@ -103,6 +104,7 @@ class webtty_server {
   server_config config_;
   boost::asio::ip::tcp::acceptor acceptor_;
   transport::serve_options serve_options_;
+  ui::front_door front_door_;  ///< the Host and Origin rules for every request (docs/security.md)
   transport::http_handler http_routes_;
   std::shared_ptr<session_registry> registry_;
   bool stopping_ = false;
