@@ -256,16 +256,11 @@ void engine_server::tunnel_gone(const std::string& id, const std::string& reason
 
 std::optional<token_info> engine_server::authenticate(const std::string& token,
                                                       std::string_view peer, bool& throttled) {
-  const std::string source = base::source_address(peer);
-  const auto now = base::auth_throttle::clock::now();
-  throttled = auth_throttle_.blocked(source, now);
-  if (throttled) return std::nullopt;
-  auto who = tokens_.authenticate(token);
-  if (who) {
-    auth_throttle_.succeeded(source);
-  } else if (!token.empty()) {
-    auth_throttle_.failed(source, now);
-  }
+  std::optional<token_info> who;
+  const auto verdict = base::throttled_check(
+      &auth_throttle_, base::source_address(peer),
+      [&] { return (who = tokens_.authenticate(token)).has_value(); }, !token.empty());
+  throttled = verdict == base::auth_verdict::throttled;
   return who;
 }
 

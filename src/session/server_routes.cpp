@@ -24,12 +24,9 @@ std::optional<std::string_view> path_below(std::string_view path, std::string_vi
 server_routes::server_routes(server_routes_config config) : config_(std::move(config)) {}
 
 bool server_routes::checked_token(const std::string& source, const std::string& token) const {
-  base::auth_throttle* throttle = config_.auth_throttle.get();
-  const auto now = base::auth_throttle::clock::now();
-  if (throttle && throttle->blocked(source, now)) return false;
-  const bool valid = base::secret_equal(config_.token, token);
-  if (throttle) valid ? throttle->succeeded(source) : throttle->failed(source, now);
-  return valid;
+  return base::throttled_check(config_.auth_throttle.get(), source, [&] {
+           return base::secret_equal(config_.token, token);
+         }) == base::auth_verdict::accepted;
 }
 
 asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) const {
@@ -47,16 +44,16 @@ asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) 
   // A Bearer token (CLI, scripts) or the page's login cookie.
   ui::presented_credential given = ui::find_credential(request);
   if (!config_.token.empty()) {
-    base::auth_throttle* throttle = config_.auth_throttle.get();
-    const std::string source = base::source_address(exchange.peer());
-    const auto now = base::auth_throttle::clock::now();
-    if (throttle && throttle->blocked(source, now)) {
+    const auto verdict = base::throttled_check(
+        config_.auth_throttle.get(), base::source_address(exchange.peer()),
+        [&] { return !given.token.empty() && base::secret_equal(config_.token, given.token); },
+        !given.token.empty());
+    if (verdict == base::auth_verdict::throttled) {
       exchange.close_after_response();
       co_await exchange.respond_error(429, "too_many_failures", base::too_many_failures_message);
       co_return;
     }
-    if (given.token.empty() || !base::secret_equal(config_.token, given.token)) {
-      if (throttle && !given.token.empty()) throttle->failed(source, now);
+    if (verdict == base::auth_verdict::refused) {
       const char* why = given.token.empty()
                             ? "this server requires a token: send Authorization: Bearer"
                             : "invalid token";
@@ -67,7 +64,6 @@ asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) 
       co_await exchange.respond_error(401, "unauthorized", why, std::move(challenge));
       co_return;
     }
-    if (throttle) throttle->succeeded(source);
   } else {
     given.kind = ui::credential::none;  // a stale cookie authenticates nothing here
   }

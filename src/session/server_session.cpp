@@ -187,23 +187,21 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
   if (!settings_.token.empty()) {
     const std::string& presented =
         !channel_->bearer_token().empty() ? channel_->bearer_token() : open.token;
-    base::auth_throttle* throttle = settings_.auth_throttle.get();
-    const std::string source = base::source_address(peer_);
-    const auto now = base::auth_throttle::clock::now();
-    if (throttle && throttle->blocked(source, now)) {
+    const auto verdict =
+        base::throttled_check(settings_.auth_throttle.get(), base::source_address(peer_),
+                              [&] { return base::secret_equal(settings_.token, presented); });
+    if (verdict == base::auth_verdict::throttled) {
       spdlog::warn("session {} from {}: refused, too many failed authentications", id_, peer_);
       fail("too_many_failures", base::too_many_failures_message);
       co_return false;
     }
-    if (!base::secret_equal(settings_.token, presented)) {
+    if (verdict == base::auth_verdict::refused) {
       spdlog::warn("session {} from {}: refused, {}", id_, peer_,
                    presented.empty() ? "no token" : "wrong token");
-      if (throttle) throttle->failed(source, now);
       fail("unauthorized",
            presented.empty() ? "this server requires a token (--token)" : "invalid token");
       co_return false;
     }
-    if (throttle) throttle->succeeded(source);
   }
   if (final_enqueued_) co_return false;  // timed out meanwhile
   // Authenticated: no longer one of the listener's unauthenticated connections, and now one

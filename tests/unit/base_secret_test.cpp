@@ -23,7 +23,7 @@ TEST(TokenStrength, SixteenBytesOfEntropyOrMore) {
   EXPECT_TRUE(weak_token_reason("0123456789abcdef").has_value());  // 16 hex digits: 64 bits
   EXPECT_TRUE(weak_token_reason("browser-test-token").has_value());
   EXPECT_FALSE(weak_token_reason("0123456789abcdef0123456789abcdef").has_value());  // 128 bits
-  EXPECT_FALSE(weak_token_reason("q2X9v_Lm4Rt8Zp1Kw7Ny3Bs6").has_value());         // base64url
+  EXPECT_FALSE(weak_token_reason("q2X9v_Lm4Rt8Zp1Kw7Ny3Bs6").has_value());          // base64url
   EXPECT_GE(token_entropy_bits(std::string(64, 'f')), 256);
   EXPECT_EQ(token_entropy_bits(""), 0);
   const auto why = weak_token_reason("short");
@@ -74,4 +74,29 @@ TEST(AuthThrottle, SourceAddressDropsThePort) {
   EXPECT_EQ(source_address("127.0.0.1:5555"), "127.0.0.1");
   EXPECT_EQ(source_address("[::1]:5555"), "::1");
   EXPECT_EQ(source_address("unknown"), "unknown");
+}
+
+TEST(ThrottledCheck, BlockedSourcesAreNotCheckedAndOnlyCountedRefusalsAddUp) {
+  auth_throttle::limits limits;
+  limits.max_failures = 2;
+  auth_throttle throttle(limits);
+  int checks = 0;
+  auto wrong = [&] {
+    ++checks;
+    return false;
+  };
+  auto right = [&] {
+    ++checks;
+    return true;
+  };
+  // Refusals that present nothing are not guesses.
+  EXPECT_EQ(throttled_check(&throttle, "a", wrong, false), auth_verdict::refused);
+  EXPECT_EQ(throttled_check(&throttle, "a", wrong, false), auth_verdict::refused);
+  EXPECT_EQ(throttled_check(&throttle, "a", right), auth_verdict::accepted);
+  EXPECT_EQ(throttled_check(&throttle, "a", wrong), auth_verdict::refused);
+  EXPECT_EQ(throttled_check(&throttle, "a", wrong), auth_verdict::refused);
+  checks = 0;
+  EXPECT_EQ(throttled_check(&throttle, "a", right), auth_verdict::throttled);
+  EXPECT_EQ(checks, 0) << "a blocked source's credential is not even checked";
+  EXPECT_EQ(throttled_check(nullptr, "a", right), auth_verdict::accepted);
 }

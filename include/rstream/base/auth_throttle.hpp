@@ -47,6 +47,26 @@ class auth_throttle {
   std::map<std::string, entry, std::less<>> entries_;
 };
 
+/// The outcome of one authentication attempt through throttled_check.
+enum class auth_verdict { accepted, refused, throttled };
+
+/// One authentication attempt from `source` through `throttle` (null: not throttled):
+/// `throttled`, without calling `valid`, while the source is blocked; otherwise `valid()`
+/// decides. An acceptance forgets the source's failures; a refusal counts as one when
+/// `count_refusal` (a request that presented no credential at all is not a guess).
+template <class Valid>
+auth_verdict throttled_check(auth_throttle* throttle, std::string_view source, Valid&& valid,
+                             bool count_refusal = true) {
+  const auto now = auth_throttle::clock::now();
+  if (throttle && throttle->blocked(source, now)) return auth_verdict::throttled;
+  if (valid()) {
+    if (throttle) throttle->succeeded(source);
+    return auth_verdict::accepted;
+  }
+  if (throttle && count_refusal) throttle->failed(source, now);
+  return auth_verdict::refused;
+}
+
 /// What a refused source is told (HTTP 429, or an Error frame "too_many_failures").
 inline constexpr const char* too_many_failures_message =
     "too many failed authentications from this address: wait a minute, then try again with "
