@@ -22,6 +22,7 @@
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/listener.hpp"
 #include "rstream/transport/endpoint_url.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -192,7 +193,8 @@ int run_token_list(const token_flags& flags) {
 }
 
 int run_token_revoke(const token_flags& flags) {
-  auto r = call_engine_api(flags.context, "DELETE", "/api/tokens/" + url_encode(flags.id), "");
+  auto r =
+      call_engine_api(flags.context, "DELETE", "/api/tokens/" + base::percent_encode(flags.id), "");
   if (!r.ok) return r.exit_code;
   std::fprintf(stderr, "rstream: token '%s' (id %s) revoked\n",
                terminal_safe(r.body.value("name", "")).c_str(),

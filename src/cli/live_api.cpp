@@ -7,6 +7,7 @@
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/transport/http.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -69,14 +70,9 @@ live_api_result interpret_live_response(const live_server& server, int status,
     result.ok = true;
     return result;
   }
-  std::string message;
-  if (result.body.is_object() && result.body.contains("error") &&
-      result.body["error"].is_object()) {
-    const auto& e = result.body["error"];
-    if (e.contains("code") && e["code"].is_string()) result.code = e["code"].get<std::string>();
-    if (e.contains("message") && e["message"].is_string())
-      message = e["message"].get<std::string>();
-  }
+  auto reply = api::read_error_reply(result.body);
+  result.code = std::move(reply.code);
+  std::string message = std::move(reply.message);
   if (message.empty()) {
     message = "HTTP " + std::to_string(status) + " from " + server.given;
     if (status == 404 && result.code.empty()) {
@@ -125,7 +121,7 @@ live_api_result call_live_api(const live_server& server, const std::string& meth
 }
 
 std::string session_path(const std::string& id_or_name) {
-  return "/api/terminal/sessions/" + url_encode(id_or_name);
+  return "/api/terminal/sessions/" + base::percent_encode(id_or_name);
 }
 
 }  // namespace rstream::cli

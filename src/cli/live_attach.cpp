@@ -31,6 +31,7 @@
 #include "rstream/cli/local_terminal.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/transport/message_socket.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -38,8 +39,6 @@ using json = nlohmann::json;
 namespace rstream::cli {
 namespace {
 
-/// stdout closed under us: as if killed by SIGPIPE.
-constexpr int exit_broken_pipe = 141;
 /// How long to wait for the server's close after the session said it terminated.
 constexpr auto close_grace = std::chrono::seconds(5);
 
@@ -86,12 +85,12 @@ class live_attachment {
   // ---- the connection ----
 
   asio::awaitable<void> drive() {
-    std::string path = options_.server.target("/ws/terminal/" + url_encode(session_id_));
+    std::string path = options_.server.target("/ws/terminal/" + base::percent_encode(session_id_));
     std::string query;
     if (options_.spectator) query += "role=spectator";
     if (!options_.participant_name.empty()) {
-      query +=
-          (query.empty() ? "" : "&") + std::string("name=") + url_encode(options_.participant_name);
+      query += (query.empty() ? "" : "&") + std::string("name=") +
+               base::percent_encode(options_.participant_name);
     }
     if (!query.empty()) path += "?" + query;
     const transport::endpoint_url url = options_.server.websocket_url();

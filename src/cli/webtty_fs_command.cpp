@@ -32,6 +32,7 @@
 #include "rstream/transport/endpoint_url.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/transport/http_stream_client.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 namespace stdfs = std::filesystem;
@@ -40,12 +41,6 @@ using boost::system::error_code;
 
 namespace rstream::cli {
 namespace {
-
-/// Exit codes of `fs` besides 0, 1 (failed), 2 (usage) and 255 (unreachable).
-constexpr int exit_not_found = 3;
-constexpr int exit_denied = 4;
-/// stdout closed under us (`fs read | head`): as if killed by SIGPIPE, and silent.
-constexpr int exit_broken_pipe = 141;
 
 /// Largest PROPFIND answer or error body read into memory.
 constexpr std::size_t max_text_body = 256ull * 1024 * 1024;
@@ -95,7 +90,7 @@ std::optional<fs_endpoint> resolve_endpoint(const fs_flags& flags, int& exit_cod
       return std::nullopt;
     }
     ep.target = {engine->engine.tls, engine->engine.host, engine->engine.port};
-    ep.prefix = "/api/tunnels/" + url_encode(name) + "/fs";
+    ep.prefix = "/api/tunnels/" + base::percent_encode(name) + "/fs";
     ep.token = engine->token;
     ep.display = url + " (through the engine at " + engine->engine.text() + ")";
     return ep;
@@ -283,7 +278,7 @@ class fs_client {
 
   /// The request target for a normalized remote path.
   std::string target_of(const std::string& path) const {
-    return ep_.prefix + fs::percent_encode_path(path);
+    return ep_.prefix + base::percent_encode_path(path);
   }
 
   fs_response run(fs_request& request) {
@@ -315,21 +310,6 @@ class fs_client {
   bool quiet_;
 };
 
-/// {"error":{"code","message"}} of a refusal, when the body is one.
-std::pair<std::string, std::string> error_of(const fs_response& r) {
-  auto body = json::parse(r.body, nullptr, false);
-  if (body.is_object() && body.contains("error") && body["error"].is_object()) {
-    const auto& e = body["error"];
-    std::string code =
-        e.contains("code") && e["code"].is_string() ? e["code"].get<std::string>() : std::string();
-    std::string message = e.contains("message") && e["message"].is_string()
-                              ? e["message"].get<std::string>()
-                              : std::string();
-    return {code, message};
-  }
-  return {"", ""};
-}
-
 /// Prints why a request failed and returns the exit code. `path` names what it was about.
 int report(const fs_client& client, const fs_response& r, const std::string& path) {
   const auto& ep = client.endpoint();
@@ -341,7 +321,7 @@ int report(const fs_client& client, const fs_response& r, const std::string& pat
     print_error(path + ": " + r.error);
     return exit_remote_failure;
   }
-  auto [code, message] = error_of(r);
+  auto [code, message] = api::parse_error_reply(r.body);
   const std::string detail = message.empty() ? "HTTP " + std::to_string(r.status) : message;
   switch (r.status) {
     case 401:
@@ -477,7 +457,7 @@ std::string href_path(const std::string& href) {
     path = slash == std::string_view::npos ? std::string_view("/") : path.substr(slash);
   }
   std::string decoded;
-  if (!transport::percent_decode(path, decoded)) decoded = std::string(path);
+  if (!base::percent_decode(path, decoded)) decoded = std::string(path);
   while (decoded.size() > 1 && decoded.back() == '/') decoded.pop_back();
   return decoded;
 }

@@ -7,6 +7,7 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/tunnel/filter.hpp"
+#include "rstream/base/percent.hpp"
 
 using json = nlohmann::json;
 
@@ -26,7 +27,7 @@ int run_list(const list_flags& flags) {
     return exit_usage;
   }
   std::string path = "/api/tunnels";
-  if (!flags.filter.empty()) path += "?filter=" + url_encode(flags.filter);
+  if (!flags.filter.empty()) path += "?filter=" + base::percent_encode(flags.filter);
   auto r = call_engine_api(flags.context, "GET", path, "");
   if (!r.ok) return r.exit_code;
   json tunnels = json::array();

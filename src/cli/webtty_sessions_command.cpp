@@ -23,17 +23,15 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/live_api.hpp"
 #include "rstream/cli/live_attach.hpp"
-#include "rstream/cli/sse_parser.hpp"
+#include "rstream/api/sse_parser.hpp"
 #include "rstream/transport/http_stream_client.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
 
 namespace rstream::cli {
 namespace {
-
-/// stdout closed under us (`events --follow | head`): as if killed by SIGPIPE.
-constexpr int exit_broken_pipe = 141;
 
 // ---------------------------------------------------------------------------------------------
 // flags every subcommand takes
@@ -201,7 +199,7 @@ std::string event_line(const json& e) {
 
 int cmd_list(const live_server& server, const sessions_command& c) {
   std::string path = "/api/terminal/sessions";
-  if (!c.status.empty()) path += "?status=" + url_encode(c.status);
+  if (!c.status.empty()) path += "?status=" + base::percent_encode(c.status);
   auto r = call_live_api(server, "GET", path);
   if (!r.ok) return r.exit_code;
   const bool as_json = c.output == "json" || (c.output.empty() && ::isatty(STDOUT_FILENO) != 1);
@@ -384,7 +382,7 @@ int cmd_events(const live_server& server, const sessions_command& c) {
 
 /// One event of the stream as printed: the data's JSON object, completed with the SSE id and
 /// type when it lacks them.
-json event_of(const sse_event& e) {
+json event_of(const api::sse_event& e) {
   json j = json::parse(e.data, nullptr, false);
   if (!j.is_object()) j = json{{"data", e.data}};
   if (!j.contains("type")) j["type"] = e.type;
@@ -430,7 +428,7 @@ asio::awaitable<void> follow_events(follow_state& state) {
     state.exit_code = exit_remote_failure;
     co_return;
   }
-  sse_parser parser([&state](const sse_event& e) {
+  api::sse_parser parser([&state](const api::sse_event& e) {
     if (state.stdout_broken) return;
     const json j = event_of(e);
     const bool printed = state.json_lines ? print_raw_line(j.dump()) : print_line(event_line(j));

@@ -8,6 +8,7 @@
 #include "rstream/tunnel/http_stream.hpp"
 #include "rstream/ui/browser_auth.hpp"
 #include "rstream/version.hpp"
+#include "rstream/base/percent.hpp"
 #include "tunnel_link.hpp"
 
 namespace asio = boost::asio;
@@ -30,7 +31,7 @@ std::vector<std::string> path_parts(std::string_view path, std::string_view pref
     }
     auto slash = path.find('/');
     std::string decoded;
-    if (!transport::percent_decode(path.substr(0, slash), decoded)) decoded = "\x01invalid";
+    if (!base::percent_decode(path.substr(0, slash), decoded)) decoded = "\x01invalid";
     parts.push_back(decoded);
     path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
   }

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "rstream/fs/webdav_parse.hpp"
+#include "rstream/api/error_reply.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 
@@ -80,16 +82,10 @@ asio::awaitable<void> refuse(http_exchange& exchange, const error& e) {
   co_await refuse(exchange, status_for(e.code), to_string(e.code), e.message);
 }
 
-/// {"error":{"code":CODE,"message":MESSAGE}} and a newline, as respond_error writes it.
-std::string error_json(std::string_view code, std::string_view message) {
-  const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-}
-
 asio::awaitable<void> refuse_with_allow(http_exchange& exchange, int status, std::string_view code,
                                         std::string_view message, std::string_view allow) {
   if (has_body(exchange.request())) exchange.close_after_response();
-  const std::string body = error_json(code, message);
+  const std::string body = api::error_envelope(code, message);
   std::vector<http_header> extra{{"Allow", std::string(allow)}};
   co_await exchange.respond(status, "application/json", body, std::move(extra));
 }
@@ -191,7 +187,7 @@ std::span<const std::uint8_t> as_bytes(const std::string& text) {
 /// Decodes and normalises a percent-encoded path below the prefix.
 result<std::string> relative_path(std::string_view encoded) {
   std::string decoded;
-  if (!transport::percent_decode(encoded, decoded)) {
+  if (!base::percent_decode(encoded, decoded)) {
     return fail(errc::invalid_path, "malformed percent-encoding in the path");
   }
   return normalize_path(decoded);
@@ -215,7 +211,7 @@ webdav_handler::webdav_handler(fs_options options) : options_(std::move(options)
 std::string webdav_handler::href(const std::string& relative, bool directory,
                                  std::string_view external_prefix) const {
   std::string out = std::string(external_prefix) + options_.url_prefix + "/" +
-                    percent_encode_path(relative);
+                    base::percent_encode_path(relative);
   if (directory && out.back() != '/') out += '/';
   return out;
 }
@@ -390,7 +386,7 @@ asio::awaitable<void> webdav_handler::get(http_exchange& exchange, const std::st
   if (range.what == range_decision::kind::unsatisfiable) {
     const std::string message =
         "the range is outside the file (" + std::to_string(info->size) + " bytes)";
-    const std::string body = error_json("range_not_satisfiable", message);
+    const std::string body = api::error_envelope("range_not_satisfiable", message);
     std::vector<http_header> extra{{"Content-Range", "bytes */" + std::to_string(info->size)}};
     co_await exchange.respond(416, "application/json", body, std::move(extra));
     co_return;
@@ -538,9 +534,8 @@ asio::awaitable<void> webdav_handler::move(http_exchange& exchange, const std::s
   const std::string seen_prefix = request.external_prefix + options_.url_prefix;
   const auto below = destination_below_prefix(*destination_header, seen_prefix);
   if (!below) {
-    const std::string message =
-        "the Destination must be a URL or path below " +
-        (seen_prefix.empty() ? std::string("/") : seen_prefix);
+    const std::string message = "the Destination must be a URL or path below " +
+                                (seen_prefix.empty() ? std::string("/") : seen_prefix);
     co_await refuse(exchange, 400, "bad_destination", message);
     co_return;
   }

@@ -365,25 +365,6 @@ result<std::string> normalize_path(std::string_view decoded) {
   return relative;
 }
 
-std::string percent_encode_path(std::string_view path) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(path.size());
-  for (char c : path) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool unreserved = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || is_digit(c) ||
-                            c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-    if (unreserved) {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[u >> 4];
-      out += hex[u & 0xF];
-    }
-  }
-  return out;
-}
-
 std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -2,6 +2,7 @@
 // participant is in live_participant.cpp).
 #include "rstream/session/live_api.hpp"
 #include "rstream/session/server_routes.hpp"
+#include "rstream/base/percent.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -82,7 +83,7 @@ bool split_path(std::string_view path, std::vector<std::string>& segments) {
     }
     auto end = path.find('/');
     std::string decoded;
-    if (!transport::percent_decode(path.substr(0, end), decoded)) return false;
+    if (!base::percent_decode(path.substr(0, end), decoded)) return false;
     segments.push_back(std::move(decoded));
     path = end == std::string_view::npos ? std::string_view() : path.substr(end);
   }
@@ -145,7 +146,8 @@ std::string parse_start_request(const json& body, live_start_request& request) {
   if (auto it = body.find("env"); it != body.end() && !it->is_null()) {
     if (!it->is_object()) return "env must be an object of strings";
     for (const auto& [key, value] : it->items()) {
-      if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos) {
+      if (key.empty() || key.find('=') != std::string::npos ||
+          key.find('\0') != std::string::npos) {
         return "env names must be non-empty, without '=' or NUL";
       }
       if (!value.is_string() ||
@@ -168,8 +170,7 @@ asio::awaitable<void> respond_refusal(transport::http_exchange& exchange,
                                   error.message);
 }
 
-asio::awaitable<void> method_not_allowed(transport::http_exchange& exchange,
-                                         std::string allowed) {
+asio::awaitable<void> method_not_allowed(transport::http_exchange& exchange, std::string allowed) {
   std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
   const std::string why = exchange.request().method + " is not allowed here";
   co_await exchange.respond_error(405, "method_not_allowed", why, std::move(allow));
@@ -199,7 +200,8 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
       chunk += log.to_sse(e);
       after = e.seq;
     }
-    if (chunk.empty() && std::chrono::steady_clock::now() >= keepalive_at) chunk = ": keepalive\n\n";
+    if (chunk.empty() && std::chrono::steady_clock::now() >= keepalive_at)
+      chunk = ": keepalive\n\n";
     if (!chunk.empty()) {
       keepalive_at = std::chrono::steady_clock::now() + sse_keepalive;
       const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(chunk.data()),
@@ -222,8 +224,7 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
 live_api::live_api(std::shared_ptr<live_registry> registry) : registry_(std::move(registry)) {}
 
 bool live_api::owns(std::string_view path) {
-  return path_below(path, api_prefix).has_value() ||
-         path.substr(0, ws_prefix.size()) == ws_prefix;
+  return path_below(path, api_prefix).has_value() || path.substr(0, ws_prefix.size()) == ws_prefix;
 }
 
 asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const {
@@ -396,9 +397,9 @@ asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const
     }
     if (method != "POST") {
       {
-      co_await method_not_allowed(exchange, segments.size() == 5 ? "GET, POST" : "POST");
-      co_return;
-    }
+        co_await method_not_allowed(exchange, segments.size() == 5 ? "GET, POST" : "POST");
+        co_return;
+      }
     }
     auto body = co_await read_json(exchange);
     if (!body) co_return;
@@ -410,12 +411,12 @@ asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const
                                         "participant_id and reason must be strings");
         co_return;
       }
-      auto made = state.request_control(participant.get<std::string>(), reason.get<std::string>(),
-                                        now);
+      auto made =
+          state.request_control(participant.get<std::string>(), reason.get<std::string>(), now);
       if (!made) {
-      co_await respond_refusal(exchange, made.error());
-      co_return;
-    }
+        co_await respond_refusal(exchange, made.error());
+        co_return;
+      }
       terminal->schedule_expiry();
       terminal->changed();
       const std::string answer7 = dump(live::to_json(made.value()));

@@ -1,10 +1,13 @@
-// The transport-independent parts of HTTP: request-head helpers, percent-decoding, and the
+// The transport-independent parts of HTTP: request-head helpers, and the
 // whole-body and whole-response conveniences built on an exchange's streaming primitives.
 #include <strings.h>
 
 #include <nlohmann/json.hpp>
 
 #include "rstream/transport/http.hpp"
+
+#include "rstream/api/error_reply.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 
@@ -13,13 +16,6 @@ namespace {
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace
@@ -47,9 +43,9 @@ std::optional<std::string> http_request::query(std::string_view name) const {
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
     auto eq = pair.find('=');
     std::string key, value;
-    if (!percent_decode(pair.substr(0, eq), key)) continue;
+    if (!base::percent_decode(pair.substr(0, eq), key)) continue;
     if (key != name) continue;
-    if (eq != std::string_view::npos && !percent_decode(pair.substr(eq + 1), value)) continue;
+    if (eq != std::string_view::npos && !base::percent_decode(pair.substr(eq + 1), value)) continue;
     return value;
   }
   return std::nullopt;
@@ -66,23 +62,6 @@ std::string http_request::bearer_token() const {
 bool http_request::is_websocket_upgrade() const {
   const std::string* upgrade = header("Upgrade");
   return method == "GET" && upgrade && iequals(*upgrade, "websocket");
-}
-
-bool percent_decode(std::string_view in, std::string& out) {
-  out.clear();
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out.push_back(in[i]);
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    out.push_back(static_cast<char>(hi * 16 + lo));
-    i += 2;
-  }
-  return true;
 }
 
 asio::awaitable<body_result> http_exchange::read_body(std::size_t limit) {
@@ -134,9 +113,8 @@ asio::awaitable<boost::system::error_code> http_exchange::respond_json(
 
 asio::awaitable<boost::system::error_code> http_exchange::respond_error(
     int status, std::string_view code, std::string_view message, std::vector<http_header> extra) {
-  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  const std::string text = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  co_return co_await respond_json(status, text, std::move(extra));
+  co_return co_await respond(status, "application/json", api::error_envelope(code, message),
+                             std::move(extra));
 }
 
 }  // namespace rstream::transport

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "rstream/ui/assets.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -43,7 +44,7 @@ presented_credential find_credential(const transport::http_request& request) {
   if (cookies && host) {
     auto value = cookie_value(*cookies, login_cookie_name(*host));
     std::string token;
-    if (value && !value->empty() && transport::percent_decode(*value, token)) {
+    if (value && !value->empty() && base::percent_decode(*value, token)) {
       out.kind = credential::cookie;
       out.token = std::move(token);
     }

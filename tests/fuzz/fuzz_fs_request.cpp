@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "rstream/fs/webdav_parse.hpp"
+#include "rstream/base/percent.hpp"
 
 namespace {
 
@@ -25,7 +26,7 @@ using namespace rstream::fs;
   std::abort();
 }
 
-/// %XX decoding (as transport::percent_decode does, which the fuzz build leaves out with Asio).
+/// %XX decoding (as base::percent_decode does, which the fuzz build leaves out with Asio).
 bool decode(std::string_view in, std::string& out) {
   const auto hex = [](char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -70,7 +71,7 @@ void check_path(std::string_view encoded) {
   auto again = normalize_path(path);
   if (!again || again.value() != path) fail("normalisation is not idempotent");
   // The href of a normalised path decodes back to it.
-  const std::string href = percent_encode_path(path);
+  const std::string href = base::percent_encode_path(path);
   std::string back;
   if (!decode(href, back) || back != path) fail("href does not decode to the path");
   if (xml_escape(href) != href) fail("href needs XML escaping");

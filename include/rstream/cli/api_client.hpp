@@ -1,6 +1,5 @@
-// Calling the engine's control API from a command: resolve the project context (engine URL
-// and token), make one HTTP request, and turn failures into a clear message and exit code.
-// Also URL encoding for paths and queries.
+// Calling the engine's control API from a command: client::call_engine (client/engine_client.hpp)
+// with the failure printed as "rstream: ..." for the commands that only need that.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -19,8 +18,5 @@ struct api_result {
 /// Errors are printed ("rstream: ...") before returning !ok.
 api_result call_engine_api(const std::string& context, const std::string& method,
                            const std::string& path, const std::string& body);
-
-/// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string url_encode(const std::string& text);
 
 }  // namespace rstream::cli

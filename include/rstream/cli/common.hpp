@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/api/error_reply.hpp"
 #include "rstream/base/terminal_text.hpp"
 
 namespace CLI {
@@ -18,12 +19,15 @@ class Option;
 
 namespace rstream::cli {
 
-/// Exit codes of rstream's own (not the remote command's).
-inline constexpr int exit_ok = 0;
-inline constexpr int exit_failure = 1;  ///< a local command failed (e.g. server could not start)
-inline constexpr int exit_usage = 2;    ///< bad command line: nothing was done
-inline constexpr int exit_remote_failure = 255;  ///< connection or protocol failure (as ssh)
-inline constexpr int exit_timeout = 124;         ///< --timeout expired (as timeout(1))
+/// Exit codes of rstream's own (not the remote command's): one table, in api/error_reply.hpp.
+using api::exit_broken_pipe;
+using api::exit_denied;
+using api::exit_failure;
+using api::exit_not_found;
+using api::exit_ok;
+using api::exit_remote_failure;
+using api::exit_timeout;
+using api::exit_usage;
 
 /// "500ms", "10s", "1.5m", "2h"; a bare number is seconds. nullopt when malformed or negative.
 std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);

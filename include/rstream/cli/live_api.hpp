@@ -14,10 +14,6 @@
 
 namespace rstream::cli {
 
-/// Exit codes of the live-session commands besides 0, 1 (refused), 2 (usage), 255 (unreachable).
-inline constexpr int exit_not_found = 3;
-inline constexpr int exit_denied = 4;  ///< 401 or 403
-
 /// A server whose live sessions we speak to, directly (never through an engine yet).
 struct live_server {
   direct_server_url url;

@@ -30,10 +30,6 @@ using base::is_valid_utf8;
 /// and any ".." segment (escapes_root), even one that would stay inside the root.
 result<std::string> normalize_path(std::string_view decoded);
 
-/// Percent-encodes a relative or absolute path for an href: everything but RFC 3986 unreserved
-/// characters and '/' becomes %XX (upper-case hex).
-std::string percent_encode_path(std::string_view path);
-
 /// Escapes &, <, >, " and ' for XML text and attribute values.
 std::string xml_escape(std::string_view text);
 

@@ -59,9 +59,6 @@ struct http_request {
   bool is_websocket_upgrade() const;
 };
 
-/// Decodes %XX escapes; false on a malformed escape. '+' is kept as is.
-bool percent_decode(std::string_view in, std::string& out);
-
 /// What read_body produced.
 struct body_result {
   enum class kind { ok, too_large, failed };

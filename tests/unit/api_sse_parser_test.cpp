@@ -4,9 +4,9 @@
 #include <string>
 #include <vector>
 
-#include "rstream/cli/sse_parser.hpp"
+#include "rstream/api/sse_parser.hpp"
 
-namespace rstream::cli {
+namespace rstream::api {
 namespace {
 
 std::vector<sse_event> parse_in_pieces(const std::string& stream, std::size_t piece) {
@@ -58,4 +58,4 @@ TEST(SseParser, ALineOverTheLimitIsAnError) {
 }
 
 }  // namespace
-}  // namespace rstream::cli
+}  // namespace rstream::api

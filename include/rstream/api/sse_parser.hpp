@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace rstream::cli {
+namespace rstream::api {
 
 /// One dispatched event.
 struct sse_event {
@@ -43,4 +43,4 @@ class sse_parser {
   bool has_data_ = false;
 };
 
-}  // namespace rstream::cli
+}  // namespace rstream::api

@@ -1,7 +1,7 @@
 // Server-Sent Events parsing (see sse_parser.hpp).
-#include "rstream/cli/sse_parser.hpp"
+#include "rstream/api/sse_parser.hpp"
 
-namespace rstream::cli {
+namespace rstream::api {
 
 bool sse_parser::feed(std::string_view piece) {
   for (char c : piece) {
@@ -51,4 +51,4 @@ void sse_parser::line(std::string_view text) {
   // "retry" and unknown fields are ignored.
 }
 
-}  // namespace rstream::cli
+}  // namespace rstream::api

@@ -14,12 +14,12 @@
 #include <string_view>
 #include <vector>
 
-#include "rstream/cli/sse_parser.hpp"
+#include "rstream/api/sse_parser.hpp"
 
 namespace {
 
-using rstream::cli::sse_event;
-using rstream::cli::sse_parser;
+using rstream::api::sse_event;
+using rstream::api::sse_parser;
 
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "property violated: %s\n", what);

@@ -1,0 +1,62 @@
+// call_engine (see engine_client.hpp).
+#include "rstream/client/engine_client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "rstream/api/error_reply.hpp"
+#include "rstream/config/contexts.hpp"
+#include "rstream/transport/http.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::client {
+
+engine_reply call_engine(const std::string& context, const std::string& method,
+                         const std::string& path, const std::string& body) {
+  engine_reply reply;
+  auto fail = [&reply](int exit_code, std::string message) {
+    reply.exit_code = exit_code;
+    reply.message = std::move(message);
+    return reply;
+  };
+  std::string error;
+  auto engine = config::resolve_engine(context, error);
+  if (!engine) return fail(api::exit_remote_failure, error);
+  transport::http_target target{engine->engine.tls, engine->engine.host, engine->engine.port};
+  transport::connect_options options;
+  options.timeout = std::chrono::seconds(10);
+  transport::http_response response;
+  asio::io_context io{1};
+  asio::co_spawn(io, transport::http_call(target, method, path, engine->token, body, options),
+                 [&](std::exception_ptr e, transport::http_response r) {
+                   if (e) {
+                     response.error = "internal error";
+                     return;
+                   }
+                   response = std::move(r);
+                 });
+  io.run();
+  if (response.status == 0) {
+    return fail(api::exit_remote_failure,
+                "cannot reach the engine at " + engine->engine.text() + ": " + response.error);
+  }
+  reply.body = nlohmann::json::parse(response.body, nullptr, false);
+  if (response.status >= 200 && response.status < 300) {
+    if (reply.body.is_discarded()) {
+      return fail(api::exit_remote_failure, "the engine answered with something that is not JSON");
+    }
+    reply.ok = true;
+    return reply;
+  }
+  std::string message = api::read_error_reply(reply.body).message;
+  if (message.empty()) message = "HTTP " + std::to_string(response.status);
+  if (response.status == 401) {
+    return fail(api::exit_remote_failure,
+                "the engine at " + engine->engine.text() + " refused the token (" + message +
+                    "); check `rstream project current` or RSTREAM_AUTHENTICATION_TOKEN");
+  }
+  return fail(api::exit_failure, message);
+}
+
+}  // namespace rstream::client
