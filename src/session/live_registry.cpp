@@ -135,7 +135,8 @@ boost::asio::awaitable<void> live_registry::shut_down() {
   expiry_timer_.cancel();  // a pending expiry must not keep the io_context running
   const auto all = sessions_;
   for (const auto& s : all) s->hang_up();
-  for (const auto& s : all) co_await s->wait_terminated(config_.kill_grace + std::chrono::seconds(1));
+  for (const auto& s : all)
+    co_await s->wait_terminated(config_.kill_grace + std::chrono::seconds(1));
   for (const auto& s : all) remove(s);
 }
 

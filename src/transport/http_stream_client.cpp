@@ -75,7 +75,6 @@ namespace {
 /// Socket reads of a body are at most this large.
 constexpr std::size_t read_room = 64 * 1024;
 
-
 /// True when `text` could break out of its place in a request head.
 bool unsafe_in_head(std::string_view text) {
   return text.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;

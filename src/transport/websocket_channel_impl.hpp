@@ -146,8 +146,8 @@ asio::awaitable<std::unique_ptr<frame_channel>> handshake_impl(
     Stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_payload, std::string& error) {
   int http_status = 0;
-  auto ws = co_await handshake_stream(std::move(stream), host_header, path, token, error,
-                                      http_status);
+  auto ws =
+      co_await handshake_stream(std::move(stream), host_header, path, token, error, http_status);
   if (!ws) co_return nullptr;
   co_return std::make_unique<websocket_channel<Stream>>(std::move(*ws), max_payload, "");
 }

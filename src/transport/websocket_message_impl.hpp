@@ -76,7 +76,8 @@ class websocket_message_socket final : public message_socket {
     if (!ws_.is_open()) co_return;
     const int fd = lowest(ws_.next_layer()).native_handle();
     deadline_guard deadline(ws_.get_executor(), timeout, [fd] { ::shutdown(fd, SHUT_RDWR); });
-    boost::beast::websocket::close_reason why(static_cast<boost::beast::websocket::close_code>(code), reason);
+    boost::beast::websocket::close_reason why(
+        static_cast<boost::beast::websocket::close_code>(code), reason);
     co_await ws_.async_close(why, use_nothrow);
   }
 
@@ -101,10 +102,9 @@ template <class Stream>
 boost::asio::awaitable<std::unique_ptr<message_socket>> message_handshake_impl(
     Stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_message,
-    std::shared_ptr<boost::asio::ssl::context> tls_context, std::string& error,
-    int& http_status) {
-  auto ws = co_await handshake_stream(std::move(stream), host_header, path, token, error,
-                                      http_status);
+    std::shared_ptr<boost::asio::ssl::context> tls_context, std::string& error, int& http_status) {
+  auto ws =
+      co_await handshake_stream(std::move(stream), host_header, path, token, error, http_status);
   if (!ws) co_return nullptr;
   co_return std::make_unique<websocket_message_socket<Stream>>(std::move(*ws), max_message,
                                                                std::move(tls_context));

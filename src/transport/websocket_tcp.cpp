@@ -17,10 +17,9 @@ asio::awaitable<std::unique_ptr<message_socket>> handshake_message_socket(
     tcp_stream stream, const std::string& host_header, const std::string& path,
     const std::string& token, std::size_t max_message,
     std::shared_ptr<asio::ssl::context> tls_context, std::string& error, int& http_status) {
-  co_return co_await websocket_impl::message_handshake_impl(std::move(stream), host_header, path,
-                                                            token, max_message,
-                                                            std::move(tls_context), error,
-                                                            http_status);
+  co_return co_await websocket_impl::message_handshake_impl(
+      std::move(stream), host_header, path, token, max_message, std::move(tls_context), error,
+      http_status);
 }
 
 }  // namespace rstream::transport::detail

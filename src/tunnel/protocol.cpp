@@ -70,12 +70,12 @@ bool get_headers(const json& j, std::vector<header_pair>& out, std::string& erro
     const auto& name = pair[0].get_ref<const std::string&>();
     const auto& value = pair[1].get_ref<const std::string&>();
     const bool name_ok =
-        !name.empty() && name.size() <= 256 &&
-        std::all_of(name.begin(), name.end(), [](char c) {
+        !name.empty() && name.size() <= 256 && std::all_of(name.begin(), name.end(), [](char c) {
           return std::isalnum(static_cast<unsigned char>(c)) ||
                  (c != '\0' && std::strchr("!#$%&'*+-.^_`|~", c) != nullptr);
         });
-    const bool value_ok = value.size() <= 8192 && value.find_first_of("\r\n") == std::string::npos &&
+    const bool value_ok = value.size() <= 8192 &&
+                          value.find_first_of("\r\n") == std::string::npos &&
                           value.find('\0') == std::string::npos;
     if (!name_ok || !value_ok) {
       error = "header \"" + name.substr(0, 64) + "\" has an invalid name or value";

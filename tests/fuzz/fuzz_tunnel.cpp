@@ -86,7 +86,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       const nlohmann::json entry = {
-          {"name", "alpha"},      {"id", "0123"}, {"status", "online"}, {"publish", true},
+          {"name", "alpha"},
+          {"id", "0123"},
+          {"status", "online"},
+          {"publish", true},
           {"labels", {{"rstream.webtty.label.role", "codex"}, {"application-protocol", "x"}}}};
       (void)filter->matches(entry);
     }

@@ -133,8 +133,8 @@ TEST(E2eChannel, OpenInPlaceRefusesATamperedFrame) {
 // Small frames are sealed with libsodium, large ones with OpenSSL's EVP: each must produce what
 // the other implementation opens (same AEAD, same nonce and associated data).
 TEST(E2eChannel, SmallAndLargeFramesAreTheSameAeadInBothImplementations) {
-  for (std::size_t size : {std::size_t{10}, std::size_t{16 * 1024 - 1}, std::size_t{16 * 1024},
-                           std::size_t{200000}}) {
+  for (std::size_t size :
+       {std::size_t{10}, std::size_t{16 * 1024 - 1}, std::size_t{16 * 1024}, std::size_t{200000}}) {
     SCOPED_TRACE(size);
     secure_channel sender(key_of(0x00), key_of(0x40));
     std::vector<std::uint8_t> plain(size);
@@ -158,7 +158,8 @@ TEST(E2eChannel, SmallAndLargeFramesAreTheSameAeadInBothImplementations) {
     int n = 0;
     std::array<std::uint8_t, 16> expected_tag{};
     std::memcpy(expected_tag.data(), tag, 16);
-    ASSERT_EQ(EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()), 1);
+    ASSERT_EQ(EVP_DecryptInit_ex(ctx, EVP_chacha20_poly1305(), nullptr, key.data(), nonce.data()),
+              1);
     ASSERT_EQ(EVP_DecryptUpdate(ctx, nullptr, &n, sealed.data(), 8), 1);
     ASSERT_EQ(EVP_DecryptUpdate(ctx, by_evp.data(), &n, text, static_cast<int>(size)), 1);
     ASSERT_EQ(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, expected_tag.data()), 1);

@@ -22,7 +22,8 @@ const std::string* find(const std::vector<http_header>& headers, std::string_vie
 }  // namespace
 
 TEST(ForwardedToTunnel, AnAllowlistWithoutCredentials) {
-  for (auto name : {"Range", "if-none-match", "Depth", "Destination", "Overwrite", "Content-Type"}) {
+  for (auto name :
+       {"Range", "if-none-match", "Depth", "Destination", "Overwrite", "Content-Type"}) {
     EXPECT_TRUE(forwarded_to_tunnel(name)) << name;
   }
   for (auto name : {"Cookie", "cookie", "Authorization", "Proxy-Authorization", "X-Rstream-CSRF",

@@ -49,11 +49,11 @@ TEST(TunnelHttpMessages, ResponseHeadRoundTrips) {
 
 TEST(TunnelHttpMessages, BadRequestHeadsAreRefusedWithAReason) {
   const char* bad[] = {
-      R"({"target":"/fs/"})",                                       // no method
-      R"({"method":"get","target":"/fs/"})",                        // not upper-case
-      R"({"method":"GET","target":"fs/"})",                         // not a path
-      R"({"method":"GET","target":"/fs/","external_prefix":"x"})",  // prefix not a path
-      R"({"method":"GET","target":"/fs/","headers":{"a":"b"}})",    // not pairs
+      R"({"target":"/fs/"})",                                               // no method
+      R"({"method":"get","target":"/fs/"})",                                // not upper-case
+      R"({"method":"GET","target":"fs/"})",                                 // not a path
+      R"({"method":"GET","target":"/fs/","external_prefix":"x"})",          // prefix not a path
+      R"({"method":"GET","target":"/fs/","headers":{"a":"b"}})",            // not pairs
       R"({"method":"GET","target":"/fs/","headers":[["a b","c"]]})",        // bad name
       R"({"method":"GET","target":"/fs/","headers":[["a","c\r\nX: y"]]})",  // injection
       R"({"method":"GET","target":"/fs/","headers":[["a\u0000","c"]]})",    // NUL in name
@@ -72,7 +72,8 @@ TEST(TunnelHttpMessages, BadRequestHeadsAreRefusedWithAReason) {
 }
 
 TEST(TunnelHttpMessages, BadResponseStatusIsRefused) {
-  for (const char* json : {R"({})", R"({"status":99})", R"({"status":600})", R"({"status":"200"})"}) {
+  for (const char* json :
+       {R"({})", R"({"status":99})", R"({"status":600})", R"({"status":"200"})"}) {
     http_response_head out;
     std::string error;
     EXPECT_FALSE(parse(message(codec::frame_type::http_response, json), out, error)) << json;
@@ -89,7 +90,7 @@ TEST(TunnelHttpMessages, DialCarriesItsStreamKind) {
   // An older engine's dial (no kind) is a WebTTY stream.
   ASSERT_TRUE(parse(message(codec::frame_type::tunnel_dial, R"({"stream":"s2"})"), back, error));
   EXPECT_EQ(back.kind, stream_kind::webtty);
-  EXPECT_FALSE(
-      parse(message(codec::frame_type::tunnel_dial, R"({"stream":"s","kind":"ftp"})"), back, error));
+  EXPECT_FALSE(parse(message(codec::frame_type::tunnel_dial, R"({"stream":"s","kind":"ftp"})"),
+                     back, error));
   EXPECT_NE(error.find("unknown stream kind"), std::string::npos) << error;
 }

@@ -23,7 +23,7 @@ struct remote_command_options {
   std::optional<std::chrono::milliseconds> timeout;
   std::chrono::milliseconds heartbeat{0};
   transport::connect_options connect;
-  std::string context;  ///< --context: which project context resolves rstrm:// URLs
+  std::string context;          ///< --context: which project context resolves rstrm:// URLs
   std::string client_identity;  ///< --client-identity: answers an E2E server's proof request
 };
 

@@ -197,9 +197,8 @@ bool decode_message(std::span<const std::uint8_t> message, std::size_t max_paylo
                     decode_error& error);
 /// decode_message for a message lying inside `buffer` at [offset, offset + length): the buffer
 /// becomes the payload's storage (a data frame keeps it), so decoding allocates nothing.
-bool decode_message_in(std::vector<std::uint8_t>&& buffer, std::size_t offset,
-                       std::size_t length, std::size_t max_payload, frame& out,
-                       decode_error& error);
+bool decode_message_in(std::vector<std::uint8_t>&& buffer, std::size_t offset, std::size_t length,
+                       std::size_t max_payload, frame& out, decode_error& error);
 
 /// Incremental decoder for a byte stream (TCP/TLS): feed bytes, take frames.
 /// Tri-state like a request parser: a frame, need more bytes, or a (sticky) error.

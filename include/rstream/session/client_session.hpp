@@ -81,7 +81,7 @@ class client_session {
   boost::asio::steady_timer heartbeat_timer_;
   boost::asio::steady_timer send_failure_timer_;
   bool started_ = false;
-  bool send_failed_ = false;      ///< a write failed; the reader gets a moment to explain why
+  bool send_failed_ = false;  ///< a write failed; the reader gets a moment to explain why
   std::string send_failure_;
   bool finished_ = false;
   bool writer_running_ = false;

@@ -88,8 +88,9 @@ class frame_channel {
   boost::asio::awaitable<boost::system::error_code> write(const codec::frame& f);
   /// Writes a Data frame whose bytes stay where they are (gathered with the header, not copied
   /// into a data_frame first): for relays and bulk bodies.
-  boost::asio::awaitable<boost::system::error_code> write_data(
-      codec::stream_id stream, std::span<const std::uint8_t> bytes, bool end_of_stream = false);
+  boost::asio::awaitable<boost::system::error_code> write_data(codec::stream_id stream,
+                                                               std::span<const std::uint8_t> bytes,
+                                                               bool end_of_stream = false);
 
  protected:
   std::string bearer_token_;

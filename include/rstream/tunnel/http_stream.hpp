@@ -34,7 +34,6 @@ boost::asio::awaitable<void> serve_http_stream(std::unique_ptr<transport::frame_
 /// response started.
 boost::asio::awaitable<void> forward_http_exchange(transport::http_exchange& exchange,
                                                    transport::frame_channel& server,
-                                                   std::string target,
-                                                   std::string external_prefix);
+                                                   std::string target, std::string external_prefix);
 
 }  // namespace rstream::tunnel
