@@ -19,7 +19,7 @@ build_packages=(
   libspdlog-dev libfmt-dev libgtest-dev googletest openssl
 )
 test_packages=(
-  tmux python3 clang libclang-rt-14-dev procps curl rclone chromium fonts-dejavu-core
+  tmux python3 clang clang-format libclang-rt-14-dev procps curl rclone chromium fonts-dejavu-core
 )
 bench_packages=(
   openssh-server openssh-client hyperfine
