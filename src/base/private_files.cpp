@@ -1,6 +1,8 @@
 // Private directories and atomic 0600 files (see private_files.hpp).
 #include "rstream/base/private_files.hpp"
 
+#include "rstream/base/write_all.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -69,38 +71,58 @@ bool make_private_dir(const std::filesystem::path& dir, std::string& error) {
   return true;
 }
 
-bool write_private_file(const std::filesystem::path& file, std::string_view content,
-                        std::string& error) {
+namespace {
+
+/// mkstemp beside `file` (exclusive, mode 0600 whatever the umask), write, fsync, then rename
+/// over `file` (replace) or link to it (create: EEXIST when it exists), then fsync the directory.
+private_write write_private(const std::filesystem::path& file, std::string_view content,
+                            bool replace, std::string& error) {
   const std::filesystem::path dir =
       file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
   std::string tmp = file.string() + ".tmp-XXXXXX";
-  // mkstemp creates the file exclusively with mode 0600, whatever the umask.
   int fd = ::mkstemp(tmp.data());
   if (fd < 0) {
     error = "cannot create a file in " + dir.string() + ": " + errno_text(errno);
-    return false;
+    return private_write::failed;
   }
   auto fail = [&](const std::string& what) {
     error = what + ": " + errno_text(errno);
     close_fd(fd);
     ::unlink(tmp.c_str());
-    return false;
+    return private_write::failed;
   };
-  while (!content.empty()) {
-    const ssize_t n = ::write(fd, content.data(), content.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return fail("cannot write " + tmp);
-    content.remove_prefix(static_cast<std::size_t>(n));
-  }
+  if (!write_all(fd, content)) return fail("cannot write " + tmp);
   if (::fsync(fd) != 0) return fail("cannot write " + tmp);
   close_fd(fd);
-  if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot replace " + file.string());
+  if (replace) {
+    if (::rename(tmp.c_str(), file.c_str()) != 0) return fail("cannot replace " + file.string());
+  } else {
+    if (::link(tmp.c_str(), file.c_str()) != 0) {
+      const bool exists = errno == EEXIST;
+      const auto outcome = fail("cannot create " + file.string());
+      if (exists) error = file.string() + " exists";
+      return exists ? private_write::exists : outcome;
+    }
+    ::unlink(tmp.c_str());
+  }
   int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd >= 0) {
-    ::fsync(dir_fd);  // the rename itself survives a crash
+    ::fsync(dir_fd);  // the rename or link itself survives a crash
     ::close(dir_fd);
   }
-  return true;
+  return private_write::written;
+}
+
+}  // namespace
+
+bool write_private_file(const std::filesystem::path& file, std::string_view content,
+                        std::string& error) {
+  return write_private(file, content, true, error) == private_write::written;
+}
+
+private_write create_private_file(const std::filesystem::path& file, std::string_view content,
+                                  std::string& error) {
+  return write_private(file, content, false, error);
 }
 
 }  // namespace rstream::base

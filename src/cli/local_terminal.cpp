@@ -64,23 +64,6 @@ std::optional<std::pair<std::uint16_t, std::uint16_t>> terminal_size(int fd) {
   return std::make_pair(ws.ws_col, ws.ws_row);
 }
 
-bool write_all(int fd, std::span<const std::uint8_t> bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n > 0) {
-      bytes = bytes.subspan(static_cast<std::size_t>(n));
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd p{fd, POLLOUT, 0};
-      ::poll(&p, 1, -1);
-    } else {
-      return false;
-    }
-  }
-  return true;
-}
-
 // ---- stdin_reader ----
 
 struct stdin_reader::shared_state {

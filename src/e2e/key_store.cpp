@@ -19,6 +19,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "rstream/base/private_files.hpp"
 #include "rstream/e2e/sodium.hpp"
 
 namespace rstream::e2e {
@@ -129,59 +130,29 @@ result<void> ensure_directory(const fs::path& dir) {
   return {};
 }
 
-bool write_all(int fd, std::string_view data) {
-  while (!data.empty()) {
-    const ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 void fsync_directory(const fs::path& dir) {
   unique_fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() >= 0) ::fsync(fd.get());
 }
 
-/// Writes `path` atomically with mode 0600: a temp file in the same directory, fsync, then
-/// rename (replace) or link (no replace: already_exists when `path` exists).
+/// Writes `path` atomically with mode 0600 (base/private_files.hpp): replacing it, or only when
+/// it does not exist (already_exists otherwise).
 result<void> write_atomically(const fs::path& path, std::string_view content, bool replace) {
-  const fs::path dir = path.parent_path();
-  if (auto made = ensure_directory(dir); !made) return made;
-  std::array<std::uint8_t, 6> random{};
-  system_randomness().fill(random);
-  const fs::path temp = dir / ("." + path.filename().string() + ".tmp-" +
-                               std::to_string(::getpid()) + "-" + base64url(random));
-  unique_fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (fd.get() < 0) {
-    return make_error(errc::io_error, "cannot create " + temp.string() + ": " + errno_text(errno));
+  if (auto made = ensure_directory(path.parent_path()); !made) return made;
+  std::string error;
+  const auto outcome =
+      replace ? (base::write_private_file(path, content, error) ? base::private_write::written
+                                                                : base::private_write::failed)
+              : base::create_private_file(path, content, error);
+  switch (outcome) {
+    case base::private_write::written:
+      return {};
+    case base::private_write::exists:
+      return make_error(errc::already_exists, path.string() + " exists");
+    case base::private_write::failed:
+      break;
   }
-  auto fail = [&](const std::string& what) {
-    const int err = errno;
-    ::unlink(temp.c_str());
-    return make_error(errc::io_error, what + " " + path.string() + ": " + errno_text(err));
-  };
-  // The umask could only remove bits; set exactly 0600 anyway.
-  if (::fchmod(fd.get(), 0600) != 0) return fail("cannot set the mode of");
-  if (!write_all(fd.get(), content)) return fail("cannot write");
-  if (::fsync(fd.get()) != 0) return fail("cannot sync");
-  if (::close(fd.release()) != 0) return fail("cannot write");
-  if (replace) {
-    if (::rename(temp.c_str(), path.c_str()) != 0) return fail("cannot replace");
-  } else {
-    if (::link(temp.c_str(), path.c_str()) != 0) {
-      const int err = errno;
-      ::unlink(temp.c_str());
-      if (err == EEXIST) return make_error(errc::already_exists, path.string() + " exists");
-      return make_error(errc::io_error, "cannot create " + path.string() + ": " + errno_text(err));
-    }
-    ::unlink(temp.c_str());
-  }
-  fsync_directory(dir);
-  return {};
+  return make_error(errc::io_error, error);
 }
 
 /// An exclusive flock on "<file>.lock" for a read-modify-write of `file`.

@@ -6,7 +6,8 @@
 //     writable), or that another user owns, is refused with a message instead.
 //   - write_private_file creates an exclusive temp file with mode 0600 beside the target,
 //     writes, fsyncs, renames it over the target and fsyncs the directory: the file is never
-//     seen half-written nor, for an instant, with looser permissions.
+//     seen half-written nor, for an instant, with looser permissions. create_private_file links
+//     the temp file instead, so that a file that exists is never replaced.
 //
 // Thread-safety: functions over the file system; callers serialise writes to one file.
 #pragma once
@@ -25,8 +26,15 @@ bool make_missing_dirs(const std::filesystem::path& dir, std::string& error);
 /// it cannot, or when `dir` exists but is group/world-writable or owned by another user.
 bool make_private_dir(const std::filesystem::path& dir, std::string& error);
 
-/// Writes `content` to `file` atomically with mode 0600 (see above).
+/// Writes `content` to `file` atomically with mode 0600 (see above), replacing it.
 bool write_private_file(const std::filesystem::path& file, std::string_view content,
                         std::string& error);
+
+enum class private_write { written, exists, failed };
+
+/// The same, but only when `file` does not exist yet (the temp file is linked, not renamed, so
+/// an existing file is never replaced): `exists` then, and nothing is written.
+private_write create_private_file(const std::filesystem::path& file, std::string_view content,
+                                  std::string& error);
 
 }  // namespace rstream::base

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "rstream/codec/frame.hpp"
+#include "rstream/base/write_all.hpp"
 
 namespace rstream::cli {
 
@@ -46,8 +47,8 @@ class raw_terminal {
 /// The window size of the terminal on fd, if it is one.
 std::optional<std::pair<std::uint16_t, std::uint16_t>> terminal_size(int fd);
 
-/// Writes everything (retrying EINTR, waiting out EAGAIN). Returns false with errno on failure.
-bool write_all(int fd, std::span<const std::uint8_t> bytes);
+/// Writes everything (base/write_all.hpp).
+using base::write_all;
 
 /// Reads a file descriptor on its own thread and hands chunks to `deliver`, which runs on the
 /// I/O thread (through `post`). At most `max_in_flight` chunks are delivered but not yet
