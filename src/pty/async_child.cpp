@@ -125,14 +125,14 @@ void async_child::hang_up(std::chrono::milliseconds grace) {
   signal_group(state_->pid, SIGHUP);
   signal_group(state_->pid, SIGCONT);
   state_->kill_timer.expires_after(grace);
-  state_->kill_timer.async_wait(
-      [weak = std::weak_ptr<detail::child_state>(state_), grace](const boost::system::error_code& ec) {
-        const auto child = weak.lock();
-        if (ec || !child || !child->hanging_up) return;
-        spdlog::info("process group {} still running {} ms after SIGHUP, sending SIGKILL",
-                     child->pid, grace.count());
-        signal_group(child->pid, SIGKILL);
-      });
+  state_->kill_timer.async_wait([weak = std::weak_ptr<detail::child_state>(state_),
+                                 grace](const boost::system::error_code& ec) {
+    const auto child = weak.lock();
+    if (ec || !child || !child->hanging_up) return;
+    spdlog::info("process group {} still running {} ms after SIGHUP, sending SIGKILL", child->pid,
+                 grace.count());
+    signal_group(child->pid, SIGKILL);
+  });
 }
 
 void async_child::stop_hang_up() {

@@ -135,12 +135,14 @@ bool prepare_plan(const spawn_options& options, exec_plan& plan, spawn_error& er
   }
   for (const auto& arg : options.argv) {
     if (has_nul(arg)) {
-      set_error(error, spawn_stage::options, EINVAL, "spawn: a command argument contains a NUL byte");
+      set_error(error, spawn_stage::options, EINVAL,
+                "spawn: a command argument contains a NUL byte");
       return false;
     }
   }
   if (has_nul(options.argv0_override) || has_nul(options.workdir)) {
-    set_error(error, spawn_stage::options, EINVAL, "spawn: argv0 override or workdir contains a NUL byte");
+    set_error(error, spawn_stage::options, EINVAL,
+              "spawn: argv0 override or workdir contains a NUL byte");
     return false;
   }
   for (const auto& [name, value] : options.env) {
@@ -338,10 +340,12 @@ void describe_child_failure(const child_report& report, const spawn_options& opt
                 "make " + tty_path + " the controlling terminal: " + errno_text(code));
       return;
     case child_stage::redirect:
-      set_error(error, spawn_stage::pipe, code, "redirect standard descriptors: " + errno_text(code));
+      set_error(error, spawn_stage::pipe, code,
+                "redirect standard descriptors: " + errno_text(code));
       return;
     case child_stage::chdir:
-      set_error(error, spawn_stage::chdir, code, "chdir " + options.workdir + ": " + errno_text(code));
+      set_error(error, spawn_stage::chdir, code,
+                "chdir " + options.workdir + ": " + errno_text(code));
       return;
     case child_stage::exec:
       if (code == ENOENT && program.find('/') == std::string::npos) {
@@ -349,7 +353,8 @@ void describe_child_failure(const child_report& report, const spawn_options& opt
       } else if (code == EACCES) {
         set_error(error, spawn_stage::exec, code, program + ": permission denied");
       } else if (code == ENOEXEC) {
-        set_error(error, spawn_stage::exec, code, program + ": cannot execute: " + errno_text(code));
+        set_error(error, spawn_stage::exec, code,
+                  program + ": cannot execute: " + errno_text(code));
       } else {
         set_error(error, spawn_stage::exec, code, program + ": " + errno_text(code));
       }
@@ -385,11 +390,13 @@ bool open_pty(const spawn_options& options, unique_fd& master, std::string& slav
   }
   slave_path = name;
   if (!set_window_size(master.get(), options.cols, options.rows)) {
-    set_error(error, spawn_stage::openpty, errno, "set terminal size (TIOCSWINSZ): " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno,
+              "set terminal size (TIOCSWINSZ): " + errno_text(errno));
     return false;
   }
   if (!set_nonblocking(master.get())) {
-    set_error(error, spawn_stage::openpty, errno, "set O_NONBLOCK on the PTY master: " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno,
+              "set O_NONBLOCK on the PTY master: " + errno_text(errno));
     return false;
   }
   return true;
@@ -535,7 +542,8 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
     if (!master_dup) {
       int dup_errno = errno;
       kill_and_reap(pid);
-      set_error(error, spawn_stage::openpty, dup_errno, "duplicate the PTY master: " + errno_text(dup_errno));
+      set_error(error, spawn_stage::openpty, dup_errno,
+                "duplicate the PTY master: " + errno_text(dup_errno));
       return false;
     }
   }

@@ -19,8 +19,7 @@ output_drain::output_drain(const asio::any_io_executor& executor)
 
 output_drain::~output_drain() { cancel(); }
 
-void output_drain::start(std::chrono::milliseconds limit,
-                         asio::posix::stream_descriptor& source) {
+void output_drain::start(std::chrono::milliseconds limit, asio::posix::stream_descriptor& source) {
   period_->source = &source;
   period_->timer.expires_after(limit);
   period_->timer.async_wait([weak = std::weak_ptr<period>(period_)](boost::system::error_code ec) {

@@ -175,7 +175,8 @@ TEST_F(PtyAsyncChild, StopHangUpPreventsTheKill) {
   child.stop_hang_up();
   const pid_t pid = child.pid();
   // Four times the grace: the SIGKILL would have come by now.
-  EXPECT_FALSE(run_until(io, [pid] { return has_exited(pid); }, std::chrono::milliseconds(80)))
+  EXPECT_FALSE(run_until(
+      io, [pid] { return has_exited(pid); }, std::chrono::milliseconds(80)))
       << "the command ended although the hang-up was stopped";
 }
 
@@ -258,15 +259,13 @@ spawn_options in_workdir(spawn_options options, std::string workdir) {
 TEST(PtyAsyncChildSpawnFailure, MapsTheStageToOneRefusal) {
   const refused_case cases[] = {
       {"not found", command({"rstream-no-such-command-4711"}), spawn_stage::exec, ENOENT, 400,
-       "command_not_found", "command_not_found",
-       "rstream-no-such-command-4711: command not found"},
-      {"not executable", command({"/etc/passwd"}), spawn_stage::exec, EACCES, 400,
-       "not_executable", "command_not_executable", "/etc/passwd: permission denied"},
-      {"missing workdir", in_workdir(command({"true"}), "/rstream/no/such/dir"),
-       spawn_stage::chdir, ENOENT, 400, "bad_request", "invalid_working_dir",
-       "/rstream/no/such/dir"},
-      {"no command", command({}), spawn_stage::options, EINVAL, 500, "spawn_failed",
-       "spawn_failed", "no command given"},
+       "command_not_found", "command_not_found", "rstream-no-such-command-4711: command not found"},
+      {"not executable", command({"/etc/passwd"}), spawn_stage::exec, EACCES, 400, "not_executable",
+       "command_not_executable", "/etc/passwd: permission denied"},
+      {"missing workdir", in_workdir(command({"true"}), "/rstream/no/such/dir"), spawn_stage::chdir,
+       ENOENT, 400, "bad_request", "invalid_working_dir", "/rstream/no/such/dir"},
+      {"no command", command({}), spawn_stage::options, EINVAL, 500, "spawn_failed", "spawn_failed",
+       "no command given"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.what);

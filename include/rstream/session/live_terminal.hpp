@@ -107,7 +107,8 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   pty::async_child child_;  // its teardown SIGKILLs and reaps a command still running
   std::optional<boost::asio::posix::stream_descriptor> master_;  // output (reads), resize
   std::optional<boost::asio::posix::stream_descriptor> input_;   // dup of the master, writes
-  pty::output_drain drain_;  // after master_, which it cancels
+  /// After master_, whose wait it cancels (destroyed first).
+  pty::output_drain drain_;
   boost::asio::steady_timer expiry_timer_;
   std::vector<async_event*> observers_;
   std::function<void()> on_terminated_;
