@@ -2,8 +2,9 @@
 // (exec), in a new session and process group, and learning how it ended.
 //
 // No Asio here: the caller wraps the returned descriptors (all O_NONBLOCK, O_CLOEXEC) and the
-// pidfd in its own I/O objects. Thread-safety: free functions; spawn() may be called from any
-// thread but forks the whole process, so call it from the I/O thread.
+// pidfd in its own I/O objects (sessions use async_child.hpp, which does). Thread-safety: free
+// functions; spawn() may be called from any thread but forks the whole process, so call it from the
+// I/O thread.
 #pragma once
 
 #include <sys/types.h>
