@@ -425,25 +425,11 @@ int read_report(int fd, child_report& report) {
 }  // namespace
 
 std::string_view to_string(spawn_stage stage) {
-  switch (stage) {
-    case spawn_stage::options:
-      return "options";
-    case spawn_stage::pipe:
-      return "pipe";
-    case spawn_stage::openpty:
-      return "openpty";
-    case spawn_stage::fork:
-      return "fork";
-    case spawn_stage::setsid:
-      return "setsid";
-    case spawn_stage::pidfd:
-      return "pidfd";
-    case spawn_stage::chdir:
-      return "chdir";
-    case spawn_stage::exec:
-      return "exec";
-  }
-  return "unknown";
+  // In the order of the enum (a unit test checks every name).
+  static constexpr std::string_view names[] = {"options", "pipe",  "openpty", "fork",
+                                               "setsid",  "pidfd", "chdir",   "exec"};
+  const auto index = static_cast<std::size_t>(stage);
+  return index < std::size(names) ? names[index] : "unknown";
 }
 
 bool spawn(const spawn_options& options, child_process& out, spawn_error& error) {
