@@ -83,8 +83,8 @@ struct exec_plan {
 
 std::string errno_text(int error) { return std::system_category().message(error); }
 
-void set_error(spawn_error& error, std::string stage, int code, std::string message) {
-  error.stage = std::move(stage);
+void set_error(spawn_error& error, spawn_stage stage, int code, std::string message) {
+  error.stage = stage;
   error.error = code;
   error.message = std::move(message);
 }
@@ -130,22 +130,24 @@ void kill_and_reap(pid_t pid) {
 /// Validates the options and fills the argv, envp and PATH candidates of `plan`.
 bool prepare_plan(const spawn_options& options, exec_plan& plan, spawn_error& error) {
   if (options.argv.empty() || options.argv[0].empty()) {
-    set_error(error, "options", EINVAL, "spawn: no command given");
+    set_error(error, spawn_stage::options, EINVAL, "spawn: no command given");
     return false;
   }
   for (const auto& arg : options.argv) {
     if (has_nul(arg)) {
-      set_error(error, "options", EINVAL, "spawn: a command argument contains a NUL byte");
+      set_error(error, spawn_stage::options, EINVAL,
+                "spawn: a command argument contains a NUL byte");
       return false;
     }
   }
   if (has_nul(options.argv0_override) || has_nul(options.workdir)) {
-    set_error(error, "options", EINVAL, "spawn: argv0 override or workdir contains a NUL byte");
+    set_error(error, spawn_stage::options, EINVAL,
+              "spawn: argv0 override or workdir contains a NUL byte");
     return false;
   }
   for (const auto& [name, value] : options.env) {
     if (name.empty() || name.find('=') != std::string::npos || has_nul(name) || has_nul(value)) {
-      set_error(error, "options", EINVAL,
+      set_error(error, spawn_stage::options, EINVAL,
                 "spawn: invalid environment variable name \"" + name +
                     "\" (must be non-empty, without '=' or NUL)");
       return false;
@@ -328,34 +330,37 @@ void describe_child_failure(const child_report& report, const spawn_options& opt
   int code = report.error;
   switch (static_cast<child_stage>(report.stage)) {
     case child_stage::setsid:
-      set_error(error, "setsid", code, "setsid: " + errno_text(code));
+      set_error(error, spawn_stage::setsid, code, "setsid: " + errno_text(code));
       return;
     case child_stage::open_tty:
-      set_error(error, "openpty", code, "open " + tty_path + ": " + errno_text(code));
+      set_error(error, spawn_stage::openpty, code, "open " + tty_path + ": " + errno_text(code));
       return;
     case child_stage::controlling_tty:
-      set_error(error, "openpty", code,
+      set_error(error, spawn_stage::openpty, code,
                 "make " + tty_path + " the controlling terminal: " + errno_text(code));
       return;
     case child_stage::redirect:
-      set_error(error, "pipe", code, "redirect standard descriptors: " + errno_text(code));
+      set_error(error, spawn_stage::pipe, code,
+                "redirect standard descriptors: " + errno_text(code));
       return;
     case child_stage::chdir:
-      set_error(error, "chdir", code, "chdir " + options.workdir + ": " + errno_text(code));
+      set_error(error, spawn_stage::chdir, code,
+                "chdir " + options.workdir + ": " + errno_text(code));
       return;
     case child_stage::exec:
       if (code == ENOENT && program.find('/') == std::string::npos) {
-        set_error(error, "exec", code, program + ": command not found");
+        set_error(error, spawn_stage::exec, code, program + ": command not found");
       } else if (code == EACCES) {
-        set_error(error, "exec", code, program + ": permission denied");
+        set_error(error, spawn_stage::exec, code, program + ": permission denied");
       } else if (code == ENOEXEC) {
-        set_error(error, "exec", code, program + ": cannot execute: " + errno_text(code));
+        set_error(error, spawn_stage::exec, code,
+                  program + ": cannot execute: " + errno_text(code));
       } else {
-        set_error(error, "exec", code, program + ": " + errno_text(code));
+        set_error(error, spawn_stage::exec, code, program + ": " + errno_text(code));
       }
       return;
   }
-  set_error(error, "fork", EPROTO, "spawn: unintelligible report from the child");
+  set_error(error, spawn_stage::fork, EPROTO, "spawn: unintelligible report from the child");
 }
 
 /// Opens a PTY master sized cols x rows; fills the slave's path.
@@ -363,33 +368,35 @@ bool open_pty(const spawn_options& options, unique_fd& master, std::string& slav
               spawn_error& error) {
   master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master) {
-    set_error(error, "openpty", errno, "posix_openpt: " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno, "posix_openpt: " + errno_text(errno));
     return false;
   }
   if (!move_above_stdio(master)) {
-    set_error(error, "openpty", errno, "fcntl(F_DUPFD_CLOEXEC): " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno, "fcntl(F_DUPFD_CLOEXEC): " + errno_text(errno));
     return false;
   }
   if (::grantpt(master.get()) < 0) {
-    set_error(error, "openpty", errno, "grantpt: " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno, "grantpt: " + errno_text(errno));
     return false;
   }
   if (::unlockpt(master.get()) < 0) {
-    set_error(error, "openpty", errno, "unlockpt: " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno, "unlockpt: " + errno_text(errno));
     return false;
   }
   char name[128];
   if (int rc = ::ptsname_r(master.get(), name, sizeof name); rc != 0) {
-    set_error(error, "openpty", rc, "ptsname_r: " + errno_text(rc));
+    set_error(error, spawn_stage::openpty, rc, "ptsname_r: " + errno_text(rc));
     return false;
   }
   slave_path = name;
   if (!set_window_size(master.get(), options.cols, options.rows)) {
-    set_error(error, "openpty", errno, "set terminal size (TIOCSWINSZ): " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno,
+              "set terminal size (TIOCSWINSZ): " + errno_text(errno));
     return false;
   }
   if (!set_nonblocking(master.get())) {
-    set_error(error, "openpty", errno, "set O_NONBLOCK on the PTY master: " + errno_text(errno));
+    set_error(error, spawn_stage::openpty, errno,
+              "set O_NONBLOCK on the PTY master: " + errno_text(errno));
     return false;
   }
   return true;
@@ -417,6 +424,14 @@ int read_report(int fd, child_report& report) {
 
 }  // namespace
 
+std::string_view to_string(spawn_stage stage) {
+  // In the order of the enum (a unit test checks every name).
+  static constexpr std::string_view names[] = {"options", "pipe",  "openpty", "fork",
+                                               "setsid",  "pidfd", "chdir",   "exec"};
+  const auto index = static_cast<std::size_t>(stage);
+  return index < std::size(names) ? names[index] : "unknown";
+}
+
 bool spawn(const spawn_options& options, child_process& out, spawn_error& error) {
   exec_plan plan;
   if (!prepare_plan(options, plan, error)) return false;
@@ -433,7 +448,7 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
               make_pipe(parent_ends[1], child_ends[1]) && make_pipe(parent_ends[2], child_ends[2]);
     for (int i = 0; ok && i < 3; ++i) ok = set_nonblocking(parent_ends[i].get());
     if (!ok) {
-      set_error(error, "pipe", errno, "create stdio pipes: " + errno_text(errno));
+      set_error(error, spawn_stage::pipe, errno, "create stdio pipes: " + errno_text(errno));
       return false;
     }
     for (int i = 0; i < 3; ++i) plan.stdio[i] = child_ends[i].get();
@@ -442,7 +457,7 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
   unique_fd report_read;
   unique_fd report_write;
   if (!make_pipe(report_read, report_write)) {
-    set_error(error, "pipe", errno, "create the exec report pipe: " + errno_text(errno));
+    set_error(error, spawn_stage::pipe, errno, "create the exec report pipe: " + errno_text(errno));
     return false;
   }
   plan.report_fd = report_write.get();
@@ -476,7 +491,7 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
 #endif
   ::pthread_sigmask(SIG_SETMASK, &saved_mask, nullptr);
   if (pid < 0) {
-    set_error(error, "fork", fork_errno, "clone: " + errno_text(fork_errno));
+    set_error(error, spawn_stage::fork, fork_errno, "clone: " + errno_text(fork_errno));
     return false;
   }
 
@@ -489,7 +504,7 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
     if (outcome < 0) {
       int read_errno = errno;
       kill_and_reap(pid);
-      set_error(error, "fork", read_errno,
+      set_error(error, spawn_stage::fork, read_errno,
                 "read the exec report from the child: " + errno_text(read_errno));
     } else {
       reap_blocking(pid);  // it has _exit()ed or is about to
@@ -502,7 +517,7 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
   if (!pidfd) {
     int pidfd_errno = errno;
     kill_and_reap(pid);
-    set_error(error, "pidfd", pidfd_errno, "pidfd_open: " + errno_text(pidfd_errno));
+    set_error(error, spawn_stage::pidfd, pidfd_errno, "pidfd_open: " + errno_text(pidfd_errno));
     return false;
   }
   ::fcntl(pidfd.get(), F_SETFD, FD_CLOEXEC);  // already so on Linux; make it explicit
@@ -513,7 +528,8 @@ bool spawn(const spawn_options& options, child_process& out, spawn_error& error)
     if (!master_dup) {
       int dup_errno = errno;
       kill_and_reap(pid);
-      set_error(error, "openpty", dup_errno, "duplicate the PTY master: " + errno_text(dup_errno));
+      set_error(error, spawn_stage::openpty, dup_errno,
+                "duplicate the PTY master: " + errno_text(dup_errno));
       return false;
     }
   }
@@ -620,6 +636,13 @@ std::string login_shell() {
   }
   if (const char* shell = ::getenv("SHELL"); is_executable_file(shell)) return shell;
   return "/bin/sh";
+}
+
+void use_login_shell(spawn_options& options) {
+  options.argv = {login_shell()};
+  const std::string& path = options.argv[0];
+  const auto slash = path.rfind('/');
+  options.argv0_override = "-" + path.substr(slash == std::string::npos ? 0 : slash + 1);
 }
 
 std::string default_workdir() {

@@ -14,8 +14,7 @@
 
 #include "rstream/base/log_failure.hpp"
 #include "rstream/common/asio_helpers.hpp"
-#include "rstream/pty/child_process.hpp"
-#include "rstream/pty/orphan_guard.hpp"
+#include "rstream/pty/spawn_refusal.hpp"
 
 namespace asio = boost::asio;
 
@@ -47,9 +46,7 @@ std::shared_ptr<live_terminal> live_terminal::start(const asio::any_io_executor&
   }
   pty::spawn_options spawn;
   if (request.options.command.empty()) {
-    spawn.argv = {pty::login_shell()};
-    auto slash = spawn.argv[0].rfind('/');
-    spawn.argv0_override = "-" + spawn.argv[0].substr(slash == std::string::npos ? 0 : slash + 1);
+    pty::use_login_shell(spawn);
     request.options.command = spawn.argv;
   } else {
     spawn.argv = request.options.command;
@@ -67,24 +64,17 @@ std::shared_ptr<live_terminal> live_terminal::start(const asio::any_io_executor&
   spawn.cols = request.options.cols;
   spawn.rows = request.options.rows;
 
-  pty::child_process child;
+  pty::async_child child;
+  pty::child_stdio stdio;
   pty::spawn_error error;
-  if (!pty::spawn(spawn, child, error)) {
-    if (error.stage == "chdir") {
-      failure = {400, "invalid_working_dir", error.message};
-    } else if (error.stage == "exec" && error.error == ENOENT) {
-      failure = {400, "command_not_found", error.message};
-    } else if (error.stage == "exec") {
-      failure = {400, "command_not_executable", error.message};
-    } else {
-      failure = {500, "spawn_failed", error.message};
-    }
+  if (!child.spawn(executor, spawn, stdio, error)) {
+    pty::spawn_refusal refusal = pty::refusal_for(error);
+    failure = {refusal.status, std::move(refusal.api_code), std::move(refusal.message)};
     return nullptr;
   }
   std::shared_ptr<live_terminal> terminal(
       new live_terminal(executor, std::move(request.options), kill_grace));
-  terminal->run(child.pid, child.stdout_fd.release(), child.stdin_fd.release(),
-                child.pidfd.release());
+  terminal->run(std::move(child), std::move(stdio));
   return terminal;
 }
 
@@ -93,28 +83,15 @@ live_terminal::live_terminal(const asio::any_io_executor& executor, live::sessio
     : executor_(executor),
       state_(std::move(options), now()),
       kill_grace_(kill_grace),
-      drain_timer_(executor),
-      kill_timer_(executor),
+      drain_(executor),
       expiry_timer_(executor) {}
 
-live_terminal::~live_terminal() {
-  if (pid_ > 0 && !child_exited_) {
-    // Nobody will reap it any more: make sure it dies and is reaped.
-    pty::signal_group(static_cast<pid_t>(pid_), SIGKILL);
-    pty::exit_status ignored;
-    for (int i = 0; i < 100 && !pty::try_reap(static_cast<pid_t>(pid_), ignored); ++i)
-      ::usleep(1000);
-  }
-  if (pid_ > 0) pty::release_session(static_cast<pid_t>(pid_));  // the orphan guard forgets it
-}
-
-void live_terminal::run(std::int64_t pid, int master_fd, int input_fd, int pidfd) {
-  pid_ = pid;
-  master_.emplace(executor_, master_fd);
-  input_.emplace(executor_, input_fd);
-  pidfd_.emplace(executor_, pidfd);
-  (void)state_.set_running(pid, now());
-  spdlog::info("live session {} ({}): started pid {}: {}", state_.id(), state_.name(), pid,
+void live_terminal::run(pty::async_child child, pty::child_stdio stdio) {
+  child_ = std::move(child);
+  master_.emplace(executor_, stdio.stdout_fd.release());
+  input_.emplace(executor_, stdio.stdin_fd.release());
+  (void)state_.set_running(child_.pid(), now());
+  spdlog::info("live session {} ({}): started pid {}: {}", state_.id(), state_.name(), child_.pid(),
                state_.command().empty() ? "" : state_.command().front());
   auto self = shared_from_this();
   const std::string id = state_.id();
@@ -165,7 +142,7 @@ asio::awaitable<void> live_terminal::read_output() {
     if (n < 0 && errno == EINTR) continue;
     hand_over();
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (drain_expired_ || waited_in_drain) break;
+      if (drain_.expired() || waited_in_drain) break;
       read_this_turn = 0;
       auto [ec] =
           co_await master_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
@@ -181,44 +158,27 @@ asio::awaitable<void> live_terminal::read_output() {
 }
 
 asio::awaitable<void> live_terminal::watch_child() {
-  co_await pidfd_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
-  pty::exit_status status;
-  while (!pty::try_reap(static_cast<pid_t>(pid_), status)) {
-    asio::steady_timer pause(executor_, std::chrono::milliseconds(1));
-    co_await pause.async_wait(use_nothrow);
-  }
+  const pty::exit_status status = co_await child_.wait_exit();
   child_exited_ = true;
   exit_code_ = status.exit_code;
   exit_signal_ = status.signal;
-  boost::system::error_code ignored;
-  pidfd_->close(ignored);
-  kill_timer_.cancel();
-  if (!output_done_) {
-    std::weak_ptr<live_terminal> weak = weak_from_this();
-    drain_timer_.expires_after(tty_drain);
-    drain_timer_.async_wait([weak](boost::system::error_code ec) {
-      auto self = weak.lock();
-      if (ec || !self || self->output_done_) return;
-      self->drain_expired_ = true;
-      boost::system::error_code ignored2;
-      self->master_->cancel(ignored2);
-    });
-  }
+  child_.stop_hang_up();
+  if (!output_done_) drain_.start(tty_drain, *master_);
   maybe_finish();
 }
 
 void live_terminal::maybe_finish() {
   if (!child_exited_ || !output_done_ || terminated()) return;
-  drain_timer_.cancel();
+  drain_.cancel();
   expiry_timer_.cancel();
   // Stragglers of the group (background jobs) end with the session.
-  pty::signal_group(static_cast<pid_t>(pid_), SIGHUP);
+  pty::signal_group(child_.pid(), SIGHUP);
   boost::system::error_code ignored;
   master_->close(ignored);
   input_->close(ignored);
   (void)state_.terminate(exit_code_, now(), exit_signal_);
   terminated_at_ = std::chrono::steady_clock::now();
-  spdlog::info("live session {}: pid {} {} {}", state_.id(), pid_,
+  spdlog::info("live session {}: pid {} {} {}", state_.id(), child_.pid(),
                exit_signal_ ? "killed by signal" : "exited with",
                exit_signal_ ? exit_signal_ : exit_code_);
   changed();
@@ -253,20 +213,11 @@ void live_terminal::send_signal(int signal) {
   if (child_exited_) return;
   // Like Ctrl-C on the terminal: the foreground job (a `sleep` under the shell), not the shell.
   const int master = master_ && master_->is_open() ? master_->native_handle() : -1;
-  pty::signal_foreground(master, static_cast<pid_t>(pid_), signal);
+  pty::signal_foreground(master, child_.pid(), signal);
 }
 
 void live_terminal::hang_up() {
-  if (child_exited_) return;
-  pty::signal_group(static_cast<pid_t>(pid_), SIGHUP);
-  std::weak_ptr<live_terminal> weak = weak_from_this();
-  kill_timer_.expires_after(kill_grace_);
-  kill_timer_.async_wait([weak](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->child_exited_) return;
-    spdlog::info("live session {}: still running after SIGHUP; SIGKILL", self->id());
-    pty::signal_group(static_cast<pid_t>(self->pid_), SIGKILL);
-  });
+  if (!child_exited_) child_.hang_up(kill_grace_);  // watch_child stops it at the exit
 }
 
 asio::awaitable<void> live_terminal::wait_terminated(std::chrono::milliseconds limit) {

@@ -7,7 +7,7 @@
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/base/secret.hpp"
 #include "rstream/common/pipe_buffer.hpp"
-#include "rstream/pty/orphan_guard.hpp"
+#include "rstream/pty/spawn_refusal.hpp"
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
@@ -56,19 +56,12 @@ server_session::server_session(std::unique_ptr<transport::frame_channel> channel
       out_space_(channel_->get_executor()),
       stdin_ready_(channel_->get_executor()),
       stdin_space_(channel_->get_executor()),
-      kill_timer_(channel_->get_executor()),
-      drain_timer_(channel_->get_executor()),
+      drain_(channel_->get_executor()),
       open_timer_(channel_->get_executor()),
       heartbeat_timer_(channel_->get_executor()) {}
 
 server_session::~server_session() {
-  if (spawned_ && !child_exited_) {
-    // Every coroutine has ended, so nobody will reap it: make sure it dies and is reaped.
-    pty::signal_group(child_.pid, SIGKILL);
-    pty::exit_status ignored;
-    for (int i = 0; i < 100 && !pty::try_reap(child_.pid, ignored); ++i) ::usleep(1000);
-  }
-  if (spawned_) pty::release_session(child_.pid);  // over: the orphan guard may forget it
+  // A command still running is killed and reaped by child_'s own teardown, in the background.
   if (counted_running_) registry_->stopped_running();
   registry_->remove(id_);
   spdlog::debug("session {} from {} ended", id_, peer_);
@@ -164,7 +157,7 @@ void server_session::arm_open_timer() {
   open_timer_.expires_after(settings_.open_timeout);
   open_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     auto self = weak.lock();
-    if (ec || !self || self->spawned_ || self->final_enqueued_) return;
+    if (ec || !self || self->child_.spawned() || self->final_enqueued_) return;
     spdlog::info("session {} from {}: no Open within the time limit", self->id_, self->peer_);
     self->fail("timeout", "no Open frame within " +
                               std::to_string(self->settings_.open_timeout.count()) + " ms");
@@ -218,10 +211,7 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
 
   pty::spawn_options options;
   if (open.login_shell) {
-    options.argv = {pty::login_shell()};
-    auto slash = options.argv[0].rfind('/');
-    options.argv0_override =
-        "-" + options.argv[0].substr(slash == std::string::npos ? 0 : slash + 1);
+    pty::use_login_shell(options);
   } else {
     options.argv = open.argv;
   }
@@ -232,30 +222,25 @@ asio::awaitable<bool> server_session::authenticate_and_spawn(const codec::open_r
   options.cols = open.cols;
   options.rows = open.rows;
 
+  pty::child_stdio stdio;
   pty::spawn_error error;
-  if (!pty::spawn(options, child_, error)) {
-    std::string code = error.stage != "exec"
-                           ? (error.stage == "chdir" ? "bad_request" : "spawn_failed")
-                       : error.error == ENOENT ? "command_not_found"
-                                               : "not_executable";
+  if (!child_.spawn(channel_->get_executor(), options, stdio, error)) {
     spdlog::info("session {} from {}: {}", id_, peer_, error.message);
-    fail(code, error.message);
+    fail(pty::refusal_for(error).code, error.message);
     co_return false;
   }
-  spawned_ = true;
   tty_ = open.allocate_tty;
   heartbeat_ = std::chrono::milliseconds(open.heartbeat_ms);
   last_heard_ = std::chrono::steady_clock::now();
   auto ex = channel_->get_executor();
-  stdin_desc_.emplace(ex, child_.stdin_fd.release());
-  stdout_desc_.emplace(ex, child_.stdout_fd.release());
-  if (!tty_) stderr_desc_.emplace(ex, child_.stderr_fd.release());
-  pid_desc_.emplace(ex, child_.pidfd.release());
+  stdin_desc_.emplace(ex, stdio.stdin_fd.release());
+  stdout_desc_.emplace(ex, stdio.stdout_fd.release());
+  if (!tty_) stderr_desc_.emplace(ex, stdio.stderr_fd.release());
   spdlog::info("session {} from {} ({}): started pid {}{}: {}", id_, peer_, channel_->scheme(),
-               child_.pid, tty_ ? " in a PTY" : "",
+               child_.pid(), tty_ ? " in a PTY" : "",
                open.login_shell ? options.argv[0] + " (login shell)" : options.argv[0]);
 
-  enqueue(codec::ack{child_.pid});
+  enqueue(codec::ack{child_.pid()});
   spawn_task("stdout", &server_session::pump_stdout);
   if (!tty_)
     spawn_task("stderr", &server_session::pump_stderr);
@@ -319,7 +304,7 @@ bool server_session::handle_frame(codec::frame& f) {
   }
   if (auto* sig = std::get_if<codec::signal_frame>(&f)) {
     if (!child_exited_ || !stdout_done_ || !stderr_done_)
-      pty::signal_group(child_.pid, sig->signal);
+      pty::signal_group(child_.pid(), sig->signal);
     return true;
   }
   if (std::holds_alternative<codec::heartbeat>(f)) return true;
@@ -424,7 +409,7 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      if (draining || drain_expired_) break;
+      if (draining || drain_.expired()) break;
       auto [ec] =
           co_await source.async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
       draining = static_cast<bool>(ec);  // cancelled by the drain timer
@@ -514,31 +499,14 @@ asio::awaitable<void> server_session::deliver_terminal_eof() {
 }
 
 asio::awaitable<void> server_session::watch_child() {
-  // Whatever the wait reports, the child is reaped below (waiting again if it is not yet done).
-  co_await pid_desc_->async_wait(asio::posix::stream_descriptor::wait_read, use_nothrow);
-  while (!pty::try_reap(child_.pid, exit_)) {
-    // The pidfd said it exited; waitpid can only lag by a moment.
-    asio::steady_timer wait(channel_->get_executor(), std::chrono::milliseconds(1));
-    co_await wait.async_wait(use_nothrow);
-  }
+  exit_ = co_await child_.wait_exit();
   child_exited_ = true;
-  boost::system::error_code ignored;
-  pid_desc_->close(ignored);
-  spdlog::info("session {}: pid {} {} {}", id_, child_.pid,
+  spdlog::info("session {}: pid {} {} {}", id_, child_.pid(),
                exit_.signal ? "killed by signal" : "exited with",
                exit_.signal ? exit_.signal : exit_.exit_code);
-  if (tty_ && !stdout_done_) {
-    // Output the shell wrote just before exiting is still in the PTY: read it for a moment,
-    // then stop even if a background job keeps the terminal open.
-    drain_timer_.expires_after(settings_.tty_drain);
-    drain_timer_.async_wait([weak = weak_from_this()](boost::system::error_code e) {
-      auto self = weak.lock();
-      if (e || !self || !self->stdout_desc_) return;
-      self->drain_expired_ = true;
-      boost::system::error_code ignored2;
-      self->stdout_desc_->cancel(ignored2);
-    });
-  }
+  // Output the shell wrote just before exiting is still in the PTY: read it for a moment,
+  // then stop even if a background job keeps the terminal open.
+  if (tty_ && !stdout_done_) drain_.start(settings_.tty_drain, *stdout_desc_);
   maybe_finish();
 }
 
@@ -562,7 +530,7 @@ asio::awaitable<void> server_session::heartbeat_loop() {
 
 void server_session::maybe_finish() {
   if (!child_exited_ || !stdout_done_ || !stderr_done_) return;
-  kill_timer_.cancel();
+  child_.stop_hang_up();
   if (tty_) {
     boost::system::error_code ignored;
     if (stdin_desc_) stdin_desc_->close(ignored);
@@ -592,7 +560,7 @@ void server_session::peer_gone(const std::string& why) {
 void server_session::hang_up() {
   hung_up_ = true;
   open_timer_.cancel();
-  if (!spawned_) {
+  if (!child_.spawned()) {
     fail("shutdown", "the server is shutting down");
     return;
   }
@@ -600,19 +568,8 @@ void server_session::hang_up() {
 }
 
 void server_session::end_process_group() {
-  if (!spawned_ || (child_exited_ && stdout_done_ && stderr_done_)) return;
-  if (kill_timer_.expiry() > std::chrono::steady_clock::now()) return;  // already ending
-  pty::signal_group(child_.pid, SIGHUP);
-  pty::signal_group(child_.pid, SIGCONT);
-  kill_timer_.expires_after(settings_.kill_grace);
-  kill_timer_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self) return;
-    if (self->child_exited_ && self->stdout_done_ && self->stderr_done_) return;
-    spdlog::info("session {}: process group {} still running after SIGHUP, sending SIGKILL",
-                 self->id_, self->child_.pid);
-    pty::signal_group(self->child_.pid, SIGKILL);
-  });
+  if (!child_.spawned() || (child_exited_ && stdout_done_ && stderr_done_)) return;
+  child_.hang_up(settings_.kill_grace);  // maybe_finish stops it once everything ended
 }
 
 }  // namespace rstream::session

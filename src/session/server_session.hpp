@@ -21,7 +21,8 @@
 #include <unordered_map>
 
 #include "rstream/common/async_event.hpp"
-#include "rstream/pty/child_process.hpp"
+#include "rstream/pty/async_child.hpp"
+#include "rstream/pty/output_drain.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/frame_channel.hpp"
 
@@ -129,21 +130,17 @@ class server_session : public std::enable_shared_from_this<server_session> {
   async_event stdin_space_;
   bool stdin_end_received_ = false;
 
-  // The command.
-  pty::child_process child_;
-  bool spawned_ = false;
+  // The command (its own teardown SIGKILLs and reaps it if it still runs when we go).
+  pty::async_child child_;
   bool counted_running_ = false;  ///< holds one of the registry's --max-sessions places
   bool tty_ = false;
-  std::optional<boost::asio::posix::stream_descriptor> stdin_desc_, stdout_desc_, stderr_desc_,
-      pid_desc_;
+  std::optional<boost::asio::posix::stream_descriptor> stdin_desc_, stdout_desc_, stderr_desc_;
+  pty::output_drain drain_;  ///< PTY output after the shell's exit (after stdout_desc_: uses it)
   bool child_exited_ = false;
   pty::exit_status exit_{};
   bool stdout_done_ = false;
   bool stderr_done_ = false;
   bool hung_up_ = false;
-  bool drain_expired_ = false;  ///< PTY output after the shell's exit is no longer awaited
-  boost::asio::steady_timer kill_timer_;
-  boost::asio::steady_timer drain_timer_;
   boost::asio::steady_timer open_timer_;
   boost::asio::steady_timer heartbeat_timer_;
 

@@ -42,6 +42,7 @@ using rstream::pty::exit_status;
 using rstream::pty::spawn;
 using rstream::pty::spawn_error;
 using rstream::pty::spawn_options;
+using rstream::pty::spawn_stage;
 
 using clock_type = std::chrono::steady_clock;
 constexpr auto default_timeout = std::chrono::seconds(10);
@@ -163,7 +164,7 @@ run_result run(const spawn_options& options, const std::string& input = {}) {
   child_process child;
   spawn_error error;
   bool ok = spawn(options, child, error);
-  EXPECT_TRUE(ok) << error.stage << ": " << error.message;
+  EXPECT_TRUE(ok) << rstream::pty::to_string(error.stage) << ": " << error.message;
   if (!ok) return result;
   if (!input.empty()) write_all(child.stdin_fd.get(), input);
   if (!options.use_tty) child.stdin_fd.reset();
@@ -322,7 +323,7 @@ TEST(PtySpawnErrors, CommandNotFoundIsExecEnoent) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(command({"rstream-no-such-command-4711"}), child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, ENOENT);
   EXPECT_EQ(error.message, "rstream-no-such-command-4711: command not found");
   EXPECT_EQ(child.pid, -1) << "out must be untouched on failure";
@@ -336,7 +337,7 @@ TEST(PtySpawnErrors, CommandNotFoundWhateverTheLastPathEntrySays) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(options, child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, ENOENT);
   EXPECT_EQ(error.message, "rstream-no-such-command-4711: command not found");
 }
@@ -345,7 +346,7 @@ TEST(PtySpawnErrors, MissingAbsolutePathIsExecEnoent) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(command({"/nonexistent-rstream/tool"}), child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, ENOENT);
   EXPECT_NE(error.message.find("/nonexistent-rstream/tool"), std::string::npos) << error.message;
 }
@@ -356,7 +357,7 @@ TEST(PtySpawnErrors, FileWithoutExecuteBitIsEacces) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(command({file}), child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, EACCES);
   EXPECT_EQ(error.message, file + ": permission denied");
 }
@@ -369,7 +370,7 @@ TEST(PtySpawnErrors, PathSearchPrefersEaccesOverEnoent) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(options, child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, EACCES);
 }
 
@@ -379,7 +380,7 @@ TEST(PtySpawnErrors, ExecutableWithUnknownFormatIsEnoexec) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(command({file}), child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, ENOEXEC);
 }
 
@@ -389,7 +390,7 @@ TEST(PtySpawnErrors, BadWorkdirIsChdirError) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(options, child, error));
-  EXPECT_EQ(error.stage, "chdir");
+  EXPECT_EQ(error.stage, spawn_stage::chdir);
   EXPECT_EQ(error.error, ENOENT);
   EXPECT_EQ(error.message, "chdir /nonexistent-rstream-dir: No such file or directory");
 }
@@ -398,14 +399,14 @@ TEST(PtySpawnErrors, EmptyArgvAndBadEnvNamesAreRejectedBeforeFork) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(spawn_options{}, child, error));
-  EXPECT_EQ(error.stage, "options");
+  EXPECT_EQ(error.stage, spawn_stage::options);
   EXPECT_EQ(error.error, EINVAL);
 
   auto options = command({"true"});
   options.env = {{"A=B", "x"}};
   error = {};
   EXPECT_FALSE(spawn(options, child, error));
-  EXPECT_EQ(error.stage, "options");
+  EXPECT_EQ(error.stage, spawn_stage::options);
 }
 
 TEST(PtySpawnErrors, FailedSpawnsLeaveNoDescriptor) {
@@ -737,7 +738,7 @@ TEST(PtySpawnTty, CommandNotFoundInTtyMode) {
   child_process child;
   spawn_error error;
   EXPECT_FALSE(spawn(options, child, error));
-  EXPECT_EQ(error.stage, "exec");
+  EXPECT_EQ(error.stage, spawn_stage::exec);
   EXPECT_EQ(error.error, ENOENT);
 }
 

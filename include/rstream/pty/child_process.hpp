@@ -2,14 +2,16 @@
 // (exec), in a new session and process group, and learning how it ended.
 //
 // No Asio here: the caller wraps the returned descriptors (all O_NONBLOCK, O_CLOEXEC) and the
-// pidfd in its own I/O objects. Thread-safety: free functions; spawn() may be called from any
-// thread but forks the whole process, so call it from the I/O thread.
+// pidfd in its own I/O objects (sessions use async_child.hpp, which does). Thread-safety: free
+// functions; spawn() may be called from any thread but forks the whole process, so call it from the
+// I/O thread.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -33,12 +35,24 @@ struct spawn_options {
   std::uint16_t rows = 24;
 };
 
-/// Why spawning failed. `stage` is "pipe", "openpty", "fork", "chdir" or "exec"; also
-/// "options" (invalid spawn_options, EINVAL, nothing forked), "setsid" and "pidfd";
-/// `error` is the errno value. For "exec", ENOENT means the command was not found (exit 127)
-/// and EACCES/ENOEXEC that it is not executable (exit 126).
+/// Where spawning failed.
+enum class spawn_stage {
+  options,  ///< invalid spawn_options (EINVAL); nothing was forked
+  pipe,     ///< creating the stdio or report pipes, or redirecting 0, 1, 2 in the child
+  openpty,  ///< opening, sizing or attaching the PTY
+  fork,     ///< cloning the child, or reading its report
+  setsid,   ///< making the child a session leader
+  pidfd,    ///< pidfd_open on the new child
+  chdir,    ///< entering spawn_options::workdir
+  exec,     ///< execve: ENOENT means not found (exit 127), EACCES/ENOEXEC not executable (126)
+};
+
+/// The stage's name: "options", "pipe", "openpty", "fork", "setsid", "pidfd", "chdir", "exec".
+std::string_view to_string(spawn_stage stage);
+
+/// Why spawning failed; `error` is the errno value.
 struct spawn_error {
-  std::string stage;
+  spawn_stage stage = spawn_stage::options;
   int error = 0;
   std::string
       message;  ///< e.g. "nosuchcmd: command not found", "chdir /x: No such file or directory"
@@ -92,6 +106,10 @@ bool try_reap(pid_t pid, exit_status& out);
 /// The login shell of the user running the server (from the password database, then $SHELL,
 /// then /bin/sh).
 std::string login_shell();
+
+/// Makes `options` start login_shell() the way login(1) does: it sees itself as "-NAME"
+/// (e.g. "-bash" for /bin/bash), which tells it to read the login profile.
+void use_login_shell(spawn_options& options);
 
 /// Where a session that names no working directory starts, like ssh: the home directory of the
 /// user running the server ($HOME, else the password database), when it is a directory;

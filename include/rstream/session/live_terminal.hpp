@@ -26,6 +26,8 @@
 
 #include "rstream/common/async_event.hpp"
 #include "rstream/live/live_session_state.hpp"
+#include "rstream/pty/async_child.hpp"
+#include "rstream/pty/output_drain.hpp"
 
 namespace rstream::session {
 
@@ -50,7 +52,6 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
                                               live_start_request request,
                                               std::chrono::milliseconds kill_grace,
                                               live_start_failure& failure);
-  ~live_terminal();
   live_terminal(const live_terminal&) = delete;
   live_terminal& operator=(const live_terminal&) = delete;
 
@@ -95,7 +96,7 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
  private:
   live_terminal(const boost::asio::any_io_executor& executor, live::session_options options,
                 std::chrono::milliseconds kill_grace);
-  void run(std::int64_t pid, int master_fd, int input_fd, int pidfd);
+  void run(pty::async_child child, pty::child_stdio stdio);
   boost::asio::awaitable<void> read_output();
   boost::asio::awaitable<void> watch_child();
   void maybe_finish();
@@ -103,12 +104,11 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   boost::asio::any_io_executor executor_;
   live::live_session_state state_;
   std::chrono::milliseconds kill_grace_;
-  std::int64_t pid_ = -1;
+  pty::async_child child_;  // its teardown SIGKILLs and reaps a command still running
   std::optional<boost::asio::posix::stream_descriptor> master_;  // output (reads), resize
   std::optional<boost::asio::posix::stream_descriptor> input_;   // dup of the master, writes
-  std::optional<boost::asio::posix::stream_descriptor> pidfd_;
-  boost::asio::steady_timer drain_timer_;
-  boost::asio::steady_timer kill_timer_;
+  /// After master_, whose wait it cancels (destroyed first).
+  pty::output_drain drain_;
   boost::asio::steady_timer expiry_timer_;
   std::vector<async_event*> observers_;
   std::function<void()> on_terminated_;
@@ -116,7 +116,6 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   std::vector<std::uint8_t> read_buffer_;
   bool output_done_ = false;
   bool child_exited_ = false;
-  bool drain_expired_ = false;
   bool removed_ = false;
   int exit_code_ = 0;
   int exit_signal_ = 0;
