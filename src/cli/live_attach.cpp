@@ -32,6 +32,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/transport/message_socket.hpp"
 #include "rstream/base/percent.hpp"
+#include "rstream/api/live_messages.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -216,8 +217,8 @@ class live_attachment {
     writer_done_.notify();
   }
 
-  void send_control(const json& message) {
-    text_queue_.push_back(message.dump());
+  void send_control(const api::live_participant_message& message) {
+    text_queue_.push_back(api::to_text(message));
     writer_wake_.notify();
   }
 
@@ -229,17 +230,16 @@ class live_attachment {
       spdlog::warn("ignoring a control message that is not a JSON object");
       return;
     }
-    const std::string type = string_field(j, "type");
+    const std::string type = api::live_message_type(j);
     const std::string subject = string_field(j, "participant_id");
     const bool mine = !participant_id_.empty() && subject == participant_id_;
     spdlog::debug("control message: {}", text);
     if (type == "hello") {
       on_hello(j);
     } else if (type == "error") {
-      const std::string message = string_field(j, "message");
+      const auto [code, message] = api::read_live_error(j);
       if (participant_id_.empty()) {
         // Before hello: the server could not attach us, and closes.
-        const std::string code = string_field(j, "code");
         const bool not_found =
             code == "session_not_found" || message.find("not found") != std::string::npos;
         fail(not_found ? exit_not_found : exit_failure,
@@ -281,11 +281,12 @@ class live_attachment {
   }
 
   void on_hello(const json& j) {
-    participant_id_ = string_field(j, "participant_id");
-    const std::string role = string_field(j, "role");
-    if (auto s = j.find("session"); s != j.end() && s->is_object()) {
-      if (session_name_.empty()) session_name_ = string_field(*s, "name");
-      if (string_field(*s, "state") == "terminated") on_terminated(*s);
+    const auto hello = api::read_live_hello(j);
+    participant_id_ = hello.participant_id;
+    const std::string& role = hello.role;
+    if (hello.session.is_object()) {
+      if (session_name_.empty()) session_name_ = string_field(hello.session, "name");
+      if (string_field(hello.session, "state") == "terminated") on_terminated(hello.session);
     }
     if (options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator) {
       notice("[attached to " + session_label() + " as " + participant_id_ + " (" + role +
@@ -304,7 +305,7 @@ class live_attachment {
                  std::string(escape_keys_active() ? " (~r asks for control)" : ""));
     }
     if (options_.request_control && !options_.spectator && role != "controller") {
-      send_control({{"type", "request_control"}, {"reason", options_.reason}});
+      send_control(api::live_request_control{options_.reason});
     }
   }
 
@@ -327,7 +328,7 @@ class live_attachment {
       // Joined to watch (without --interactive): stdin is not ours to send, so holding control
       // would leave the session with a controller nobody can type into. Give it back.
       notice("control granted, but a viewer sends no input: released it (--interactive types)");
-      send_control({{"type", "release_control"}});
+      send_control(api::live_release_control{});
       return;
     }
     controller_ = true;
@@ -404,8 +405,7 @@ class live_attachment {
           const pending_request latest = pending_requests_.back();
           notice("[granting control to " + latest.participant + " (request " +
                  std::to_string(latest.id) + ")]");
-          send_control(
-              {{"type", "resolve_control"}, {"request_id", latest.id}, {"action", "grant"}});
+          send_control(api::live_resolve_control{latest.id, api::live_control_action::grant});
         }
         break;
       }
@@ -413,7 +413,7 @@ class live_attachment {
         if (controller_) {
           notice("[you control this session]");
         } else {
-          send_control({{"type", "request_control"}, {"reason", "asked from the terminal (~r)"}});
+          send_control(api::live_request_control{"asked from the terminal (~r)"});
         }
         break;
       case '?':
@@ -502,7 +502,7 @@ class live_attachment {
     auto size = terminal_size(STDIN_FILENO);
     if (!size) size = terminal_size(STDOUT_FILENO);
     if (!size) return;
-    send_control({{"type", "resize"}, {"cols", size->first}, {"rows", size->second}});
+    send_control(api::live_resize{size->first, size->second});
   }
 
   void wait_window_changes() {

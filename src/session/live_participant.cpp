@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rstream/session/live_api.hpp"
+#include "rstream/api/live_messages.hpp"
 
 namespace asio = boost::asio;
 using nlohmann::json;
@@ -33,20 +34,12 @@ std::span<const std::uint8_t> as_bytes(const std::string& text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
-/// A text message {"type": TYPE, KEY: VALUE}. (Braced JSON initialisers stay out of coroutine
-/// bodies: GCC 12.)
-json typed(const char* type, const char* key, json value) {
-  json message = json::object();
-  message["type"] = type;
-  message[key] = std::move(value);
-  return message;
-}
+static_assert(api::live_max_dimension == live::max_dimension,
+              "the wire's terminal size limit is the live layer's");
 
 /// {"type":"error","code":CODE,"message":MESSAGE} for a refusal of the live layer.
 std::string refusal_text(const live::error& error) {
-  json message = typed("error", "message", error.message);
-  message["code"] = live::to_string(error.code);
-  return dump(message);
+  return api::to_text(api::live_error{live::to_string(error.code), error.message});
 }
 
 class live_participant : public std::enable_shared_from_this<live_participant> {
@@ -74,11 +67,8 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
     terminal_->changed();
     spdlog::info("live session {}: {} joined from {} as {}", terminal_->id(), id_, socket_->peer(),
                  live::to_string(joined->role));
-    json hello = typed("hello", "participant_id", id_);
-    hello["role"] = live::to_string(joined->role);
-    hello["spectator_only"] = spectator_only;
-    hello["session"] = state.to_json();
-    post(hello);
+    post(api::to_text(
+        api::live_hello{id_, live::to_string(joined->role), spectator_only, state.to_json()}));
 
     auto self = shared_from_this();
     asio::co_spawn(socket_->get_executor(), write_loop(), [self](std::exception_ptr e) {
@@ -89,15 +79,13 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
   }
 
  private:
-  void post(const json& message) {
-    if (outbox_.size() < max_outbox) outbox_.push_back(dump(message));
+  void post(std::string text) {
+    if (outbox_.size() < max_outbox) outbox_.push_back(std::move(text));
     wake_.notify();
   }
 
   void post_error(const std::string& message, const char* code = "invalid_argument") {
-    json error = typed("error", "message", message);
-    error["code"] = code;
-    post(error);
+    post(api::to_text(api::live_error{code, message}));
   }
 
   /// Leaves the session (once) and stops both loops.
@@ -142,7 +130,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       auto page = state.events().since(last_seq_, 64);
       if (!page.events.empty() || page.dropped > 0) {
         if (page.dropped > 0) {
-          const std::string text = dump(typed("events_dropped", "dropped", page.dropped));
+          const std::string text = api::to_text(api::live_events_dropped{page.dropped});
           if (co_await socket_->write_message(as_bytes(text), true)) break;
         }
         bool failed = false;
@@ -202,91 +190,57 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
   }
 
   void on_control(const std::string& text) {
-    json message = json::parse(text, nullptr, false);
-    if (message.is_discarded() || !message.is_object() || !message.contains("type") ||
-        !message["type"].is_string()) {
-      post_error("a text message must be a JSON object with a \"type\"");
+    auto parsed = api::parse_participant_message(text);
+    if (!parsed.ok) {
+      post_error(parsed.error);
       return;
     }
+    std::visit([this](const auto& message) { on_message(message); }, parsed.message);
+  }
+
+  /// Posts the live layer's refusal, if any; true when the step went through.
+  template <typename T>
+  bool accepted(const live::result<T>& done) {
+    if (done) return true;
+    post_error(done.error().message, live::to_string(done.error().code));
+    return false;
+  }
+
+  void on_message(const api::live_resize& resize) {
+    // A spectator's window size is its own business: ignored without a word.
+    if (terminal_->state().resize(id_, resize.cols, resize.rows)) terminal_->apply_size();
+  }
+
+  void on_message(const api::live_signal& signal) {
+    if (accepted(terminal_->state().authorize_signal(id_))) terminal_->send_signal(signal.number);
+  }
+
+  void on_message(const api::live_request_control& request) {
+    if (!accepted(terminal_->state().request_control(id_, request.reason, live::clock::now()))) {
+      return;
+    }
+    terminal_->schedule_expiry();
+    terminal_->changed();
+  }
+
+  void on_message(const api::live_resolve_control& resolve) {
     auto& state = terminal_->state();
-    const auto now = live::clock::now();
-    const std::string type = message["type"];
     const auto me = live::actor::by_participant(id_);
-    if (type == "resize") {
-      const auto cols = message.value("cols", json());
-      const auto rows = message.value("rows", json());
-      if (!cols.is_number_integer() || !rows.is_number_integer() || cols.get<std::int64_t>() < 1 ||
-          rows.get<std::int64_t>() < 1 || cols.get<std::int64_t>() > live::max_dimension ||
-          rows.get<std::int64_t>() > live::max_dimension) {
-        post_error("resize needs integer cols and rows from 1 to " +
-                   std::to_string(live::max_dimension));
-        return;
-      }
-      auto resized = state.resize(id_, static_cast<std::uint16_t>(cols.get<std::int64_t>()),
-                                  static_cast<std::uint16_t>(rows.get<std::int64_t>()));
-      // A spectator's window size is its own business: ignored without a word.
-      if (resized) terminal_->apply_size();
-      return;
-    }
-    if (type == "signal") {
-      const auto number = message.value("signal", json());
-      if (!number.is_number_integer() || number.get<std::int64_t>() < 1 ||
-          number.get<std::int64_t>() > 64) {
-        post_error("signal needs an integer signal number from 1 to 64");
-        return;
-      }
-      if (auto allowed = state.authorize_signal(id_); !allowed) {
-        post_error(allowed.error().message, live::to_string(allowed.error().code));
-        return;
-      }
-      terminal_->send_signal(static_cast<int>(number.get<std::int64_t>()));
-      return;
-    }
-    if (type == "request_control") {
-      const auto reason = message.value("reason", json(""));
-      if (!reason.is_string()) {
-        post_error("reason must be a string");
-        return;
-      }
-      auto made = state.request_control(id_, reason.get<std::string>(), now);
-      if (!made) {
-        post_error(made.error().message, live::to_string(made.error().code));
-        return;
-      }
-      terminal_->schedule_expiry();
+    const auto now = live::clock::now();
+    const auto done = resolve.action == api::live_control_action::revoke
+                          ? state.revoke_request(resolve.request_id, me, now)
+                          : state.resolve(resolve.request_id,
+                                          resolve.action == api::live_control_action::grant
+                                              ? live::decision::grant
+                                              : live::decision::refuse,
+                                          me, now);
+    if (accepted(done)) terminal_->changed();
+  }
+
+  void on_message(const api::live_release_control&) {
+    if (accepted(terminal_->state().revoke(live::actor::by_participant(id_), live::clock::now()))) {
       terminal_->changed();
-      return;
     }
-    if (type == "resolve_control") {
-      const auto request = message.value("request_id", json());
-      const auto action = message.value("action", json());
-      if (!request.is_number_unsigned() || !action.is_string()) {
-        post_error("resolve_control needs request_id and action (grant, refuse or revoke)");
-        return;
-      }
-      const auto id = request.get<std::uint64_t>();
-      const std::string& what = action.get_ref<const std::string&>();
-      live::result<live::control_request> done =
-          live::error{live::errc::invalid_argument, "action must be grant, refuse or revoke"};
-      if (what == "grant") done = state.resolve(id, live::decision::grant, me, now);
-      if (what == "refuse") done = state.resolve(id, live::decision::refuse, me, now);
-      if (what == "revoke") done = state.revoke_request(id, me, now);
-      if (!done) {
-        post_error(done.error().message, live::to_string(done.error().code));
-        return;
-      }
-      terminal_->changed();
-      return;
-    }
-    if (type == "release_control") {
-      if (auto released = state.revoke(me, now); !released) {
-        post_error(released.error().message, live::to_string(released.error().code));
-        return;
-      }
-      terminal_->changed();
-      return;
-    }
-    post_error("unknown message type '" + type + "'");
   }
 
   std::unique_ptr<transport::message_socket> socket_;
