@@ -2,7 +2,8 @@
 // participant is in live_participant.cpp).
 #include "rstream/session/live_api.hpp"
 #include "rstream/session/server_routes.hpp"
-#include "rstream/base/percent.hpp"
+#include "rstream/api/live_messages.hpp"
+#include "rstream/api/router.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -30,15 +31,6 @@ std::string dump(const json& value) {
 std::string keyed(const char* key, const json& value) {
   json object = json::object();
   object[key] = value;
-  return dump(object);
-}
-
-/// A WebSocket error message: {"type":"error","code":CODE,"message":MESSAGE}.
-std::string error_message(const std::string& code, const std::string& message) {
-  json object = json::object();
-  object["type"] = "error";
-  object["code"] = code;
-  object["message"] = message;
   return dump(object);
 }
 
@@ -72,22 +64,6 @@ int status_for(live::errc code) {
     default:
       return 409;
   }
-}
-
-/// Splits "/a/b/c" into percent-decoded segments; false on a malformed escape.
-bool split_path(std::string_view path, std::vector<std::string>& segments) {
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto end = path.find('/');
-    std::string decoded;
-    if (!base::percent_decode(path.substr(0, end), decoded)) return false;
-    segments.push_back(std::move(decoded));
-    path = end == std::string_view::npos ? std::string_view() : path.substr(end);
-  }
-  return true;
 }
 
 /// Reads a JSON object body (empty body: {}). Answers the error itself and returns nullopt.
@@ -219,6 +195,216 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
   }
 }
 
+/// The routes of the live API (docs/api.md), in the order their methods are listed in Allow.
+enum live_route : int {
+  ws_terminal,
+  cleanup,
+  list_sessions,
+  start_session,
+  show_session,
+  delete_session,
+  session_events,
+  list_control_requests,
+  create_control_request,
+  resolve_control_request,
+};
+
+const api::router& live_routes() {
+  static const api::router routes = [] {
+    api::router r;
+    r.add("*", "/ws/terminal/{}", ws_terminal)
+        .add("POST", "/api/terminal/cleanup", cleanup)
+        .add("GET", "/api/terminal/sessions", list_sessions)
+        .add("POST", "/api/terminal/sessions", start_session)
+        .add("GET", "/api/terminal/sessions/{}", show_session)
+        .add("DELETE", "/api/terminal/sessions/{}", delete_session)
+        .add("GET", "/api/terminal/sessions/{}/events", session_events)
+        .add("GET", "/api/terminal/sessions/{}/control-requests", list_control_requests)
+        .add("POST", "/api/terminal/sessions/{}/control-requests", create_control_request)
+        .add("POST", "/api/terminal/sessions/{}/control-requests/{}", resolve_control_request);
+    return r;
+  }();
+  return routes;
+}
+
+/// /ws/terminal/{id}: one participant's WebSocket.
+asio::awaitable<void> serve_socket(transport::http_exchange& exchange, live_registry& registry,
+                                   const std::string& id) {
+  const auto& request = exchange.request();
+  if (!request.is_websocket_upgrade()) {
+    co_await exchange.respond_error(426, "upgrade_required",
+                                    "this is a WebSocket endpoint (/ws/terminal/{id})");
+    co_return;
+  }
+  auto terminal = registry.find(id);
+  const std::string name = request.query("name").value_or("");
+  const bool spectator = request.query("role").value_or("") == "spectator";
+  std::string error;
+  auto socket = co_await exchange.accept_message_socket(max_message_bytes, error);
+  if (!socket) {
+    spdlog::debug("live WebSocket from {}: {}", exchange.peer(), error);
+    co_return;
+  }
+  if (!terminal) {
+    const std::string message =
+        api::to_text(api::live_error{"session_not_found", "no live session '" + id + "'"});
+    co_await socket->write_text(message);
+    co_await socket->close_politely(1008, "unknown session", std::chrono::seconds(2));
+    co_return;
+  }
+  co_await serve_live_participant(std::move(socket), std::move(terminal), name, spectator);
+}
+
+/// GET /api/terminal/sessions[?status=active|terminated]
+asio::awaitable<void> respond_sessions(transport::http_exchange& exchange,
+                                       live_registry& registry) {
+  const std::string status = exchange.request().query("status").value_or("");
+  if (!status.empty() && status != "active" && status != "terminated") {
+    co_await exchange.respond_error(400, "invalid_argument",
+                                    "status must be 'active' or 'terminated'");
+    co_return;
+  }
+  json list = json::array();
+  for (const auto& s : registry.sessions()) {
+    if (status == "active" && s->terminated()) continue;
+    if (status == "terminated" && !s->terminated()) continue;
+    list.push_back(s->state().to_json());
+  }
+  const std::string answer = keyed("sessions", list);
+  co_await exchange.respond_json(200, answer);
+}
+
+/// POST /api/terminal/sessions
+asio::awaitable<void> start_terminal(transport::http_exchange& exchange, live_registry& registry) {
+  auto body = co_await read_json(exchange);
+  if (!body) co_return;
+  live_start_request start;
+  if (std::string why = parse_start_request(*body, start); !why.empty()) {
+    co_await exchange.respond_error(400, "invalid_argument", why);
+    co_return;
+  }
+  live_start_failure failure;
+  auto terminal = registry.create(std::move(start), failure);
+  if (!terminal) {
+    co_await exchange.respond_error(failure.status, failure.code, failure.message);
+    co_return;
+  }
+  const std::string answer = dump(terminal->state().to_json());
+  co_await exchange.respond_json(201, answer);
+}
+
+/// DELETE /api/terminal/sessions/{id}: hang up, wait for the end, forget it.
+asio::awaitable<void> delete_terminal(transport::http_exchange& exchange, live_registry& registry,
+                                      std::shared_ptr<live_terminal> terminal) {
+  if (!terminal->terminated()) {
+    terminal->hang_up();
+    co_await terminal->wait_terminated(registry.config().kill_grace + std::chrono::seconds(3));
+  }
+  registry.remove(terminal);
+  const std::string answer = dump(terminal->state().to_json());
+  co_await exchange.respond_json(200, answer);
+}
+
+/// GET /api/terminal/sessions/{id}/events[?since=SEQ]: JSON, or SSE when asked for.
+asio::awaitable<void> respond_events(transport::http_exchange& exchange,
+                                     std::shared_ptr<live_terminal> terminal) {
+  const auto& request = exchange.request();
+  std::uint64_t after = 0;
+  std::optional<std::string> since = request.query("since");
+  const std::string* last_event_id = request.header("Last-Event-ID");
+  if (!since && last_event_id) since = *last_event_id;
+  if (since && !parse_count(*since, after)) {
+    co_await exchange.respond_error(400, "invalid_argument",
+                                    "since must be an event seq (a non-negative integer)");
+    co_return;
+  }
+  const std::string* accept = request.header("Accept");
+  if (accept && accept->find("text/event-stream") != std::string::npos) {
+    co_await stream_events(exchange, terminal, after);
+    co_return;
+  }
+  const auto& state = terminal->state();
+  const std::string answer = events_answer(state.events(), state.events().since(after));
+  co_await exchange.respond_json(200, answer);
+}
+
+/// GET /api/terminal/sessions/{id}/control-requests
+asio::awaitable<void> respond_requests(transport::http_exchange& exchange,
+                                       const live_terminal& terminal) {
+  json list = json::array();
+  for (const auto& r : terminal.state().control().requests()) list.push_back(live::to_json(r));
+  const std::string answer = keyed("requests", list);
+  co_await exchange.respond_json(200, answer);
+}
+
+/// POST /api/terminal/sessions/{id}/control-requests {participant_id, reason}
+asio::awaitable<void> request_control(transport::http_exchange& exchange,
+                                      std::shared_ptr<live_terminal> terminal) {
+  auto body = co_await read_json(exchange);
+  if (!body) co_return;
+  auto participant = body->value("participant_id", json());
+  auto reason = body->value("reason", json());
+  if (!participant.is_string() || !reason.is_string()) {
+    co_await exchange.respond_error(400, "invalid_argument",
+                                    "participant_id and reason must be strings");
+    co_return;
+  }
+  auto made = terminal->state().request_control(participant.get<std::string>(),
+                                                reason.get<std::string>(), live::clock::now());
+  if (!made) {
+    co_await respond_refusal(exchange, made.error());
+    co_return;
+  }
+  terminal->schedule_expiry();
+  terminal->changed();
+  const std::string answer = dump(live::to_json(made.value()));
+  co_await exchange.respond_json(201, answer);
+}
+
+/// POST /api/terminal/sessions/{id}/control-requests/{request} {action, approver_participant_id}
+asio::awaitable<void> resolve_request(transport::http_exchange& exchange,
+                                      std::shared_ptr<live_terminal> terminal,
+                                      const std::string& request_text) {
+  auto body = co_await read_json(exchange);
+  if (!body) co_return;
+  std::uint64_t request_id = 0;
+  if (!parse_count(request_text, request_id)) {
+    const std::string why = "no control request '" + request_text + "'";
+    co_await exchange.respond_error(404, "unknown_request", why);
+    co_return;
+  }
+  const auto action = body->value("action", json());
+  const auto approver = body->value("approver_participant_id", json());
+  if (!action.is_string() || (!approver.is_null() && !approver.is_string())) {
+    co_await exchange.respond_error(
+        400, "invalid_argument",
+        "action must be grant, refuse or revoke; approver_participant_id a string");
+    co_return;
+  }
+  const live::actor by = approver.is_string()
+                             ? live::actor::by_participant(approver.get<std::string>())
+                             : live::actor::admin();
+  const std::string& what = action.get_ref<const std::string&>();
+  const auto now = live::clock::now();
+  auto& state = terminal->state();
+  live::result<live::control_request> done =
+      live::error{live::errc::invalid_argument, "action must be grant, refuse or revoke"};
+  if (what == "grant") {
+    done = state.resolve(request_id, live::decision::grant, by, now);
+  } else if (what == "refuse") {
+    done = state.resolve(request_id, live::decision::refuse, by, now);
+  } else if (what == "revoke") {
+    done = state.revoke_request(request_id, by, now);
+  }
+  if (!done) {
+    co_await respond_refusal(exchange, done.error());
+    co_return;
+  }
+  terminal->changed();
+  const std::string answer = dump(live::to_json(done.value()));
+  co_await exchange.respond_json(200, answer);
+}
+
 }  // namespace
 
 live_api::live_api(std::shared_ptr<live_registry> registry) : registry_(std::move(registry)) {}
@@ -228,238 +414,68 @@ bool live_api::owns(std::string_view path) {
 }
 
 asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const {
-  const auto& request = exchange.request();
-  const std::string& method = request.method;
-  std::vector<std::string> segments;
-  if (!split_path(request.path(), segments)) {
+  const auto match = live_routes().match(exchange.request().method, exchange.request().path());
+  if (match.what == api::route_match::kind::malformed_path) {
     co_await exchange.respond_error(400, "invalid_argument", "malformed percent-encoding in path");
     co_return;
   }
-  const auto now = live::clock::now();
-
-  // /ws/terminal/{id}
-  if (segments.size() == 3 && segments[0] == "ws") {
-    if (!request.is_websocket_upgrade()) {
-      co_await exchange.respond_error(426, "upgrade_required",
-                                      "this is a WebSocket endpoint (/ws/terminal/{id})");
-      co_return;
-    }
-    auto terminal = registry_->find(segments[2]);
-    const std::string name = request.query("name").value_or("");
-    const bool spectator = request.query("role").value_or("") == "spectator";
-    std::string error;
-    auto socket = co_await exchange.accept_message_socket(max_message_bytes, error);
-    if (!socket) {
-      spdlog::debug("live WebSocket from {}: {}", exchange.peer(), error);
-      co_return;
-    }
+  if (match.what == api::route_match::kind::no_route) {
+    co_await exchange.respond_error(404, "no_route", "no such endpoint");
+    co_return;
+  }
+  if (match.route == ws_terminal) {
+    co_await serve_socket(exchange, *registry_, match.params[0]);
+    co_return;
+  }
+  // Every other route with a parameter names a session: an unknown one is 404 whatever the method.
+  std::shared_ptr<live_terminal> terminal;
+  if (!match.params.empty()) {
+    terminal = registry_->find(match.params[0]);
     if (!terminal) {
-      const std::string message =
-          error_message("session_not_found", "no live session '" + segments[2] + "'");
-      co_await socket->write_text(message);
-      co_await socket->close_politely(1008, "unknown session", std::chrono::seconds(2));
+      const std::string why = "no live session '" + match.params[0] + "'";
+      co_await exchange.respond_error(404, "session_not_found", why);
       co_return;
     }
-    co_await serve_live_participant(std::move(socket), std::move(terminal), name, spectator);
+  }
+  if (match.what == api::route_match::kind::method_not_allowed) {
+    co_await method_not_allowed(exchange, match.allow);
     co_return;
   }
-  if (segments.size() < 2 || segments[0] != "api" || segments[1] != "terminal") {
-    co_await exchange.respond_error(404, "no_route", "no such endpoint");
-    co_return;
+  switch (static_cast<live_route>(match.route)) {
+    case ws_terminal:
+      break;
+    case cleanup: {
+      const std::string answer = keyed("removed", registry_->cleanup());
+      co_await exchange.respond_json(200, answer);
+      break;
+    }
+    case list_sessions:
+      co_await respond_sessions(exchange, *registry_);
+      break;
+    case start_session:
+      co_await start_terminal(exchange, *registry_);
+      break;
+    case show_session: {
+      const std::string answer = dump(terminal->state().to_json());
+      co_await exchange.respond_json(200, answer);
+      break;
+    }
+    case delete_session:
+      co_await delete_terminal(exchange, *registry_, terminal);
+      break;
+    case session_events:
+      co_await respond_events(exchange, terminal);
+      break;
+    case list_control_requests:
+      co_await respond_requests(exchange, *terminal);
+      break;
+    case create_control_request:
+      co_await request_control(exchange, terminal);
+      break;
+    case resolve_control_request:
+      co_await resolve_request(exchange, terminal, match.params[1]);
+      break;
   }
-
-  // /api/terminal/cleanup
-  if (segments.size() == 3 && segments[2] == "cleanup") {
-    if (method != "POST") {
-      co_await method_not_allowed(exchange, "POST");
-      co_return;
-    }
-    json removed = registry_->cleanup();
-    const std::string answer1 = keyed("removed", removed);
-    co_await exchange.respond_json(200, answer1);
-    co_return;
-  }
-  if (segments.size() < 3 || segments[2] != "sessions") {
-    co_await exchange.respond_error(404, "no_route", "no such endpoint");
-    co_return;
-  }
-
-  // /api/terminal/sessions
-  if (segments.size() == 3) {
-    if (method == "GET") {
-      const std::string status = request.query("status").value_or("");
-      if (!status.empty() && status != "active" && status != "terminated") {
-        co_await exchange.respond_error(400, "invalid_argument",
-                                        "status must be 'active' or 'terminated'");
-        co_return;
-      }
-      json list = json::array();
-      for (const auto& s : registry_->sessions()) {
-        if (status == "active" && s->terminated()) continue;
-        if (status == "terminated" && !s->terminated()) continue;
-        list.push_back(s->state().to_json());
-      }
-      const std::string answer2 = keyed("sessions", list);
-      co_await exchange.respond_json(200, answer2);
-      co_return;
-    }
-    if (method == "POST") {
-      auto body = co_await read_json(exchange);
-      if (!body) co_return;
-      live_start_request start;
-      if (std::string why = parse_start_request(*body, start); !why.empty()) {
-        co_await exchange.respond_error(400, "invalid_argument", why);
-        co_return;
-      }
-      live_start_failure failure;
-      auto terminal = registry_->create(std::move(start), failure);
-      if (!terminal) {
-        co_await exchange.respond_error(failure.status, failure.code, failure.message);
-        co_return;
-      }
-      const std::string answer3 = dump(terminal->state().to_json());
-      co_await exchange.respond_json(201, answer3);
-      co_return;
-    }
-    {
-      co_await method_not_allowed(exchange, "GET, POST");
-      co_return;
-    }
-  }
-
-  auto terminal = registry_->find(segments[3]);
-  if (!terminal) {
-    const std::string why = "no live session '" + segments[3] + "'";
-    co_await exchange.respond_error(404, "session_not_found", why);
-    co_return;
-  }
-  auto& state = terminal->state();
-
-  // /api/terminal/sessions/{id}
-  if (segments.size() == 4) {
-    if (method == "GET") {
-      const std::string answer4 = dump(state.to_json());
-      co_await exchange.respond_json(200, answer4);
-      co_return;
-    }
-    if (method == "DELETE") {
-      if (!terminal->terminated()) {
-        terminal->hang_up();
-        co_await terminal->wait_terminated(registry_->config().kill_grace +
-                                           std::chrono::seconds(3));
-      }
-      registry_->remove(terminal);
-      const std::string answer5 = dump(state.to_json());
-      co_await exchange.respond_json(200, answer5);
-      co_return;
-    }
-    {
-      co_await method_not_allowed(exchange, "GET, DELETE");
-      co_return;
-    }
-  }
-
-  // /api/terminal/sessions/{id}/events
-  if (segments.size() == 5 && segments[4] == "events") {
-    if (method != "GET") {
-      co_await method_not_allowed(exchange, "GET");
-      co_return;
-    }
-    std::uint64_t after = 0;
-    std::optional<std::string> since = request.query("since");
-    const std::string* last_event_id = request.header("Last-Event-ID");
-    if (!since && last_event_id) since = *last_event_id;
-    if (since && !parse_count(*since, after)) {
-      {
-        co_await exchange.respond_error(400, "invalid_argument",
-                                        "since must be an event seq (a non-negative integer)");
-        co_return;
-      }
-    }
-    const std::string* accept = request.header("Accept");
-    if (accept && accept->find("text/event-stream") != std::string::npos) {
-      co_await stream_events(exchange, terminal, after);
-      co_return;
-    }
-    const std::string answer = events_answer(state.events(), state.events().since(after));
-    co_await exchange.respond_json(200, answer);
-    co_return;
-  }
-
-  // /api/terminal/sessions/{id}/control-requests[/{request}]
-  if (segments.size() >= 5 && segments.size() <= 6 && segments[4] == "control-requests") {
-    if (segments.size() == 5 && method == "GET") {
-      json list = json::array();
-      for (const auto& r : state.control().requests()) list.push_back(live::to_json(r));
-      const std::string answer6 = keyed("requests", list);
-      co_await exchange.respond_json(200, answer6);
-      co_return;
-    }
-    if (method != "POST") {
-      {
-        co_await method_not_allowed(exchange, segments.size() == 5 ? "GET, POST" : "POST");
-        co_return;
-      }
-    }
-    auto body = co_await read_json(exchange);
-    if (!body) co_return;
-    if (segments.size() == 5) {
-      auto participant = body->value("participant_id", json());
-      auto reason = body->value("reason", json());
-      if (!participant.is_string() || !reason.is_string()) {
-        co_await exchange.respond_error(400, "invalid_argument",
-                                        "participant_id and reason must be strings");
-        co_return;
-      }
-      auto made =
-          state.request_control(participant.get<std::string>(), reason.get<std::string>(), now);
-      if (!made) {
-        co_await respond_refusal(exchange, made.error());
-        co_return;
-      }
-      terminal->schedule_expiry();
-      terminal->changed();
-      const std::string answer7 = dump(live::to_json(made.value()));
-      co_await exchange.respond_json(201, answer7);
-      co_return;
-    }
-    std::uint64_t request_id = 0;
-    if (!parse_count(segments[5], request_id)) {
-      const std::string why = "no control request '" + segments[5] + "'";
-      co_await exchange.respond_error(404, "unknown_request", why);
-      co_return;
-    }
-    const auto action = body->value("action", json());
-    const auto approver = body->value("approver_participant_id", json());
-    if (!action.is_string() || (!approver.is_null() && !approver.is_string())) {
-      co_await exchange.respond_error(
-          400, "invalid_argument",
-          "action must be grant, refuse or revoke; approver_participant_id a string");
-      co_return;
-    }
-    const live::actor by = approver.is_string()
-                               ? live::actor::by_participant(approver.get<std::string>())
-                               : live::actor::admin();
-    const std::string& what = action.get_ref<const std::string&>();
-    live::result<live::control_request> done =
-        live::error{live::errc::invalid_argument, "action must be grant, refuse or revoke"};
-    if (what == "grant") {
-      done = state.resolve(request_id, live::decision::grant, by, now);
-    } else if (what == "refuse") {
-      done = state.resolve(request_id, live::decision::refuse, by, now);
-    } else if (what == "revoke") {
-      done = state.revoke_request(request_id, by, now);
-    }
-    if (!done) {
-      co_await respond_refusal(exchange, done.error());
-      co_return;
-    }
-    terminal->changed();
-    const std::string answer8 = dump(live::to_json(done.value()));
-    co_await exchange.respond_json(200, answer8);
-    co_return;
-  }
-  co_await exchange.respond_error(404, "no_route", "no such endpoint");
 }
 
 }  // namespace rstream::session
