@@ -6,6 +6,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "rstream/base/result.hpp"
+
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -51,54 +53,9 @@ struct error {
   std::string message;  ///< a full sentence for users; never contains secret key material
 };
 
-/// A value or an error. Accessing the wrong alternative is a caller bug (std::logic_error).
+/// A value or an e2e error (base/result.hpp).
 template <typename T>
-class [[nodiscard]] result {
- public:
-  result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
-  result(e2e::error e) : v_(std::in_place_index<1>, std::move(e)) {}
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-
-  T& value() & { return check(), std::get<0>(v_); }
-  const T& value() const& { return check(), std::get<0>(v_); }
-  T&& value() && { return check(), std::move(std::get<0>(v_)); }
-  T& operator*() & { return value(); }
-  const T& operator*() const& { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-
-  const e2e::error& error() const {
-    if (ok()) throw std::logic_error("e2e::result: error() on a value");
-    return std::get<1>(v_);
-  }
-
- private:
-  void check() const {
-    if (!ok())
-      throw std::logic_error("e2e::result: value() on an error: " + std::get<1>(v_).message);
-  }
-  std::variant<T, e2e::error> v_;
-};
-
-/// Success without a value, or an error.
-template <>
-class [[nodiscard]] result<void> {
- public:
-  result() = default;
-  result(e2e::error e) : error_(std::move(e)) {}
-
-  bool ok() const { return !error_; }
-  explicit operator bool() const { return ok(); }
-  const e2e::error& error() const {
-    if (ok()) throw std::logic_error("e2e::result: error() on success");
-    return *error_;
-  }
-
- private:
-  std::optional<e2e::error> error_;
-};
+using result = base::result<T, e2e::error>;
 
 /// Shorthand for building an error.
 inline e2e::error make_error(errc code, std::string message) { return {code, std::move(message)}; }

@@ -5,6 +5,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "rstream/base/result.hpp"
+
 #include <string>
 #include <utility>
 #include <variant>
@@ -70,46 +72,8 @@ struct error {
 /// Shorthand for building a refusal: `return fail(errc::not_found, "no such file")`.
 inline error fail(errc code, std::string message) { return {code, std::move(message)}; }
 
-/// Either a value or an error. `result<void>` carries only the error (or success).
+/// A value or a fs error (base/result.hpp).
 template <typename T>
-class [[nodiscard]] result {
- public:
-  result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  result(fs::error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  /// The value; only valid when ok().
-  T& value() { return std::get<0>(v_); }
-  const T& value() const { return std::get<0>(v_); }
-  T& operator*() { return value(); }
-  const T& operator*() const { return value(); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  /// The error; code is errc::ok when ok().
-  const fs::error& error() const {
-    static const fs::error none{};
-    return ok() ? none : std::get<1>(v_);
-  }
-  errc code() const { return error().code; }
-
- private:
-  std::variant<T, fs::error> v_;
-};
-
-template <>
-class [[nodiscard]] result<void> {
- public:
-  result() = default;
-  result(fs::error e) : error_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return error_.code == errc::ok; }
-  explicit operator bool() const { return ok(); }
-  const fs::error& error() const { return error_; }
-  errc code() const { return error_.code; }
-
- private:
-  fs::error error_;
-};
+using result = base::result<T, fs::error>;
 
 }  // namespace rstream::fs

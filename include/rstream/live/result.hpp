@@ -8,6 +8,8 @@
 // Thread-safety: plain values.
 #pragma once
 
+#include "rstream/base/result.hpp"
+
 #include <string>
 #include <system_error>
 #include <type_traits>
@@ -45,45 +47,9 @@ struct error {
   std::string message;
 };
 
-/// Either a value or an error. `result<void>` carries only the error (or success).
+/// A value or a live error (base/result.hpp).
 template <typename T>
-class [[nodiscard]] result {
- public:
-  result(T value) : v_(std::move(value)) {}    // NOLINT(google-explicit-constructor)
-  result(live::error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return v_.index() == 0; }
-  explicit operator bool() const { return ok(); }
-  /// The value; only valid when ok().
-  T& value() { return std::get<0>(v_); }
-  const T& value() const { return std::get<0>(v_); }
-  T* operator->() { return &value(); }
-  const T* operator->() const { return &value(); }
-  /// The error; code is errc::ok when ok().
-  const live::error& error() const {
-    static const live::error none{};
-    return ok() ? none : std::get<1>(v_);
-  }
-  errc code() const { return error().code; }
-
- private:
-  std::variant<T, live::error> v_;
-};
-
-template <>
-class [[nodiscard]] result<void> {
- public:
-  result() = default;
-  result(live::error e) : error_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
-
-  bool ok() const { return error_.code == errc::ok; }
-  explicit operator bool() const { return ok(); }
-  const live::error& error() const { return error_; }
-  errc code() const { return error_.code; }
-
- private:
-  live::error error_;
-};
+using result = base::result<T, live::error>;
 
 /// Shorthand for building a refusal: `return fail(errc::not_controller, "...")`.
 inline live::error fail(errc code, std::string message) { return {code, std::move(message)}; }
