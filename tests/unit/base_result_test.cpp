@@ -7,9 +7,9 @@
 namespace rstream::base {
 namespace {
 
-enum class code { ok, refused };
+enum class test_code { ok, refused };
 struct test_error {
-  code code = code::ok;
+  test_code code = test_code::ok;
   std::string message;
 };
 
@@ -17,10 +17,10 @@ TEST(Result, HoldsAValueOrAnError) {
   result<int, test_error> good(7);
   ASSERT_TRUE(good);
   EXPECT_EQ(*good, 7);
-  EXPECT_EQ(good.code(), code::ok);
-  result<int, test_error> bad(test_error{code::refused, "no"});
+  EXPECT_EQ(good.code(), test_code::ok);
+  result<int, test_error> bad(test_error{test_code::refused, "no"});
   ASSERT_FALSE(bad);
-  EXPECT_EQ(bad.code(), code::refused);
+  EXPECT_EQ(bad.code(), test_code::refused);
   EXPECT_EQ(bad.error().message, "no");
   EXPECT_THROW((void)bad.value(), std::logic_error);
 }
@@ -34,8 +34,8 @@ TEST(Result, MovesTheValueOut) {
 TEST(Result, VoidHoldsOnlyTheError) {
   result<void, test_error> fine;
   EXPECT_TRUE(fine);
-  EXPECT_EQ(fine.code(), code::ok);
-  result<void, test_error> refused(test_error{code::refused, "why"});
+  EXPECT_EQ(fine.code(), test_code::ok);
+  result<void, test_error> refused(test_error{test_code::refused, "why"});
   EXPECT_FALSE(refused);
   EXPECT_EQ(refused.error().message, "why");
 }
