@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rstream/base/private_files.hpp"
+#include "rstream/base/utc_time.hpp"
 #include "rstream/e2e/sodium.hpp"
 
 namespace rstream::e2e {
@@ -37,15 +38,6 @@ std::string errno_text(int err) { return std::strerror(err); }
 std::string mode_text(mode_t mode) {
   char buf[8];
   std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(mode & 07777));
-  return buf;
-}
-
-std::string now_utc() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
 
@@ -400,7 +392,7 @@ result<identity_info> key_store::create_identity(std::string_view name, randomne
   if (auto ok = check_identity_name(name); !ok) return ok.error();
   const fs::path path = identity_file(name);
   const identity id = identity::generate(rng);
-  identity_info info{std::string(name), id.public_identity(), now_utc(), path, {}};
+  identity_info info{std::string(name), id.public_identity(), base::utc_now_iso8601(), path, {}};
   json doc = {{"format", identity_format},
               {"version", 1},
               {"name", info.name},
@@ -525,7 +517,7 @@ result<void> key_store::add_authorized_client(std::string_view server_identity,
   if (auto ok = check_identity_name(server_identity); !ok) return ok;
   if (auto ok = check_identity_name(client.name, "client name"); !ok) return ok;
   if (auto server = describe_identity(server_identity); !server) return server.error();
-  if (client.added_at.empty()) client.added_at = now_utc();
+  if (client.added_at.empty()) client.added_at = base::utc_now_iso8601();
   const std::string server_name(server_identity);
   return update_list<authorized_client>(
       authorized_clients_file(server_identity),
@@ -586,7 +578,7 @@ result<void> key_store::add_known_server(known_server server) const {
   if (!server.client_identity.empty()) {
     if (auto client = describe_identity(server.client_identity); !client) return client.error();
   }
-  if (server.added_at.empty()) server.added_at = now_utc();
+  if (server.added_at.empty()) server.added_at = base::utc_now_iso8601();
   return update_list<known_server>(
       known_servers_file(), [&](std::vector<known_server>& servers) -> result<void> {
         for (const auto& s : servers) {

@@ -1,6 +1,8 @@
 // Event log and its JSON / Server-Sent Events forms (rstream/live/event_log.hpp).
 #include "rstream/live/event_log.hpp"
 
+#include "rstream/base/utc_time.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -9,19 +11,7 @@
 
 namespace rstream::live {
 
-std::string format_time(time_point t) {
-  // Floor (not truncate) so that times before 1970 still get a millisecond part in 0..999.
-  const auto whole = std::chrono::floor<std::chrono::seconds>(t);
-  const auto millis =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(t - whole).count());
-  const std::time_t seconds = clock::to_time_t(whole);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[96];  // ample for any int fields
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buffer;
-}
+std::string format_time(time_point t) { return base::utc_iso8601(t, true); }
 
 const char* to_string(event_type type) {
   switch (type) {

@@ -1,5 +1,6 @@
 // Browser names (see browser_names.hpp).
 #include "rstream/ui/browser_names.hpp"
+#include "rstream/base/percent.hpp"
 
 #include <arpa/inet.h>
 
@@ -98,18 +99,8 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
 
 std::string login_set_cookie(std::string_view name, std::string_view token, bool secure) {
   // Any byte outside the unreserved set is %XX-encoded: a token may hold ';', ' ' or '"'.
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string value;
-  for (unsigned char c : token) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      value += static_cast<char>(c);
-    } else {
-      value += '%';
-      value += hex[c >> 4];
-      value += hex[c & 15];
-    }
-  }
-  std::string out = std::string(name) + "=" + value + "; Path=/; HttpOnly; SameSite=Strict";
+  std::string out =
+      std::string(name) + "=" + base::percent_encode(token) + "; Path=/; HttpOnly; SameSite=Strict";
   if (secure) out += "; Secure";
   return out;
 }

@@ -6,6 +6,8 @@
 // Thread-safety: owned by the engine's io_context thread.
 #pragma once
 
+#include "rstream/base/utc_time.hpp"
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -53,8 +55,8 @@ class token_store {
   std::vector<record> records_;
 };
 
-/// "2026-11-22T03:24:08Z"
-std::string utc_now_iso8601();
+/// "2026-11-22T03:24:08Z" (base/utc_time.hpp).
+using base::utc_now_iso8601;
 /// `bytes` random bytes as lower-case hex.
 std::string random_hex(std::size_t bytes);
 
