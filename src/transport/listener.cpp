@@ -19,6 +19,12 @@ using asio::ip::tcp;
 
 namespace rstream::transport {
 
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(endpoint.port());
+}
+
 bool listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port,
                std::string& error) {
   boost::system::error_code ec;

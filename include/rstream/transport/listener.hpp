@@ -19,6 +19,9 @@ namespace rstream::transport {
 bool listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host,
                std::uint16_t port, std::string& error);
 
+/// A bound address as users write it: "HOST:PORT", "[V6]:PORT".
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint);
+
 /// Accepts until the acceptor is closed; each connection is served by serve_connection with
 /// copies of the handlers. With options.gate, a connection over its limits is closed at once
 /// (connection_gate.hpp) and an admitted one must authenticate within pending_timeout. Out of

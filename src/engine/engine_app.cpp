@@ -1,0 +1,104 @@
+// engine_app (see engine_app.hpp): builds the relay from its config and runs it.
+#include "rstream/engine/engine_app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <fstream>
+
+#include "rstream/base/private_files.hpp"
+#include "rstream/config/contexts.hpp"
+#include "rstream/engine/engine_server.hpp"
+#include "rstream/transport/listener.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::engine {
+namespace {
+
+/// The admin token written on first start, or empty when the file is gone.
+std::string read_admin_token(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+}  // namespace
+
+std::optional<std::string> engine_config_problem(const engine_config& config) {
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return "--tls-cert and --tls-key go together";
+  }
+  if (config.allow_plaintext && config.tls_cert.empty()) {
+    return "--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key";
+  }
+  return std::nullopt;
+}
+
+engine_app::engine_app(asio::io_context& io, engine_config config)
+    : io_(io), config_(std::move(config)) {}
+
+engine_app::~engine_app() = default;
+
+bool engine_app::open_tokens(std::string& error) {
+  if (!base::make_private_dir(config_.data_dir, error)) return false;
+  if (!tokens_.open(config_.data_dir, error)) return false;
+  if (!tokens_.empty()) return true;
+  token_info info;
+  const std::string secret = tokens_.create(token_role::admin, "admin", info, error);
+  if (secret.empty() || !base::write_private_file(admin_token_file(), secret + "\n", error)) {
+    return false;
+  }
+  spdlog::info("first start: admin token written to {}", admin_token_file().string());
+  return true;
+}
+
+bool engine_app::start(std::string& error) {
+  if (!open_tokens(error)) return false;
+  engine_server_config server_config;
+  server_config.listen_host = config_.listen_host;
+  server_config.listen_port = config_.listen_port;
+  server_config.public_url = config_.public_url;
+  server_config.name_grace = config_.name_grace;
+  server_config.limits = config_.limits;
+  if (!config_.tls_cert.empty()) {
+    auto tls = transport::make_server_tls_context(config_.tls_cert, config_.tls_key, error);
+    if (!tls) return false;
+    server_config.tls = std::move(tls);
+    server_config.allow_plaintext = config_.allow_plaintext;
+  }
+  server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_);
+  if (!server_->listen(error)) return false;
+  if (config_.write_local_context) write_local_context();
+  server_->start();
+  return true;
+}
+
+void engine_app::write_local_context() const {
+  // The local context lets servers and clients on this machine work with no further step.
+  config::context local{"local", base_url(), read_admin_token(admin_token_file())};
+  config::context_file existing;
+  std::string ignored;
+  config::load_contexts(config::config_file_path(), existing, ignored);
+  const bool make_current = existing.current.empty() || existing.current == "local";
+  std::string error;
+  if (!config::upsert_context(config::config_file_path(), local, make_current, error)) {
+    spdlog::warn("could not write the local context: {}", error);
+  } else {
+    spdlog::info("context 'local' ({}) written to {}{}", local.engine,
+                 config::config_file_path().string(), make_current ? ", now current" : "");
+  }
+}
+
+void engine_app::stop() {
+  if (server_) server_->shutdown();
+}
+
+asio::ip::tcp::endpoint engine_app::local_endpoint() const { return server_->local_endpoint(); }
+
+std::string engine_app::address() const { return transport::endpoint_text(local_endpoint()); }
+
+std::string engine_app::base_url() const { return server_->base_url(); }
+
+}  // namespace rstream::engine
