@@ -54,9 +54,7 @@ int run_engine(const engine_flags& flags) {
   const auto default_dir = config::rstream_home() / "engine";
   config.data_dir = flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
   config.write_local_context = config.data_dir == default_dir;
-  config.tls_cert = flags.tls_cert;
-  config.tls_key = flags.tls_key;
-  config.allow_plaintext = flags.allow_plaintext;
+  config.tls = {flags.tls_cert, flags.tls_key, flags.allow_plaintext};
   config.limits = flags.limits;
   config.public_url = flags.public_url;
   config.name_grace = *name_grace;

@@ -135,9 +135,7 @@ std::optional<session::server_config> to_config(const server_flags& flags) {
   }
   config.token = flags.token;
   config.insecure_no_auth = flags.insecure_no_auth;
-  config.tls_cert = flags.tls_cert;
-  config.tls_key = flags.tls_key;
-  config.allow_plaintext = flags.allow_plaintext;
+  config.tls = {flags.tls_cert, flags.tls_key, flags.allow_plaintext};
   config.public_urls = flags.public_urls;
   config.max_sessions = flags.max_sessions;
   config.limits = flags.limits;

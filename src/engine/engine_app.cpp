@@ -14,26 +14,8 @@
 namespace asio = boost::asio;
 
 namespace rstream::engine {
-namespace {
-
-/// The admin token written on first start, or empty when the file is gone.
-std::string read_admin_token(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string token;
-  std::getline(in, token);
-  return token;
-}
-
-}  // namespace
-
 std::optional<std::string> engine_config_problem(const engine_config& config) {
-  if (config.tls_cert.empty() != config.tls_key.empty()) {
-    return "--tls-cert and --tls-key go together";
-  }
-  if (config.allow_plaintext && config.tls_cert.empty()) {
-    return "--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key";
-  }
-  return std::nullopt;
+  return transport::tls_files_problem(config.tls);
 }
 
 engine_app::engine_app(asio::io_context& io, engine_config config)
@@ -62,11 +44,11 @@ bool engine_app::start(std::string& error) {
   server_config.public_url = config_.public_url;
   server_config.name_grace = config_.name_grace;
   server_config.limits = config_.limits;
-  if (!config_.tls_cert.empty()) {
-    auto tls = transport::make_server_tls_context(config_.tls_cert, config_.tls_key, error);
-    if (!tls) return false;
-    server_config.tls = std::move(tls);
-    server_config.allow_plaintext = config_.allow_plaintext;
+  if (config_.tls.enabled()) {
+    server_config.tls =
+        transport::make_server_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
+    if (!server_config.tls) return false;
+    server_config.allow_plaintext = config_.tls.allow_plaintext;
   }
   server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_);
   if (!server_->listen(error)) return false;
@@ -77,7 +59,7 @@ bool engine_app::start(std::string& error) {
 
 void engine_app::write_local_context() const {
   // The local context lets servers and clients on this machine work with no further step.
-  config::context local{"local", base_url(), read_admin_token(admin_token_file())};
+  config::context local{"local", base_url(), admin_token()};
   config::context_file existing;
   std::string ignored;
   config::load_contexts(config::config_file_path(), existing, ignored);
@@ -89,6 +71,13 @@ void engine_app::write_local_context() const {
     spdlog::info("context 'local' ({}) written to {}{}", local.engine,
                  config::config_file_path().string(), make_current ? ", now current" : "");
   }
+}
+
+std::string engine_app::admin_token() const {
+  std::ifstream in(admin_token_file());
+  std::string token;
+  std::getline(in, token);
+  return token;
 }
 
 void engine_app::stop() {

@@ -35,12 +35,7 @@ bool valid_label_key(const std::string& key) {
 
 /// What is wrong with the TLS, session and file settings, or nullopt.
 std::optional<std::string> tls_sessions_and_files_problem(const server_config& config) {
-  if (config.tls_cert.empty() != config.tls_key.empty()) {
-    return "--tls-cert and --tls-key go together";
-  }
-  if (config.allow_plaintext && config.tls_cert.empty()) {
-    return "--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key";
-  }
+  if (auto why = transport::tls_files_problem(config.tls)) return why;
   if (config.max_sessions == 0) return "--max-sessions must be at least 1";
   if (config.fs_root.empty() && config.fs_read_only) {
     return "--fs-read-only applies to --fs-root DIR: add --fs-root";
@@ -155,12 +150,11 @@ bool server_app::build(std::string& error) {
     // Re-reads the authorized clients on every handshake: changes apply to the next session.
     settings.e2e_authorizer = e2e::authorize_from_store(store, config_.identity);
   }
-  if (!config_.tls_cert.empty()) {
-    auto tls = transport::make_server_tls_context(config_.tls_cert, config_.tls_key, error);
-    if (!tls) return false;
-    listener.tls = std::move(tls);
-    listener.allow_plaintext = config_.allow_plaintext;
-    uses_tls_ = true;
+  if (config_.tls.enabled()) {
+    listener.tls =
+        transport::make_server_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
+    if (!listener.tls) return false;
+    listener.allow_plaintext = config_.tls.allow_plaintext;
   }
 
   server_routes_config routes_config{settings.token, std::move(files)};
@@ -271,7 +265,7 @@ std::string server_app::address() const { return transport::endpoint_text(local_
 std::vector<std::string> server_app::client_urls() const {
   const std::string where = address();
   std::vector<std::string> urls{"tcp://" + where, "ws://" + where + "/webtty"};
-  if (uses_tls_) {
+  if (config_.tls.enabled()) {
     urls.push_back("tls://" + where);
     urls.push_back("wss://" + where + "/webtty");
   }
@@ -280,7 +274,7 @@ std::vector<std::string> server_app::client_urls() const {
 
 std::string server_app::files_url() const {
   if (config_.fs_root.empty()) return "";
-  return std::string(uses_tls_ ? "https://" : "http://") + address() + "/fs/";
+  return std::string(config_.tls.enabled() ? "https://" : "http://") + address() + "/fs/";
 }
 
 const transport::connection_limits& server_app::connection_limits() const {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
 
 #include "rstream/session/client_session.hpp"
 #include "rstream/session/server_app.hpp"
@@ -36,7 +37,7 @@ struct observed {
   bool drained = false;
 };
 
-/// One exec session over raw TCP, then GET /api/terminal (the live sessions), then stop.
+/// One exec session over raw TCP, then GET /api/terminal/sessions (live sessions), then stop.
 asio::awaitable<void> exercise(session::server_app& app, std::function<void()> disarm,
                                observed& seen) {
   transport::endpoint_url url;
@@ -63,7 +64,8 @@ asio::awaitable<void> exercise(session::server_app& app, std::function<void()> d
     seen.outcome = co_await client.run();
   }
   const transport::http_target target{false, "127.0.0.1", app.local_endpoint().port()};
-  seen.sessions = co_await transport::http_call(target, "GET", "/api/terminal", token, "", options);
+  seen.sessions =
+      co_await transport::http_call(target, "GET", "/api/terminal/sessions", token, "", options);
   app.stop([&seen, disarm] {
     seen.drained = true;
     disarm();
@@ -96,7 +98,8 @@ TEST(server_app, ServesAnExecSessionAndHttpThenStopsCleanly) {
   EXPECT_EQ(seen.out, "out:hello");
   EXPECT_EQ(seen.err, "err");
   EXPECT_EQ(seen.sessions.status, 200) << seen.sessions.error << seen.sessions.body;
-  EXPECT_EQ(seen.sessions.body.substr(0, 1), "[") << seen.sessions.body;
+  const auto sessions = nlohmann::json::parse(seen.sessions.body, nullptr, false);
+  EXPECT_EQ(sessions, nlohmann::json::parse(R"({"sessions": []})")) << seen.sessions.body;
 }
 
 TEST(server_app, ConfigWithoutAPlaceToServeIsRefused) {

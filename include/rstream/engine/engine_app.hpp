@@ -18,6 +18,7 @@
 
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
+#include "rstream/transport/listener.hpp"
 
 namespace rstream::engine {
 
@@ -29,8 +30,7 @@ struct engine_config {
   /// file, and make it current unless another context is: what `rstream engine` does with its
   /// default data directory.
   bool write_local_context = false;
-  std::string tls_cert, tls_key;  ///< PEM files: serve https, wss and tls
-  bool allow_plaintext = false;   ///< with TLS: plaintext clients too on the same port
+  transport::server_tls_files tls;              ///< serve https, wss and tls
   transport::connection_limit_settings limits;  ///< 0: derived from RLIMIT_NOFILE
   std::string public_url;  ///< base of the URLs given to users; empty: the bound address
   std::chrono::milliseconds name_grace{std::chrono::minutes(10)};
@@ -64,6 +64,8 @@ class engine_app {
   std::string base_url() const;
   /// DATA_DIR/admin-token: the admin token written on first start.
   std::filesystem::path admin_token_file() const { return config_.data_dir / "admin-token"; }
+  /// The admin token written on first start, or empty when its file is gone.
+  std::string admin_token() const;
 
  private:
   bool open_tokens(std::string& error);

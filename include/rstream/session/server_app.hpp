@@ -22,6 +22,7 @@
 #include "rstream/transport/connection_gate.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/endpoint_url.hpp"
+#include "rstream/transport/listener.hpp"
 #include "rstream/tunnel/protocol.hpp"
 
 namespace rstream::tunnel {
@@ -47,8 +48,7 @@ struct server_config {
   std::optional<server_tunnel_config> tunnel;  ///< none: no engine
   std::string token;                           ///< clients must present it; empty: no auth
   bool insecure_no_auth = false;               ///< allows a non-loopback listener without a token
-  std::string tls_cert, tls_key;               ///< PEM files: enable tls:// and wss://
-  bool allow_plaintext = false;                ///< with TLS: plaintext clients too on the same port
+  transport::server_tls_files tls;             ///< enables tls:// and wss://
   std::vector<std::string> public_urls;        ///< URLs browsers reach the server by (Host names)
   std::size_t max_sessions = 1024;
   transport::connection_limit_settings limits;  ///< 0: derived from RLIMIT_NOFILE
@@ -130,7 +130,6 @@ class server_app {
   std::shared_ptr<const server_routes> routes_;  ///< shared with the handlers
   std::shared_ptr<tunnel::tunnel_connector> connector_;
   std::string rstream_url_;
-  bool uses_tls_ = false;
 };
 
 }  // namespace rstream::session
