@@ -201,6 +201,7 @@ int run_server(const server_flags& flags) {
     std::fflush(stdout);
   };
   std::unique_ptr<session::server_app> app;
+  events.listening = [&] { print_banner(*app); };
   events.fatal = [&](const std::string& why) {
     print_error(why);
     exit_code = exit_failure;
@@ -231,7 +232,6 @@ int run_server(const server_flags& flags) {
     print_error(error);
     return exit_failure;
   }
-  if (app->listening()) print_banner(*app);
   // run() returns once shutdown has ended every session (or forced it).
   io.run();
   spdlog::info("server stopped");

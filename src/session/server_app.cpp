@@ -193,6 +193,7 @@ bool server_app::start(std::string& error) {
     connector_->start();
     return true;
   }
+  if (events_.listening) events_.listening();
   if (config_.token.empty()) {
     spdlog::warn("no --token: any local user who can reach {} can run commands as this user",
                  address());

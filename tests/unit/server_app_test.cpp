@@ -76,13 +76,19 @@ asio::awaitable<void> exercise(session::server_app& app, std::function<void()> d
 
 TEST(server_app, ServesAnExecSessionAndHttpThenStopsCleanly) {
   asio::io_context io;
-  session::server_app app(io, loopback_config());
+  std::string announced;
+  session::server_app::events events;
+  session::server_app* started = nullptr;
+  events.listening = [&] { announced = started->address(); };
+  session::server_app app(io, loopback_config(), std::move(events));
+  started = &app;
   std::string error;
   ASSERT_TRUE(app.start(error)) << error;
   ASSERT_TRUE(app.listening());
   EXPECT_NE(app.local_endpoint().port(), 0);
   const std::string where = "127.0.0.1:" + std::to_string(app.local_endpoint().port());
   EXPECT_EQ(app.address(), where);
+  EXPECT_EQ(announced, where);
   EXPECT_EQ(app.client_urls(),
             (std::vector<std::string>{"tcp://" + where, "ws://" + where + "/webtty"}));
   EXPECT_EQ(app.files_url(), "");

@@ -82,6 +82,9 @@ class server_routes;
 class server_app {
  public:
   struct events {
+    /// The listener is bound (address() and client_urls() answer); sessions are not served
+    /// yet. Not called without config.listen.
+    std::function<void()> listening;
     /// The tunnel is online for the first time (reconnections are only logged).
     std::function<void(const tunnel::tunnel_welcome&)> online;
     /// The engine refused the tunnel for a reason retrying cannot fix; the caller stops.
