@@ -1,7 +1,8 @@
-// Whole-program test of the engine in-process: engine_app on 127.0.0.1 port 0 with a fresh
+// Whole-program tests of the engine in-process: engine_app on 127.0.0.1 port 0 with a fresh
 // data directory writes its admin token on first start, answers its API with that token (and
-// refuses a request without one), keeps the token on a second start, and stops cleanly
-// (io_context::run returns by itself).
+// refuses a request without one), keeps the token on a second start, routes an exec session to
+// a server_app that published a tunnel to it, and stops cleanly (io_context::run returns by
+// itself).
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -9,7 +10,11 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "rstream/common/async_event.hpp"
 #include "rstream/engine/engine_app.hpp"
+#include "rstream/session/client_session.hpp"
+#include "rstream/session/server_app.hpp"
+#include "rstream/tunnel/connector.hpp"
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/http.hpp"
 #include "support/in_process.hpp"
@@ -52,6 +57,47 @@ asio::awaitable<void> ask(engine::engine_app& app, std::string token, std::funct
   answers.tunnels =
       co_await transport::http_call(target, "GET", "/api/tunnels", token, "", options);
   app.stop();
+  disarm();
+}
+
+struct routed_run {
+  bool online = false;
+  transport::http_response inventory;
+  std::string connect_error;
+  session::client_outcome outcome;
+  std::string out;
+};
+
+/// Waits for the server's tunnel, lists it, runs one command through rstrm://in-process, then
+/// stops both programs.
+asio::awaitable<void> route_through(engine::engine_app& engine, session::server_app& server,
+                                    async_event& online, std::function<void()> disarm,
+                                    routed_run& run) {
+  co_await online.wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  run.online = !server.rstream_url().empty();
+  // Named values only in co_await expressions: GCC 12 mishandles temporaries there.
+  const transport::http_target api{false, "127.0.0.1", engine.local_endpoint().port()};
+  const transport::connect_options options;
+  const std::string token = engine.admin_token();
+  const std::string target = "in-process";
+  run.inventory = co_await transport::http_call(api, "GET", "/api/tunnels", token, "", options);
+  auto connected =
+      co_await tunnel::connect_route(server.config().tunnel->engine, token, target, options);
+  if (!connected.channel) {
+    run.connect_error = connected.error;
+  } else {
+    codec::open_request open;
+    open.argv = {"sh", "-c", "printf routed; exit 4"};
+    session::client_session client(std::move(connected.channel), std::move(open),
+                                   [&run](codec::stream_id, std::span<const std::uint8_t> bytes) {
+                                     run.out.append(reinterpret_cast<const char*>(bytes.data()),
+                                                    bytes.size());
+                                   });
+    client.send_stdin(codec::data_frame(codec::stream_id::in, std::vector<std::uint8_t>{}, true));
+    run.outcome = co_await client.run();
+  }
+  server.stop();
+  engine.stop();
   disarm();
 }
 
@@ -111,4 +157,47 @@ TEST(engine_app, CertificateAndKeyGoTogether) {
   EXPECT_NE(why->find("--allow-plaintext applies to a TLS port"), std::string::npos);
   config.tls.allow_plaintext = false;
   EXPECT_FALSE(engine::engine_config_problem(config));
+}
+
+TEST(engine_app, RoutesAnExecSessionToAServerAppThroughItsTunnel) {
+  temporary_dir dir;
+  ASSERT_FALSE(dir.path().empty());
+  engine::engine_config engine_config;
+  engine_config.listen_port = 0;
+  engine_config.data_dir = dir.path() / "engine";
+  asio::io_context io;
+  engine::engine_app engine(io, engine_config);
+  std::string error;
+  ASSERT_TRUE(engine.start(error)) << error;
+
+  session::server_config server_config;
+  auto& tunnel = server_config.tunnel.emplace();
+  tunnel.engine = {false, "127.0.0.1", engine.local_endpoint().port()};
+  tunnel.engine_token = engine.admin_token();
+  tunnel.name = "in-process";
+  tunnel.labels = {{"role", "test"}};
+  ASSERT_FALSE(session::server_config_problem(server_config));
+  async_event online(io.get_executor());
+  session::server_app::events events;
+  events.online = [&online](const tunnel::tunnel_welcome&) { online.notify(); };
+  session::server_app server(io, server_config, std::move(events));
+  ASSERT_TRUE(server.start(error)) << error;
+
+  routed_run run;
+  const bool stopped = test::run_in_process(io, [&](std::function<void()> disarm) {
+    return route_through(engine, server, online, std::move(disarm), run);
+  });
+  EXPECT_TRUE(stopped) << "the engine or the server did not stop by itself";
+  EXPECT_TRUE(run.online);
+  EXPECT_EQ(server.rstream_url(), "rstrm://in-process");
+  ASSERT_EQ(run.inventory.status, 200) << run.inventory.error << run.inventory.body;
+  const auto entries = nlohmann::json::parse(run.inventory.body);
+  ASSERT_EQ(entries.size(), 1u) << run.inventory.body;
+  EXPECT_EQ(entries[0]["name"], "in-process");
+  EXPECT_EQ(entries[0]["labels"]["rstream.webtty.label.role"], "test");
+  EXPECT_EQ(entries[0]["labels"]["rstream.webtty.capabilities"], "exec");
+  ASSERT_EQ(run.connect_error, "");
+  EXPECT_EQ(run.outcome.what, session::client_outcome::kind::closed) << run.outcome.message;
+  EXPECT_EQ(run.outcome.exit_code, 4);
+  EXPECT_EQ(run.out, "routed");
 }
