@@ -41,6 +41,25 @@ class temporary_dir {
   std::filesystem::path path_;
 };
 
+/// An engine_app on 127.0.0.1, any free port, with a fresh data directory.
+struct test_engine {
+  temporary_dir dir;
+  engine::engine_config config;
+  std::string error;
+
+  test_engine() {
+    config.listen_port = 0;
+    config.data_dir = dir.path() / "engine";
+  }
+  /// Starts an engine on `io`; null (with `error`) when it cannot.
+  std::unique_ptr<engine::engine_app> start(asio::io_context& io) {
+    if (dir.path().empty()) error = "no temporary directory";
+    auto app = std::make_unique<engine::engine_app>(io, config);
+    if (!error.empty() || !app->start(error)) return nullptr;
+    return app;
+  }
+};
+
 struct api_answers {
   transport::http_response health;
   transport::http_response anonymous;
@@ -104,15 +123,11 @@ asio::awaitable<void> route_through(engine::engine_app& engine, session::server_
 }  // namespace
 
 TEST(engine_app, AnswersItsApiWithTheAdminTokenThenStopsCleanly) {
-  temporary_dir dir;
-  ASSERT_FALSE(dir.path().empty());
-  engine::engine_config config;
-  config.listen_port = 0;
-  config.data_dir = dir.path() / "engine";
+  test_engine setup;
   asio::io_context io;
-  engine::engine_app app(io, config);
-  std::string error;
-  ASSERT_TRUE(app.start(error)) << error;
+  auto started = setup.start(io);
+  ASSERT_TRUE(started) << setup.error;
+  engine::engine_app& app = *started;
   const auto port = app.local_endpoint().port();
   ASSERT_NE(port, 0);
   EXPECT_EQ(app.address(), "127.0.0.1:" + std::to_string(port));
@@ -137,10 +152,10 @@ TEST(engine_app, AnswersItsApiWithTheAdminTokenThenStopsCleanly) {
 
   // A second start on the same data directory keeps the tokens: no new admin token.
   asio::io_context again;
-  engine::engine_app restarted(again, config);
-  ASSERT_TRUE(restarted.start(error)) << error;
-  EXPECT_EQ(restarted.admin_token(), token);
-  restarted.stop();
+  auto restarted = setup.start(again);
+  ASSERT_TRUE(restarted) << setup.error;
+  EXPECT_EQ(restarted->admin_token(), token);
+  restarted->stop();
   again.run();
 }
 
@@ -160,15 +175,11 @@ TEST(engine_app, CertificateAndKeyGoTogether) {
 }
 
 TEST(engine_app, RoutesAnExecSessionToAServerAppThroughItsTunnel) {
-  temporary_dir dir;
-  ASSERT_FALSE(dir.path().empty());
-  engine::engine_config engine_config;
-  engine_config.listen_port = 0;
-  engine_config.data_dir = dir.path() / "engine";
+  test_engine setup;
   asio::io_context io;
-  engine::engine_app engine(io, engine_config);
-  std::string error;
-  ASSERT_TRUE(engine.start(error)) << error;
+  auto started = setup.start(io);
+  ASSERT_TRUE(started) << setup.error;
+  engine::engine_app& engine = *started;
 
   session::server_config server_config;
   auto& tunnel = server_config.tunnel.emplace();
@@ -181,6 +192,7 @@ TEST(engine_app, RoutesAnExecSessionToAServerAppThroughItsTunnel) {
   session::server_app::events events;
   events.online = [&online](const tunnel::tunnel_welcome&) { online.notify(); };
   session::server_app server(io, server_config, std::move(events));
+  std::string error;
   ASSERT_TRUE(server.start(error)) << error;
 
   routed_run run;
