@@ -2,25 +2,19 @@
 // defaults; `rstream engine token create|list|revoke`: manage its API tokens through the API.
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/ssl/context.hpp>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
-#include "rstream/base/private_files.hpp"
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
-#include "rstream/engine/engine_server.hpp"
-#include "rstream/engine/token_store.hpp"
-#include "rstream/transport/listener.hpp"
+#include "rstream/engine/engine_app.hpp"
 #include "rstream/transport/endpoint_url.hpp"
 #include "rstream/base/percent.hpp"
 
@@ -41,14 +35,6 @@ struct engine_flags {
   int verbosity = 0;
 };
 
-/// The admin token written on first start, or empty when the file is gone.
-std::string read_admin_token(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string token;
-  std::getline(in, token);
-  return token;
-}
-
 int run_engine(const engine_flags& flags) {
   setup_logging(flags.verbosity);
   std::string error;
@@ -57,96 +43,44 @@ int run_engine(const engine_flags& flags) {
     print_error(error);
     return exit_usage;
   }
-  if (flags.tls_cert.empty() != flags.tls_key.empty()) {
-    print_error("--tls-cert and --tls-key go together");
-    return exit_usage;
-  }
-  if (flags.allow_plaintext && flags.tls_cert.empty()) {
-    print_error("--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key");
-    return exit_usage;
-  }
-  const auto default_dir = config::rstream_home() / "engine";
-  const std::filesystem::path data_dir =
-      flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
-  if (!base::make_private_dir(data_dir, error)) {
-    print_error(error);
-    return exit_failure;
-  }
-  engine::token_store tokens;
-  if (!tokens.open(data_dir, error)) {
-    print_error(error);
-    return exit_failure;
-  }
-  const auto admin_file = data_dir / "admin-token";
-  if (tokens.empty()) {
-    engine::token_info info;
-    std::string secret = tokens.create(engine::token_role::admin, "admin", info, error);
-    if (secret.empty() || !base::write_private_file(admin_file, secret + "\n", error)) {
-      print_error(error);
-      return exit_failure;
-    }
-    spdlog::info("first start: admin token written to {}", admin_file.string());
-  }
-
-  engine::engine_config config;
-  config.listen_host = address->host;
-  config.listen_port = address->port;
-  config.public_url = flags.public_url;
   auto name_grace = parse_duration(flags.name_grace);
   if (!name_grace) {
     print_error("--name-grace: expected a duration such as 90s or 10m, got '" + flags.name_grace +
                 "'");
     return exit_usage;
   }
+  engine::engine_config config;
+  config.listen_host = address->host;
+  config.listen_port = address->port;
+  const auto default_dir = config::rstream_home() / "engine";
+  config.data_dir = flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
+  config.write_local_context = config.data_dir == default_dir;
+  config.tls = {flags.tls_cert, flags.tls_key, flags.allow_plaintext};
+  config.limits = flags.limits;
+  config.public_url = flags.public_url;
   config.name_grace = *name_grace;
-  config.max_connections = flags.limits.max_connections;
-  config.max_unauthenticated = flags.limits.max_unauthenticated;
-  config.max_unauthenticated_per_ip = flags.limits.max_unauthenticated_per_ip;
-  if (!flags.tls_cert.empty()) {
-    auto tls = transport::make_server_tls_context(flags.tls_cert, flags.tls_key, error);
-    if (!tls) {
-      print_error(error);
-      return exit_failure;
-    }
-    config.tls = std::move(tls);
-    config.allow_plaintext = flags.allow_plaintext;
+  if (auto why = engine::engine_config_problem(config)) {
+    print_error(*why);
+    return exit_usage;
   }
+
   asio::io_context io{1};
-  engine::engine_server server(io, config, tokens);
-  if (!server.listen(error)) {
+  engine::engine_app app(io, std::move(config));
+  if (!app.start(error)) {
     print_error(error);
     return exit_failure;
   }
-  // The local context lets servers and clients on this machine work with no further step.
-  if (data_dir == default_dir) {
-    config::context local{"local", server.base_url(), read_admin_token(admin_file)};
-    config::context_file existing;
-    std::string ignored;
-    config::load_contexts(config::config_file_path(), existing, ignored);
-    const bool make_current = existing.current.empty() || existing.current == "local";
-    if (!config::upsert_context(config::config_file_path(), local, make_current, error)) {
-      spdlog::warn("could not write the local context: {}", error);
-    } else {
-      spdlog::info("context 'local' ({}) written to {}{}", local.engine,
-                   config::config_file_path().string(), make_current ? ", now current" : "");
-    }
-  }
-
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int sig) {
     if (ec) return;
     spdlog::info("{}: shutting down", ::strsignal(sig));
-    server.shutdown();
+    app.stop();
     io.stop();
   });
-  const auto endpoint = server.local_endpoint();
-  std::string host = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) host = "[" + host + "]";
-  const std::string banner = "rstream engine listening on " + host + ":" +
-                             std::to_string(endpoint.port()) + "\n  " + server.base_url() + "\n";
+  const std::string banner =
+      "rstream engine listening on " + app.address() + "\n  " + app.base_url() + "\n";
   std::fputs(banner.c_str(), stdout);
   std::fflush(stdout);
-  server.start();
   io.run();
   spdlog::info("engine stopped");
   return exit_ok;

@@ -9,7 +9,6 @@
 #include "rstream/ui/browser_auth.hpp"
 #include "rstream/version.hpp"
 #include "rstream/base/percent.hpp"
-#include "tunnel_link.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -38,56 +37,12 @@ std::vector<std::string> path_parts(std::string_view path, std::string_view pref
   return parts;
 }
 
-std::string label_or(const std::map<std::string, std::string>& labels, const std::string& key,
-                     const std::string& fallback) {
-  auto it = labels.find(key);
-  return it == labels.end() ? fallback : it->second;
-}
-
 json token_json(const token_info& t) {
   return {
       {"id", t.id}, {"name", t.name}, {"role", role_name(t.role)}, {"created_at", t.created_at}};
 }
 
 }  // namespace
-
-json engine_server::entry_json(const tunnel_link& link) const {
-  json capabilities = json::array();
-  std::string caps = label_or(link.labels, "rstream.webtty.capabilities", "exec");
-  for (std::size_t start = 0; start <= caps.size();) {
-    auto comma = caps.find(',', start);
-    std::string cap = caps.substr(start, comma - start);
-    if (!cap.empty()) capabilities.push_back(cap);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  json entry = {{"name", link.name},
-                {"id", link.id},
-                {"status", "online"},
-                {"publish", link.publish},
-                {"labels", link.labels},
-                {"capabilities", capabilities},
-                {"e2e", label_or(link.labels, "rstream.webtty.e2e", "disabled")},
-                {"hostname", label_or(link.labels, "rstream.webtty.hostname", "")},
-                {"rstream_url", "rstrm://" + link.name},
-                {"connected_at", link.connected_at}};
-  if (link.publish) {
-    std::string base = base_url();
-    std::string ws =
-        base.rfind("https://", 0) == 0 ? "wss://" + base.substr(8) : "ws://" + base.substr(7);
-    entry["browser_url"] = ws + "/api/tunnels/" + link.name + "/webtty";
-  }
-  return entry;
-}
-
-json engine_server::tunnels_json() const {
-  json list = json::array();
-  for (const auto& [id, link] : tunnels_) list.push_back(entry_json(*link));
-  std::sort(list.begin(), list.end(), [](const json& a, const json& b) {
-    return a["name"].get<std::string>() < b["name"].get<std::string>();
-  });
-  return list;
-}
 
 asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
   const auto& req = ex.request();
@@ -139,7 +94,7 @@ asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
   }
   if (path == "/api/health") {
     const json body = {
-        {"status", "ok"}, {"version", RSTREAM_VERSION}, {"tunnels", tunnels_.size()}};
+        {"status", "ok"}, {"version", RSTREAM_VERSION}, {"tunnels", inventory_.size()}};
     co_await ex.respond_json(200, body.dump());
   } else if (path.substr(0, 12) == "/api/tunnels") {
     co_await api_tunnels(ex, *who);
@@ -172,19 +127,21 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
     co_await ex.respond_json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
     co_return;
   }
-  auto link = find_tunnel(parts[0]);
-  if (!link) {
+  const tunnel_record* found = inventory_.find(parts[0]);
+  if (!found) {
     co_await ex.respond_error(404, "tunnel_not_found",
                               "no tunnel named '" + parts[0] + "' is online on this engine");
     co_return;
   }
+  // A copy: the tunnel may go offline while this request waits.
+  const tunnel_record target = *found;
   if (parts.size() == 1 && (req.method == "GET" || req.method == "HEAD")) {
     co_await ex.respond_json(
-        200, entry_json(*link).dump(-1, ' ', false, json::error_handler_t::replace));
+        200, entry_json(target, base_url()).dump(-1, ' ', false, json::error_handler_t::replace));
     co_return;
   }
   if (parts.size() >= 2 && parts[1] == "fs") {
-    co_await api_tunnel_files(ex, who, link);
+    co_await api_tunnel_files(ex, who, target);
     co_return;
   }
   if (parts.size() != 2 || parts[1] != "webtty") {
@@ -197,13 +154,13 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
                               "this is a WebSocket endpoint carrying WebTTY frames");
     co_return;
   }
-  if (!link->publish) {
+  if (!target.publish) {
     co_await ex.respond_error(
         403, "not_published",
-        "tunnel '" + link->name +
+        "tunnel '" + target.name +
             "' is not published (--no-publish): browsers cannot reach it; native clients can, at "
             "rstrm://" +
-            link->name);
+            target.name);
     co_return;
   }
   if (who.role == token_role::read_only) {
@@ -215,17 +172,15 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
   std::shared_ptr<transport::frame_channel> client =
       co_await ex.accept_websocket(config_.max_payload, error);
   if (!client) {
-    spdlog::info("browser upgrade for '{}' failed: {}", link->name, error);
+    spdlog::info("browser upgrade for '{}' failed: {}", target.name, error);
     co_return;
   }
   client->leave_pending();  // authenticated above, at the HTTP upgrade
-  const std::string name = link->name;
-  co_await route_authenticated(client, name);
+  co_await route_authenticated(client, target.name);
 }
 
 asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& ex,
-                                                      const token_info& who,
-                                                      std::shared_ptr<tunnel_link> link) {
+                                                      const token_info& who, tunnel_record record) {
   const auto& req = ex.request();
   const bool reads_only = req.method == "GET" || req.method == "HEAD" || req.method == "PROPFIND" ||
                           req.method == "OPTIONS";
@@ -234,9 +189,9 @@ asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& 
     co_await ex.respond_error(403, "forbidden", why);
     co_return;
   }
-  if (label_or(link->labels, "rstream.webtty.capabilities", "").find("fs") == std::string::npos) {
+  if (label_or(record, "rstream.webtty.capabilities", "").find("fs") == std::string::npos) {
     const std::string why =
-        "tunnel '" + link->name + "' serves no files (its server runs without --fs-root DIR)";
+        "tunnel '" + record.name + "' serves no files (its server runs without --fs-root DIR)";
     co_await ex.respond_error(404, "fs_disabled", why);
     co_return;
   }
@@ -249,7 +204,7 @@ asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& 
   const std::string_view full = req.target;
   if (auto q = full.find('?'); q != std::string_view::npos) target += full.substr(q);
   codec::error_frame failure;
-  auto server = co_await open_stream(link, tunnel::stream_kind::http, failure);
+  auto server = co_await open_stream(record.id, record.name, tunnel::stream_kind::http, failure);
   if (!server) {
     ex.close_after_response();
     co_await ex.respond_error(502, failure.code, failure.message);

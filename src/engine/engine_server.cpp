@@ -34,23 +34,45 @@ struct pending_stream {
   async_event arrived;
 };
 
-namespace {}  // namespace
+namespace {
 
-engine_server::engine_server(asio::io_context& io, engine_config config, token_store& tokens)
-    : io_(io), config_(std::move(config)), tokens_(tokens), acceptor_(io) {
+/// A refusal for a token that did not authenticate (throttled: its source failed too often).
+codec::frame token_refusal(bool throttled) {
+  return throttled ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
+                   : codec::error_frame{"unauthorized",
+                                        "the engine refused the token: invalid or revoked (HTTP "
+                                        "401)"};
+}
+
+/// The error code of a refused registration.
+const char* refusal_code(admission::verdict refused) {
+  switch (refused) {
+    case admission::verdict::name_taken:
+      return "name_taken";
+    case admission::verdict::name_conflict:
+      return "name_conflict";
+    case admission::verdict::full:
+      return "too_many_tunnels";
+    default:
+      return "refused";
+  }
+}
+
+}  // namespace
+
+engine_server::engine_server(asio::io_context& io, engine_server_config config, token_store& tokens)
+    : io_(io),
+      config_(std::move(config)),
+      tokens_(tokens),
+      acceptor_(io),
+      inventory_(inventory_limits{config_.max_tunnels, config_.name_grace}) {
   front_door_.names = {ui::url_host_name("http://" + config_.listen_host),
                        ui::url_host_name(config_.public_url)};
   serve_options_.tls = config_.tls.get();
   serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.max_payload;
-  auto limits = transport::limits_for_descriptors(transport::descriptor_limit());
-  if (config_.max_connections) limits.max_connections = config_.max_connections;
-  if (config_.max_unauthenticated) limits.max_pending = config_.max_unauthenticated;
-  if (config_.max_unauthenticated_per_ip) {
-    limits.max_pending_per_source = config_.max_unauthenticated_per_ip;
-  }
-  limits.pending_timeout = config_.first_frame_timeout + std::chrono::seconds(1);
-  serve_options_.gate = std::make_shared<transport::connection_gate>(limits);
+  serve_options_.gate = std::make_shared<transport::connection_gate>(transport::limits_from(
+      config_.limits, config_.first_frame_timeout + std::chrono::seconds(1)));
 }
 
 engine_server::~engine_server() = default;
@@ -84,7 +106,7 @@ void engine_server::shutdown() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
-  auto links = tunnels_;
+  auto links = links_;
   for (auto& [id, link] : links) link->close("the engine is shutting down");
   for (auto& [id, pending] : pending_) {
     pending->failure = "the engine is shutting down";
@@ -164,12 +186,7 @@ asio::awaitable<void> engine_server::register_tunnel(
   if (!who) {
     spdlog::info("tunnel '{}' from {} refused: {}", hello.name, channel->peer(),
                  throttled ? "too many failed authentications" : "invalid or revoked token");
-    const codec::frame refusal =
-        throttled
-            ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
-            : codec::error_frame{"unauthorized",
-                                 "the engine refused the token: invalid or revoked (HTTP 401)"};
-    co_await transport::refuse(*channel, refusal);
+    co_await transport::refuse(*channel, token_refusal(throttled));
     co_return;
   }
   if (who->role == token_role::read_only) {
@@ -179,73 +196,60 @@ asio::awaitable<void> engine_server::register_tunnel(
     co_return;
   }
   channel->leave_pending();  // no longer counts as an unauthenticated connection
-  if (auto why = name_claimed_by_other(hello.name, *who)) {
-    spdlog::info("tunnel '{}' from {} refused (token '{}'): {}", hello.name, channel->peer(),
-                 who->name, *why);
-    const codec::frame refusal = codec::error_frame{"name_taken", *why};
-    co_await transport::refuse(*channel, refusal);
-    co_return;
-  }
-  if (auto existing = names_.find(hello.name); existing != names_.end()) {
-    auto link = tunnels_.at(existing->second);
-    if (!hello.instance.empty() && link->instance == hello.instance) {
-      // The same server reconnected before we noticed its old connection die.
-      link->close("replaced by a new connection from the same server");
-    } else {
-      const codec::frame refusal = codec::error_frame{
-          "name_conflict", "a tunnel named '" + hello.name + "' is already online (id " + link->id +
-                               ", from " + link->peer + ", since " + link->connected_at + ")"};
-      co_await transport::refuse(*channel, refusal);
-      co_return;
+  const auto admitted =
+      inventory_.admit(hello.name, hello.instance, who->id, std::chrono::steady_clock::now());
+  if (admitted.what == admission::verdict::replace) {
+    // The same server reconnected before we noticed its old connection die. (A copy: closing
+    // takes the link out of links_.)
+    const auto stale = links_.at(admitted.replaced_id);
+    stale->close("replaced by a new connection from the same server");
+  } else if (admitted.what != admission::verdict::admit) {
+    if (admitted.what == admission::verdict::name_taken) {
+      spdlog::info("tunnel '{}' from {} refused (token '{}'): {}", hello.name, channel->peer(),
+                   who->name, admitted.message);
     }
-  }
-  if (tunnels_.size() >= config_.max_tunnels) {
-    const codec::frame refusal = codec::error_frame{
-        "too_many_tunnels", "the engine already holds its maximum of " +
-                                std::to_string(config_.max_tunnels) + " tunnels"};
+    const codec::frame refusal = codec::error_frame{refusal_code(admitted.what), admitted.message};
     co_await transport::refuse(*channel, refusal);
     co_return;
   }
+  add_tunnel(std::move(channel), hello, *who);
+}
+
+void engine_server::add_tunnel(std::shared_ptr<transport::frame_channel> channel,
+                               const tunnel::tunnel_hello& hello, const token_info& who) {
+  tunnel_record record;
+  record.id = random_hex(8);
+  record.name = hello.name;
+  record.instance = hello.instance;
+  record.labels = hello.labels;
+  record.labels["application-protocol"] = "rstream.webtty";
+  record.publish = hello.publish;
+  record.stream_secret = random_hex(32);
+  record.connected_at = utc_now_iso8601();
+  record.peer = channel->peer();
   auto link = std::make_shared<tunnel_link>(
-      channel, config_.heartbeat, config_.dead_after,
+      std::move(channel), record.id, config_.heartbeat, config_.dead_after,
       [this](const std::string& id, const std::string& reason) { tunnel_gone(id, reason); });
-  link->id = random_hex(8);
-  link->name = hello.name;
-  link->instance = hello.instance;
-  link->labels = hello.labels;
-  link->labels["application-protocol"] = "rstream.webtty";
-  link->publish = hello.publish;
-  link->stream_secret = random_hex(32);
-  link->connected_at = utc_now_iso8601();
-  tunnels_[link->id] = link;
-  names_[link->name] = link->id;
-  name_claims_[link->name] = name_claim{who->id, std::nullopt};
-  prune_name_claims();
+  links_[record.id] = link;
 
   tunnel::tunnel_welcome welcome;
-  welcome.id = link->id;
-  welcome.name = link->name;
-  welcome.rstream_url = "rstrm://" + link->name;
-  if (link->publish) welcome.browser_url = entry_json(*link).value("browser_url", "");
-  welcome.stream_secret = link->stream_secret;
+  welcome.id = record.id;
+  welcome.name = record.name;
+  welcome.rstream_url = "rstrm://" + record.name;
+  if (record.publish) welcome.browser_url = entry_json(record, base_url()).value("browser_url", "");
+  welcome.stream_secret = record.stream_secret;
   welcome.heartbeat_ms = static_cast<std::uint32_t>(config_.heartbeat.count());
-  spdlog::info("tunnel '{}' online (id {}, from {}, token '{}')", link->name, link->id, link->peer,
-               who->name);
+  spdlog::info("tunnel '{}' online (id {}, from {}, token '{}')", record.name, record.id,
+               record.peer, who.name);
+  inventory_.add(std::move(record), who.id, std::chrono::steady_clock::now());
   link->start(welcome);
 }
 
 void engine_server::tunnel_gone(const std::string& id, const std::string& reason) {
-  auto it = tunnels_.find(id);
-  if (it == tunnels_.end()) return;
-  spdlog::info("tunnel '{}' offline (id {}): {}", it->second->name, id, reason);
-  if (auto n = names_.find(it->second->name); n != names_.end() && n->second == id) {
-    names_.erase(n);
-    // The name stays its token's for name_grace (name_claimed_by_other).
-    if (auto claim = name_claims_.find(it->second->name); claim != name_claims_.end()) {
-      claim->second.offline_since = std::chrono::steady_clock::now();
-    }
-  }
-  tunnels_.erase(it);
+  auto gone = inventory_.remove(id, std::chrono::steady_clock::now());
+  if (!gone) return;
+  spdlog::info("tunnel '{}' offline (id {}): {}", gone->name, id, reason);
+  links_.erase(id);
   for (auto& [stream, pending] : pending_) {
     if (pending->tunnel_id == id && !pending->server) {
       pending->failure = "the tunnel went offline: " + reason;
@@ -264,66 +268,13 @@ std::optional<token_info> engine_server::authenticate(const std::string& token,
   return who;
 }
 
-std::optional<std::string> engine_server::name_claimed_by_other(const std::string& name,
-                                                                const token_info& who) {
-  auto claim = name_claims_.find(name);
-  if (claim == name_claims_.end() || claim->second.token_id == who.id) return std::nullopt;
-  const auto now = std::chrono::steady_clock::now();
-  if (claim->second.offline_since && now - *claim->second.offline_since >= config_.name_grace) {
-    name_claims_.erase(claim);  // the grace period is over: the name is free again
-    return std::nullopt;
-  }
-  std::string why = "the name '" + name + "' belongs to another token: ";
-  if (!claim->second.offline_since) {
-    why += "its tunnel is online";
-  } else {
-    const auto left = std::chrono::duration_cast<std::chrono::seconds>(
-        config_.name_grace - (now - *claim->second.offline_since));
-    why += "its tunnel went offline and the name stays reserved for that token for another " +
-           std::to_string(left.count()) + " s";
-  }
-  return why + " (register under another --name, or use the token that registered it)";
-}
-
-void engine_server::prune_name_claims() {
-  // Amortised: only once the offline claims outnumber a margin over the online ones.
-  if (name_claims_.size() <= tunnels_.size() + 1024) return;
-  const auto now = std::chrono::steady_clock::now();
-  std::erase_if(name_claims_, [&](const auto& entry) {
-    return entry.second.offline_since && now - *entry.second.offline_since >= config_.name_grace;
-  });
-  // Still too many (names churned faster than the grace period): the oldest offline go first.
-  while (name_claims_.size() > tunnels_.size() + config_.max_tunnels) {
-    auto oldest = name_claims_.end();
-    for (auto it = name_claims_.begin(); it != name_claims_.end(); ++it) {
-      if (it->second.offline_since && (oldest == name_claims_.end() ||
-                                       *it->second.offline_since < *oldest->second.offline_since)) {
-        oldest = it;
-      }
-    }
-    if (oldest == name_claims_.end()) break;
-    name_claims_.erase(oldest);
-  }
-}
-
-std::shared_ptr<tunnel_link> engine_server::find_tunnel(const std::string& name_or_id) const {
-  if (auto n = names_.find(name_or_id); n != names_.end()) return tunnels_.at(n->second);
-  if (auto t = tunnels_.find(name_or_id); t != tunnels_.end()) return t->second;
-  return nullptr;
-}
-
 asio::awaitable<void> engine_server::route_stream(std::shared_ptr<transport::frame_channel> client,
                                                   const std::string& token,
                                                   const std::string& target) {
   bool throttled = false;
   auto who = authenticate(token, client->peer(), throttled);
   if (!who) {
-    const codec::frame refusal =
-        throttled
-            ? codec::error_frame{"too_many_failures", base::too_many_failures_message}
-            : codec::error_frame{"unauthorized",
-                                 "the engine refused the token: invalid or revoked (HTTP 401)"};
-    co_await transport::refuse(*client, refusal);
+    co_await transport::refuse(*client, token_refusal(throttled));
     co_return;
   }
   if (who->role == token_role::read_only) {
@@ -340,23 +291,26 @@ asio::awaitable<void> engine_server::route_stream(std::shared_ptr<transport::fra
 
 asio::awaitable<void> engine_server::route_authenticated(
     std::shared_ptr<transport::frame_channel> client, const std::string& target) {
-  auto link = find_tunnel(target);
-  if (!link) {
+  const tunnel_record* found = inventory_.find(target);
+  if (!found) {
     const codec::frame refusal = codec::error_frame{
         "tunnel_not_found", "no tunnel named '" + target + "' is online on this engine"};
     co_await transport::refuse(*client, refusal);
     co_return;
   }
+  const std::string name = found->name;
   codec::error_frame failure;
-  auto server = co_await open_stream(link, tunnel::stream_kind::webtty, failure);
+  auto server = co_await open_stream(found->id, name, tunnel::stream_kind::webtty, failure);
   if (!server) {
     const codec::frame refusal = failure;
     co_await transport::refuse(*client, refusal);
     co_return;
   }
-  const std::string what = "stream to '" + link->name + "'";
+  const std::string what = "stream to '" + name + "'";
   spdlog::debug("{}: relaying for {}", what, client->peer());
-  if (std::string_view(client->scheme()) == "tcp" && std::string_view(server->scheme()) == "tcp") {
+  const auto path = choose_relay_path(transport::parse_scheme(client->scheme()),
+                                      transport::parse_scheme(server->scheme()));
+  if (path == relay_path::spliced) {
     // Both raw frames over plain TCP: the kernel moves the bytes (splice_relay.hpp).
     auto client_socket = client->release_plain_socket();
     auto server_socket = server->release_plain_socket();
@@ -371,16 +325,17 @@ asio::awaitable<void> engine_server::route_authenticated(
 }
 
 asio::awaitable<std::shared_ptr<transport::frame_channel>> engine_server::open_stream(
-    std::shared_ptr<tunnel_link> link, tunnel::stream_kind kind, codec::error_frame& failure) {
+    std::string id, std::string name, tunnel::stream_kind kind, codec::error_frame& failure) {
   if (pending_.size() >= config_.max_pending_streams) {
     failure = {"busy", "the engine has too many streams waiting for servers"};
     co_return nullptr;
   }
   const std::string stream_id = random_hex(12);
   auto pending = std::make_shared<pending_stream>(io_.get_executor());
-  pending->tunnel_id = link->id;
-  if (!link->dial(stream_id, kind)) {
-    failure = {"tunnel_unavailable", "tunnel '" + link->name + "' is not accepting streams"};
+  pending->tunnel_id = id;
+  auto link = links_.find(id);
+  if (link == links_.end() || !link->second->dial(stream_id, kind)) {
+    failure = {"tunnel_unavailable", "tunnel '" + name + "' is not accepting streams"};
     co_return nullptr;
   }
   pending_[stream_id] = pending;
@@ -411,10 +366,9 @@ asio::awaitable<void> engine_server::attach_stream(
     co_return;
   }
   auto pending = pending_.find(attach.stream);
-  auto link = tunnels_.find(attach.tunnel);
-  if (pending == pending_.end() || link == tunnels_.end() ||
-      pending->second->tunnel_id != attach.tunnel || pending->second->server ||
-      !base::secret_equal(link->second->stream_secret, attach.secret)) {
+  const tunnel_record* target = inventory_.find_id(attach.tunnel);
+  if (pending == pending_.end() || !target || pending->second->tunnel_id != attach.tunnel ||
+      pending->second->server || !base::secret_equal(target->stream_secret, attach.secret)) {
     const codec::frame refusal = codec::error_frame{
         "unknown_stream", "no client is waiting for stream '" + attach.stream + "'"};
     co_await transport::refuse(*channel, refusal);

@@ -135,4 +135,11 @@ asio::awaitable<void> splice_relay(tcp::socket a, std::vector<std::uint8_t> a_un
   state->close_both();
 }
 
+relay_path choose_relay_path(std::optional<transport::scheme_kind> client,
+                             std::optional<transport::scheme_kind> server) {
+  const bool both_plain_raw =
+      client == transport::scheme_kind::tcp && server == transport::scheme_kind::tcp;
+  return both_plain_raw ? relay_path::spliced : relay_path::framed;
+}
+
 }  // namespace rstream::engine

@@ -11,18 +11,17 @@ namespace asio = boost::asio;
 namespace rstream::engine {
 namespace {}  // namespace
 
-tunnel_link::tunnel_link(std::shared_ptr<transport::frame_channel> channel,
+tunnel_link::tunnel_link(std::shared_ptr<transport::frame_channel> channel, std::string id,
                          std::chrono::milliseconds heartbeat, std::chrono::milliseconds dead_after,
                          gone_handler on_gone)
     : channel_(std::move(channel)),
+      id_(std::move(id)),
       heartbeat_(heartbeat),
       dead_after_(dead_after),
       on_gone_(std::move(on_gone)),
       queue_ready_(channel_->get_executor()),
       timer_(channel_->get_executor()),
-      last_heard_(std::chrono::steady_clock::now()) {
-  peer = channel_->peer();
-}
+      last_heard_(std::chrono::steady_clock::now()) {}
 
 void tunnel_link::start(const tunnel::tunnel_welcome& welcome) {
   enqueue(tunnel::to_message(welcome));
@@ -51,7 +50,7 @@ void tunnel_link::close(const std::string& reason) {
   timer_.cancel();
   queue_ready_.notify();
   auto handler = std::move(on_gone_);
-  if (handler) handler(id, reason);
+  if (handler) handler(id_, reason);
 }
 
 asio::awaitable<void> tunnel_link::read_loop() {

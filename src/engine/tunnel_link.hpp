@@ -9,7 +9,6 @@
 #include <chrono>
 #include <deque>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 
@@ -24,19 +23,10 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   /// Called once when the link ends, with why.
   using gone_handler = std::function<void(const std::string& id, const std::string& reason)>;
 
-  tunnel_link(std::shared_ptr<transport::frame_channel> channel,
+  /// `id`: the tunnel's id in the inventory (inventory.hpp), given back to `on_gone`.
+  tunnel_link(std::shared_ptr<transport::frame_channel> channel, std::string id,
               std::chrono::milliseconds heartbeat, std::chrono::milliseconds dead_after,
               gone_handler on_gone);
-
-  // What the inventory shows.
-  std::string id;
-  std::string name;
-  std::string instance;
-  std::string stream_secret;
-  std::string connected_at;
-  std::map<std::string, std::string> labels;
-  bool publish = true;
-  std::string peer;
 
   /// Sends the welcome and starts the read, write and watchdog loops.
   void start(const tunnel::tunnel_welcome& welcome);
@@ -55,6 +45,7 @@ class tunnel_link : public std::enable_shared_from_this<tunnel_link> {
   static constexpr std::size_t max_queued_frames = 4096;
 
   std::shared_ptr<transport::frame_channel> channel_;
+  std::string id_;
   std::chrono::milliseconds heartbeat_;
   std::chrono::milliseconds dead_after_;
   gone_handler on_gone_;

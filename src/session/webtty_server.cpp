@@ -23,7 +23,7 @@ namespace {
 constexpr std::string_view webtty_websocket_path = "/webtty";
 }  // namespace
 
-webtty_server::webtty_server(asio::io_context& io, server_config config)
+webtty_server::webtty_server(asio::io_context& io, webtty_server_config config)
     : io_(io),
       config_(std::move(config)),
       acceptor_(io),
@@ -34,16 +34,10 @@ webtty_server::webtty_server(asio::io_context& io, server_config config)
   serve_options_.allow_plaintext = config_.allow_plaintext;
   serve_options_.max_payload = config_.session.max_payload;
   serve_options_.handshake_timeout = config_.session.open_timeout;
-  auto limits = transport::limits_for_descriptors(transport::descriptor_limit());
-  if (config_.max_connections) limits.max_connections = config_.max_connections;
-  if (config_.max_unauthenticated) limits.max_pending = config_.max_unauthenticated;
-  if (config_.max_unauthenticated_per_ip) {
-    limits.max_pending_per_source = config_.max_unauthenticated_per_ip;
-  }
   // The session's own Open timer answers first ("timeout"); this bounds the whole
   // unauthenticated time (sniffing, TLS, WebSocket upgrade, E2E handshake, Open) from accept.
-  limits.pending_timeout = config_.session.open_timeout + std::chrono::seconds(1);
-  serve_options_.gate = std::make_shared<transport::connection_gate>(limits);
+  serve_options_.gate = std::make_shared<transport::connection_gate>(transport::limits_from(
+      config_.limits, config_.session.open_timeout + std::chrono::seconds(1)));
 }
 
 const transport::connection_limits& webtty_server::connection_limits() const {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/deadline.hpp"
 
 namespace rstream::transport {
@@ -25,6 +26,18 @@ std::size_t descriptor_limit() {
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
   if (limit.rlim_cur == RLIM_INFINITY) return std::size_t{1} << 20;
   return static_cast<std::size_t>(std::min<rlim_t>(limit.rlim_cur, rlim_t{1} << 20));
+}
+
+connection_limits limits_from(const connection_limit_settings& settings,
+                              std::chrono::milliseconds pending_timeout) {
+  auto limits = limits_for_descriptors(descriptor_limit());
+  if (settings.max_connections) limits.max_connections = settings.max_connections;
+  if (settings.max_unauthenticated) limits.max_pending = settings.max_unauthenticated;
+  if (settings.max_unauthenticated_per_ip) {
+    limits.max_pending_per_source = settings.max_unauthenticated_per_ip;
+  }
+  limits.pending_timeout = pending_timeout;
+  return limits;
 }
 
 // ---- slot ----

@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "rstream/transport/scheme.hpp"
+
 namespace rstream::transport {
 namespace {
 
@@ -58,6 +60,14 @@ bool split_host_port(std::string_view authority, std::optional<std::uint16_t> de
 
 }  // namespace
 
+std::optional<scheme_kind> parse_scheme(std::string_view text) {
+  if (text == "tcp") return scheme_kind::tcp;
+  if (text == "tls") return scheme_kind::tls;
+  if (text == "ws") return scheme_kind::ws;
+  if (text == "wss") return scheme_kind::wss;
+  return std::nullopt;
+}
+
 std::string endpoint_url::to_string() const {
   std::string text = scheme + "://";
   text += host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -73,15 +83,14 @@ std::optional<endpoint_url> parse_endpoint_url(std::string_view text, std::strin
   }
   endpoint_url url;
   url.scheme = std::string(text.substr(0, sep));
-  std::optional<std::uint16_t> default_port;
-  if (url.scheme == "ws") {
-    default_port = 80;
-  } else if (url.scheme == "wss") {
-    default_port = 443;
-  } else if (url.scheme != "tcp" && url.scheme != "tls") {
+  const auto kind = parse_scheme(url.scheme);
+  if (!kind) {
     error = "unsupported URL scheme '" + url.scheme + "' (expected tcp, tls, ws or wss)";
     return std::nullopt;
   }
+  std::optional<std::uint16_t> default_port;
+  if (*kind == scheme_kind::ws) default_port = 80;
+  if (*kind == scheme_kind::wss) default_port = 443;
   auto rest = text.substr(sep + 3);
   auto slash = rest.find('/');
   auto authority = rest.substr(0, slash);

@@ -19,6 +19,22 @@ using asio::ip::tcp;
 
 namespace rstream::transport {
 
+std::optional<std::string> tls_files_problem(const server_tls_files& files) {
+  if (files.cert_file.empty() != files.key_file.empty()) {
+    return "--tls-cert and --tls-key go together";
+  }
+  if (files.allow_plaintext && !files.enabled()) {
+    return "--allow-plaintext applies to a TLS port: add --tls-cert and --tls-key";
+  }
+  return std::nullopt;
+}
+
+std::string endpoint_text(const tcp::endpoint& endpoint) {
+  std::string host = endpoint.address().to_string();
+  if (endpoint.address().is_v6()) host = "[" + host + "]";
+  return host + ":" + std::to_string(endpoint.port());
+}
+
 bool listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port,
                std::string& error) {
   boost::system::error_code ec;

@@ -28,7 +28,7 @@ class session_fixture : public ::testing::TestWithParam<std::string> {
   session_result run(codec::open_request open, const std::string& stdin_bytes = {},
                      const std::string& server_token = {}, const std::string& client_token = {}) {
     asio::io_context io;
-    session::server_config config;
+    session::webtty_server_config config;
     config.session.token = server_token;
     session::webtty_server server(io, config);
     std::string error;

@@ -11,6 +11,7 @@
 
 #include "rstream/api/error_reply.hpp"
 #include "rstream/base/terminal_text.hpp"
+#include "rstream/transport/connection_limit_settings.hpp"
 
 namespace CLI {
 class App;
@@ -36,11 +37,7 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 
 /// The connection limits a listener takes (webtty server and engine; 0: derived from
 /// RLIMIT_NOFILE, see transport::limits_for_descriptors).
-struct connection_limit_flags {
-  std::size_t max_connections = 0;
-  std::size_t max_unauthenticated = 0;
-  std::size_t max_unauthenticated_per_ip = 0;
-};
+using connection_limit_flags = transport::connection_limit_settings;
 
 /// Adds --max-connections, --max-unauthenticated and --max-unauthenticated-per-ip to `cmd`;
 /// `unauthenticated` says what counts as not yet authenticated on that listener.

@@ -1,7 +1,7 @@
 // engine_server: the relay. One port serves raw frame connections (servers registering
 // tunnels, their dial-back streams, native clients routing to a tunnel) and HTTP (the control
-// API, WebSocket upgrades for browsers). Holds the live tunnel inventory in memory: a tunnel
-// exists while its server's control connection does.
+// API, WebSocket upgrades for browsers). The live tunnel inventory (inventory.hpp) is memory
+// only: a tunnel exists while its server's control connection does.
 //
 // Thread-safety: everything runs on one single-threaded io_context; call from its thread (or
 // before run()).
@@ -19,7 +19,9 @@
 #include <string_view>
 
 #include "rstream/base/auth_throttle.hpp"
+#include "rstream/engine/inventory.hpp"
 #include "rstream/engine/token_store.hpp"
+#include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/ui/browser_auth.hpp"
 #include "rstream/tunnel/protocol.hpp"
@@ -30,7 +32,7 @@ class context;
 
 namespace rstream::engine {
 
-struct engine_config {
+struct engine_server_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8765;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: plain TCP and HTTP only
@@ -48,9 +50,7 @@ struct engine_config {
   /// address); 0: derived from RLIMIT_NOFILE (transport::limits_for_descriptors). Over a limit
   /// a new connection is closed at once; an admitted one must authenticate within
   /// first_frame_timeout (+1 s).
-  std::size_t max_connections = 0;
-  std::size_t max_unauthenticated = 0;
-  std::size_t max_unauthenticated_per_ip = 0;
+  transport::connection_limit_settings limits;
   std::chrono::milliseconds first_frame_timeout{10000};  ///< a raw connection's first frame
   std::size_t max_tunnels = 100000;
   std::size_t max_pending_streams = 10000;
@@ -61,7 +61,7 @@ struct pending_stream;
 
 class engine_server {
  public:
-  engine_server(boost::asio::io_context& io, engine_config config, token_store& tokens);
+  engine_server(boost::asio::io_context& io, engine_server_config config, token_store& tokens);
   ~engine_server();
 
   /// Binds and listens. False with a message for users on failure.
@@ -74,7 +74,7 @@ class engine_server {
   void shutdown();
 
   /// Inventory entries as GET /api/tunnels returns them.
-  nlohmann::json tunnels_json() const;
+  nlohmann::json tunnels_json() const { return inventory_.entries_json(base_url()); }
 
   // Called by tunnel links.
   void tunnel_gone(const std::string& id, const std::string& reason);
@@ -93,46 +93,34 @@ class engine_server {
   /// Pairs a client (already authenticated) with a new stream of the tunnel `target`.
   boost::asio::awaitable<void> route_authenticated(std::shared_ptr<transport::frame_channel> client,
                                                    const std::string& target);
-  /// Asks `link`'s server to dial back a stream of `kind` and waits for it (dial_timeout).
-  /// Null with `failure` = {code, message} when it does not come.
+  /// Asks the server of the tunnel `id` (named `name`) to dial back a stream of `kind` and
+  /// waits for it (dial_timeout). Null with `failure` = {code, message} when it does not come.
   boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_stream(
-      std::shared_ptr<tunnel_link> link, tunnel::stream_kind kind, codec::error_frame& failure);
+      std::string id, std::string name, tunnel::stream_kind kind, codec::error_frame& failure);
 
   // HTTP API (engine_api.cpp)
   boost::asio::awaitable<void> api_tunnels(transport::http_exchange& ex, const token_info& who);
   boost::asio::awaitable<void> api_tokens(transport::http_exchange& ex, const token_info& who);
   /// /api/tunnels/NAME/fs...: the tunnel server's filesystem sidecar, through an HTTP stream.
   boost::asio::awaitable<void> api_tunnel_files(transport::http_exchange& ex, const token_info& who,
-                                                std::shared_ptr<tunnel_link> link);
+                                                tunnel_record record);
 
   /// The token's record, unless it is invalid or its source is throttled (`throttled` set).
   std::optional<token_info> authenticate(const std::string& token, std::string_view peer,
                                          bool& throttled);
-  /// Why `who` may not register `name` now (another token holds it), or nullopt.
-  std::optional<std::string> name_claimed_by_other(const std::string& name, const token_info& who);
-  /// Forgets claims whose grace period is over, and bounds the table (see name_claims_).
-  void prune_name_claims();
-
-  std::shared_ptr<tunnel_link> find_tunnel(const std::string& name_or_id) const;
-  nlohmann::json entry_json(const tunnel_link& link) const;
+  /// Builds the inventory record and the link of an admitted tunnel and welcomes its server.
+  void add_tunnel(std::shared_ptr<transport::frame_channel> channel,
+                  const tunnel::tunnel_hello& hello, const token_info& who);
 
   boost::asio::io_context& io_;
-  engine_config config_;
+  engine_server_config config_;
   token_store& tokens_;
   boost::asio::ip::tcp::acceptor acceptor_;
   transport::serve_options serve_options_;
   ui::front_door front_door_;  ///< the Host and Origin rules for every request (docs/security.md)
-  std::map<std::string, std::shared_ptr<tunnel_link>> tunnels_;  ///< by id
-  std::map<std::string, std::string> names_;                     ///< name → id
+  tunnel_inventory inventory_;
+  std::map<std::string, std::shared_ptr<tunnel_link>> links_;  ///< by tunnel id
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
-  /// Who registered each name: the token's id, and since when the name has been offline.
-  /// Bounded: expired claims go when the table outgrows the online tunnels by 1,024, and at
-  /// most max_tunnels offline claims are kept (the oldest go first).
-  struct name_claim {
-    std::string token_id;
-    std::optional<std::chrono::steady_clock::time_point> offline_since;  ///< none: online
-  };
-  std::map<std::string, name_claim> name_claims_;
   base::auth_throttle auth_throttle_;
   bool stopping_ = false;
 };

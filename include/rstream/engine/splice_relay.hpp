@@ -13,10 +13,21 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "rstream/transport/scheme.hpp"
+
 namespace rstream::engine {
+
+/// How a paired stream's bytes move: spliced by the kernel, or frame by frame (relay_frames).
+enum class relay_path { spliced, framed };
+
+/// Spliced only when both connections are raw frames over plain TCP (each side's scheme as
+/// transport::parse_scheme gives it; unknown: framed).
+relay_path choose_relay_path(std::optional<transport::scheme_kind> client,
+                             std::optional<transport::scheme_kind> server);
 
 /// Relays until both directions ended (or one failed). `a_unread` are bytes already read from
 /// `a` that `b` must receive first (and the other way round).

@@ -18,6 +18,7 @@
 #include "rstream/e2e/handshake.hpp"
 #include "rstream/e2e/identity.hpp"
 #include "rstream/transport/frame_channel.hpp"
+#include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/ui/browser_auth.hpp"
 
@@ -45,20 +46,18 @@ struct session_settings {
   std::shared_ptr<base::auth_throttle> auth_throttle;
 };
 
-struct server_config {
+struct webtty_server_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 0;
   std::shared_ptr<boost::asio::ssl::context> tls;  ///< null: no TLS
   bool allow_plaintext = false;     ///< with tls: serve plaintext clients on the same port too
   std::size_t max_sessions = 1024;  ///< authenticated sessions running at once
-  /// Connections open at once (0: derived from RLIMIT_NOFILE, leaving a reserve for the
-  /// commands' PTYs and pipes: transport::limits_for_descriptors).
-  std::size_t max_connections = 0;
-  /// Connections not yet authenticated (handshaking, or before their Open): in total and
-  /// from one IP address (0: derived as above). Over a limit a new connection is closed at
-  /// once; an admitted one must authenticate within session.open_timeout (+1 s).
-  std::size_t max_unauthenticated = 0;
-  std::size_t max_unauthenticated_per_ip = 0;
+  /// Connections open at once, and those not yet authenticated (handshaking, or before their
+  /// Open) in total and from one IP address (0: derived from RLIMIT_NOFILE, leaving a reserve
+  /// for the commands' PTYs and pipes: transport::limits_for_descriptors). Over a limit a new
+  /// connection is closed at once; an admitted one must authenticate within
+  /// session.open_timeout (+1 s).
+  transport::connection_limit_settings limits;
   std::chrono::milliseconds shutdown_grace{5000};  ///< after SIGTERM, before forcing
   session_settings session;
   /// Host names (besides IP literals and localhost) that HTTP requests may name in Host: the
@@ -70,7 +69,7 @@ class session_registry;
 
 class webtty_server {
  public:
-  webtty_server(boost::asio::io_context& io, server_config config);
+  webtty_server(boost::asio::io_context& io, webtty_server_config config);
   ~webtty_server();
 
   /// Binds and listens. Returns false with a message for users on failure.
@@ -101,7 +100,7 @@ class webtty_server {
   boost::asio::awaitable<void> serve_routed(std::unique_ptr<transport::frame_channel> channel);
 
   boost::asio::io_context& io_;
-  server_config config_;
+  webtty_server_config config_;
   boost::asio::ip::tcp::acceptor acceptor_;
   transport::serve_options serve_options_;
   ui::front_door front_door_;  ///< the Host and Origin rules for every request (docs/security.md)

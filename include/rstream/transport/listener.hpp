@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "rstream/transport/http.hpp"
@@ -19,6 +20,9 @@ namespace rstream::transport {
 bool listen_on(boost::asio::ip::tcp::acceptor& acceptor, const std::string& host,
                std::uint16_t port, std::string& error);
 
+/// A bound address as users write it: "HOST:PORT", "[V6]:PORT".
+std::string endpoint_text(const boost::asio::ip::tcp::endpoint& endpoint);
+
 /// Accepts until the acceptor is closed; each connection is served by serve_connection with
 /// copies of the handlers. With options.gate, a connection over its limits is closed at once
 /// (connection_gate.hpp) and an admitted one must authenticate within pending_timeout. Out of
@@ -28,6 +32,17 @@ boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& 
                                                 const serve_options& options,
                                                 channel_handler on_channel,
                                                 http_handler on_request);
+
+/// A listener's TLS as an operator gives it (--tls-cert, --tls-key, --allow-plaintext).
+struct server_tls_files {
+  std::string cert_file;         ///< certificate chain (PEM); empty: no TLS
+  std::string key_file;          ///< private key (PEM)
+  bool allow_plaintext = false;  ///< with TLS: plaintext clients too on the same port
+  bool enabled() const { return !cert_file.empty(); }
+};
+
+/// Why `files` cannot be used (one file without the other, plaintext without TLS), or nullopt.
+std::optional<std::string> tls_files_problem(const server_tls_files& files);
 
 /// A server TLS context (TLS 1.2 and later) from PEM files. On failure returns null and sets
 /// `error`.

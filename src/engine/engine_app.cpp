@@ -1,0 +1,93 @@
+// engine_app (see engine_app.hpp): builds the relay from its config and runs it.
+#include "rstream/engine/engine_app.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <fstream>
+
+#include "rstream/base/private_files.hpp"
+#include "rstream/config/contexts.hpp"
+#include "rstream/engine/engine_server.hpp"
+#include "rstream/transport/listener.hpp"
+
+namespace asio = boost::asio;
+
+namespace rstream::engine {
+std::optional<std::string> engine_config_problem(const engine_config& config) {
+  return transport::tls_files_problem(config.tls);
+}
+
+engine_app::engine_app(asio::io_context& io, engine_config config)
+    : io_(io), config_(std::move(config)) {}
+
+engine_app::~engine_app() = default;
+
+bool engine_app::open_tokens(std::string& error) {
+  if (!base::make_private_dir(config_.data_dir, error)) return false;
+  if (!tokens_.open(config_.data_dir, error)) return false;
+  if (!tokens_.empty()) return true;
+  token_info info;
+  const std::string secret = tokens_.create(token_role::admin, "admin", info, error);
+  if (secret.empty() || !base::write_private_file(admin_token_file(), secret + "\n", error)) {
+    return false;
+  }
+  spdlog::info("first start: admin token written to {}", admin_token_file().string());
+  return true;
+}
+
+bool engine_app::start(std::string& error) {
+  if (!open_tokens(error)) return false;
+  engine_server_config server_config;
+  server_config.listen_host = config_.listen_host;
+  server_config.listen_port = config_.listen_port;
+  server_config.public_url = config_.public_url;
+  server_config.name_grace = config_.name_grace;
+  server_config.limits = config_.limits;
+  if (config_.tls.enabled()) {
+    server_config.tls =
+        transport::make_server_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
+    if (!server_config.tls) return false;
+    server_config.allow_plaintext = config_.tls.allow_plaintext;
+  }
+  server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_);
+  if (!server_->listen(error)) return false;
+  if (config_.write_local_context) write_local_context();
+  server_->start();
+  return true;
+}
+
+void engine_app::write_local_context() const {
+  // The local context lets servers and clients on this machine work with no further step.
+  config::context local{"local", base_url(), admin_token()};
+  config::context_file existing;
+  std::string ignored;
+  config::load_contexts(config::config_file_path(), existing, ignored);
+  const bool make_current = existing.current.empty() || existing.current == "local";
+  std::string error;
+  if (!config::upsert_context(config::config_file_path(), local, make_current, error)) {
+    spdlog::warn("could not write the local context: {}", error);
+  } else {
+    spdlog::info("context 'local' ({}) written to {}{}", local.engine,
+                 config::config_file_path().string(), make_current ? ", now current" : "");
+  }
+}
+
+std::string engine_app::admin_token() const {
+  std::ifstream in(admin_token_file());
+  std::string token;
+  std::getline(in, token);
+  return token;
+}
+
+void engine_app::stop() {
+  if (server_) server_->shutdown();
+}
+
+asio::ip::tcp::endpoint engine_app::local_endpoint() const { return server_->local_endpoint(); }
+
+std::string engine_app::address() const { return transport::endpoint_text(local_endpoint()); }
+
+std::string engine_app::base_url() const { return server_->base_url(); }
+
+}  // namespace rstream::engine
