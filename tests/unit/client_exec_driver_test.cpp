@@ -2,7 +2,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/asio/post.hpp>
+#include <thread>
+
 #include "rstream/client/exec_driver.hpp"
+#include "rstream/session/webtty_server.hpp"
 
 using namespace rstream;
 using client::client_outcome;
@@ -33,7 +37,110 @@ client::exec_config config_for(const std::string& url) {
   return config;
 }
 
+/// The user's side of a run, in memory: stdin is `input`, output is recorded.
+class fake_exec_io final : public client::exec_io {
+ public:
+  explicit fake_exec_io(std::string input) : input_(std::move(input)) {}
+
+  bool write_stdout(std::span<const std::uint8_t> bytes) override {
+    out.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    return true;
+  }
+  void write_stderr(std::span<const std::uint8_t> bytes) override {
+    err.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  std::unique_ptr<stdin_forwarding> start_stdin(boost::asio::io_context&,
+                                                stdin_sink sink) override {
+    std::vector<std::uint8_t> bytes(input_.begin(), input_.end());
+    sink.send(codec::data_frame(codec::stream_id::in, bytes, true), [this] { ++released; });
+    return nullptr;
+  }
+  std::optional<client::window_size> current_window() override { return std::nullopt; }
+  void enter_raw_mode() override { ++raw_mode_entered; }
+  void restore_terminal() override { ++terminal_restored; }
+
+  std::string out, err;
+  int released = 0;
+  int raw_mode_entered = 0;
+  int terminal_restored = 0;
+
+ private:
+  std::string input_;
+};
+
+/// A WebTTY server on 127.0.0.1 with its own I/O thread, for the length of a test.
+class threaded_server {
+ public:
+  threaded_server() : server_(io_, session::server_config{}) {
+    std::string error;
+    EXPECT_TRUE(server_.listen(error)) << error;
+    server_.start();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~threaded_server() {
+    boost::asio::post(io_, [this] { server_.shutdown(); });
+    thread_.join();
+  }
+  std::string url() const {
+    return "tcp://127.0.0.1:" + std::to_string(server_.local_endpoint().port());
+  }
+
+ private:
+  boost::asio::io_context io_;
+  session::webtty_server server_;
+  std::thread thread_;
+};
+
 }  // namespace
+
+TEST(ClientExecDriver, RunsACommandWithStdinAndOutputThroughExecIo) {
+  threaded_server server;
+  auto config = config_for(server.url());
+  config.argv = {"sh", "-c", "cat; echo oops >&2; exit 3"};
+  config.forward_stdin = true;
+  fake_exec_io io("hello\n");
+  auto result = client::run_exec(config, io);
+  EXPECT_EQ(result.exit_code, 3) << result.message;
+  EXPECT_EQ(result.message, "");
+  EXPECT_TRUE(result.ran);
+  EXPECT_FALSE(result.report);
+  EXPECT_EQ(io.out, "hello\n");
+  EXPECT_EQ(io.err, "oops\n");
+  EXPECT_EQ(io.released, 1);
+  EXPECT_EQ(io.raw_mode_entered, 0);
+  EXPECT_GE(io.terminal_restored, 1);
+}
+
+TEST(ClientExecDriver, JsonOutputIsCapturedIntoTheReportNotWritten) {
+  threaded_server server;
+  auto config = config_for(server.url());
+  config.argv = {"sh", "-c", "printf 'a\\377'; printf e >&2; kill -TERM $$"};
+  config.json_output = true;
+  fake_exec_io io("");
+  auto result = client::run_exec(config, io);
+  ASSERT_TRUE(result.report);
+  EXPECT_EQ(io.out, "");
+  EXPECT_EQ(io.err, "");
+  EXPECT_EQ(result.exit_code, 128 + SIGTERM);
+  EXPECT_EQ(result.report->exit_code, 128 + SIGTERM);
+  EXPECT_EQ(result.report->out.bytes, "a\xff");
+  EXPECT_EQ(result.report->err.bytes, "e");
+  EXPECT_EQ(result.report->signal, SIGTERM);
+  EXPECT_EQ(result.report->signal_name, "SIGTERM");
+  EXPECT_GT(result.report->pid, 0);
+  EXPECT_EQ(result.report->url, server.url());
+}
+
+TEST(ClientExecDriver, AnUnreachableServerGives255AndAReportWithTheError) {
+  auto config = config_for("tcp://127.0.0.1:1");
+  config.json_output = true;
+  fake_exec_io io("");
+  auto result = client::run_exec(config, io);
+  EXPECT_EQ(result.exit_code, 255);
+  EXPECT_FALSE(result.message.empty());
+  ASSERT_TRUE(result.report);
+  EXPECT_EQ(result.report->error, result.message);
+}
 
 TEST(ClientExecDriver, TheRemoteExitCodeIsOurs) {
   auto verdict = client::judge_exec_ending(closed_with(7), config_for("tcp://h:1"));
