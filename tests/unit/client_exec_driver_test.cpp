@@ -30,10 +30,19 @@ exec_ending remote_error(const std::string& code, const std::string& message) {
   return ending;
 }
 
-client::exec_config config_for(const std::string& url) {
+/// The client ended the session itself (a signal, broken stdout, `~.`, the timeout).
+exec_ending detached(const std::string& message) {
+  exec_ending ending;
+  ending.outcome.what = client_outcome::kind::detached;
+  ending.outcome.message = message;
+  return ending;
+}
+
+client::exec_config config_for(const std::string& url,
+                               std::vector<std::string> argv = {"sleep", "10"}) {
   client::exec_config config;
   config.url = url;
-  config.argv = {"sleep", "10"};
+  config.argv = std::move(argv);
   return config;
 }
 
@@ -95,8 +104,7 @@ class threaded_server {
 
 TEST(ClientExecDriver, RunsACommandWithStdinAndOutputThroughExecIo) {
   threaded_server server;
-  auto config = config_for(server.url());
-  config.argv = {"sh", "-c", "cat; echo oops >&2; exit 3"};
+  auto config = config_for(server.url(), {"sh", "-c", "cat; echo oops >&2; exit 3"});
   config.forward_stdin = true;
   fake_exec_io io("hello\n");
   auto result = client::run_exec(config, io);
@@ -113,8 +121,8 @@ TEST(ClientExecDriver, RunsACommandWithStdinAndOutputThroughExecIo) {
 
 TEST(ClientExecDriver, JsonOutputIsCapturedIntoTheReportNotWritten) {
   threaded_server server;
-  auto config = config_for(server.url());
-  config.argv = {"sh", "-c", "printf 'a\\377'; printf e >&2; kill -TERM $$"};
+  auto config =
+      config_for(server.url(), {"sh", "-c", "printf 'a\\377'; printf e >&2; kill -TERM $$"});
   config.json_output = true;
   fake_exec_io io("");
   auto result = client::run_exec(config, io);
@@ -153,8 +161,7 @@ TEST(ClientExecDriver, TheRemoteExitCodeIsOurs) {
 TEST(ClientExecDriver, TimeoutGives124WithItsDuration) {
   auto config = config_for("tcp://h:1");
   config.timeout = std::chrono::milliseconds(1500);
-  auto ending = closed_with(0);
-  ending.outcome.what = client_outcome::kind::detached;
+  auto ending = detached("timed out");
   ending.timed_out = true;
   auto verdict = client::judge_exec_ending(ending, config);
   EXPECT_EQ(verdict.exit_code, 124);
@@ -186,9 +193,7 @@ TEST(ClientExecDriver, SpawnErrorsGive127And126WithTheServersWords) {
 }
 
 TEST(ClientExecDriver, ALocalSignalGives128PlusItsNumber) {
-  exec_ending ending;
-  ending.outcome.what = client_outcome::kind::detached;
-  ending.outcome.message = "interrupted by SIGINT; the remote command was ended";
+  auto ending = detached("interrupted by SIGINT; the remote command was ended");
   ending.interrupted_by = SIGINT;
   auto verdict = client::judge_exec_ending(ending, {});
   EXPECT_EQ(verdict.exit_code, 128 + SIGINT);
@@ -196,9 +201,7 @@ TEST(ClientExecDriver, ALocalSignalGives128PlusItsNumber) {
 }
 
 TEST(ClientExecDriver, BrokenStdoutGives141Silently) {
-  exec_ending ending;
-  ending.outcome.what = client_outcome::kind::detached;
-  ending.outcome.message = "stdout closed";
+  auto ending = detached("stdout closed");
   ending.stdout_broken = true;
   auto verdict = client::judge_exec_ending(ending, {});
   EXPECT_EQ(verdict.exit_code, 141);
@@ -206,8 +209,7 @@ TEST(ClientExecDriver, BrokenStdoutGives141Silently) {
 }
 
 TEST(ClientExecDriver, LeavingWithTildeDotSaysSoAndGives255) {
-  exec_ending ending;
-  ending.outcome.what = client_outcome::kind::detached;
+  auto ending = detached("left with ~.");
   ending.user_left = true;
   auto verdict = client::judge_exec_ending(ending, config_for("rstrm://box"));
   EXPECT_EQ(verdict.exit_code, 255);
