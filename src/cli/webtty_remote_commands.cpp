@@ -20,33 +20,33 @@ struct remote_flags {
 
 void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_heartbeat) {
   flags.heartbeat = default_heartbeat;
-  cmd.add_option("--url", flags.options.url,
+  cmd.add_option("--url", flags.options.exec.url,
                  "Server URL: rstrm://NAME (a tunnel, through the engine of the current "
                  "context), or directly tcp://HOST:PORT, tls://HOST:PORT, "
                  "ws://HOST:PORT[/webtty], wss://...")
       ->required()
       ->envname("RSTREAM_WEBTTY_URL");
-  cmd.add_option("--context", flags.options.context,
+  cmd.add_option("--context", flags.options.exec.context,
                  "Project context whose engine and token resolve rstrm:// URLs "
                  "(default: $RSTREAM_CONTEXT, else the current one)");
-  cmd.add_option("--token", flags.options.connect.token,
+  cmd.add_option("--token", flags.options.exec.connect.token,
                  "Bearer token a direct server requires (rstrm:// uses the context's token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
-  cmd.add_option("--client-identity", flags.options.client_identity,
+  cmd.add_option("--client-identity", flags.options.exec.client_identity,
                  "Local E2E identity that answers the server's proof request (default: the "
                  "known-server entry's, else 'default', else the only one)");
   cmd.add_option("-e,--env", flags.env, "Set a variable for the command (repeatable)")
       ->type_name("K=V");
-  cmd.add_option("--workdir", flags.options.workdir, "Working directory on the server");
+  cmd.add_option("--workdir", flags.options.exec.workdir, "Working directory on the server");
   cmd.add_option("--heartbeat", flags.heartbeat,
                  "Heartbeat interval; the peer is considered dead after 3 silent intervals "
                  "(0 = off)")
       ->capture_default_str();
   cmd.add_option("--connect-timeout", flags.connect_timeout, "Limit for connecting")
       ->capture_default_str();
-  cmd.add_option("--tls-ca", flags.options.connect.tls_ca_file,
+  cmd.add_option("--tls-ca", flags.options.exec.connect.tls_ca_file,
                  "Trust this CA certificate (PEM) for tls:// and wss://");
-  cmd.add_flag("--insecure-skip-tls-verify", flags.options.connect.tls_insecure_skip_verify,
+  cmd.add_flag("--insecure-skip-tls-verify", flags.options.exec.connect.tls_insecure_skip_verify,
                "Do not verify the server's TLS certificate");
   add_verbosity_flag(cmd, flags.verbosity);
   cmd.add_option("command", flags.positional, "The command and its arguments (after --)");
@@ -55,15 +55,15 @@ void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_he
 /// Validates the typed flags into options; returns an exit code on failure.
 std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
   setup_logging(flags.verbosity);
-  flags.options.argv = flags.positional;
-  flags.options.argv.insert(flags.options.argv.end(), tail.begin(), tail.end());
+  flags.options.exec.argv = flags.positional;
+  flags.options.exec.argv.insert(flags.options.exec.argv.end(), tail.begin(), tail.end());
   for (auto& kv : flags.env) {
     auto eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       print_error("--env expects KEY=VALUE, got '" + kv + "'");
       return exit_usage;
     }
-    flags.options.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    flags.options.exec.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
   auto duration = [](const std::string& text,
                      const char* name) -> std::optional<std::chrono::milliseconds> {
@@ -75,11 +75,11 @@ std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
   auto heartbeat = duration(flags.heartbeat, "--heartbeat");
   auto connect_timeout = duration(flags.connect_timeout, "--connect-timeout");
   if (!heartbeat || !connect_timeout) return exit_usage;
-  flags.options.heartbeat = *heartbeat;
-  flags.options.connect.timeout = *connect_timeout;
+  flags.options.exec.heartbeat = *heartbeat;
+  flags.options.exec.connect.timeout = *connect_timeout;
   if (!flags.timeout.empty()) {
-    flags.options.timeout = duration(flags.timeout, "--timeout");
-    if (!flags.options.timeout) return exit_usage;
+    flags.options.exec.timeout = duration(flags.timeout, "--timeout");
+    if (!flags.options.exec.timeout) return exit_usage;
   }
   return std::nullopt;
 }
@@ -101,18 +101,19 @@ void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail&
   cmd->add_option("-o,--output", *output_ptr, "text: stream output as it comes; json: one object")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
-  cmd->add_flag("-t,--tty", flags->options.allocate_tty, "Run the command in a PTY on the server");
+  cmd->add_flag("-t,--tty", flags->options.exec.allocate_tty,
+                "Run the command in a PTY on the server");
   cmd->add_flag("-i,--interactive", flags->options.force_stdin,
                 "Forward stdin even when it is a terminal");
   cmd->add_option("--timeout", flags->timeout,
                   "End the command (SIGTERM, then close) after this long: 30s, 5m, ...");
   table[cmd] = [flags, output_ptr, &tail]() -> int {
     if (auto failed = finish_flags(*flags, tail)) return *failed;
-    if (flags->options.argv.empty()) {
+    if (flags->options.exec.argv.empty()) {
       print_error("exec needs a command: rstream webtty exec --url URL -- CMD [ARGS...]");
       return exit_usage;
     }
-    flags->options.json_output = *output_ptr == "json";
+    flags->options.exec.json_output = *output_ptr == "json";
     return run_remote_command(flags->options);
   };
 }
@@ -140,14 +141,14 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
   table[cmd] = [flags, live, &tail]() -> int {
     if (auto failed = finish_flags(*flags, tail)) return *failed;
     if (!live->session_name.empty() || !live->attach_id.empty()) {
-      live->url = flags->options.url;
-      live->connect = flags->options.connect;
-      live->argv = flags->options.argv;
-      live->env = flags->options.env;
-      live->workdir = flags->options.workdir;
+      live->url = flags->options.exec.url;
+      live->connect = flags->options.exec.connect;
+      live->argv = flags->options.exec.argv;
+      live->env = flags->options.exec.env;
+      live->workdir = flags->options.exec.workdir;
       return run_live_client(*live);
     }
-    flags->options.allocate_tty = true;
+    flags->options.exec.allocate_tty = true;
     flags->options.interactive_client = true;
     return run_remote_command(flags->options);
   };

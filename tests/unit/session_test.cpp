@@ -6,7 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "rstream/session/client_session.hpp"
+#include "rstream/client/client_session.hpp"
 #include "rstream/session/webtty_server.hpp"
 #include "rstream/transport/connect.hpp"
 #include <spdlog/spdlog.h>
@@ -17,7 +17,7 @@ using namespace rstream;
 namespace {
 
 struct session_result {
-  session::client_outcome outcome;
+  client::client_outcome outcome;
   std::string out, err;
   std::string connect_error;
 };
@@ -65,7 +65,7 @@ class session_fixture : public ::testing::TestWithParam<std::string> {
     if (!connected.channel) {
       result.connect_error = connected.error;
     } else {
-      session::client_session client(
+      client::client_session client(
           std::move(connected.channel), std::move(open),
           [&result](codec::stream_id s, std::span<const std::uint8_t> bytes) {
             (s == codec::stream_id::err ? result.err : result.out)
@@ -91,7 +91,7 @@ codec::open_request command(std::vector<std::string> argv) {
 TEST_P(session_fixture, SeparatesStreamsAndPropagatesExitCode) {
   auto r = run(command({"sh", "-c", "printf out; printf err >&2; exit 5"}));
   ASSERT_EQ(r.connect_error, "");
-  EXPECT_EQ(r.outcome.what, session::client_outcome::kind::closed) << r.outcome.message;
+  EXPECT_EQ(r.outcome.what, client::client_outcome::kind::closed) << r.outcome.message;
   EXPECT_EQ(r.outcome.exit_code, 5);
   EXPECT_EQ(r.out, "out");
   EXPECT_EQ(r.err, "err");
@@ -111,15 +111,15 @@ TEST_P(session_fixture, KilledBySignalReportsSignal) {
   auto r = run(command({"sh", "-c", "kill -9 $$"}));
   EXPECT_EQ(r.outcome.exit_code, 137);
   EXPECT_EQ(r.outcome.signal, 9);
-  EXPECT_EQ(session::local_exit_code(r.outcome), 137);
+  EXPECT_EQ(client::local_exit_code(r.outcome), 137);
 }
 
 TEST_P(session_fixture, CommandNotFoundIs127) {
   auto r = run(command({"rstream-no-such-command"}));
-  EXPECT_EQ(r.outcome.what, session::client_outcome::kind::remote_error);
+  EXPECT_EQ(r.outcome.what, client::client_outcome::kind::remote_error);
   EXPECT_EQ(r.outcome.error_code, "command_not_found");
   EXPECT_NE(r.outcome.message.find("rstream-no-such-command"), std::string::npos);
-  EXPECT_EQ(session::local_exit_code(r.outcome), 127);
+  EXPECT_EQ(client::local_exit_code(r.outcome), 127);
 }
 
 TEST_P(session_fixture, TokenIsRequiredAndChecked) {
@@ -128,7 +128,7 @@ TEST_P(session_fixture, TokenIsRequiredAndChecked) {
   auto wrong = run(command({"true"}), "", "s3cret", "s3cre7");
   EXPECT_EQ(wrong.outcome.error_code, "unauthorized");
   auto right = run(command({"true"}), "", "s3cret", "s3cret");
-  EXPECT_EQ(right.outcome.what, session::client_outcome::kind::closed) << right.outcome.message;
+  EXPECT_EQ(right.outcome.what, client::client_outcome::kind::closed) << right.outcome.message;
   EXPECT_EQ(right.outcome.exit_code, 0);
 }
 

@@ -1,5 +1,5 @@
 // The client side of one WebTTY session (see client_session.hpp).
-#include "rstream/session/client_session.hpp"
+#include "rstream/client/client_session.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,7 +8,7 @@
 
 namespace asio = boost::asio;
 
-namespace rstream::session {
+namespace rstream::client {
 
 int local_exit_code(const client_outcome& outcome) {
   switch (outcome.what) {
@@ -198,4 +198,4 @@ asio::awaitable<client_outcome> client_session::run() {
   co_return outcome_;
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::client

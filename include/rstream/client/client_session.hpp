@@ -18,7 +18,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/transport/frame_channel.hpp"
 
-namespace rstream::session {
+namespace rstream::client {
 
 /// How a session ended, from the client's point of view.
 struct client_outcome {
@@ -90,4 +90,4 @@ class client_session {
   std::chrono::steady_clock::time_point last_heard_;
 };
 
-}  // namespace rstream::session
+}  // namespace rstream::client

@@ -1,0 +1,37 @@
+// The exec driver's user side for `exec` and `client`: the process's stdin, stdout, stderr
+// and terminal (client::exec_io). Stdin that is a pipe or socket is read on the I/O thread
+// (non-blocking, its flags restored at the end); a terminal or regular file by a
+// stdin_reader thread; /dev/null is ended at once. `client` in a raw terminal filters the
+// `~` escapes; output is written blocking, and the modes a remote program switched on are
+// undone on the way out.
+//
+// Thread-safety: one run on one thread, the driver's I/O thread.
+#pragma once
+
+#include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/exec_driver.hpp"
+
+namespace rstream::cli {
+
+class terminal_exec_io final : public client::exec_io {
+ public:
+  /// `raw_mode`: the terminal goes raw (exec_config::raw_terminal); `escapes`: `~.` leaves.
+  terminal_exec_io(bool raw_mode, bool escapes) : raw_mode_(raw_mode), escapes_(escapes) {}
+
+  bool write_stdout(std::span<const std::uint8_t> bytes) override;
+  void write_stderr(std::span<const std::uint8_t> bytes) override;
+  std::unique_ptr<stdin_forwarding> start_stdin(boost::asio::io_context& io,
+                                                stdin_sink sink) override;
+  std::optional<client::window_size> current_window() override;
+  void enter_raw_mode() override;
+  void restore_terminal() override;
+
+ private:
+  const bool raw_mode_;
+  const bool escapes_;
+  bool stdout_broken_ = false;
+  raw_terminal terminal_;
+  terminal_mode_tracker modes_;
+};
+
+}  // namespace rstream::cli
