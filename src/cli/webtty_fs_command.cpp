@@ -169,20 +169,18 @@ std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
   }
   auto ep = resolve_endpoint(flags, exit_code);
   if (!ep) return std::nullopt;
-  transport::http_stream_options options;
-  options.connect.tls_ca_file = flags.tls_ca;
-  options.connect.tls_insecure_skip_verify = flags.insecure;
-  options.connect.timeout = *connect_timeout;
-  options.idle_timeout = *idle_timeout;
-  client::fs_client_options client_options;
-  client_options.http = options;
+  client::fs_client_options options;
+  options.http.connect.tls_ca_file = flags.tls_ca;
+  options.http.connect.tls_insecure_skip_verify = flags.insecure;
+  options.http.connect.timeout = *connect_timeout;
+  options.http.idle_timeout = *idle_timeout;
   if (!flags.quiet && ::isatty(STDERR_FILENO) == 1) {
-    client_options.progress = [](const std::string& label, std::optional<std::uint64_t> total) {
+    options.progress = [](const std::string& label, std::optional<std::uint64_t> total) {
       return std::make_unique<progress_line>(label, total);
     };
   }
-  if (!flags.quiet) client_options.warn = [](const std::string& message) { print_error(message); };
-  return fs_client(std::move(*ep), std::move(client_options));
+  if (!flags.quiet) options.warn = [](const std::string& message) { print_error(message); };
+  return fs_client(std::move(*ep), std::move(options));
 }
 
 /// Normalizes paths[i] (reported); nullopt for usage errors.

@@ -224,7 +224,9 @@ fs_status describe_failure(const fs_endpoint& ep, const fs_response& r, const st
     default:
       break;
   }
-  return {api::exit_failure, path + ": " + detail + " (HTTP " + std::to_string(r.status) + ")"};
+  // What is left (401, 403 and 404 were handled above) is a plain failure.
+  return {api::exit_code_for_status(r.status),
+          path + ": " + detail + " (HTTP " + std::to_string(r.status) + ")"};
 }
 
 // ---------------------------------------------------------------------------------------------
