@@ -140,17 +140,14 @@ std::string property_element(const property_name& property) {
 /// One <D:response> of a multistatus.
 void append_response(std::string& out, const std::string& href, const std::string& relative,
                      const entry_info& info, const propfind_request& request) {
-  out += "<D:response><D:href>" + xml_escape(href) + "</D:href>";
   std::string found, missing;
   const auto add = [&](const property_name& property) {
     std::optional<std::string> value;
     if (property.ns == "DAV:") value = property_value(property.name, relative, info);
     if (!value) {
       missing += property_element(property);
-    } else if (value->empty()) {
-      found += "<D:" + property.name + "/>";
     } else {
-      found += "<D:" + property.name + ">" + *value + "</D:" + property.name + ">";
+      found += api::dav_property(property.name, *value);
     }
   };
   switch (request.what) {
@@ -162,22 +159,15 @@ void append_response(std::string& out, const std::string& href, const std::strin
       break;
     case propfind_request::kind::propname:
       for (auto name : live_properties) {
-        if (property_value(name, relative, info)) found += "<D:" + std::string(name) + "/>";
+        if (property_value(name, relative, info)) found += api::dav_property(name, {});
       }
       break;
     case propfind_request::kind::prop:
       for (const auto& property : request.props) add(property);
       break;
   }
-  if (!found.empty() || request.what != propfind_request::kind::prop) {
-    out += "<D:propstat><D:prop>" + found + "</D:prop><D:status>HTTP/1.1 200 OK</D:status>" +
-           "</D:propstat>";
-  }
-  if (!missing.empty()) {
-    out += "<D:propstat><D:prop>" + missing +
-           "</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>";
-  }
-  out += "</D:response>\n";
+  api::append_multistatus_response(out, href, found, missing,
+                                   request.what != propfind_request::kind::prop);
 }
 
 std::span<const std::uint8_t> as_bytes(const std::string& text) {
@@ -327,8 +317,7 @@ asio::awaitable<void> webdav_handler::propfind(http_exchange& exchange,
                                    {"Cache-Control", "no-store"}};
   auto ec = co_await exchange.write_head(207, headers, std::nullopt);
   if (ec) co_return;
-  std::string out =
-      "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:multistatus xmlns:D=\"DAV:\">\n";
+  std::string out(api::multistatus_open);
   const bool self_is_directory = info->kind == entry_kind::directory;
   append_response(out, href(path, self_is_directory, exchange.request().external_prefix), path,
                   info.value(), request);
@@ -344,7 +333,7 @@ asio::awaitable<void> webdav_handler::propfind(http_exchange& exchange,
       out.clear();
     }
   }
-  out += "</D:multistatus>\n";
+  out += api::multistatus_close;
   const auto last_piece = as_bytes(out);
   ec = co_await exchange.write_body(last_piece);
   if (ec) co_return;

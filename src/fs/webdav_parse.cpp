@@ -1,9 +1,6 @@
 // The pure parts of the WebDAV sidecar: path normalisation, the PROPFIND body reader, the
-// Depth / Range / Destination headers and response formatting helpers. No Asio, no filesystem.
+// Depth / Range / Destination headers. No Asio, no filesystem.
 #include "rstream/fs/webdav_parse.hpp"
-
-#include <cstdio>
-#include <ctime>
 
 namespace rstream::fs {
 namespace {
@@ -184,21 +181,7 @@ class xml_reader {
       if (code == 0 || (code >= 0xD800 && code <= 0xDFFF)) {
         return fail(error, "character reference to a forbidden character");
       }
-      if (code < 0x80) {
-        out += static_cast<char>(code);
-      } else if (code < 0x800) {
-        out += static_cast<char>(0xC0 | (code >> 6));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-      } else if (code < 0x10000) {
-        out += static_cast<char>(0xE0 | (code >> 12));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-      } else {
-        out += static_cast<char>(0xF0 | (code >> 18));
-        out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (code & 0x3F));
-      }
+      api::append_utf8(out, code);
     } else {
       return fail(error, "unknown entity reference");
     }
@@ -332,15 +315,6 @@ class xml_reader {
   std::vector<binding> bindings_;
 };
 
-const char* const weekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-const char* const months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
-bool to_utc(std::int64_t unix_seconds, std::tm& out) {
-  const auto t = static_cast<std::time_t>(unix_seconds);
-  return ::gmtime_r(&t, &out) != nullptr;
-}
-
 }  // namespace
 
 result<std::string> normalize_path(std::string_view decoded) {
@@ -363,33 +337,6 @@ result<std::string> normalize_path(std::string_view decoded) {
     relative += segment;
   }
   return relative;
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 std::optional<depth> parse_depth(std::string_view value) {
@@ -493,25 +440,6 @@ std::optional<std::string> destination_below_prefix(std::string_view destination
   const auto rest = path.substr(prefix.size());
   if (!rest.empty() && rest.front() != '/') return std::nullopt;  // "/fsx" is not below "/fs"
   return std::string(rest);
-}
-
-std::string http_date(std::int64_t unix_seconds) {
-  std::tm tm{};
-  if (!to_utc(unix_seconds, tm)) return "Thu, 01 Jan 1970 00:00:00 GMT";
-  char out[40];
-  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", weekdays[tm.tm_wday % 7],
-                tm.tm_mday, months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                tm.tm_sec);
-  return out;
-}
-
-std::string rfc3339_date(std::int64_t unix_seconds) {
-  std::tm tm{};
-  if (!to_utc(unix_seconds, tm)) return "1970-01-01T00:00:00Z";
-  char out[40];
-  std::snprintf(out, sizeof out, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-  return out;
 }
 
 }  // namespace rstream::fs

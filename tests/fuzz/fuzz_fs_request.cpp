@@ -71,7 +71,7 @@ void check_path(std::string_view encoded) {
   auto again = normalize_path(path);
   if (!again || again.value() != path) fail("normalisation is not idempotent");
   // The href of a normalised path decodes back to it.
-  const std::string href = base::percent_encode_path(path);
+  const std::string href = rstream::base::percent_encode_path(path);
   std::string back;
   if (!decode(href, back) || back != path) fail("href does not decode to the path");
   if (xml_escape(href) != href) fail("href needs XML escaping");

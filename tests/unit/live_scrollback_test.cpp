@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/api/webdav_multistatus.hpp"
+
 namespace {
 
 using rstream::live::errc;
@@ -142,21 +144,7 @@ terminal_stream generate_stream(std::mt19937& rng, std::size_t min_size) {
         {0x20, 0x7E}, {0xA0, 0x7FF}, {0x800, 0xD7FF}, {0xE000, 0xFFFD}, {0x10000, 0x10FFFF}};
     const auto& r = ranges[pick(5)];
     const std::uint32_t cp = std::uniform_int_distribution<std::uint32_t>(r[0], r[1])(rng);
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
+    rstream::api::append_utf8(out, cp);
   };
   auto text = [&](std::size_t max_chars) {
     std::string t;

@@ -1,7 +1,7 @@
 // The pure parts of the WebDAV sidecar, free of Asio and of the filesystem so that a fuzz target
 // can drive them: URL path normalisation into a path under the served root, the PROPFIND body
-// (a small hand-written XML reader that refuses DTDs), the Depth, Range and Destination headers,
-// and the formatting helpers for responses (percent-encoded hrefs, XML escaping, dates).
+// (a small hand-written XML reader that refuses DTDs) and the Depth, Range and Destination
+// headers. The multistatus writer, XML escaping and dates are api/webdav_multistatus.hpp's.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/api/webdav_multistatus.hpp"
 #include "rstream/base/utf8.hpp"
 #include "rstream/fs/fs_error.hpp"
 
@@ -30,8 +31,8 @@ using base::is_valid_utf8;
 /// and any ".." segment (escapes_root), even one that would stay inside the root.
 result<std::string> normalize_path(std::string_view decoded);
 
-/// Escapes &, <, >, " and ' for XML text and attribute values.
-std::string xml_escape(std::string_view text);
+/// Escapes &, <, >, " and ' for XML text and attribute values (api/webdav_multistatus.hpp).
+using api::xml_escape;
 
 /// The Depth header of a PROPFIND.
 enum class depth { zero, one, infinity };
@@ -85,9 +86,9 @@ range_decision parse_range(std::string_view header, std::uint64_t size);
 std::optional<std::string> destination_below_prefix(std::string_view destination,
                                                     std::string_view prefix);
 
-/// "Sun, 06 Nov 1994 08:49:37 GMT" (RFC 1123 / IMF-fixdate) for seconds since the epoch.
-std::string http_date(std::int64_t unix_seconds);
-/// "1994-11-06T08:49:37Z" (RFC 3339), for DAV:creationdate.
-std::string rfc3339_date(std::int64_t unix_seconds);
+/// The dates of responses: RFC 1123 (getlastmodified, Last-Modified) and RFC 3339
+/// (creationdate), written by the multistatus writer (api/webdav_multistatus.hpp).
+using api::http_date;
+using api::rfc3339_date;
 
 }  // namespace rstream::fs
