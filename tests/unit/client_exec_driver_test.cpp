@@ -80,7 +80,7 @@ class fake_exec_io final : public client::exec_io {
 /// A WebTTY server on 127.0.0.1 with its own I/O thread, for the length of a test.
 class threaded_server {
  public:
-  threaded_server() : server_(io_, session::server_config{}) {
+  threaded_server() : server_(io_, session::webtty_server_config{}) {
     std::string error;
     EXPECT_TRUE(server_.listen(error)) << error;
     server_.start();

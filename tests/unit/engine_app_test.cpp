@@ -12,7 +12,7 @@
 
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/engine_app.hpp"
-#include "rstream/session/client_session.hpp"
+#include "rstream/client/client_session.hpp"
 #include "rstream/session/server_app.hpp"
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/transport/connect.hpp"
@@ -83,7 +83,7 @@ struct routed_run {
   bool online = false;
   transport::http_response inventory;
   std::string connect_error;
-  session::client_outcome outcome;
+  client::client_outcome outcome;
   std::string out;
 };
 
@@ -107,11 +107,11 @@ asio::awaitable<void> route_through(engine::engine_app& engine, session::server_
   } else {
     codec::open_request open;
     open.argv = {"sh", "-c", "printf routed; exit 4"};
-    session::client_session client(std::move(connected.channel), std::move(open),
-                                   [&run](codec::stream_id, std::span<const std::uint8_t> bytes) {
-                                     run.out.append(reinterpret_cast<const char*>(bytes.data()),
-                                                    bytes.size());
-                                   });
+    client::client_session client(std::move(connected.channel), std::move(open),
+                                  [&run](codec::stream_id, std::span<const std::uint8_t> bytes) {
+                                    run.out.append(reinterpret_cast<const char*>(bytes.data()),
+                                                   bytes.size());
+                                  });
     client.send_stdin(codec::data_frame(codec::stream_id::in, std::vector<std::uint8_t>{}, true));
     run.outcome = co_await client.run();
   }
@@ -209,7 +209,7 @@ TEST(engine_app, RoutesAnExecSessionToAServerAppThroughItsTunnel) {
   EXPECT_EQ(entries[0]["labels"]["rstream.webtty.label.role"], "test");
   EXPECT_EQ(entries[0]["labels"]["rstream.webtty.capabilities"], "exec");
   ASSERT_EQ(run.connect_error, "");
-  EXPECT_EQ(run.outcome.what, session::client_outcome::kind::closed) << run.outcome.message;
+  EXPECT_EQ(run.outcome.what, client::client_outcome::kind::closed) << run.outcome.message;
   EXPECT_EQ(run.outcome.exit_code, 4);
   EXPECT_EQ(run.out, "routed");
 }

@@ -6,7 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "rstream/session/client_session.hpp"
+#include "rstream/client/client_session.hpp"
 #include "rstream/session/server_app.hpp"
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/http.hpp"
@@ -30,7 +30,7 @@ session::server_config loopback_config() {
 }
 
 struct observed {
-  session::client_outcome outcome;
+  client::client_outcome outcome;
   std::string out, err;
   std::string connect_error;
   transport::http_response sessions;
@@ -52,12 +52,12 @@ asio::awaitable<void> exercise(session::server_app& app, std::function<void()> d
     codec::open_request open;
     open.argv = {"sh", "-c", "read line; printf \"out:$line\"; printf err >&2; exit 3"};
     open.token = token;
-    session::client_session client(
-        std::move(connected.channel), std::move(open),
-        [&seen](codec::stream_id s, std::span<const std::uint8_t> bytes) {
-          (s == codec::stream_id::err ? seen.err : seen.out)
-              .append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-        });
+    client::client_session client(std::move(connected.channel), std::move(open),
+                                  [&seen](codec::stream_id s, std::span<const std::uint8_t> bytes) {
+                                    (s == codec::stream_id::err ? seen.err : seen.out)
+                                        .append(reinterpret_cast<const char*>(bytes.data()),
+                                                bytes.size());
+                                  });
     const std::string input = "hello\n";
     client.send_stdin(codec::data_frame(
         codec::stream_id::in, std::vector<std::uint8_t>(input.begin(), input.end()), true));
@@ -99,7 +99,7 @@ TEST(server_app, ServesAnExecSessionAndHttpThenStopsCleanly) {
   EXPECT_TRUE(stopped) << "the server did not stop by itself";
   EXPECT_TRUE(seen.drained);
   ASSERT_EQ(seen.connect_error, "");
-  EXPECT_EQ(seen.outcome.what, session::client_outcome::kind::closed) << seen.outcome.message;
+  EXPECT_EQ(seen.outcome.what, client::client_outcome::kind::closed) << seen.outcome.message;
   EXPECT_EQ(seen.outcome.exit_code, 3);
   EXPECT_EQ(seen.out, "out:hello");
   EXPECT_EQ(seen.err, "err");
