@@ -1,6 +1,8 @@
 // The WebDAV multistatus body, written and read (see webdav_multistatus.hpp). No I/O.
 #include "rstream/api/webdav_multistatus.hpp"
 
+#include "rstream/base/utf8.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -68,24 +70,6 @@ std::string xml_escape(std::string_view text) {
     }
   }
   return out;
-}
-
-void append_utf8(std::string& out, std::uint64_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
 }
 
 std::string dav_property(std::string_view name, std::string_view value_xml) {
@@ -166,7 +150,7 @@ std::string decode_xml_entities(std::string_view text) {
       const bool is_hex = name[1] == 'x' || name[1] == 'X';
       const std::string digits(name.substr(is_hex ? 2 : 1));
       cp = std::strtoul(digits.c_str(), nullptr, is_hex ? 16 : 10);
-      append_utf8(out, cp);
+      base::append_utf8(out, cp);
     } else {
       out += text.substr(i, semi - i + 1);
     }

@@ -25,9 +25,6 @@ constexpr std::uint8_t min_control_type = static_cast<std::uint8_t>(frame_type::
 constexpr std::uint8_t max_control_type = static_cast<std::uint8_t>(frame_type::http_response);
 constexpr std::int32_t max_signal = 64;
 constexpr std::uint32_t max_heartbeat_ms = 3'600'000;
-/// frame_decoder drops its consumed prefix once it is at least this large (and at least as large
-/// as what is still buffered), so compaction costs O(1) amortized per byte.
-constexpr std::size_t compact_threshold = 64 * 1024;
 
 // The WebTTY alternatives are in wire-type order (type = index + 1); control_message follows
 // and carries its own type.
@@ -662,55 +659,9 @@ bool decode_message_in(std::vector<std::uint8_t>&& buffer, std::size_t offset, s
   return decode_payload(header, std::move(buffer), out, error);
 }
 
-// ---- frame_decoder ----
-
-frame_decoder::frame_decoder(std::size_t max_payload) : max_payload_(max_payload) {}
-
-void frame_decoder::feed(std::span<const std::uint8_t> bytes) {
-  if (failed_) return;  // the stream is dead; don't let it grow the buffer
-  if (consumed_ == buffer_.size()) {
-    buffer_.clear();
-    consumed_ = 0;
-  } else if (consumed_ >= compact_threshold && consumed_ >= buffered()) {
-    buffer_.erase(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(consumed_));
-    consumed_ = 0;
-  }
-  buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
-}
-
-frame_decoder::status frame_decoder::next(frame& out) {
-  if (failed_) return status::error;
-  const std::uint8_t* start = buffer_.data() + consumed_;
-  const std::size_t available = buffered();
-
-  // Reject a bad version or type as soon as its byte is here, without waiting for the rest.
-  const bool ok = (available < 1 || check_version(start[0], error_)) &&
-                  (available < 2 || check_type(start[1], error_));
-  frame_header header;
-  if (ok && available < header_size) return status::need_more;
-  if (!ok || !parse_header(std::span<const std::uint8_t, header_size>(start, header_size),
-                           max_payload_, header, error_)) {
-    failed_ = true;
-    buffer_.clear();
-    buffer_.shrink_to_fit();
-    consumed_ = 0;
-    return status::error;
-  }
-  if (available - header_size < header.payload_length) return status::need_more;
-
-  const std::uint8_t* body = start + header_size;
-  std::vector<std::uint8_t> payload(body, body + header.payload_length);
-  consumed_ += header_size + header.payload_length;
-  frame decoded;
-  if (!decode_payload(header, std::move(payload), decoded, error_)) {
-    failed_ = true;
-    buffer_.clear();
-    buffer_.shrink_to_fit();
-    consumed_ = 0;
-    return status::error;
-  }
-  out = std::move(decoded);
-  return status::frame;
+bool check_header_prefix(std::span<const std::uint8_t> first_bytes, decode_error& error) {
+  return (first_bytes.size() < 1 || check_version(first_bytes[0], error)) &&
+         (first_bytes.size() < 2 || check_type(first_bytes[1], error));
 }
 
 }  // namespace rstream::codec

@@ -181,7 +181,7 @@ class xml_reader {
       if (code == 0 || (code >= 0xD800 && code <= 0xDFFF)) {
         return fail(error, "character reference to a forbidden character");
       }
-      api::append_utf8(out, code);
+      base::append_utf8(out, code);
     } else {
       return fail(error, "unknown entity reference");
     }

@@ -31,10 +31,6 @@ inline constexpr std::string_view multistatus_close = "</D:multistatus>\n";
 /// Escapes &, <, >, " and ' for XML text and attribute values.
 std::string xml_escape(std::string_view text);
 
-/// Appends a character reference's code point as UTF-8 (1 to 4 bytes; callers check the range
-/// they accept: values past U+10FFFF give 4 bytes of its low bits).
-void append_utf8(std::string& out, std::uint64_t code_point);
-
 /// One DAV: property element: <D:NAME/> when `value_xml` is empty, else <D:NAME>VALUE</D:NAME>.
 /// `value_xml` is XML already (escape text with xml_escape).
 std::string dav_property(std::string_view name, std::string_view value_xml);

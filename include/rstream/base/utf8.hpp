@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace rstream::base {
@@ -16,5 +18,9 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
 
 /// True when all of `text` is valid UTF-8.
 bool is_valid_utf8(std::string_view text);
+
+/// Appends `code_point` as UTF-8 (1 to 4 bytes; callers check the range they accept: values
+/// past U+10FFFF give 4 bytes of their low bits).
+void append_utf8(std::string& out, std::uint64_t code_point);
 
 }  // namespace rstream::base

@@ -185,6 +185,10 @@ std::vector<std::uint8_t> encode(const frame& f);
 
 // ---- decoding ----
 
+/// Checks the first bytes of a header as soon as they arrive (fewer than header_size): the
+/// version once byte 0 is there, the type once byte 1 is, so a stream of garbage is refused at
+/// once instead of after a whole header.
+bool check_header_prefix(std::span<const std::uint8_t> first_bytes, decode_error& error);
 /// Parses and checks a header (version, known type, payload_length <= max_payload).
 bool parse_header(std::span<const std::uint8_t, header_size> bytes, std::size_t max_payload,
                   frame_header& out, decode_error& error);
@@ -217,6 +221,9 @@ class frame_decoder {
   std::size_t buffered() const { return buffer_.size() - consumed_; }
 
  private:
+  /// Marks the stream dead and drops the buffer.
+  status fail();
+
   std::size_t max_payload_;
   std::vector<std::uint8_t> buffer_;
   std::size_t consumed_ = 0;

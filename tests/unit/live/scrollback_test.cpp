@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "rstream/api/webdav_multistatus.hpp"
+#include "rstream/base/utf8.hpp"
 
 namespace {
 
@@ -144,7 +144,7 @@ terminal_stream generate_stream(std::mt19937& rng, std::size_t min_size) {
         {0x20, 0x7E}, {0xA0, 0x7FF}, {0x800, 0xD7FF}, {0xE000, 0xFFFD}, {0x10000, 0x10FFFF}};
     const auto& r = ranges[pick(5)];
     const std::uint32_t cp = std::uniform_int_distribution<std::uint32_t>(r[0], r[1])(rng);
-    rstream::api::append_utf8(out, cp);
+    rstream::base::append_utf8(out, cp);
   };
   auto text = [&](std::size_t max_chars) {
     std::string t;
