@@ -33,7 +33,7 @@ std::optional<live_server> resolve_live_server(const std::string& url,
     return std::nullopt;
   }
   std::string error;
-  auto direct = parse_direct_server_url(url, error);
+  auto direct = client::parse_direct_server_url(url, error);
   if (!direct) {
     print_error(error);
     return std::nullopt;

@@ -17,7 +17,7 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/progress_line.hpp"
-#include "rstream/cli/server_url.hpp"
+#include "rstream/client/server_url.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -55,7 +55,7 @@ std::optional<client::fs_endpoint> resolve_endpoint(const fs_flags& flags, int& 
   }
   exit_code = exit_usage;
   std::string error;
-  auto direct = parse_direct_server_url(url, error);
+  auto direct = client::parse_direct_server_url(url, error);
   if (!direct) {
     const bool http_form = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
     print_error(http_form ? error

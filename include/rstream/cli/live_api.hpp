@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "rstream/cli/server_url.hpp"
+#include "rstream/client/server_url.hpp"
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/endpoint_url.hpp"
 
@@ -16,7 +16,7 @@ namespace rstream::cli {
 
 /// A server whose live sessions we speak to, directly (never through an engine yet).
 struct live_server {
-  direct_server_url url;
+  client::direct_server_url url;
   std::string given;                   ///< --url as typed, for messages
   transport::connect_options connect;  ///< token, TLS trust, connect timeout
 

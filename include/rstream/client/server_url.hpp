@@ -12,7 +12,7 @@
 
 #include "rstream/transport/http.hpp"
 
-namespace rstream::cli {
+namespace rstream::client {
 
 /// A server reached directly over HTTP(S).
 struct direct_server_url {
@@ -34,4 +34,4 @@ bool split_host_port(std::string_view text, std::uint16_t default_port, std::str
 std::optional<direct_server_url> parse_direct_server_url(const std::string& url,
                                                          std::string& error);
 
-}  // namespace rstream::cli
+}  // namespace rstream::client

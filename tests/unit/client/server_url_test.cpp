@@ -1,9 +1,9 @@
 // parse_direct_server_url: the --url forms of the HTTP-speaking commands (fs, sessions).
 #include <gtest/gtest.h>
 
-#include "rstream/cli/server_url.hpp"
+#include "rstream/client/server_url.hpp"
 
-namespace rstream::cli {
+namespace rstream::client {
 namespace {
 
 TEST(DirectServerUrl, HttpFormsKeepTheirPathWithoutTrailingSlashes) {
@@ -49,4 +49,4 @@ TEST(DirectServerUrl, RejectsWhatItCannotUse) {
 }
 
 }  // namespace
-}  // namespace rstream::cli
+}  // namespace rstream::client

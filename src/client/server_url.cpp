@@ -1,9 +1,9 @@
 // Direct server URLs for HTTP-speaking commands (see server_url.hpp).
-#include "rstream/cli/server_url.hpp"
+#include "rstream/client/server_url.hpp"
 
 #include "rstream/transport/endpoint_url.hpp"
 
-namespace rstream::cli {
+namespace rstream::client {
 
 std::string direct_server_url::origin() const {
   const bool v6 = target.host.find(':') != std::string::npos;
@@ -77,4 +77,4 @@ std::optional<direct_server_url> parse_direct_server_url(const std::string& url,
   return out;
 }
 
-}  // namespace rstream::cli
+}  // namespace rstream::client
