@@ -33,6 +33,7 @@ namespace detail {
 asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port, bool tls,
                                     const connect_options& options, std::string& error) {
   dialed_stream result;
+  result.started = std::chrono::steady_clock::now();
   auto ex = co_await asio::this_coro::executor;
   const std::string where = host + ":" + std::to_string(port);
 
@@ -121,22 +122,30 @@ asio::awaitable<dialed_stream> dial(const std::string& host, std::uint16_t port,
   co_return result;
 }
 
+std::chrono::milliseconds time_left(const dialed_stream& dialed,
+                                    std::chrono::milliseconds timeout) {
+  const auto spent = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - dialed.started);
+  return std::max(timeout - spent, std::chrono::milliseconds(1));
+}
+
+deadline_guard deadline_after_dial(const asio::any_io_executor& ex, dialed_stream& dialed,
+                                   std::chrono::milliseconds timeout) {
+  const int fd =
+      dialed.plain ? dialed.plain->native_handle() : lowest(*dialed.secure).native_handle();
+  return deadline_guard(ex, time_left(dialed, timeout), [fd] { ::shutdown(fd, SHUT_RDWR); });
+}
+
 }  // namespace detail
 
 asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_options& options) {
   connect_result result;
   auto ex = co_await asio::this_coro::executor;
-  auto started = std::chrono::steady_clock::now();
   auto dialed = co_await detail::dial(url.host, url.port, url.uses_tls(), options, result.error);
   if (!dialed.plain && !dialed.secure) co_return result;
 
   // What is left of the deadline bounds the WebSocket handshake.
-  auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::steady_clock::now() - started);
-  const int fd =
-      dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
-  deadline_guard deadline(ex, std::max(left, std::chrono::milliseconds(1)),
-                          [fd] { ::shutdown(fd, SHUT_RDWR); });
+  auto deadline = detail::deadline_after_dial(ex, dialed, options.timeout);
   const std::string host_header = host_header_for(url);
   if (dialed.plain) {
     if (url.uses_websocket()) {
@@ -174,16 +183,10 @@ asio::awaitable<message_connect_result> connect_message_socket(const endpoint_ur
                                                                std::size_t max_message) {
   message_connect_result result;
   auto ex = co_await asio::this_coro::executor;
-  auto started = std::chrono::steady_clock::now();
   auto dialed = co_await detail::dial(url.host, url.port, url.uses_tls(), options, result.error);
   if (!dialed.plain && !dialed.secure) co_return result;
 
-  auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::steady_clock::now() - started);
-  const int fd =
-      dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
-  deadline_guard deadline(ex, std::max(left, std::chrono::milliseconds(1)),
-                          [fd] { ::shutdown(fd, SHUT_RDWR); });
+  auto deadline = detail::deadline_after_dial(ex, dialed, options.timeout);
   endpoint_url as_websocket = url;
   as_websocket.scheme = url.uses_tls() ? "wss" : "ws";
   const std::string host_header = host_header_for(as_websocket);

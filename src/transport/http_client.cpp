@@ -68,16 +68,10 @@ asio::awaitable<http_response> http_call(const http_target& target, std::string 
                                          const connect_options& options) {
   http_response result;
   auto ex = co_await asio::this_coro::executor;
-  auto started = std::chrono::steady_clock::now();
   auto dialed = co_await detail::dial(target.host, target.port, target.tls, options, result.error);
   if (!dialed.plain && !dialed.secure) co_return result;
 
-  auto left = options.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    std::chrono::steady_clock::now() - started);
-  const int fd =
-      dialed.plain ? dialed.plain->native_handle() : detail::lowest(*dialed.secure).native_handle();
-  deadline_guard deadline(ex, std::max(left, std::chrono::milliseconds(1)),
-                          [fd] { ::shutdown(fd, SHUT_RDWR); });
+  auto deadline = detail::deadline_after_dial(ex, dialed, options.timeout);
   if (dialed.plain) {
     result = co_await exchange(*dialed.plain, target, method, path, token, body);
   } else {

@@ -390,12 +390,10 @@ asio::awaitable<http_stream_result> http_stream_start(const http_target& target,
     result.error = "invalid request: a line break, NUL or space where it cannot be sent";
     co_return result;
   }
-  const auto started = std::chrono::steady_clock::now();
   auto dialed =
       co_await detail::dial(target.host, target.port, target.tls, options.connect, result.error);
   if (!dialed.plain && !dialed.secure) co_return result;
-  const auto left = options.connect.timeout - std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                  std::chrono::steady_clock::now() - started);
+  const auto left = detail::time_left(dialed, options.connect.timeout);
   const bool v6 = target.host.find(':') != std::string::npos;
   std::string where =
       (v6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);

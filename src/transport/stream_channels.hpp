@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "rstream/transport/connect.hpp"
+#include "rstream/transport/deadline.hpp"
 #include "rstream/transport/frame_channel.hpp"
 #include "rstream/transport/message_socket.hpp"
 
@@ -52,7 +53,16 @@ struct dialed_stream {
   std::optional<tcp_stream> plain;
   std::optional<tls_stream> secure;
   std::shared_ptr<boost::asio::ssl::context> tls_context;
+  std::chrono::steady_clock::time_point started;  ///< when dialing began
 };
+
+/// What is left of `timeout` (counted from when dialing began), at least 1 ms.
+std::chrono::milliseconds time_left(const dialed_stream& dialed, std::chrono::milliseconds timeout);
+
+/// The deadline of what follows the dial (a handshake, a request): what is left of `timeout`,
+/// after which the dialed socket is shut down by descriptor.
+deadline_guard deadline_after_dial(const boost::asio::any_io_executor& ex, dialed_stream& dialed,
+                                   std::chrono::milliseconds timeout);
 
 /// Client: resolve, connect, and (tls) handshake with verification, within options.timeout.
 /// Neither stream set on failure, with `error` for users.
