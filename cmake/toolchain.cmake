@@ -1,7 +1,12 @@
 # Compiler set-up: ccache when present, warnings, sanitizers.
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM)
-  set(CMAKE_CXX_COMPILER_LAUNCHER ${CCACHE_PROGRAM})
+  # A translation unit built with the precompiled header is cacheable only when ccache may
+  # ignore the macros the header defines and the time macros (ccache manual, "Precompiled
+  # headers"); without this every Asio-heavy file is recompiled on each rebuild.
+  set(CMAKE_CXX_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env
+      CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+      ${CCACHE_PROGRAM})
 endif()
 
 if(RSTREAM_SANITIZE)
