@@ -14,6 +14,7 @@
 #include "rstream/e2e/key_store.hpp"
 #include "rstream/session/e2e_session.hpp"
 #include "rstream/tunnel/connector.hpp"
+#include "rstream/base/host_port.hpp"
 
 namespace asio = boost::asio;
 
@@ -165,10 +166,7 @@ class exec_run {
   /// before it could ask for our proof, and one without E2E needs none.
   session::client_e2e_settings e2e_settings_for_server() const {
     session::client_e2e_settings settings;
-    settings.server_name =
-        engine_ ? target_
-                : (url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host) +
-                      ":" + std::to_string(url_.port);
+    settings.server_name = engine_ ? target_ : base::host_port(url_.host, url_.port);
     e2e::key_store store;
     std::optional<e2e::known_server> entry;
     if (auto found = store.find_known_server(settings.server_name); found && *found) {

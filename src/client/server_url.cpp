@@ -2,13 +2,13 @@
 #include "rstream/client/server_url.hpp"
 
 #include "rstream/transport/endpoint_url.hpp"
+#include "rstream/base/host_port.hpp"
 
 namespace rstream::client {
 
 std::string direct_server_url::origin() const {
-  const bool v6 = target.host.find(':') != std::string::npos;
   return std::string(target.tls ? "https://" : "http://") +
-         (v6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);
+         base::host_port(target.host, target.port);
 }
 
 bool split_host_port(std::string_view text, std::uint16_t default_port, std::string& host,

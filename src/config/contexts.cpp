@@ -3,6 +3,7 @@
 
 #include "rstream/base/private_files.hpp"
 #include "rstream/common/unique_fd.hpp"
+#include "rstream/base/host_port.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
@@ -287,10 +288,7 @@ bool update_contexts(const fs::path& file,
 
 std::string engine_url::text() const { return (tls ? "https://" : "http://") + host_port(); }
 
-std::string engine_url::host_port() const {
-  bool v6 = host.find(':') != std::string::npos;
-  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
+std::string engine_url::host_port() const { return base::host_port(host, port); }
 
 std::optional<engine_url> parse_engine_url(std::string_view text, std::string& error) {
   const std::string expected = " (expected http://HOST[:PORT] or https://HOST[:PORT])";

@@ -18,6 +18,7 @@
 #include "rstream/transport/listener.hpp"
 #include "rstream/tunnel/protocol.hpp"
 #include "rstream/version.hpp"
+#include "rstream/base/host_port.hpp"
 #include "tunnel_link.hpp"
 
 namespace asio = boost::asio;
@@ -90,11 +91,9 @@ std::string engine_server::base_url() const {
     return url;
   }
   auto endpoint = local_endpoint();
-  std::string host = endpoint.address().to_string();
-  if (endpoint.address().is_unspecified()) host = "127.0.0.1";
-  if (endpoint.address().is_v6()) host = "[" + host + "]";
-  return std::string(config_.tls ? "https://" : "http://") + host + ":" +
-         std::to_string(endpoint.port());
+  const std::string host =
+      endpoint.address().is_unspecified() ? "127.0.0.1" : endpoint.address().to_string();
+  return std::string(config_.tls ? "https://" : "http://") + base::host_port(host, endpoint.port());
 }
 
 void engine_server::start() {

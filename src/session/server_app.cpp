@@ -19,6 +19,7 @@
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/tunnel/http_stream.hpp"
 #include "rstream/ui/browser_auth.hpp"
+#include "rstream/base/host_port.hpp"
 
 namespace asio = boost::asio;
 
@@ -71,10 +72,7 @@ std::optional<std::string> server_config_problem(const server_config& config) {
   }
   if (config.listen && config.token.empty() && !config.insecure_no_auth &&
       !transport::is_loopback_host(config.listen->host)) {
-    const std::string& host = config.listen->host;
-    const bool v6 = host.find(':') != std::string::npos;
-    return "refusing to listen on " + (v6 ? "[" + host + "]" : host) + ":" +
-           std::to_string(config.listen->port) +
+    return "refusing to listen on " + base::host_port(config.listen->host, config.listen->port) +
            " without a token: anyone who can reach it could run commands as this user. "
            "Set --token (or RSTREAM_WEBTTY_TOKEN), or say --insecure-no-auth";
   }

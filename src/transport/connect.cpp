@@ -11,6 +11,7 @@
 
 #include "rstream/transport/deadline.hpp"
 #include "rstream/common/async_event.hpp"
+#include "rstream/base/host_port.hpp"
 #include "stream_channels.hpp"
 
 namespace asio = boost::asio;
@@ -20,10 +21,9 @@ namespace rstream::transport {
 namespace {
 
 std::string host_header_for(const endpoint_url& url) {
-  std::string host = url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
   bool default_port =
       (url.scheme == "ws" && url.port == 80) || (url.scheme == "wss" && url.port == 443);
-  return default_port ? host : host + ":" + std::to_string(url.port);
+  return default_port ? base::url_host(url.host) : base::host_port(url.host, url.port);
 }
 
 }  // namespace

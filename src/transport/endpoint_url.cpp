@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "rstream/transport/scheme.hpp"
+#include "rstream/base/host_port.hpp"
 
 namespace rstream::transport {
 namespace {
@@ -70,8 +71,7 @@ std::optional<scheme_kind> parse_scheme(std::string_view text) {
 
 std::string endpoint_url::to_string() const {
   std::string text = scheme + "://";
-  text += host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  text += ":" + std::to_string(port) + path;
+  text += base::host_port(host, port) + path;
   return text;
 }
 

@@ -8,6 +8,7 @@
 #include "rstream/transport/deadline.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/common/asio_helpers.hpp"
+#include "rstream/base/host_port.hpp"
 #include "stream_channels.hpp"
 
 namespace asio = boost::asio;
@@ -28,9 +29,7 @@ asio::awaitable<http_response> exchange(Stream& stream, const http_target& targe
   req.method_string(method);
   req.target(path);
   req.version(11);
-  const bool v6 = target.host.find(':') != std::string::npos;
-  req.set(http::field::host,
-          (v6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port));
+  req.set(http::field::host, base::host_port(target.host, target.port));
   req.set(http::field::user_agent, "rstream");
   req.set(http::field::accept, "application/json");
   req.set(http::field::connection, "close");

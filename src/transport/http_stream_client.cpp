@@ -18,6 +18,7 @@
 
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/transport/deadline.hpp"
+#include "rstream/base/host_port.hpp"
 #include "stream_channels.hpp"
 
 namespace asio = boost::asio;
@@ -218,10 +219,8 @@ class stream_call final : public http_stream_call::impl {
 
  private:
   std::string request_head(const http_target& target, const http_stream_request& request) const {
-    const bool v6 = target.host.find(':') != std::string::npos;
     std::string head = request.method + " " + request.target + " HTTP/1.1\r\n";
-    head += "Host: " + (v6 ? "[" + target.host + "]" : target.host) + ":" +
-            std::to_string(target.port) + "\r\n";
+    head += "Host: " + base::host_port(target.host, target.port) + "\r\n";
     head += "User-Agent: rstream\r\nConnection: close\r\n";
     if (!request.token.empty()) head += "Authorization: Bearer " + request.token + "\r\n";
     for (const auto& h : request.headers) head += h.name + ": " + h.value + "\r\n";
@@ -394,9 +393,7 @@ asio::awaitable<http_stream_result> http_stream_start(const http_target& target,
       co_await detail::dial(target.host, target.port, target.tls, options.connect, result.error);
   if (!dialed.plain && !dialed.secure) co_return result;
   const auto left = detail::time_left(dialed, options.connect.timeout);
-  const bool v6 = target.host.find(':') != std::string::npos;
-  std::string where =
-      (v6 ? "[" + target.host + "]" : target.host) + ":" + std::to_string(target.port);
+  std::string where = base::host_port(target.host, target.port);
   if (dialed.plain) {
     auto call = std::make_unique<stream_call<detail::tcp_stream>>(std::move(*dialed.plain), nullptr,
                                                                   std::move(where), options);

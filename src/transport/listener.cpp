@@ -13,6 +13,7 @@
 #include "rstream/base/log_failure.hpp"
 #include "rstream/common/asio_helpers.hpp"
 #include "rstream/common/unique_fd.hpp"
+#include "rstream/base/host_port.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -30,9 +31,7 @@ std::optional<std::string> tls_files_problem(const server_tls_files& files) {
 }
 
 std::string endpoint_text(const tcp::endpoint& endpoint) {
-  std::string host = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(endpoint.port());
+  return base::host_port(endpoint.address().to_string(), endpoint.port());
 }
 
 bool listen_on(tcp::acceptor& acceptor, const std::string& host, std::uint16_t port,

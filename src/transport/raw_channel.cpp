@@ -7,6 +7,7 @@
 #include <boost/asio/write.hpp>
 
 #include "rstream/transport/deadline.hpp"
+#include "rstream/transport/listener.hpp"
 #include "rstream/common/async_event.hpp"
 #include "stream_channels.hpp"
 
@@ -65,9 +66,7 @@ std::string peer_of(const asio::ip::tcp::socket& socket) {
   boost::system::error_code ec;
   auto endpoint = socket.remote_endpoint(ec);
   if (ec) return "unknown";
-  auto address = endpoint.address().to_string();
-  if (endpoint.address().is_v6()) address = "[" + address + "]";
-  return address + ":" + std::to_string(endpoint.port());
+  return endpoint_text(endpoint);
 }
 
 namespace {
