@@ -1,15 +1,11 @@
 // The live-sessions API client of the CLI (see live_api.hpp).
 #include "rstream/cli/live_api.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/base/percent.hpp"
 
-namespace asio = boost::asio;
 using json = nlohmann::json;
 
 namespace rstream::cli {
@@ -27,7 +23,7 @@ std::optional<live_server> resolve_live_server(const std::string& url,
                                                const transport::connect_options& connect,
                                                int& exit_code) {
   exit_code = exit_usage;
-  if (url.rfind("rstrm://", 0) == 0) {
+  if (client::is_tunnel_url(url)) {
     print_error(
         "live sessions through the engine are not supported yet; use the server's --listen URL");
     return std::nullopt;
@@ -103,20 +99,9 @@ live_api_result interpret_live_response(const live_server& server, int status,
 live_api_result call_live_api(const live_server& server, const std::string& method,
                               const std::string& api_path, const std::optional<json>& body,
                               bool quiet) {
-  transport::http_response response;
-  asio::io_context io{1};
-  const std::string text = body ? body->dump() : std::string();
-  asio::co_spawn(io,
-                 transport::http_call(server.url.target, method, server.target(api_path),
-                                      server.connect.token, text, server.connect),
-                 [&response](std::exception_ptr e, transport::http_response r) {
-                   if (e) {
-                     response.error = "internal error";
-                     return;
-                   }
-                   response = std::move(r);
-                 });
-  io.run();
+  const auto response = transport::http_call_and_wait(
+      server.url.target, method, server.target(api_path), server.connect.token,
+      body ? body->dump() : std::string(), server.connect);
   return interpret_live_response(server, response.status, response.body, response.error, quiet);
 }
 

@@ -1,14 +1,9 @@
 // call_engine (see engine_client.hpp).
 #include "rstream/client/engine_client.hpp"
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "rstream/api/error_reply.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/transport/http.hpp"
-
-namespace asio = boost::asio;
 
 namespace rstream::client {
 
@@ -26,17 +21,8 @@ engine_reply call_engine(const std::string& context, const std::string& method,
   transport::http_target target{engine->engine.tls, engine->engine.host, engine->engine.port};
   transport::connect_options options;
   options.timeout = std::chrono::seconds(10);
-  transport::http_response response;
-  asio::io_context io{1};
-  asio::co_spawn(io, transport::http_call(target, method, path, engine->token, body, options),
-                 [&](std::exception_ptr e, transport::http_response r) {
-                   if (e) {
-                     response.error = "internal error";
-                     return;
-                   }
-                   response = std::move(r);
-                 });
-  io.run();
+  const auto response =
+      transport::http_call_and_wait(target, method, path, engine->token, body, options);
   if (response.status == 0) {
     return fail(api::exit_remote_failure,
                 "cannot reach the engine at " + engine->engine.text() + ": " + response.error);

@@ -10,6 +10,7 @@
 
 #include "rstream/api/error_reply.hpp"
 #include "rstream/base/log_failure.hpp"
+#include "rstream/client/server_url.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/e2e/key_store.hpp"
 #include "rstream/session/e2e_session.hpp"
@@ -324,17 +325,12 @@ api::exec_report make_exec_report(const exec_config& config, const exec_ending& 
 }
 
 exec_result run_exec(const exec_config& config, exec_io& io) {
-  constexpr std::string_view tunnel_scheme = "rstrm://";
-  if (config.url.rfind(tunnel_scheme, 0) == 0) {
-    std::string target = config.url.substr(tunnel_scheme.size());
-    while (!target.empty() && target.back() == '/') target.pop_back();
-    if (target.empty() || target.find('/') != std::string::npos) {
-      return {api::exit_usage, "invalid tunnel URL '" + config.url + "': expected rstrm://NAME"};
-    }
-    std::string error;
-    auto engine = config::resolve_engine(config.context, error);
-    if (!engine) return {api::exit_remote_failure, error};
-    return exec_run(config, io, {}, std::move(engine), std::move(target)).run();
+  if (is_tunnel_url(config.url)) {
+    exec_result refused;
+    auto tunnel =
+        resolve_tunnel_url(config.url, config.context, refused.exit_code, refused.message);
+    if (!tunnel) return refused;
+    return exec_run(config, io, {}, std::move(tunnel->engine), std::move(tunnel->name)).run();
   }
   std::string url_error;
   auto url = transport::parse_endpoint_url(config.url, url_error);

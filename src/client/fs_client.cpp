@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "rstream/base/percent.hpp"
+#include "rstream/client/server_url.hpp"
 #include "rstream/config/contexts.hpp"
 
 namespace asio = boost::asio;
@@ -21,8 +22,6 @@ namespace {
 
 /// Largest PROPFIND answer or error body read into memory.
 constexpr std::size_t max_text_body = 256ull * 1024 * 1024;
-
-constexpr std::string_view tunnel_scheme = "rstrm://";
 
 bool is_success(int status) { return status >= 200 && status < 300; }
 
@@ -76,27 +75,16 @@ std::optional<std::uint64_t> remaining_length(int fd) {
 // ---------------------------------------------------------------------------------------------
 // where the tree is
 
-bool is_tunnel_url(std::string_view url) { return url.starts_with(tunnel_scheme); }
-
 std::optional<fs_endpoint> tunnel_fs_endpoint(const std::string& url, const std::string& context,
                                               fs_status& failure) {
-  std::string name = url.substr(tunnel_scheme.size());
-  while (!name.empty() && name.back() == '/') name.pop_back();
-  if (name.empty() || name.find('/') != std::string::npos) {
-    failure = {api::exit_usage, "invalid tunnel URL '" + url + "': expected rstrm://NAME"};
-    return std::nullopt;
-  }
-  std::string error;
-  auto engine = config::resolve_engine(context, error);
-  if (!engine) {
-    failure = {api::exit_remote_failure, error};
-    return std::nullopt;
-  }
+  auto tunnel = resolve_tunnel_url(url, context, failure.exit_code, failure.message);
+  if (!tunnel) return std::nullopt;
+  const auto& engine = tunnel->engine;
   fs_endpoint ep;
-  ep.target = {engine->engine.tls, engine->engine.host, engine->engine.port};
-  ep.prefix = "/api/tunnels/" + base::percent_encode(name) + "/fs";
-  ep.token = engine->token;
-  ep.display = url + " (through the engine at " + engine->engine.text() + ")";
+  ep.target = {engine.engine.tls, engine.engine.host, engine.engine.port};
+  ep.prefix = "/api/tunnels/" + base::percent_encode(tunnel->name) + "/fs";
+  ep.token = engine.token;
+  ep.display = url + " (through the engine at " + engine.engine.text() + ")";
   return ep;
 }
 

@@ -1,10 +1,18 @@
-// Direct server URLs for HTTP-speaking commands (see server_url.hpp).
+// The client commands' server URLs, direct and rstrm:// (see server_url.hpp).
 #include "rstream/client/server_url.hpp"
 
-#include "rstream/transport/endpoint_url.hpp"
+#include <algorithm>
+
+#include "rstream/api/error_reply.hpp"
 #include "rstream/base/host_port.hpp"
+#include "rstream/transport/endpoint_url.hpp"
 
 namespace rstream::client {
+namespace {
+
+constexpr std::string_view tunnel_scheme = "rstrm://";
+
+}  // namespace
 
 std::string direct_server_url::origin() const {
   return std::string(target.tls ? "https://" : "http://") +
@@ -75,6 +83,28 @@ std::optional<direct_server_url> parse_direct_server_url(const std::string& url,
   if (!endpoint) return std::nullopt;
   out.target = {endpoint->uses_tls(), endpoint->host, endpoint->port};
   return out;
+}
+
+bool is_tunnel_url(std::string_view url) { return url.starts_with(tunnel_scheme); }
+
+std::optional<tunnel_url_target> resolve_tunnel_url(const std::string& url,
+                                                    const std::string& context, int& exit_code,
+                                                    std::string& error) {
+  tunnel_url_target target;
+  target.name = url.substr(std::min(url.size(), tunnel_scheme.size()));
+  while (!target.name.empty() && target.name.back() == '/') target.name.pop_back();
+  if (!is_tunnel_url(url) || target.name.empty() || target.name.find('/') != std::string::npos) {
+    exit_code = api::exit_usage;
+    error = "invalid tunnel URL '" + url + "': expected rstrm://NAME";
+    return std::nullopt;
+  }
+  auto engine = config::resolve_engine(context, error);
+  if (!engine) {
+    exit_code = api::exit_remote_failure;
+    return std::nullopt;
+  }
+  target.engine = std::move(*engine);
+  return target;
 }
 
 }  // namespace rstream::client

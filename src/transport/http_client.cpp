@@ -1,5 +1,7 @@
 // http_call: one request to a control API on its own connection (plain or TLS), within the
 // connect options' deadline, the response body capped.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -82,6 +84,25 @@ asio::awaitable<http_response> http_call(const http_target& target, std::string 
     result.error = "timed out waiting for " + target.host + ":" + std::to_string(target.port);
   }
   co_return result;
+}
+
+http_response http_call_and_wait(const http_target& target, std::string method, std::string path,
+                                 std::string token, std::string body,
+                                 const connect_options& options) {
+  http_response response;
+  asio::io_context io{1};
+  asio::co_spawn(io,
+                 http_call(target, std::move(method), std::move(path), std::move(token),
+                           std::move(body), options),
+                 [&response](std::exception_ptr e, http_response r) {
+                   if (e) {
+                     response.error = "internal error";
+                     return;
+                   }
+                   response = std::move(r);
+                 });
+  io.run();
+  return response;
 }
 
 }  // namespace rstream::transport

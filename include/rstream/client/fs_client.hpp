@@ -42,9 +42,6 @@ struct fs_endpoint {
   std::string display;  ///< for messages: the URL the user gave (and what it maps to)
 };
 
-/// True for rstrm:// URLs (resolved by tunnel_fs_endpoint).
-bool is_tunnel_url(std::string_view url);
-
 /// rstrm://NAME: the tunnel's tree through the engine of `context` (/api/tunnels/NAME/fs, the
 /// context's token). nullopt with `failure` set (usage for a bad URL, remote failure when no
 /// engine is configured).

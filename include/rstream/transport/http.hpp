@@ -174,4 +174,10 @@ boost::asio::awaitable<http_response> http_call(const http_target& target, std::
                                                 std::string path, std::string token,
                                                 std::string body, const connect_options& options);
 
+/// http_call on an io_context of its own, run on the calling thread until the answer: for a
+/// command that makes one request and waits for it.
+http_response http_call_and_wait(const http_target& target, std::string method, std::string path,
+                                 std::string token, std::string body,
+                                 const connect_options& options);
+
 }  // namespace rstream::transport

@@ -8,6 +8,7 @@
 
 #include "rstream/api/error_reply.hpp"
 #include "rstream/client/fs_client.hpp"
+#include "rstream/client/server_url.hpp"
 
 namespace rstream::client {
 namespace {

@@ -1,6 +1,7 @@
 // parse_direct_server_url: the --url forms of the HTTP-speaking commands (fs, sessions).
 #include <gtest/gtest.h>
 
+#include "rstream/api/error_reply.hpp"
 #include "rstream/client/server_url.hpp"
 
 namespace rstream::client {
@@ -45,6 +46,18 @@ TEST(DirectServerUrl, RejectsWhatItCannotUse) {
     std::string error;
     EXPECT_FALSE(parse_direct_server_url(bad, error)) << bad;
     EXPECT_FALSE(error.empty()) << bad;
+  }
+}
+
+TEST(TunnelUrl, MalformedIsUsageWithOneMessage) {
+  EXPECT_TRUE(is_tunnel_url("rstrm://build-01"));
+  EXPECT_FALSE(is_tunnel_url("tcp://build-01:1"));
+  for (const char* bad : {"rstrm://", "rstrm:///", "rstrm://a/b", "tcp://a:1"}) {
+    int exit_code = 0;
+    std::string error;
+    EXPECT_FALSE(resolve_tunnel_url(bad, "", exit_code, error)) << bad;
+    EXPECT_EQ(exit_code, api::exit_usage) << bad;
+    EXPECT_EQ(error, std::string("invalid tunnel URL '") + bad + "': expected rstrm://NAME");
   }
 }
 
