@@ -1,5 +1,6 @@
 // The error envelope and the status → exit code rule (see error_reply.hpp).
 #include "rstream/api/error_reply.hpp"
+#include "rstream/api/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +8,7 @@ namespace rstream::api {
 
 std::string error_envelope(std::string_view code, std::string_view message) {
   const nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return json_text(body) + "\n";
 }
 
 error_reply read_error_reply(const nlohmann::json& body) {

@@ -13,7 +13,7 @@ namespace {
 /// UTF-8, "<name>_base64" with the exact bytes.
 void add_stream(nlohmann::json& json, const char* name, const exec_captured_stream& stream) {
   bool valid = true;
-  json[name] = replace_invalid_utf8(stream.bytes, valid);
+  json[name] = base::replace_invalid_utf8(stream.bytes, valid);
   if (!valid) json[std::string(name) + "_base64"] = base::base64(stream.bytes);
   if (stream.truncated) json[std::string(name) + "_truncated"] = true;
 }
@@ -24,23 +24,6 @@ void exec_captured_stream::append(std::span<const std::uint8_t> data) {
   const std::size_t room = limit - std::min(limit, bytes.size());
   if (data.size() > room) truncated = true;
   bytes.append(reinterpret_cast<const char*>(data.data()), std::min(room, data.size()));
-}
-
-std::string replace_invalid_utf8(const std::string& text, bool& valid) {
-  valid = true;
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    if (auto len = base::utf8_sequence_length(text, i)) {
-      out.append(text, i, len);
-      i += len;
-    } else {
-      valid = false;
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
 }
 
 void to_json(nlohmann::json& json, const exec_report& report) {

@@ -1,14 +1,11 @@
 // The live WebSocket's text messages (see live_messages.hpp).
 #include "rstream/api/live_messages.hpp"
+#include "rstream/api/json_text.hpp"
 
 namespace rstream::api {
 namespace {
 
 using json = nlohmann::json;
-
-std::string dump(const json& message) {
-  return message.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 std::string string_of(const json& message, const char* key) {
   const auto it = message.find(key);
@@ -69,7 +66,7 @@ struct participant_writer {
 }  // namespace
 
 std::string to_text(const live_participant_message& message) {
-  return dump(std::visit(participant_writer{}, message));
+  return json_text(std::visit(participant_writer{}, message));
 }
 
 parsed_participant_message parse_participant_message(std::string_view text) {
@@ -125,7 +122,7 @@ std::string to_text(const live_hello& hello) {
   message["role"] = hello.role;
   message["spectator_only"] = hello.spectator_only;
   message["session"] = hello.session;
-  return dump(message);
+  return json_text(message);
 }
 
 std::string to_text(const live_error& error) {
@@ -133,14 +130,14 @@ std::string to_text(const live_error& error) {
   message["type"] = "error";
   message["message"] = error.message;
   message["code"] = error.code;
-  return dump(message);
+  return json_text(message);
 }
 
 std::string to_text(const live_events_dropped& dropped) {
   json message = json::object();
   message["type"] = "events_dropped";
   message["dropped"] = dropped.dropped;
-  return dump(message);
+  return json_text(message);
 }
 
 std::string live_message_type(const json& message) {

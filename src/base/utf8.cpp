@@ -36,6 +36,23 @@ bool is_valid_utf8(std::string_view text) {
   return true;
 }
 
+std::string replace_invalid_utf8(std::string_view text, bool& valid) {
+  valid = true;
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    if (auto length = utf8_sequence_length(text, i)) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      valid = false;
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 void append_utf8(std::string& out, std::uint64_t cp) {
   if (cp < 0x80) {
     out += static_cast<char>(cp);

@@ -147,9 +147,9 @@ class exec_run {
 
   void leave(int sig) {
     ending_.interrupted_by = sig;
-    const char* name = ::sigabbrev_np(sig);
+    const std::string name = signal_name(sig);
     session_->stop(client_outcome::kind::detached,
-                   std::string("interrupted by SIG") + (name ? name : "?") +
+                   "interrupted by " + (name.empty() ? std::string("SIG?") : name) +
                        (session_->started() ? "; the remote command was ended" : ""));
   }
 

@@ -9,6 +9,7 @@
 #include "rstream/ui/browser_auth.hpp"
 #include "rstream/version.hpp"
 #include "rstream/base/percent.hpp"
+#include "rstream/api/json_text.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -124,7 +125,7 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
     for (auto& entry : tunnels_json()) {
       if (filter->matches(entry)) out.push_back(std::move(entry));
     }
-    co_await ex.respond_json(200, out.dump(-1, ' ', false, json::error_handler_t::replace));
+    co_await ex.respond_json(200, api::json_text(out));
     co_return;
   }
   const tunnel_record* found = inventory_.find(parts[0]);
@@ -136,8 +137,7 @@ asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
   // A copy: the tunnel may go offline while this request waits.
   const tunnel_record target = *found;
   if (parts.size() == 1 && (req.method == "GET" || req.method == "HEAD")) {
-    co_await ex.respond_json(
-        200, entry_json(target, base_url()).dump(-1, ' ', false, json::error_handler_t::replace));
+    co_await ex.respond_json(200, api::json_text(entry_json(target, base_url())));
     co_return;
   }
   if (parts.size() >= 2 && parts[1] == "fs") {

@@ -4,6 +4,7 @@
 #include "rstream/session/server_routes.hpp"
 #include "rstream/api/live_messages.hpp"
 #include "rstream/api/router.hpp"
+#include "rstream/api/json_text.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -23,15 +24,11 @@ constexpr std::size_t max_body_bytes = 64 * 1024;
 constexpr std::size_t max_message_bytes = 1024 * 1024;
 constexpr std::chrono::seconds sse_keepalive{15};
 
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 /// {"KEY": VALUE} as text. (Braced JSON initialisers stay out of coroutine bodies: GCC 12.)
 std::string keyed(const char* key, const json& value) {
   json object = json::object();
   object[key] = value;
-  return dump(object);
+  return api::json_text(object);
 }
 
 /// The JSON answer of GET .../events.
@@ -42,7 +39,7 @@ std::string events_answer(const live::event_log& log, const live::event_page& pa
   object["events"] = std::move(events);
   object["last_seq"] = log.last_seq();
   object["dropped"] = page.dropped;
-  return dump(object);
+  return api::json_text(object);
 }
 
 /// A decimal number without sign or garbage.
@@ -289,7 +286,7 @@ asio::awaitable<void> start_terminal(transport::http_exchange& exchange, live_re
     co_await exchange.respond_error(failure.status, failure.code, failure.message);
     co_return;
   }
-  const std::string answer = dump(terminal->state().to_json());
+  const std::string answer = api::json_text(terminal->state().to_json());
   co_await exchange.respond_json(201, answer);
 }
 
@@ -301,7 +298,7 @@ asio::awaitable<void> delete_terminal(transport::http_exchange& exchange, live_r
     co_await terminal->wait_terminated(registry.config().kill_grace + std::chrono::seconds(3));
   }
   registry.remove(terminal);
-  const std::string answer = dump(terminal->state().to_json());
+  const std::string answer = api::json_text(terminal->state().to_json());
   co_await exchange.respond_json(200, answer);
 }
 
@@ -357,7 +354,7 @@ asio::awaitable<void> request_control(transport::http_exchange& exchange,
   }
   terminal->schedule_expiry();
   terminal->changed();
-  const std::string answer = dump(live::to_json(made.value()));
+  const std::string answer = api::json_text(live::to_json(made.value()));
   co_await exchange.respond_json(201, answer);
 }
 
@@ -401,7 +398,7 @@ asio::awaitable<void> resolve_request(transport::http_exchange& exchange,
     co_return;
   }
   terminal->changed();
-  const std::string answer = dump(live::to_json(done.value()));
+  const std::string answer = api::json_text(live::to_json(done.value()));
   co_await exchange.respond_json(200, answer);
 }
 
@@ -456,7 +453,7 @@ asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const
       co_await start_terminal(exchange, *registry_);
       break;
     case show_session: {
-      const std::string answer = dump(terminal->state().to_json());
+      const std::string answer = api::json_text(terminal->state().to_json());
       co_await exchange.respond_json(200, answer);
       break;
     }

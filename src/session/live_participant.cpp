@@ -12,6 +12,7 @@
 
 #include "rstream/session/live_api.hpp"
 #include "rstream/api/live_messages.hpp"
+#include "rstream/api/json_text.hpp"
 
 namespace asio = boost::asio;
 using nlohmann::json;
@@ -25,10 +26,6 @@ namespace {
 constexpr std::size_t output_message_bytes = 64 * 1024 - 16;
 constexpr std::size_t max_outbox = 64;
 constexpr std::chrono::seconds refusal_notice_interval{2};
-
-std::string dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 std::span<const std::uint8_t> as_bytes(const std::string& text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
@@ -136,7 +133,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
         bool failed = false;
         for (const auto& e : page.events) {
           last_seq_ = e.seq;
-          const std::string text = dump(state.events().to_json(e));
+          const std::string text = api::json_text(state.events().to_json(e));
           if (co_await socket_->write_message(as_bytes(text), true)) {
             failed = true;
             break;

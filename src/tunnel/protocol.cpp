@@ -1,5 +1,6 @@
 // Tunnel control messages <-> JSON payloads (see protocol.hpp).
 #include "rstream/tunnel/protocol.hpp"
+#include "rstream/api/json_text.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,7 +14,7 @@ namespace {
 using json = nlohmann::json;
 
 codec::control_message make(codec::frame_type type, const json& body) {
-  return {type, body.dump(-1, ' ', false, json::error_handler_t::replace)};
+  return {type, api::json_text(body)};
 }
 
 /// Parses the payload and checks the type; the object goes to `out`.

@@ -40,10 +40,6 @@ struct exec_report {
   std::string error_code;  ///< the server's error code, when it sent one
 };
 
-/// The text with each byte that is not part of a valid UTF-8 sequence replaced by U+FFFD;
-/// `valid` says whether the text was valid.
-std::string replace_invalid_utf8(const std::string& text, bool& valid);
-
 /// The report as JSON: url, command, exit_code, stdout, stderr, duration_ms always; for each
 /// stream "<name>_base64" (not valid UTF-8) and "<name>_truncated" when they apply; signal
 /// and signal_name, pid, timed_out, error and error_code when set.

@@ -19,6 +19,10 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i);
 /// True when all of `text` is valid UTF-8.
 bool is_valid_utf8(std::string_view text);
 
+/// `text` with each byte that is not part of a valid UTF-8 sequence replaced by U+FFFD;
+/// `valid` says whether the text was valid.
+std::string replace_invalid_utf8(std::string_view text, bool& valid);
+
 /// Appends `code_point` as UTF-8 (1 to 4 bytes; callers check the range they accept: values
 /// past U+10FFFF give 4 bytes of their low bits).
 void append_utf8(std::string& out, std::uint64_t code_point);

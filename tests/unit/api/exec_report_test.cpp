@@ -85,11 +85,3 @@ TEST(ApiExecReport, CapturedStreamStopsAtItsLimitAndSaysSo) {
   EXPECT_EQ(json["stdout_truncated"], true);
   EXPECT_FALSE(json.contains("stderr_truncated"));
 }
-
-TEST(ApiExecReport, ReplaceInvalidUtf8ReportsValidity) {
-  bool valid = false;
-  EXPECT_EQ(rstream::api::replace_invalid_utf8("ok", valid), "ok");
-  EXPECT_TRUE(valid);
-  EXPECT_EQ(rstream::api::replace_invalid_utf8("\xc3", valid), "\xEF\xBF\xBD");
-  EXPECT_FALSE(valid);
-}

@@ -5,6 +5,7 @@
 #include "rstream/base/utf8.hpp"
 
 using rstream::base::is_valid_utf8;
+using rstream::base::replace_invalid_utf8;
 using rstream::base::utf8_sequence_length;
 
 TEST(Utf8, SequenceLengthsOfValidText) {
@@ -29,4 +30,12 @@ TEST(Utf8, EveryKindOfInvalidSequenceIsRefused) {
     EXPECT_FALSE(is_valid_utf8(bad)) << testing::PrintToString(std::string(bad));
   }
   EXPECT_FALSE(is_valid_utf8("ok then \xe2\x9c"));  // cut short at the end
+}
+
+TEST(Utf8, ReplaceInvalidReportsValidity) {
+  bool valid = false;
+  EXPECT_EQ(replace_invalid_utf8("ok", valid), "ok");
+  EXPECT_TRUE(valid);
+  EXPECT_EQ(replace_invalid_utf8("\xc3", valid), "\xEF\xBF\xBD");
+  EXPECT_FALSE(valid);
 }
