@@ -17,7 +17,7 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/pty/orphan_guard.hpp"
-#include "rstream/session/server_app.hpp"
+#include "rstream/server/server_app.hpp"
 #include "rstream/transport/endpoint_url.hpp"
 
 namespace asio = boost::asio;
@@ -84,8 +84,8 @@ std::optional<std::size_t> size_flag(const char* flag, const std::string& text, 
 }
 
 /// The flags as a server_config; nullopt after saying what is wrong with them.
-std::optional<session::server_config> to_config(const server_flags& flags) {
-  session::server_config config;
+std::optional<server::server_config> to_config(const server_flags& flags) {
+  server::server_config config;
   // (Neither --listen nor --rstream: server_config_problem says where to serve first.)
   if (!flags.rstream && !flags.listen.empty() &&
       (!flags.name.empty() || !flags.labels.empty() || flags.no_publish)) {
@@ -154,7 +154,7 @@ std::optional<session::server_config> to_config(const server_flags& flags) {
 
 /// stdout's first line names the bound address (useful with port 0); the rest says how to
 /// reach the server.
-void print_banner(const session::server_app& app) {
+void print_banner(const server::server_app& app) {
   std::string banner = "rstream webtty server listening on " + app.address() + "\n";
   for (const auto& url : app.client_urls()) banner += "  " + url;
   banner += "\n";
@@ -176,7 +176,7 @@ int run_server(const server_flags& flags) {
   }
   auto config = to_config(flags);
   if (!config) return exit_usage;
-  if (auto why = session::server_config_problem(*config)) {
+  if (auto why = server::server_config_problem(*config)) {
     print_error(*why);
     return exit_usage;
   }
@@ -192,7 +192,7 @@ int run_server(const server_flags& flags) {
 
   asio::io_context io{1};
   int exit_code = exit_ok;
-  session::server_app::events events;
+  server::server_app::events events;
   events.online = [](const tunnel::tunnel_welcome& welcome) {
     // stdout: what a script waits for. Reconnections are news for the operator only.
     std::string line = "online as " + welcome.rstream_url + "\n";
@@ -200,7 +200,7 @@ int run_server(const server_flags& flags) {
     std::fputs(line.c_str(), stdout);
     std::fflush(stdout);
   };
-  std::unique_ptr<session::server_app> app;
+  std::unique_ptr<server::server_app> app;
   events.listening = [&] { print_banner(*app); };
   events.fatal = [&](const std::string& why) {
     print_error(why);
@@ -208,7 +208,7 @@ int run_server(const server_flags& flags) {
     app->stop([&] { io.stop(); });
     if (!app->listening()) io.stop();
   };
-  app = std::make_unique<session::server_app>(io, std::move(*config), std::move(events));
+  app = std::make_unique<server::server_app>(io, std::move(*config), std::move(events));
   // Signals are handled before the address is announced: whoever reads the banner may
   // signal us at once.
   asio::signal_set signals(io, SIGINT, SIGTERM);

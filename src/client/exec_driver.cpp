@@ -13,7 +13,7 @@
 #include "rstream/client/server_url.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/e2e/key_store.hpp"
-#include "rstream/session/e2e_session.hpp"
+#include "rstream/client/e2e_negotiation.hpp"
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/base/host_port.hpp"
 
@@ -165,8 +165,8 @@ class exec_run {
   /// named by tunnel name, or HOST:PORT for direct URLs) and which identity would prove ours.
   /// Without a pin no key file is read: a server that requires E2E is refused as not pinned
   /// before it could ask for our proof, and one without E2E needs none.
-  session::client_e2e_settings e2e_settings_for_server() const {
-    session::client_e2e_settings settings;
+  client_e2e_settings e2e_settings_for_server() const {
+    client_e2e_settings settings;
     settings.server_name = engine_ ? target_ : base::host_port(url_.host, url_.port);
     e2e::key_store store;
     std::optional<e2e::known_server> entry;
@@ -205,11 +205,8 @@ class exec_run {
     }
     // Ask the server whether it requires end-to-end encryption before anything of the
     // session leaves this process.
-    session::client_e2e_settings_source settings_source = [this] {
-      return e2e_settings_for_server();
-    };
-    auto e2e =
-        co_await session::negotiate_client_e2e(std::move(connected.channel), settings_source);
+    client_e2e_settings_source settings_source = [this] { return e2e_settings_for_server(); };
+    auto e2e = co_await negotiate_client_e2e(std::move(connected.channel), settings_source);
     if (!e2e.channel) ending_.outcome.message = e2e.error;
     co_return std::move(e2e.channel);
   }

@@ -1,6 +1,6 @@
 // frame_channel: one connection that carries WebTTY frames, whatever the transport underneath
-// (raw TCP, TLS, WebSocket, WebSocket over TLS). The session layer only sees this interface,
-// so Beast and OpenSSL stay inside the transport layer's translation units.
+// (raw TCP, TLS, WebSocket, WebSocket over TLS). The server and client layers only see this
+// interface, so Beast and OpenSSL stay inside the transport layer's translation units.
 //
 // Thread-safety: a channel belongs to one strand (our io_context is single-threaded). At most
 // one read_frame and one write_frame may be outstanding at a time.

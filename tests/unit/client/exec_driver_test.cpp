@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "rstream/client/exec_driver.hpp"
-#include "rstream/session/webtty_server.hpp"
+#include "rstream/server/webtty_server.hpp"
 
 using namespace rstream;
 using client::client_outcome;
@@ -80,7 +80,7 @@ class fake_exec_io final : public client::exec_io {
 /// A WebTTY server on 127.0.0.1 with its own I/O thread, for the length of a test.
 class threaded_server {
  public:
-  threaded_server() : server_(io_, session::webtty_server_config{}) {
+  threaded_server() : server_(io_, server::webtty_server_config{}) {
     std::string error;
     EXPECT_TRUE(server_.listen(error)) << error;
     server_.start();
@@ -96,7 +96,7 @@ class threaded_server {
 
  private:
   boost::asio::io_context io_;
-  session::webtty_server server_;
+  server::webtty_server server_;
   std::thread thread_;
 };
 

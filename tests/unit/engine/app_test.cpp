@@ -13,7 +13,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/engine/engine_app.hpp"
 #include "rstream/client/client_session.hpp"
-#include "rstream/session/server_app.hpp"
+#include "rstream/server/server_app.hpp"
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/http.hpp"
@@ -89,7 +89,7 @@ struct routed_run {
 
 /// Waits for the server's tunnel, lists it, runs one command through rstrm://in-process, then
 /// stops both programs.
-asio::awaitable<void> route_through(engine::engine_app& engine, session::server_app& server,
+asio::awaitable<void> route_through(engine::engine_app& engine, server::server_app& server,
                                     async_event& online, std::function<void()> disarm,
                                     routed_run& run) {
   co_await online.wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10));
@@ -181,17 +181,17 @@ TEST(engine_app, RoutesAnExecSessionToAServerAppThroughItsTunnel) {
   ASSERT_TRUE(started) << setup.error;
   engine::engine_app& engine = *started;
 
-  session::server_config server_config;
+  server::server_config server_config;
   auto& tunnel = server_config.tunnel.emplace();
   tunnel.engine = {false, "127.0.0.1", engine.local_endpoint().port()};
   tunnel.engine_token = engine.admin_token();
   tunnel.name = "in-process";
   tunnel.labels = {{"role", "test"}};
-  ASSERT_FALSE(session::server_config_problem(server_config));
+  ASSERT_FALSE(server::server_config_problem(server_config));
   async_event online(io.get_executor());
-  session::server_app::events events;
+  server::server_app::events events;
   events.online = [&online](const tunnel::tunnel_welcome&) { online.notify(); };
-  session::server_app server(io, server_config, std::move(events));
+  server::server_app server(io, server_config, std::move(events));
   std::string error;
   ASSERT_TRUE(server.start(error)) << error;
 

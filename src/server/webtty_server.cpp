@@ -1,5 +1,5 @@
 // The accept loop, the session limit and graceful shutdown of a WebTTY server.
-#include "rstream/session/webtty_server.hpp"
+#include "rstream/server/webtty_server.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -16,7 +16,7 @@
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-namespace rstream::session {
+namespace rstream::server {
 
 namespace {
 /// Where WebTTY clients upgrade to WebSocket (ws://HOST:PORT/webtty).
@@ -169,4 +169,4 @@ void webtty_server::shutdown(std::function<void()> on_drained) {
   });
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

@@ -1,5 +1,5 @@
 // live_registry (see live_registry.hpp).
-#include "rstream/session/live_registry.hpp"
+#include "rstream/server/live_registry.hpp"
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
-namespace rstream::session {
+namespace rstream::server {
 namespace {
 
 /// 12 hexadecimal digits from the system's random source: not guessable, short to type.
@@ -140,4 +140,4 @@ boost::asio::awaitable<void> live_registry::shut_down() {
   for (const auto& s : all) remove(s);
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

@@ -14,10 +14,10 @@
 
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/fs/webdav_handler.hpp"
-#include "rstream/session/live_api.hpp"
+#include "rstream/server/live_api.hpp"
 #include "rstream/transport/http.hpp"
 
-namespace rstream::session {
+namespace rstream::server {
 
 struct server_routes_config {
   std::string token;                                ///< empty: no authentication
@@ -49,4 +49,4 @@ class server_routes {
 /// is neither the prefix nor below it ("/fsx" is not below "/fs").
 std::optional<std::string_view> path_below(std::string_view path, std::string_view prefix);
 
-}  // namespace rstream::session
+}  // namespace rstream::server

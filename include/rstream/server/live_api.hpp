@@ -9,10 +9,10 @@
 #include <boost/asio/awaitable.hpp>
 #include <memory>
 
-#include "rstream/session/live_registry.hpp"
+#include "rstream/server/live_registry.hpp"
 #include "rstream/transport/http.hpp"
 
-namespace rstream::session {
+namespace rstream::server {
 
 class live_api {
  public:
@@ -32,4 +32,4 @@ boost::asio::awaitable<void> serve_live_participant(
     std::unique_ptr<transport::message_socket> socket, std::shared_ptr<live_terminal> terminal,
     std::string name, bool spectator_only);
 
-}  // namespace rstream::session
+}  // namespace rstream::server

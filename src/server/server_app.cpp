@@ -1,5 +1,5 @@
 // server_app (see server_app.hpp): builds the WebTTY server from its config and runs it.
-#include "rstream/session/server_app.hpp"
+#include "rstream/server/server_app.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -12,9 +12,9 @@
 #include "rstream/base/secret.hpp"
 #include "rstream/e2e/key_store.hpp"
 #include "rstream/fs/webdav_handler.hpp"
-#include "rstream/session/live_registry.hpp"
-#include "rstream/session/server_routes.hpp"
-#include "rstream/session/webtty_server.hpp"
+#include "rstream/server/live_registry.hpp"
+#include "rstream/server/server_routes.hpp"
+#include "rstream/server/webtty_server.hpp"
 #include "rstream/transport/listener.hpp"
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/tunnel/http_stream.hpp"
@@ -23,7 +23,7 @@
 
 namespace asio = boost::asio;
 
-namespace rstream::session {
+namespace rstream::server {
 namespace {
 
 bool valid_label_key(const std::string& key) {
@@ -280,4 +280,4 @@ const transport::connection_limits& server_app::connection_limits() const {
   return server_->connection_limits();
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

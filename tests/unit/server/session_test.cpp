@@ -7,7 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "rstream/client/client_session.hpp"
-#include "rstream/session/webtty_server.hpp"
+#include "rstream/server/webtty_server.hpp"
 #include "rstream/transport/connect.hpp"
 #include <spdlog/spdlog.h>
 
@@ -28,9 +28,9 @@ class session_fixture : public ::testing::TestWithParam<std::string> {
   session_result run(codec::open_request open, const std::string& stdin_bytes = {},
                      const std::string& server_token = {}, const std::string& client_token = {}) {
     asio::io_context io;
-    session::webtty_server_config config;
+    server::webtty_server_config config;
     config.session.token = server_token;
-    session::webtty_server server(io, config);
+    server::webtty_server server(io, config);
     std::string error;
     EXPECT_TRUE(server.listen(error)) << error;
     server.start();
@@ -57,7 +57,7 @@ class session_fixture : public ::testing::TestWithParam<std::string> {
     return result;
   }
 
-  static asio::awaitable<void> drive(asio::io_context& io, session::webtty_server& server,
+  static asio::awaitable<void> drive(asio::io_context& io, server::webtty_server& server,
                                      transport::endpoint_url url,
                                      transport::connect_options options, codec::open_request open,
                                      std::string stdin_bytes, session_result& result) {

@@ -10,14 +10,14 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
-#include "rstream/session/live_api.hpp"
+#include "rstream/server/live_api.hpp"
 #include "rstream/api/live_messages.hpp"
 #include "rstream/api/json_text.hpp"
 
 namespace asio = boost::asio;
 using nlohmann::json;
 
-namespace rstream::session {
+namespace rstream::server {
 namespace {
 
 /// Output bytes per binary message: with its WebSocket header (4 bytes at this size) one
@@ -259,4 +259,4 @@ asio::awaitable<void> serve_live_participant(std::unique_ptr<transport::message_
   co_await participant->run(std::move(name), spectator_only);
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

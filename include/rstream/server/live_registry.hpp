@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "rstream/session/live_terminal.hpp"
+#include "rstream/server/live_terminal.hpp"
 
-namespace rstream::session {
+namespace rstream::server {
 
 struct live_registry_config {
   std::size_t max_sessions = 64;  ///< starting or running at once
@@ -64,4 +64,4 @@ class live_registry : public std::enable_shared_from_this<live_registry> {
   bool shutting_down_ = false;
 };
 
-}  // namespace rstream::session
+}  // namespace rstream::server

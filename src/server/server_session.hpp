@@ -23,10 +23,10 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/pty/async_child.hpp"
 #include "rstream/pty/output_drain.hpp"
-#include "rstream/session/webtty_server.hpp"
+#include "rstream/server/webtty_server.hpp"
 #include "rstream/transport/frame_channel.hpp"
 
-namespace rstream::session {
+namespace rstream::server {
 
 /// The sessions a server is running, so that shutdown can reach them. Shared with the
 /// sessions so it outlives any of them.
@@ -150,4 +150,4 @@ class server_session : public std::enable_shared_from_this<server_session> {
   bool peer_gone_ = false;
 };
 
-}  // namespace rstream::session
+}  // namespace rstream::server

@@ -1,5 +1,5 @@
 // server_routes (see server_routes.hpp).
-#include "rstream/session/server_routes.hpp"
+#include "rstream/server/server_routes.hpp"
 
 #include "rstream/base/secret.hpp"
 #include "rstream/transport/untrusted_content.hpp"
@@ -7,7 +7,7 @@
 
 namespace asio = boost::asio;
 
-namespace rstream::session {
+namespace rstream::server {
 namespace {
 
 constexpr std::string_view files_prefix = "/fs";
@@ -104,4 +104,4 @@ asio::awaitable<void> server_routes::dispatch(transport::http_exchange& exchange
   co_await exchange.respond_error(404, "no_route", why);
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

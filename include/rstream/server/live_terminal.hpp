@@ -29,7 +29,7 @@
 #include "rstream/pty/async_child.hpp"
 #include "rstream/pty/output_drain.hpp"
 
-namespace rstream::session {
+namespace rstream::server {
 
 /// What to start. An empty options.command means the login shell of the server's user.
 struct live_start_request {
@@ -138,4 +138,4 @@ class observer_subscription {
   async_event* event_;
 };
 
-}  // namespace rstream::session
+}  // namespace rstream::server

@@ -2,7 +2,7 @@
 #include "server_session.hpp"
 
 #include "rstream/base/log_failure.hpp"
-#include "rstream/session/e2e_session.hpp"
+#include "rstream/server/e2e_session.hpp"
 
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/base/secret.hpp"
@@ -19,7 +19,7 @@
 
 namespace asio = boost::asio;
 
-namespace rstream::session {
+namespace rstream::server {
 
 // ---- registry ----
 
@@ -572,4 +572,4 @@ void server_session::end_process_group() {
   child_.hang_up(settings_.kill_grace);  // maybe_finish stops it once everything ended
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

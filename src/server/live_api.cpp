@@ -1,7 +1,7 @@
 // live_api: HTTP handlers of the live-sessions API (see live_api.hpp; the WebSocket
 // participant is in live_participant.cpp).
-#include "rstream/session/live_api.hpp"
-#include "rstream/session/server_routes.hpp"
+#include "rstream/server/live_api.hpp"
+#include "rstream/server/server_routes.hpp"
 #include "rstream/api/live_messages.hpp"
 #include "rstream/api/router.hpp"
 #include "rstream/api/json_text.hpp"
@@ -15,7 +15,7 @@
 namespace asio = boost::asio;
 using nlohmann::json;
 
-namespace rstream::session {
+namespace rstream::server {
 namespace {
 
 constexpr std::string_view api_prefix = "/api/terminal";
@@ -475,4 +475,4 @@ asio::awaitable<void> live_api::handle(transport::http_exchange& exchange) const
   }
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server

@@ -29,7 +29,7 @@ namespace rstream::tunnel {
 class tunnel_connector;
 }
 
-namespace rstream::session {
+namespace rstream::server {
 
 /// Where and as what the server publishes itself through an engine (--rstream).
 struct server_tunnel_config {
@@ -135,4 +135,4 @@ class server_app {
   std::string rstream_url_;
 };
 
-}  // namespace rstream::session
+}  // namespace rstream::server

@@ -26,7 +26,7 @@ namespace boost::asio::ssl {
 class context;
 }
 
-namespace rstream::session {
+namespace rstream::server {
 
 /// Limits and timings of the sessions a server runs.
 struct session_settings {
@@ -109,4 +109,4 @@ class webtty_server {
   bool stopping_ = false;
 };
 
-}  // namespace rstream::session
+}  // namespace rstream::server

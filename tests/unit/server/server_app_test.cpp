@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rstream/client/client_session.hpp"
-#include "rstream/session/server_app.hpp"
+#include "rstream/server/server_app.hpp"
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/http.hpp"
 #include "support/in_process.hpp"
@@ -19,8 +19,8 @@ namespace {
 
 constexpr const char* token = "server-app-test-token-0123456789abcdef";
 
-session::server_config loopback_config() {
-  session::server_config config;
+server::server_config loopback_config() {
+  server::server_config config;
   config.listen.emplace();
   config.listen->scheme = "tcp";
   config.listen->host = "127.0.0.1";
@@ -38,7 +38,7 @@ struct observed {
 };
 
 /// One exec session over raw TCP, then GET /api/terminal/sessions (live sessions), then stop.
-asio::awaitable<void> exercise(session::server_app& app, std::function<void()> disarm,
+asio::awaitable<void> exercise(server::server_app& app, std::function<void()> disarm,
                                observed& seen) {
   transport::endpoint_url url;
   url.scheme = "tcp";
@@ -77,10 +77,10 @@ asio::awaitable<void> exercise(session::server_app& app, std::function<void()> d
 TEST(server_app, ServesAnExecSessionAndHttpThenStopsCleanly) {
   asio::io_context io;
   std::string announced;
-  session::server_app::events events;
-  session::server_app* started = nullptr;
+  server::server_app::events events;
+  server::server_app* started = nullptr;
   events.listening = [&] { announced = started->address(); };
-  session::server_app app(io, loopback_config(), std::move(events));
+  server::server_app app(io, loopback_config(), std::move(events));
   started = &app;
   std::string error;
   ASSERT_TRUE(app.start(error)) << error;
@@ -109,11 +109,11 @@ TEST(server_app, ServesAnExecSessionAndHttpThenStopsCleanly) {
 }
 
 TEST(server_app, ConfigWithoutAPlaceToServeIsRefused) {
-  session::server_config config;
-  auto why = session::server_config_problem(config);
+  server::server_config config;
+  auto why = server::server_config_problem(config);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("say where to serve"), std::string::npos) << *why;
-  EXPECT_FALSE(session::server_config_problem(loopback_config()));
+  EXPECT_FALSE(server::server_config_problem(loopback_config()));
 }
 
 TEST(server_app, NonLoopbackAddressNeedsATokenOrTheInsecureFlag) {
@@ -121,23 +121,23 @@ TEST(server_app, NonLoopbackAddressNeedsATokenOrTheInsecureFlag) {
   config.listen->host = "0.0.0.0";
   config.listen->port = 7681;
   config.token.clear();
-  auto why = session::server_config_problem(config);
+  auto why = server::server_config_problem(config);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("refusing to listen on 0.0.0.0:7681 without a token"), std::string::npos)
       << *why;
   config.listen->host = "::";
-  why = session::server_config_problem(config);
+  why = server::server_config_problem(config);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("refusing to listen on [::]:7681"), std::string::npos) << *why;
   config.insecure_no_auth = true;
-  EXPECT_FALSE(session::server_config_problem(config));
+  EXPECT_FALSE(server::server_config_problem(config));
 }
 
 TEST(server_app, FilesBesideAnE2eIdentityAreRefused) {
   auto config = loopback_config();
   config.fs_root = "/tmp";
   config.identity = "server";
-  auto why = session::server_config_problem(config);
+  auto why = server::server_config_problem(config);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("--fs-root cannot be combined with --identity"), std::string::npos) << *why;
 }
@@ -149,8 +149,8 @@ TEST(server_app, TunnelLabelsSayWhatTheServerIsAndCarryTheUsersOwn) {
   config.tunnel.emplace();
   config.tunnel->name = "box";
   config.tunnel->labels = {{"role", "codex"}};
-  EXPECT_FALSE(session::server_config_problem(config));
-  const auto labels = session::server_tunnel_labels(config);
+  EXPECT_FALSE(server::server_config_problem(config));
+  const auto labels = server::server_tunnel_labels(config);
   EXPECT_EQ(labels.at("application-protocol"), "rstream.webtty");
   EXPECT_EQ(labels.at("rstream.webtty.capabilities"), "exec,fs");
   EXPECT_EQ(labels.at("rstream.webtty.fs.mode"), "ro");
@@ -159,7 +159,7 @@ TEST(server_app, TunnelLabelsSayWhatTheServerIsAndCarryTheUsersOwn) {
   EXPECT_TRUE(labels.contains("rstream.webtty.hostname"));
 
   config.tunnel->labels = {{"bad key", "x"}};
-  auto why = session::server_config_problem(config);
+  auto why = server::server_config_problem(config);
   ASSERT_TRUE(why);
   EXPECT_NE(why->find("--label key 'bad key' may only contain"), std::string::npos) << *why;
 }

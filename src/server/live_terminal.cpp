@@ -1,5 +1,5 @@
 // live_terminal (see live_terminal.hpp).
-#include "rstream/session/live_terminal.hpp"
+#include "rstream/server/live_terminal.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -18,7 +18,7 @@
 
 namespace asio = boost::asio;
 
-namespace rstream::session {
+namespace rstream::server {
 namespace {
 
 /// Output handed to the participants at a time (one shared chunk, one message per writer).
@@ -251,4 +251,4 @@ void live_terminal::schedule_expiry() {
   });
 }
 
-}  // namespace rstream::session
+}  // namespace rstream::server
