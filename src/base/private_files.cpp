@@ -4,6 +4,7 @@
 #include "rstream/base/write_all.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -123,6 +124,22 @@ bool write_private_file(const std::filesystem::path& file, std::string_view cont
 private_write create_private_file(const std::filesystem::path& file, std::string_view content,
                                   std::string& error) {
   return write_private(file, content, false, error);
+}
+
+unique_fd lock_exclusive(const std::filesystem::path& lock_path, std::string& error) {
+  unique_fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd) {
+    error = "cannot open lock file " + lock_path.string() + ": " + errno_text(errno);
+    return fd;
+  }
+  // Writers hold a lock for one small read-modify-write, so waiting for it is short.
+  while (::flock(fd.get(), LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      error = "cannot lock " + lock_path.string() + ": " + errno_text(errno);
+      return unique_fd();
+    }
+  }
+  return fd;
 }
 
 }  // namespace rstream::base

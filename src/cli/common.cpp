@@ -6,62 +6,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <charconv>
-#include <cmath>
 #include <cstdio>
 
 namespace rstream::cli {
-
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  std::size_t unit_at = text.find_first_not_of("0123456789.");
-  std::string number(text.substr(0, unit_at));
-  std::string_view unit = unit_at == std::string_view::npos ? "s" : text.substr(unit_at);
-  if (number.empty() || number.find('.') != number.rfind('.')) return std::nullopt;
-  double value = 0;
-  try {
-    std::size_t used = 0;
-    value = std::stod(number, &used);
-    if (used != number.size()) return std::nullopt;
-  } catch (...) {
-    return std::nullopt;
-  }
-  double ms_per_unit = 0;
-  if (unit == "ms")
-    ms_per_unit = 1;
-  else if (unit == "s")
-    ms_per_unit = 1000;
-  else if (unit == "m")
-    ms_per_unit = 60'000;
-  else if (unit == "h")
-    ms_per_unit = 3'600'000;
-  else
-    return std::nullopt;
-  double ms = value * ms_per_unit;
-  if (!std::isfinite(ms) || ms < 0 || ms > 1e12) return std::nullopt;
-  return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(ms)));
-}
-
-std::optional<std::uint64_t> parse_size(std::string_view text) {
-  std::uint64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end == text.data()) return std::nullopt;
-  std::string unit(end, text.data() + text.size());
-  for (auto& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  std::uint64_t scale = 1;
-  if (unit.empty() || unit == "B")
-    scale = 1;
-  else if (unit == "K" || unit == "KB" || unit == "KIB")
-    scale = 1ull << 10;
-  else if (unit == "M" || unit == "MB" || unit == "MIB")
-    scale = 1ull << 20;
-  else if (unit == "G" || unit == "GB" || unit == "GIB")
-    scale = 1ull << 30;
-  else
-    return std::nullopt;
-  if (value > UINT64_MAX / scale) return std::nullopt;
-  return value * scale;
-}
 
 void setup_logging(int verbosity) {
   auto logger = spdlog::stderr_color_mt("rstream");
@@ -75,6 +22,48 @@ void setup_logging(int verbosity) {
 
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity) {
   return app.add_flag("-v,--verbose", verbosity, "More logs on stderr (-v info, -vv debug)");
+}
+
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& help,
+                      const std::string& footer) {
+  auto* cmd = parent.add_subcommand(name, help);
+  if (!footer.empty()) cmd->footer(footer);
+  return cmd;
+}
+
+CLI::App* add_command_group(CLI::App& parent, const std::string& name, const std::string& help,
+                            const std::string& footer) {
+  auto* group = add_command(parent, name, help, footer);
+  group->require_subcommand(1);
+  return group;
+}
+
+void add_defaulted_options(CLI::App& cmd, std::initializer_list<defaulted_option> options) {
+  for (const auto& option : options) {
+    std::visit(
+        [&](auto* value) {
+          cmd.add_option(option.name, *value, option.help)->capture_default_str();
+        },
+        option.value);
+  }
+}
+
+CLI::Option* add_output_option(CLI::App& cmd, std::string& output, const std::string& help,
+                               const std::vector<std::string>& choices, bool show_default) {
+  auto* option = cmd.add_option("-o,--output", output, help)->check(CLI::IsMember(choices));
+  return show_default ? option->capture_default_str() : option;
+}
+
+CLI::Option* add_context_option(CLI::App& cmd, std::string& context, const std::string& help) {
+  return cmd.add_option("--context", context, help);
+}
+
+std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text) {
+  auto duration = parse_duration(text);
+  if (!duration) {
+    print_error(std::string(flag) + ": invalid duration '" + text + "' (e.g. 500ms, 10s, 2m)");
+  }
+  return duration;
 }
 
 void add_connection_limit_flags(CLI::App& cmd, connection_limit_flags& flags,

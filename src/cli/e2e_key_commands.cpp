@@ -5,7 +5,6 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -37,10 +36,35 @@ int fail(const e2e::error& error) {
 /// A note for the user on stderr (not an error).
 void note(const std::string& message) { std::cerr << message << '\n'; }
 
-CLI::Option* add_output_option(CLI::App& cmd, std::string& output) {
-  return cmd.add_option("-o,--output", output, "text (a table) or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+CLI::Option* add_text_or_json(CLI::App& cmd, std::string& output) {
+  return add_output_option(cmd, output, "text (a table) or json", {"text", "json"});
+}
+
+/// `items` as a JSON array (-o json), else as a table under `header`, or `empty_note` on
+/// stderr when there are none.
+template <typename T, typename ToJson, typename ToRow>
+void print_listing(const std::string& output, const std::vector<T>& items, ToJson to_json,
+                   std::vector<std::string> header, ToRow to_row, const std::string& empty_note) {
+  if (output == "json") {
+    json out = json::array();
+    for (const auto& item : items) out.push_back(to_json(item));
+    std::cout << out.dump(2) << '\n';
+  } else if (items.empty()) {
+    note(empty_note);
+  } else {
+    std::vector<std::vector<std::string>> rows{std::move(header)};
+    for (const auto& item : items) rows.push_back(to_row(item));
+    print_table(rows);
+  }
+}
+
+/// An authorized client or a known server as JSON: a name, its key, when it was added.
+template <typename Entry>
+json key_entry_json(const Entry& entry) {
+  return {{"name", entry.name},
+          {"fingerprint", entry.key.fingerprint()},
+          {"key", entry.key.to_string()},
+          {"added_at", entry.added_at}};
 }
 
 /// Parses --key: an endpoint identity line, or "-" for one line from stdin.
@@ -76,17 +100,16 @@ struct identity_flags {
 };
 
 void add_identity(CLI::App& webtty, command_table& table) {
-  auto* group = webtty.add_subcommand(
-      "identity", "E2E identities: this machine's keys, as a server or as a client");
-  group->require_subcommand(1);
-  group->footer("Files: ~/.rstream/webtty/identities/NAME.json (mode 0600). See docs/security.md.");
+  auto* group = add_command_group(
+      webtty, "identity", "E2E identities: this machine's keys, as a server or as a client",
+      "Files: ~/.rstream/webtty/identities/NAME.json (mode 0600). See docs/security.md.");
 
   {
     auto flags = std::make_shared<identity_flags>();
     auto* cmd = group->add_subcommand("create", "Create a new identity (never overwrites one)");
     cmd->add_option("--name", flags->name, "Identity name: letters, digits, '.', '_', '-'")
         ->required();
-    add_output_option(*cmd, flags->output);
+    add_text_or_json(*cmd, flags->output);
     table[cmd] = [flags]() -> int {
       e2e::key_store store;
       auto created = store.create_identity(flags->name);
@@ -107,7 +130,7 @@ void add_identity(CLI::App& webtty, command_table& table) {
     cmd->add_option("--name", flags->name, "Identity name")->required();
     auto* line = cmd->add_flag("--endpoint-identity", flags->endpoint_identity,
                                "Print only the endpoint identity, one copy-pasteable line");
-    add_output_option(*cmd, flags->output)->excludes(line);
+    add_text_or_json(*cmd, flags->output)->excludes(line);
     table[cmd] = [flags]() -> int {
       e2e::key_store store;
       auto info = store.describe_identity(flags->name);
@@ -129,29 +152,19 @@ void add_identity(CLI::App& webtty, command_table& table) {
   {
     auto flags = std::make_shared<identity_flags>();
     auto* cmd = group->add_subcommand("list", "List the identities on this machine");
-    add_output_option(*cmd, flags->output);
+    add_text_or_json(*cmd, flags->output);
     table[cmd] = [flags]() -> int {
       e2e::key_store store;
       auto list = store.list_identities();
       if (!list) return fail(list.error());
-      if (flags->output == "json") {
-        json out = json::array();
-        for (const auto& info : *list) out.push_back(identity_json(info));
-        std::cout << out.dump(2) << '\n';
-      } else if (list->empty()) {
-        note("no identities in " + (store.root() / "identities").string() +
-             "; create one with: rstream webtty identity create --name NAME");
-      } else {
-        std::vector<std::vector<std::string>> rows{{"NAME", "FINGERPRINT", "CREATED"}};
-        for (const auto& info : *list) {
-          if (info.key) {
-            rows.push_back({info.name, info.key->fingerprint(), info.created_at});
-          } else {
-            rows.push_back({info.name, "-", "unusable: " + info.problem});
-          }
-        }
-        print_table(rows);
-      }
+      print_listing(
+          flags->output, *list, identity_json, {"NAME", "FINGERPRINT", "CREATED"},
+          [](const e2e::identity_info& info) -> std::vector<std::string> {
+            if (!info.key) return {info.name, "-", "unusable: " + info.problem};
+            return {info.name, info.key->fingerprint(), info.created_at};
+          },
+          "no identities in " + (store.root() / "identities").string() +
+              "; create one with: rstream webtty identity create --name NAME");
       return exit_ok;
     };
   }
@@ -173,90 +186,73 @@ void add_identity(CLI::App& webtty, command_table& table) {
 
 // ---- authorized-client ----
 
-struct client_flags {
+/// The flags of authorized-client and known-server: an entry's name and key, and the identity
+/// on our side (the server identity that admits a client; the client identity that answers a
+/// server).
+struct entry_flags {
   std::string name;
-  std::string server_identity;
+  std::string identity;
   std::string key;
   std::string output = "text";
 };
 
 void add_authorized_client(CLI::App& webtty, command_table& table) {
-  auto* group = webtty.add_subcommand(
-      "authorized-client",
-      "Client keys a server identity admits (changes apply to the next session, no restart)");
-  group->require_subcommand(1);
-  group->footer("File: ~/.rstream/webtty/authorized_clients/IDENTITY.json (mode 0600).");
+  auto* group = add_command_group(
+      webtty, "authorized-client",
+      "Client keys a server identity admits (changes apply to the next session, no restart)",
+      "File: ~/.rstream/webtty/authorized_clients/IDENTITY.json (mode 0600).");
 
   {
-    auto flags = std::make_shared<client_flags>();
+    auto flags = std::make_shared<entry_flags>();
     auto* cmd = group->add_subcommand("add", "Authorize a client key for a server identity");
     cmd->add_option("name", flags->name, "A name for this client (letters, digits, . _ -)")
         ->required();
-    cmd->add_option("--identity", flags->server_identity, "The server identity that admits it")
+    cmd->add_option("--identity", flags->identity, "The server identity that admits it")
         ->required();
     cmd->add_option("--key", flags->key, key_help)->required();
     table[cmd] = [flags]() -> int {
       auto key = parse_key_option(flags->key);
       if (!key) return fail(key.error());
       e2e::key_store store;
-      if (auto added = store.add_authorized_client(flags->server_identity, {flags->name, *key, {}});
+      if (auto added = store.add_authorized_client(flags->identity, {flags->name, *key, {}});
           !added) {
         return fail(added.error());
       }
       note("authorized client '" + flags->name + "' (" + key->fingerprint() + ") for identity '" +
-           flags->server_identity + "'; a running server admits it from its next session");
+           flags->identity + "'; a running server admits it from its next session");
       return exit_ok;
     };
   }
   {
-    auto flags = std::make_shared<client_flags>();
+    auto flags = std::make_shared<entry_flags>();
     auto* cmd = group->add_subcommand("remove", "Stop admitting a client");
     cmd->add_option("name", flags->name, "The client's name")->required();
-    cmd->add_option("--identity", flags->server_identity, "The server identity")->required();
+    cmd->add_option("--identity", flags->identity, "The server identity")->required();
     table[cmd] = [flags]() -> int {
       e2e::key_store store;
-      if (auto removed = store.remove_authorized_client(flags->server_identity, flags->name);
-          !removed) {
+      if (auto removed = store.remove_authorized_client(flags->identity, flags->name); !removed) {
         return fail(removed.error());
       }
-      note("removed client '" + flags->name + "' from identity '" + flags->server_identity +
+      note("removed client '" + flags->name + "' from identity '" + flags->identity +
            "'; a running server refuses it from its next session");
       return exit_ok;
     };
   }
   {
-    auto flags = std::make_shared<client_flags>();
+    auto flags = std::make_shared<entry_flags>();
     auto* cmd = group->add_subcommand("list", "List the clients a server identity admits");
-    cmd->add_option("--identity", flags->server_identity, "The server identity")->required();
-    add_output_option(*cmd, flags->output);
+    cmd->add_option("--identity", flags->identity, "The server identity")->required();
+    add_text_or_json(*cmd, flags->output);
     table[cmd] = [flags]() -> int {
-      e2e::key_store store;
-      if (auto ok = e2e::check_identity_name(flags->server_identity); !ok) return fail(ok.error());
-      if (!std::filesystem::exists(store.identity_file(flags->server_identity))) {
-        print_error("no identity named '" + flags->server_identity +
-                    "'; see rstream webtty identity list");
-        return exit_failure;
-      }
-      auto clients = store.authorized_clients(flags->server_identity);
+      auto clients = e2e::key_store().clients_of_existing_identity(flags->identity);
       if (!clients) return fail(clients.error());
-      if (flags->output == "json") {
-        json out = json::array();
-        for (const auto& c : *clients) {
-          out.push_back({{"name", c.name},
-                         {"fingerprint", c.key.fingerprint()},
-                         {"key", c.key.to_string()},
-                         {"added_at", c.added_at}});
-        }
-        std::cout << out.dump(2) << '\n';
-      } else if (clients->empty()) {
-        note("identity '" + flags->server_identity + "' admits no clients yet");
-      } else {
-        std::vector<std::vector<std::string>> rows{{"NAME", "FINGERPRINT", "ADDED", "KEY"}};
-        for (const auto& c : *clients) {
-          rows.push_back({c.name, c.key.fingerprint(), c.added_at, c.key.to_string()});
-        }
-        print_table(rows);
-      }
+      print_listing(
+          flags->output, *clients, key_entry_json<e2e::authorized_client>,
+          {"NAME", "FINGERPRINT", "ADDED", "KEY"},
+          [](const e2e::authorized_client& c) -> std::vector<std::string> {
+            return {c.name, c.key.fingerprint(), c.added_at, c.key.to_string()};
+          },
+          "identity '" + flags->identity + "' admits no clients yet");
       return exit_ok;
     };
   }
@@ -264,51 +260,42 @@ void add_authorized_client(CLI::App& webtty, command_table& table) {
 
 // ---- known-server ----
 
-struct server_flags {
-  std::string name;
-  std::string key;
-  std::string client_identity;
-  std::string output = "text";
-};
-
 void add_known_server(CLI::App& webtty, command_table& table) {
-  auto* group = webtty.add_subcommand(
-      "known-server", "Pinned server identities: E2E sessions go only to these keys");
-  group->require_subcommand(1);
-  group->footer("File: ~/.rstream/webtty/known_servers.json (mode 0600).");
+  auto* group = add_command_group(webtty, "known-server",
+                                  "Pinned server identities: E2E sessions go only to these keys",
+                                  "File: ~/.rstream/webtty/known_servers.json (mode 0600).");
 
   {
-    auto flags = std::make_shared<server_flags>();
+    auto flags = std::make_shared<entry_flags>();
     auto* cmd = group->add_subcommand("add", "Pin a server's endpoint identity");
     cmd->add_option("name", flags->name,
                     "The tunnel name (NAME of rstrm://NAME), or HOST:PORT for direct URLs")
         ->required();
     cmd->add_option("--key", flags->key, key_help)->required();
-    cmd->add_option("--client-identity", flags->client_identity,
+    cmd->add_option("--client-identity", flags->identity,
                     "The local identity that proves who we are to this server");
     table[cmd] = [flags]() -> int {
       if (auto ok = e2e::check_server_name(flags->name); !ok) return fail(ok.error());
-      if (!flags->client_identity.empty()) {
-        if (auto ok = e2e::check_identity_name(flags->client_identity); !ok) {
+      if (!flags->identity.empty()) {
+        if (auto ok = e2e::check_identity_name(flags->identity); !ok) {
           return fail(ok.error());
         }
       }
       auto key = parse_key_option(flags->key);
       if (!key) return fail(key.error());
       e2e::key_store store;
-      if (auto added = store.add_known_server({flags->name, *key, flags->client_identity, {}});
-          !added) {
+      if (auto added = store.add_known_server({flags->name, *key, flags->identity, {}}); !added) {
         return fail(added.error());
       }
       note("pinned server " + flags->name + " to " + key->fingerprint() +
-           (flags->client_identity.empty()
+           (flags->identity.empty()
                 ? std::string()
-                : "; it will be answered by identity '" + flags->client_identity + "'"));
+                : "; it will be answered by identity '" + flags->identity + "'"));
       return exit_ok;
     };
   }
   {
-    auto flags = std::make_shared<server_flags>();
+    auto flags = std::make_shared<entry_flags>();
     auto* cmd = group->add_subcommand("remove", "Forget a pinned server");
     cmd->add_option("name", flags->name, "The tunnel name or HOST:PORT")->required();
     table[cmd] = [flags]() -> int {
@@ -321,35 +308,26 @@ void add_known_server(CLI::App& webtty, command_table& table) {
     };
   }
   {
-    auto flags = std::make_shared<server_flags>();
+    auto flags = std::make_shared<entry_flags>();
     auto* cmd = group->add_subcommand("list", "List the pinned servers");
-    add_output_option(*cmd, flags->output);
+    add_text_or_json(*cmd, flags->output);
     table[cmd] = [flags]() -> int {
       e2e::key_store store;
       auto servers = store.known_servers();
       if (!servers) return fail(servers.error());
-      if (flags->output == "json") {
-        json out = json::array();
-        for (const auto& s : *servers) {
-          json entry = {{"name", s.name},
-                        {"fingerprint", s.key.fingerprint()},
-                        {"key", s.key.to_string()},
-                        {"added_at", s.added_at}};
-          if (!s.client_identity.empty()) entry["client_identity"] = s.client_identity;
-          out.push_back(std::move(entry));
-        }
-        std::cout << out.dump(2) << '\n';
-      } else if (servers->empty()) {
-        note("no known servers; pin one with: rstream webtty known-server add NAME --key KEY");
-      } else {
-        std::vector<std::vector<std::string>> rows{
-            {"NAME", "FINGERPRINT", "CLIENT-IDENTITY", "ADDED"}};
-        for (const auto& s : *servers) {
-          rows.push_back({s.name, s.key.fingerprint(),
-                          s.client_identity.empty() ? "-" : s.client_identity, s.added_at});
-        }
-        print_table(rows);
-      }
+      print_listing(
+          flags->output, *servers,
+          [](const e2e::known_server& s) {
+            json entry = key_entry_json(s);
+            if (!s.client_identity.empty()) entry["client_identity"] = s.client_identity;
+            return entry;
+          },
+          {"NAME", "FINGERPRINT", "CLIENT-IDENTITY", "ADDED"},
+          [](const e2e::known_server& s) -> std::vector<std::string> {
+            return {s.name, s.key.fingerprint(),
+                    s.client_identity.empty() ? "-" : s.client_identity, s.added_at};
+          },
+          "no known servers; pin one with: rstream webtty known-server add NAME --key KEY");
       return exit_ok;
     };
   }

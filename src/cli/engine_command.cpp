@@ -8,7 +8,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
@@ -16,10 +15,8 @@
 #include "rstream/config/contexts.hpp"
 #include "rstream/engine/engine_app.hpp"
 #include "rstream/transport/endpoint_url.hpp"
-#include "rstream/base/percent.hpp"
 
 namespace asio = boost::asio;
-using json = nlohmann::json;
 
 namespace rstream::cli {
 namespace {
@@ -95,9 +92,8 @@ struct token_flags {
 };
 
 int run_token_create(const token_flags& flags) {
-  const json request = {{"role", flags.role}, {"name", flags.name}};
-  auto r = call_engine_api(flags.context, "POST", "/api/tokens", request.dump());
-  if (!r.ok) return r.exit_code;
+  auto r = client::create_token(flags.context, flags.role, flags.name);
+  if (!reply_ok(r)) return r.exit_code;
   if (flags.output == "json") {
     std::puts(r.body.dump(2).c_str());
   } else {
@@ -111,8 +107,8 @@ int run_token_create(const token_flags& flags) {
 }
 
 int run_token_list(const token_flags& flags) {
-  auto r = call_engine_api(flags.context, "GET", "/api/tokens", "");
-  if (!r.ok) return r.exit_code;
+  auto r = client::list_tokens(flags.context);
+  if (!reply_ok(r)) return r.exit_code;
   if (flags.output == "json") {
     std::puts(r.body.dump(2).c_str());
     return exit_ok;
@@ -127,9 +123,8 @@ int run_token_list(const token_flags& flags) {
 }
 
 int run_token_revoke(const token_flags& flags) {
-  auto r =
-      call_engine_api(flags.context, "DELETE", "/api/tokens/" + base::percent_encode(flags.id), "");
-  if (!r.ok) return r.exit_code;
+  auto r = client::revoke_token(flags.context, flags.id);
+  if (!reply_ok(r)) return r.exit_code;
   std::fprintf(stderr, "rstream: token '%s' (id %s) revoked\n",
                terminal_safe(r.body.value("name", "")).c_str(),
                terminal_safe(r.body.value("id", "")).c_str());
@@ -140,9 +135,8 @@ int run_token_revoke(const token_flags& flags) {
 
 void add_engine(CLI::App& app, command_table& table) {
   auto flags = std::make_shared<engine_flags>();
-  auto* cmd = app.add_subcommand(
-      "engine", "Run the relay: servers dial it, clients reach them by name (rstrm://NAME)");
-  cmd->footer(
+  auto* cmd = add_command(
+      app, "engine", "Run the relay: servers dial it, clients reach them by name (rstrm://NAME)",
       "On first start it writes an admin token (DATA_DIR/admin-token, mode 0600) and, with the\n"
       "default data directory, a project context 'local' so that `rstream webtty server\n"
       "--rstream` and every client on this machine work with no further step.");
@@ -169,30 +163,28 @@ void add_engine(CLI::App& app, command_table& table) {
   table[cmd] = [flags] { return run_engine(*flags); };
 
   auto* token =
-      cmd->add_subcommand("token", "Manage the engine's API tokens (needs an admin token)");
-  token->require_subcommand(1);
+      add_command_group(*cmd, "token", "Manage the engine's API tokens (needs an admin token)");
   auto create_flags = std::make_shared<token_flags>();
   auto* create = token->add_subcommand("create", "Create a token; prints it once on stdout");
   create->add_option("--role", create_flags->role, "admin, read-write or read-only")
       ->check(CLI::IsMember({"admin", "read-write", "read-only"}))
       ->capture_default_str();
   create->add_option("--name", create_flags->name, "A name to recognise it by");
-  create->add_option("-o,--output", create_flags->output, "text: the token only; json: details")
-      ->check(CLI::IsMember({"text", "json"}));
-  create->add_option("--context", create_flags->context, "Project context (engine and token)");
+  add_output_option(*create, create_flags->output, "text: the token only; json: details",
+                    {"text", "json"}, false);
+  add_context_option(*create, create_flags->context);
   table[create] = [create_flags] { return run_token_create(*create_flags); };
 
   auto list_flags = std::make_shared<token_flags>();
   auto* list = token->add_subcommand("list", "List tokens (ids, names, roles; never secrets)");
-  list->add_option("-o,--output", list_flags->output, "table or json")
-      ->check(CLI::IsMember({"table", "text", "json"}));
-  list->add_option("--context", list_flags->context, "Project context (engine and token)");
+  add_output_option(*list, list_flags->output, "table or json", {"table", "text", "json"}, false);
+  add_context_option(*list, list_flags->context);
   table[list] = [list_flags] { return run_token_list(*list_flags); };
 
   auto revoke_flags = std::make_shared<token_flags>();
   auto* revoke = token->add_subcommand("revoke", "Revoke a token by id or name, at once");
   revoke->add_option("id", revoke_flags->id, "Token id or name")->required();
-  revoke->add_option("--context", revoke_flags->context, "Project context (engine and token)");
+  add_context_option(*revoke, revoke_flags->context);
   table[revoke] = [revoke_flags] { return run_token_revoke(*revoke_flags); };
 }
 

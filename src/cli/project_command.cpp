@@ -1,7 +1,6 @@
 // `rstream project use|list|current`: which engine and token the client commands use (the
 // contexts of rstream/config/contexts.hpp). Tokens never reach stdout or the logs.
 #include <CLI/CLI.hpp>
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -11,6 +10,7 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/config/contexts.hpp"
+#include "rstream/config/project_use.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -45,98 +45,38 @@ void note_env_overrides(const std::string& chosen) {
 }
 
 int run_use(const use_flags& flags) {
-  auto file = config::config_file_path();
-  bool token_given = flags.token_option->count() > 0;
-  bool name_given = flags.name_option->count() > 0;
-  std::string error, chosen, engine_text;
-  bool ok = false;
-
-  if (flags.target.find("://") != std::string::npos) {
-    auto url = config::parse_engine_url(flags.target, error);
-    if (!url) {
-      print_error(error);
-      return exit_usage;
-    }
-    if (name_given && !config::valid_context_name(flags.name, error)) {
-      print_error("--name: " + error);
-      return exit_usage;
-    }
-    std::optional<std::string> token;
-    if (token_given)
-      token = flags.token;
-    else if (const char* env = env_value("RSTREAM_AUTHENTICATION_TOKEN"))
-      token = env;
-    engine_text = url->text();
-    ok = config::update_contexts(
-        file,
-        [&](config::context_file& contents, std::string&) {
-          // Without --name, an existing context for this same engine is the one to use.
-          chosen = name_given ? flags.name : url->host_port();
-          if (!name_given) {
-            for (const auto& ctx : contents.contexts) {
-              std::string ignored;
-              auto existing = config::parse_engine_url(ctx.engine, ignored);
-              if (existing && existing->text() == engine_text) {
-                chosen = ctx.name;
-                break;
-              }
-            }
-          }
-          config::context* ctx = contents.find(chosen);
-          if (!ctx) {
-            ctx = &contents.contexts.emplace_back();
-            ctx->name = chosen;
-          }
-          ctx->engine = engine_text;
-          if (token) ctx->token = *token;
-          contents.current = chosen;
-          return true;
-        },
-        error);
-  } else {
-    if (name_given) {
+  config::use_request request{flags.target, std::nullopt, std::nullopt};
+  if (flags.token_option->count() > 0) request.token = flags.token;
+  if (flags.name_option->count() > 0) {
+    if (flags.target.find("://") == std::string::npos) {
       print_error("--name applies only with an engine URL (rstream project use URL --name N)");
       return exit_usage;
     }
-    chosen = flags.target;
-    ok = config::update_contexts(
-        file,
-        [&](config::context_file& contents, std::string& change_error) {
-          config::context* ctx = contents.find(chosen);
-          if (!ctx) {
-            change_error = "unknown context '" + chosen +
-                           "'; known contexts: " + contents.known_names() +
-                           " (an engine URL starts with http:// or https://)";
-            return false;
-          }
-          if (token_given) ctx->token = flags.token;
-          engine_text = ctx->engine;
-          contents.current = chosen;
-          return true;
-        },
-        error);
+    request.name = flags.name;
   }
-  if (!ok) {
-    print_error(error);
-    return exit_failure;
+  auto used = config::use_context(config::config_file_path(), request);
+  if (!used) {
+    const auto code = used.code();
+    print_error(code == config::errc::bad_context_name ? "--name: " + used.error().message
+                                                       : used.error().message);
+    return code == config::errc::bad_engine_url || code == config::errc::bad_context_name
+               ? exit_usage
+               : exit_failure;
   }
-  print_error("using context '" + chosen + "' (" + engine_text + ")");
-  note_env_overrides(chosen);
+  print_error("using context '" + used->name + "' (" + used->engine + ")");
+  note_env_overrides(used->name);
   return exit_ok;
 }
 
 int run_list(const std::string& output) {
-  auto file = config::config_file_path();
-  config::context_file contents;
-  std::string error;
-  if (!config::load_contexts(file, contents, error)) {
-    print_error(error);
+  auto loaded = config::load_contexts(config::config_file_path());
+  if (!loaded) {
+    print_error(loaded.error().message);
     return exit_failure;
   }
+  const config::context_file& contents = *loaded;
   // The current context is the one commands use: $RSTREAM_CONTEXT first, as resolve_engine.
-  std::string current = contents.current;
-  if (const char* env = env_value("RSTREAM_CONTEXT")) current = env;
-
+  const std::string current = config::current_context_name(contents);
   if (output == "json") {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& ctx : contents.contexts)
@@ -147,36 +87,22 @@ int run_list(const std::string& output) {
     print_stdout(list.dump(2) + "\n");
     return exit_ok;
   }
-  std::size_t name_width = 4, engine_width = 6;
+  std::vector<std::vector<std::string>> rows{{"CURRENT", "NAME", "ENGINE", "TOKEN"}};
   for (const auto& ctx : contents.contexts) {
-    name_width = std::max(name_width, ctx.name.size());
-    engine_width = std::max(engine_width, ctx.engine.size());
+    rows.push_back(
+        {ctx.name == current ? "*" : "", ctx.name, ctx.engine, ctx.token.empty() ? "-" : "set"});
   }
-  auto row = [&](const std::string& mark, const std::string& name, const std::string& engine,
-                 const std::string& token) {
-    std::string line = mark;
-    line.resize(9, ' ');
-    line += name;
-    line.resize(line.size() + name_width - name.size() + 2, ' ');
-    line += engine;
-    line.resize(line.size() + engine_width - engine.size() + 2, ' ');
-    return line + token + "\n";
-  };
-  std::string text = row("CURRENT", "NAME", "ENGINE", "TOKEN");
-  for (const auto& ctx : contents.contexts)
-    text +=
-        row(ctx.name == current ? "*" : "", ctx.name, ctx.engine, ctx.token.empty() ? "-" : "set");
-  print_stdout(text);
+  print_table(rows);
+  std::fflush(stdout);
   if (contents.contexts.empty())
     print_error("no contexts yet: run `rstream project use URL --token T`");
   return exit_ok;
 }
 
 int run_current(const std::string& output) {
-  std::string error;
-  auto resolved = config::resolve_engine("", error);
+  auto resolved = config::resolve_engine("");
   if (!resolved) {
-    print_error(error);
+    print_error(resolved.error().message);
     return exit_failure;
   }
   if (output == "json") {
@@ -199,9 +125,8 @@ int run_current(const std::string& output) {
 }  // namespace
 
 void add_project(CLI::App& app, command_table& table) {
-  auto* project = app.add_subcommand("project", "Choose the engine and token commands use");
-  project->require_subcommand(1);
-  project->footer(
+  auto* project = add_command_group(
+      app, "project", "Choose the engine and token commands use",
       "Contexts live in ~/.rstream/config.json (or the file $RSTREAM_CONFIG names), mode 0600.\n"
       "A command uses the context named by its --context option, else $RSTREAM_CONTEXT, else the\n"
       "current one; $RSTREAM_ENGINE and $RSTREAM_AUTHENTICATION_TOKEN override its engine URL\n"
@@ -222,17 +147,13 @@ void add_project(CLI::App& app, command_table& table) {
 
   auto list_output = std::make_shared<std::string>("table");
   auto* list_cmd = project->add_subcommand("list", "List the contexts (tokens are never shown)");
-  list_cmd->add_option("-o,--output", *list_output, "table or json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  add_output_option(*list_cmd, *list_output, "table or json", {"table", "json"});
   table[list_cmd] = [list_output] { return run_list(*list_output); };
 
   auto current_output = std::make_shared<std::string>("text");
   auto* current_cmd = project->add_subcommand(
       "current", "Show the context and engine commands use here (after environment overrides)");
-  current_cmd->add_option("-o,--output", *current_output, "text (NAME ENGINE) or json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_option(*current_cmd, *current_output, "text (NAME ENGINE) or json", {"text", "json"});
   table[current_cmd] = [current_output] { return run_current(*current_output); };
 }
 

@@ -17,7 +17,6 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/progress_line.hpp"
-#include "rstream/client/server_url.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -42,28 +41,6 @@ struct fs_flags {
 int finish(const fs_status& status) {
   if (!status.message.empty()) print_error(status.message);
   return status.exit_code;
-}
-
-/// Maps --url to the WebDAV endpoint (see the footer of `rstream webtty fs --help`).
-std::optional<client::fs_endpoint> resolve_endpoint(const fs_flags& flags, int& exit_code) {
-  const std::string& url = flags.url;
-  if (client::is_tunnel_url(url)) {
-    fs_status failure;
-    auto ep = client::tunnel_fs_endpoint(url, flags.context, failure);
-    if (!ep) exit_code = finish(failure);
-    return ep;
-  }
-  exit_code = exit_usage;
-  std::string error;
-  auto direct = client::parse_direct_server_url(url, error);
-  if (!direct) {
-    const bool http_form = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
-    print_error(http_form ? error
-                          : error + " (fs also takes http://HOST:PORT[/PREFIX] and https://)");
-    return std::nullopt;
-  }
-  return client::direct_fs_endpoint(url, direct->target, direct->path, direct->http_form,
-                                    direct->origin(), flags.token);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,9 +117,7 @@ void add_shared_flags(CLI::App& cmd, fs_flags& flags) {
   cmd.add_option("--token", flags.token,
                  "Bearer token a direct server requires (rstrm:// uses the context's token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
-  cmd.add_option("--context", flags.context,
-                 "Project context whose engine and token resolve rstrm:// URLs "
-                 "(default: $RSTREAM_CONTEXT, else the current one)");
+  add_context_option(cmd, flags.context, rstrm_context_help);
   cmd.add_option("--tls-ca", flags.tls_ca,
                  "Trust this CA certificate (PEM) for tls://, wss:// and https://");
   cmd.add_flag("--insecure-skip-tls-verify", flags.insecure,
@@ -167,8 +142,13 @@ std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
     exit_code = exit_usage;
     return std::nullopt;
   }
-  auto ep = resolve_endpoint(flags, exit_code);
-  if (!ep) return std::nullopt;
+  // --url to the WebDAV endpoint (see the footer of `rstream webtty fs --help`).
+  fs_status failure;
+  auto ep = client::resolve_fs_endpoint(flags.url, flags.context, flags.token, failure);
+  if (!ep) {
+    exit_code = finish(failure);
+    return std::nullopt;
+  }
   client::fs_client_options options;
   options.http.connect.tls_ca_file = flags.tls_ca;
   options.http.connect.tls_insecure_skip_verify = flags.insecure;
@@ -193,6 +173,14 @@ std::optional<std::string> remote_arg(const std::string& text) {
 
 using fs_runner = std::function<int(fs_client&, fs_command&)>;
 
+/// The runner of a leaf whose one remote path (default: the root) is checked first.
+fs_runner on_path(std::function<int(fs_client&, const std::string&, const fs_command&)> run) {
+  return [run = std::move(run)](fs_client& c, fs_command& s) {
+    auto path = remote_arg(s.paths.empty() ? "/" : s.paths[0]);
+    return path ? run(c, *path, s) : exit_usage;
+  };
+}
+
 CLI::App* add_leaf(CLI::App& fs, command_table& table, const char* name, const char* help,
                    const std::shared_ptr<fs_command>& state, fs_runner runner) {
   auto* cmd = fs.add_subcommand(name, help);
@@ -209,9 +197,8 @@ CLI::App* add_leaf(CLI::App& fs, command_table& table, const char* name, const c
 }  // namespace
 
 void add_webtty_fs(CLI::App& webtty, command_table& table) {
-  auto* fs = webtty.add_subcommand("fs", "Files under a server's --fs-root (WebDAV at /fs)");
-  fs->require_subcommand(1);
-  fs->footer(
+  auto* fs = add_command_group(
+      webtty, "fs", "Files under a server's --fs-root (WebDAV at /fs)",
       "URLs: tcp://H:P and ws://H:P[/webtty] mean http://H:P/fs; tls:// and wss:// mean\n"
       "https://H:P/fs; http(s)://H:P[/PREFIX] is used as given (no path: /fs); rstrm://NAME goes\n"
       "through the engine of the current context (/api/tunnels/NAME/fs, the context's token).\n"
@@ -225,35 +212,29 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
   {
     auto state = std::make_shared<fs_command>();
     auto* cmd = add_leaf(*fs, table, "ls", "List a directory (or show one file)", state,
-                         [](fs_client& c, fs_command& s) {
-                           auto path = remote_arg(s.paths.empty() ? "/" : s.paths[0]);
-                           return path ? cmd_ls(c, *path, s.output) : exit_usage;
-                         });
-    cmd->add_option("-o,--output", state->output,
-                    "table, or json: [{path, kind, size, modified}] sorted by name")
-        ->check(CLI::IsMember({"table", "json"}))
-        ->capture_default_str();
+                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
+                           return cmd_ls(c, path, s.output);
+                         }));
+    add_output_option(*cmd, state->output,
+                      "table, or json: [{path, kind, size, modified}] sorted by name",
+                      {"table", "json"});
     cmd->add_option("path", state->paths, "Remote directory (default: the root)")->expected(0, 1);
   }
   {
     auto state = std::make_shared<fs_command>();
     auto* cmd = add_leaf(*fs, table, "stat", "Show one file or directory", state,
-                         [](fs_client& c, fs_command& s) {
-                           auto path = remote_arg(s.paths[0]);
-                           return path ? cmd_stat(c, *path, s.output) : exit_usage;
-                         });
-    cmd->add_option("-o,--output", state->output, "table, or json: {path, kind, size, modified}")
-        ->check(CLI::IsMember({"table", "json"}))
-        ->capture_default_str();
+                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
+                           return cmd_stat(c, path, s.output);
+                         }));
+    add_output_option(*cmd, state->output, "table, or json: {path, kind, size, modified}",
+                      {"table", "json"});
     cmd->add_option("path", state->paths, "Remote path")->required()->expected(1);
   }
   {
     auto state = std::make_shared<fs_command>();
     auto* cmd =
         add_leaf(*fs, table, "read", "Write a remote file (or a byte range of it) to stdout", state,
-                 [](fs_client& c, fs_command& s) {
-                   auto path = remote_arg(s.paths[0]);
-                   if (!path) return exit_usage;
+                 on_path([](fs_client& c, const std::string& path, const fs_command& s) {
                    std::optional<std::uint64_t> offset, length;
                    if (!s.offset.empty() && !(offset = parse_size(s.offset))) {
                      print_error("--offset: invalid size '" + s.offset + "'");
@@ -263,19 +244,19 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
                      print_error("--length: invalid size '" + s.length + "'");
                      return exit_usage;
                    }
-                   return finish(c.read(*path, offset, length, transport::fd_sink(STDOUT_FILENO)));
-                 });
+                   return finish(c.read(path, offset, length, transport::fd_sink(STDOUT_FILENO)));
+                 }));
     cmd->add_option("path", state->paths, "Remote file")->required()->expected(1);
     cmd->add_option("--offset", state->offset, "First byte to read (e.g. 1048576, 1M)");
     cmd->add_option("--length", state->length, "How many bytes to read at most");
   }
   {
     auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "write", "Write stdin to a remote file (replaced atomically)",
-                         state, [](fs_client& c, fs_command& s) {
-                           auto path = remote_arg(s.paths[0]);
-                           return path ? finish(c.write_stdin(*path)) : exit_usage;
-                         });
+    auto* cmd =
+        add_leaf(*fs, table, "write", "Write stdin to a remote file (replaced atomically)", state,
+                 on_path([](fs_client& c, const std::string& path, const fs_command&) {
+                   return finish(c.write_stdin(path));
+                 }));
     cmd->add_option("path", state->paths, "Remote file")->required()->expected(1);
   }
   {
@@ -308,10 +289,9 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
   {
     auto state = std::make_shared<fs_command>();
     auto* cmd = add_leaf(*fs, table, "mkdir", "Create a remote directory", state,
-                         [](fs_client& c, fs_command& s) {
-                           auto path = remote_arg(s.paths[0]);
-                           return path ? finish(c.mkdir(*path, s.parents)) : exit_usage;
-                         });
+                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
+                           return finish(c.mkdir(path, s.parents));
+                         }));
     cmd->add_option("path", state->paths, "Remote directory")->required()->expected(1);
     cmd->add_flag("-p,--parents", state->parents,
                   "Create missing parents; an existing directory is fine");
@@ -319,10 +299,9 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
   {
     auto state = std::make_shared<fs_command>();
     auto* cmd = add_leaf(*fs, table, "rm", "Delete a remote file (or directory with -r)", state,
-                         [](fs_client& c, fs_command& s) {
-                           auto path = remote_arg(s.paths[0]);
-                           return path ? finish(c.remove(*path, s.recursive)) : exit_usage;
-                         });
+                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
+                           return finish(c.remove(path, s.recursive));
+                         }));
     cmd->add_option("path", state->paths, "Remote path")->required()->expected(1);
     cmd->add_flag("-r,--recursive", state->recursive, "Delete directories with their contents");
   }

@@ -7,9 +7,6 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/tunnel/filter.hpp"
-#include "rstream/base/percent.hpp"
-
-using json = nlohmann::json;
 
 namespace rstream::cli {
 namespace {
@@ -26,17 +23,9 @@ int run_list(const list_flags& flags) {
     print_error("--filter: " + error);
     return exit_usage;
   }
-  std::string path = "/api/tunnels";
-  if (!flags.filter.empty()) path += "?filter=" + base::percent_encode(flags.filter);
-  auto r = call_engine_api(flags.context, "GET", path, "");
-  if (!r.ok) return r.exit_code;
-  json tunnels = json::array();
-  for (auto& entry : r.body) {
-    auto labels = entry.find("labels");
-    bool webtty = labels != entry.end() && labels->is_object() &&
-                  labels->value("application-protocol", "") == "rstream.webtty";
-    if (webtty) tunnels.push_back(std::move(entry));
-  }
+  auto r = client::list_webtty_tunnels(flags.context, flags.filter);
+  if (!reply_ok(r)) return r.exit_code;
+  const auto& tunnels = r.body;
   if (flags.output == "json") {
     std::puts(tunnels.dump(2).c_str());
     return exit_ok;
@@ -70,16 +59,14 @@ int run_list(const list_flags& flags) {
 
 void add_webtty_list(CLI::App& webtty, command_table& table) {
   auto flags = std::make_shared<list_flags>();
-  auto* cmd = webtty.add_subcommand("list", "List the WebTTY tunnels online on the engine");
-  cmd->footer(
+  auto* cmd = add_command(
+      webtty, "list", "List the WebTTY tunnels online on the engine",
       "--filter takes comma-separated key=value terms that must all hold. Keys: name, id,\n"
       "status, publish, labels.<full key> (value * = present). Example:\n"
       "  rstream webtty list --filter 'labels.rstream.webtty.label.role=codex' -o json");
-  cmd->add_option("-o,--output", flags->output, "table or json")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  add_output_option(*cmd, flags->output, "table or json", {"table", "json"});
   cmd->add_option("--filter", flags->filter, "Only tunnels matching KEY=VALUE[,KEY=VALUE...]");
-  cmd->add_option("--context", flags->context, "Project context (engine and token)");
+  add_context_option(*cmd, flags->context);
   table[cmd] = [flags] { return run_list(*flags); };
 }
 

@@ -26,9 +26,7 @@ void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_he
                  "ws://HOST:PORT[/webtty], wss://...")
       ->required()
       ->envname("RSTREAM_WEBTTY_URL");
-  cmd.add_option("--context", flags.options.exec.context,
-                 "Project context whose engine and token resolve rstrm:// URLs "
-                 "(default: $RSTREAM_CONTEXT, else the current one)");
+  add_context_option(cmd, flags.options.exec.context, rstrm_context_help);
   cmd.add_option("--token", flags.options.exec.connect.token,
                  "Bearer token a direct server requires (rstrm:// uses the context's token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
@@ -65,20 +63,13 @@ std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
     }
     flags.options.exec.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
   }
-  auto duration = [](const std::string& text,
-                     const char* name) -> std::optional<std::chrono::milliseconds> {
-    auto d = parse_duration(text);
-    if (!d)
-      print_error(std::string(name) + ": invalid duration '" + text + "' (e.g. 500ms, 10s, 2m)");
-    return d;
-  };
-  auto heartbeat = duration(flags.heartbeat, "--heartbeat");
-  auto connect_timeout = duration(flags.connect_timeout, "--connect-timeout");
+  auto heartbeat = duration_flag("--heartbeat", flags.heartbeat);
+  auto connect_timeout = duration_flag("--connect-timeout", flags.connect_timeout);
   if (!heartbeat || !connect_timeout) return exit_usage;
   flags.options.exec.heartbeat = *heartbeat;
   flags.options.exec.connect.timeout = *connect_timeout;
   if (!flags.timeout.empty()) {
-    flags.options.exec.timeout = duration(flags.timeout, "--timeout");
+    flags.options.exec.timeout = duration_flag("--timeout", flags.timeout);
     if (!flags.options.exec.timeout) return exit_usage;
   }
   return std::nullopt;
@@ -88,19 +79,16 @@ std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
 
 void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail& tail) {
   auto flags = std::make_shared<remote_flags>();
-  auto* cmd = webtty.add_subcommand(
-      "exec", "Run one command on a server: its stdout, stderr and exit code become ours");
-
-  cmd->footer(
+  auto* cmd = add_command(
+      webtty, "exec", "Run one command on a server: its stdout, stderr and exit code become ours",
       "Exit codes: the remote command's own; 128+N when it was killed by signal N; 127 command\n"
       "not found; 126 not executable; 124 --timeout expired; 255 connection or protocol failure;\n"
       "2 bad command line.\n"
       "stdin is forwarded when it is not a terminal (or with -i).");
   add_shared_flags(*cmd, *flags, "0");
   auto output_ptr = std::make_shared<std::string>("text");
-  cmd->add_option("-o,--output", *output_ptr, "text: stream output as it comes; json: one object")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  add_output_option(*cmd, *output_ptr, "text: stream output as it comes; json: one object",
+                    {"text", "json"});
   cmd->add_flag("-t,--tty", flags->options.exec.allocate_tty,
                 "Run the command in a PTY on the server");
   cmd->add_flag("-i,--interactive", flags->options.force_stdin,
@@ -120,10 +108,9 @@ void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail&
 
 void add_webtty_client(CLI::App& webtty, command_table& table, const command_tail& tail) {
   auto flags = std::make_shared<remote_flags>();
-  auto* cmd = webtty.add_subcommand(
-      "client", "Open an interactive terminal on a server (default: the server user's shell)");
-
-  cmd->footer(
+  auto* cmd = add_command(
+      webtty, "client",
+      "Open an interactive terminal on a server (default: the server user's shell)",
       "Type ~. at the start of a line to leave (~~ sends a ~). Without a local terminal it\n"
       "behaves like `exec -t`. Exit code: the remote one; 255 when the connection fails.\n"
       "Live sessions (the server's --listen URL): --session NAME attaches to the running session\n"

@@ -181,9 +181,9 @@ int run_server(const server_flags& flags) {
     return exit_usage;
   }
   if (config->tunnel) {
-    auto engine = config::resolve_engine(flags.context, error);
+    auto engine = config::resolve_engine(flags.context);
     if (!engine) {
-      print_error(error);
+      print_error(engine.error().message);
       return exit_failure;
     }
     config->tunnel->engine = engine->engine;
@@ -278,16 +278,13 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
                   "Authenticated sessions served at once (further clients get too_many_sessions)")
       ->capture_default_str();
   add_connection_limit_flags(*cmd, flags->limits, "handshaking, before Open");
-  cmd->add_option("--max-frame", flags->max_frame, "Largest frame payload accepted")
-      ->capture_default_str();
-  cmd->add_option(
-         "--kill-grace", flags->kill_grace,
-         "When a client goes away: SIGHUP to the command's process group, SIGKILL after this")
-      ->capture_default_str();
-  cmd->add_option("--open-timeout", flags->open_timeout,
-                  "A new connection must send its Open frame within this (and have finished "
-                  "every handshake within this plus 1s of being accepted)")
-      ->capture_default_str();
+  add_defaulted_options(
+      *cmd, {{"--max-frame", &flags->max_frame, "Largest frame payload accepted"},
+             {"--kill-grace", &flags->kill_grace,
+              "When a client goes away: SIGHUP to the command's process group, SIGKILL after this"},
+             {"--open-timeout", &flags->open_timeout,
+              "A new connection must send its Open frame within this (and have finished every "
+              "handshake within this plus 1s of being accepted)"}});
   cmd->add_option("--identity", flags->identity,
                   "E2E endpoint identity (rstream webtty identity create): every session must be "
                   "end-to-end encrypted, from authorized clients only");
@@ -297,23 +294,19 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
       ->check(CLI::ExistingDirectory);
   cmd->add_flag("--fs-read-only", flags->fs_read_only,
                 "With --fs-root: refuse every write (403, \"read-only filesystem\")");
-  cmd->add_option("--fs-max-upload", flags->fs_max_upload,
-                  "With --fs-root: largest file a PUT may write (413 beyond)")
-      ->capture_default_str();
-  cmd->add_option("--max-live-sessions", flags->max_live_sessions,
-                  "Live sessions (persistent terminals at /api/terminal) running at once; 0 "
-                  "turns them off")
-      ->capture_default_str();
-  cmd->add_option("--scrollback", flags->scrollback,
-                  "Output each live session keeps for participants that attach later")
-      ->capture_default_str();
-  cmd->add_option("--max-terminated-sessions", flags->max_terminated_sessions,
-                  "Terminated live sessions kept for `sessions list` and late joiners (each "
-                  "keeps its scrollback); beyond it the oldest are removed")
-      ->capture_default_str();
-  cmd->add_option("--terminated-retention", flags->terminated_retention,
-                  "A terminated live session is removed this long after its end")
-      ->capture_default_str();
+  add_defaulted_options(
+      *cmd,
+      {{"--fs-max-upload", &flags->fs_max_upload,
+        "With --fs-root: largest file a PUT may write (413 beyond)"},
+       {"--max-live-sessions", &flags->max_live_sessions,
+        "Live sessions (persistent terminals at /api/terminal) running at once; 0 turns them off"},
+       {"--scrollback", &flags->scrollback,
+        "Output each live session keeps for participants that attach later"},
+       {"--max-terminated-sessions", &flags->max_terminated_sessions,
+        "Terminated live sessions kept for `sessions list` and late joiners (each keeps its "
+        "scrollback); beyond it the oldest are removed"},
+       {"--terminated-retention", &flags->terminated_retention,
+        "A terminated live session is removed this long after its end"}});
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };
 }

@@ -2,6 +2,7 @@
 #include "rstream/client/engine_client.hpp"
 
 #include "rstream/api/error_reply.hpp"
+#include "rstream/base/percent.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/transport/http.hpp"
 
@@ -15,9 +16,8 @@ engine_reply call_engine(const std::string& context, const std::string& method,
     reply.message = std::move(message);
     return reply;
   };
-  std::string error;
-  auto engine = config::resolve_engine(context, error);
-  if (!engine) return fail(api::exit_remote_failure, error);
+  auto engine = config::resolve_engine(context);
+  if (!engine) return fail(api::exit_remote_failure, engine.error().message);
   transport::http_target target{engine->engine.tls, engine->engine.host, engine->engine.port};
   transport::connect_options options;
   options.timeout = std::chrono::seconds(10);
@@ -43,6 +43,37 @@ engine_reply call_engine(const std::string& context, const std::string& method,
                     "); check `rstream project current` or RSTREAM_AUTHENTICATION_TOKEN");
   }
   return fail(api::exit_failure, message);
+}
+
+engine_reply create_token(const std::string& context, const std::string& role,
+                          const std::string& name) {
+  const nlohmann::json request = {{"role", role}, {"name", name}};
+  return call_engine(context, "POST", "/api/tokens", request.dump());
+}
+
+engine_reply list_tokens(const std::string& context) {
+  return call_engine(context, "GET", "/api/tokens", "");
+}
+
+engine_reply revoke_token(const std::string& context, const std::string& id_or_name) {
+  return call_engine(context, "DELETE", "/api/tokens/" + base::percent_encode(id_or_name), "");
+}
+
+engine_reply list_webtty_tunnels(const std::string& context, const std::string& filter) {
+  std::string path = "/api/tunnels";
+  if (!filter.empty()) path += "?filter=" + base::percent_encode(filter);
+  engine_reply reply = call_engine(context, "GET", path, "");
+  if (!reply.ok) return reply;
+  nlohmann::json webtty = nlohmann::json::array();
+  for (auto& entry : reply.body) {
+    auto labels = entry.find("labels");
+    if (labels != entry.end() && labels->is_object() &&
+        labels->value("application-protocol", "") == "rstream.webtty") {
+      webtty.push_back(std::move(entry));
+    }
+  }
+  reply.body = std::move(webtty);
+  return reply;
 }
 
 }  // namespace rstream::client

@@ -104,6 +104,22 @@ fs_endpoint direct_fs_endpoint(const std::string& url, const transport::http_tar
   return ep;
 }
 
+std::optional<fs_endpoint> resolve_fs_endpoint(const std::string& url, const std::string& context,
+                                               const std::string& token, fs_status& failure) {
+  if (is_tunnel_url(url)) return tunnel_fs_endpoint(url, context, failure);
+  std::string error;
+  auto direct = parse_direct_server_url(url, error);
+  if (!direct) {
+    const bool http_form = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    failure = {
+        api::exit_usage,
+        http_form ? error : error + " (fs also takes http://HOST:PORT[/PREFIX] and https://)"};
+    return std::nullopt;
+  }
+  return direct_fs_endpoint(url, direct->target, direct->path, direct->http_form, direct->origin(),
+                            token);
+}
+
 // ---------------------------------------------------------------------------------------------
 // remote paths
 

@@ -98,9 +98,10 @@ std::optional<tunnel_url_target> resolve_tunnel_url(const std::string& url,
     error = "invalid tunnel URL '" + url + "': expected rstrm://NAME";
     return std::nullopt;
   }
-  auto engine = config::resolve_engine(context, error);
+  auto engine = config::resolve_engine(context);
   if (!engine) {
     exit_code = api::exit_remote_failure;
+    error = engine.error().message;
     return std::nullopt;
   }
   target.engine = std::move(*engine);

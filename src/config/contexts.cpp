@@ -1,13 +1,12 @@
 // The context file and engine resolution (see contexts.hpp).
 #include "rstream/config/contexts.hpp"
 
+#include "rstream/base/host_port.hpp"
 #include "rstream/base/private_files.hpp"
 #include "rstream/common/unique_fd.hpp"
-#include "rstream/base/host_port.hpp"
 
 #include <fcntl.h>
 #include <pwd.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +29,8 @@ constexpr const char* no_engine_message =
     "--token T`";
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+config::error fail(errc code, std::string message) { return {code, std::move(message)}; }
 
 /// The variable's value, or nullptr when it is unset or empty.
 const char* env_value(const char* name) {
@@ -57,22 +58,13 @@ fs::path parent_of(const fs::path& file) {
 /// An exclusive flock on "<file>.lock", released when destroyed.
 class file_lock {
  public:
-  bool acquire(const fs::path& file, std::string& error) {
+  result<void> acquire(const fs::path& file) {
     fs::path lock_path = file;
     lock_path += ".lock";
-    fd_.reset(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!fd_) {
-      error = "cannot open lock file " + lock_path.string() + ": " + errno_text(errno);
-      return false;
-    }
-    // Writers hold the lock for one small read-modify-write, so waiting for it is short.
-    while (::flock(fd_.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        error = "cannot lock " + lock_path.string() + ": " + errno_text(errno);
-        return false;
-      }
-    }
-    return true;
+    std::string error;
+    fd_ = base::lock_exclusive(lock_path, error);
+    if (!fd_) return fail(errc::file_error, error);
+    return {};
   }
 
  private:
@@ -164,16 +156,20 @@ std::string file_content(const context_file& in) {
 
 /// Writes `file` atomically with mode 0600 (base::write_private_file); the caller holds the
 /// lock and created the parent directory.
-bool save_locked(const fs::path& file, const context_file& in, std::string& error) {
-  return base::write_private_file(file, file_content(in), error);
+result<void> save_locked(const fs::path& file, const context_file& in) {
+  std::string error;
+  if (!base::write_private_file(file, file_content(in), error))
+    return fail(errc::file_error, error);
+  return {};
 }
 
-/// Validates a context's name and engine; returns the normalized engine text.
-std::optional<std::string> checked_engine(const context& ctx, std::string& error) {
-  if (!valid_context_name(ctx.name, error)) return std::nullopt;
-  auto url = parse_engine_url(ctx.engine, error);
-  if (!url) return std::nullopt;
-  return url->text();
+/// The directory of the file a writer replaces made, and its lock held.
+result<fs::path> lock_for_writing(const fs::path& file, file_lock& lock) {
+  fs::path target = write_target(file);
+  std::string error;
+  if (!base::make_missing_dirs(parent_of(target), error)) return fail(errc::file_error, error);
+  if (auto locked = lock.acquire(target); !locked) return locked.error();
+  return target;
 }
 
 bool is_host_char(char c) {
@@ -227,18 +223,15 @@ fs::path config_file_path() {
   return rstream_home() / "config.json";
 }
 
-bool load_contexts(const fs::path& file, context_file& out, std::string& error) {
-  out = context_file{};
+result<context_file> load_contexts(const fs::path& file) {
   unique_fd in(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (!in) {
-    if (errno == ENOENT) return true;
-    error = "cannot read " + file.string() + ": " + errno_text(errno);
-    return false;
+    if (errno == ENOENT) return context_file{};
+    return fail(errc::file_error, "cannot read " + file.string() + ": " + errno_text(errno));
   }
   struct stat st {};
   if (::fstat(in.get(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    error = file.string() + ": not a regular file";
-    return false;
+    return fail(errc::file_error, file.string() + ": not a regular file");
   }
   std::string text;
   char chunk[8192];
@@ -246,120 +239,104 @@ bool load_contexts(const fs::path& file, context_file& out, std::string& error) 
     auto n = ::read(in.get(), chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      error = "cannot read " + file.string() + ": " + errno_text(errno);
-      return false;
+      return fail(errc::file_error, "cannot read " + file.string() + ": " + errno_text(errno));
     }
     if (n == 0) break;
     text.append(chunk, static_cast<std::size_t>(n));
     if (text.size() > max_file_size) {
-      error = file.string() + ": too large for a context file (over 4 MiB)";
-      return false;
+      return fail(errc::file_error, file.string() + ": too large for a context file (over 4 MiB)");
     }
   }
-  std::string problem;
-  if (!parse_file_content(text, out, problem)) {
-    out = context_file{};
-    error = "invalid context file " + file.string() + ": " + problem;
-    return false;
+  context_file out;
+  if (std::string problem; !parse_file_content(text, out, problem)) {
+    return fail(errc::file_error, "invalid context file " + file.string() + ": " + problem);
   }
-  return true;
+  return out;
 }
 
-bool save_contexts(const fs::path& file, const context_file& in, std::string& error) {
-  fs::path target = write_target(file);
-  if (!base::make_missing_dirs(parent_of(target), error)) return false;
+result<void> save_contexts(const fs::path& file, const context_file& in) {
   file_lock lock;
-  if (!lock.acquire(target, error)) return false;
-  return save_locked(target, in, error);
+  auto target = lock_for_writing(file, lock);
+  if (!target) return target.error();
+  return save_locked(*target, in);
 }
 
-bool update_contexts(const fs::path& file,
-                     const std::function<bool(context_file&, std::string& error)>& change,
-                     std::string& error) {
-  fs::path target = write_target(file);
-  if (!base::make_missing_dirs(parent_of(target), error)) return false;
+result<void> update_contexts(const fs::path& file,
+                             const std::function<result<void>(context_file&)>& change) {
   file_lock lock;
-  if (!lock.acquire(target, error)) return false;
-  context_file contents;
-  if (!load_contexts(target, contents, error)) return false;
-  if (!change(contents, error)) return false;
-  return save_locked(target, contents, error);
+  auto target = lock_for_writing(file, lock);
+  if (!target) return target.error();
+  auto contents = load_contexts(*target);
+  if (!contents) return contents.error();
+  if (auto changed = change(*contents); !changed) return changed;
+  return save_locked(*target, *contents);
 }
 
 std::string engine_url::text() const { return (tls ? "https://" : "http://") + host_port(); }
 
 std::string engine_url::host_port() const { return base::host_port(host, port); }
 
-std::optional<engine_url> parse_engine_url(std::string_view text, std::string& error) {
+result<engine_url> parse_engine_url(std::string_view text) {
+  auto bad = [](std::string message) { return fail(errc::bad_engine_url, std::move(message)); };
   const std::string expected = " (expected http://HOST[:PORT] or https://HOST[:PORT])";
   // User info may hold a password: never echo such a URL back.
   if (text.find('@') != std::string_view::npos) {
-    error = "an engine URL must not contain user info ('@'); pass the token with --token";
-    return std::nullopt;
+    return bad("an engine URL must not contain user info ('@'); pass the token with --token");
   }
   auto quoted = "'" + std::string(text) + "'";
   auto sep = text.find("://");
   if (sep == std::string_view::npos) {
-    error = quoted + " is not an engine URL" + expected;
-    return std::nullopt;
+    return bad(quoted + " is not an engine URL" + expected);
   }
   engine_url url;
   auto scheme = lower(text.substr(0, sep));
   if (scheme == "https") {
     url.tls = true;
   } else if (scheme != "http") {
-    error = "unsupported engine URL scheme '" + std::string(text.substr(0, sep)) + "' in " +
-            quoted + expected;
-    return std::nullopt;
+    return bad("unsupported engine URL scheme '" + std::string(text.substr(0, sep)) + "' in " +
+               quoted + expected);
   }
   std::string_view authority = text.substr(sep + 3);
   if (authority.ends_with('/')) authority.remove_suffix(1);
   if (authority.find_first_of("/?#") != std::string_view::npos) {
-    error = "an engine URL has no path, query or fragment: " + quoted + expected;
-    return std::nullopt;
+    return bad("an engine URL has no path, query or fragment: " + quoted + expected);
   }
   std::string_view host = authority;
   std::optional<std::string_view> port_text;
   if (authority.starts_with('[')) {
     auto close = authority.find(']');
     if (close == std::string_view::npos) {
-      error = "missing ']' after the IPv6 address in " + quoted;
-      return std::nullopt;
+      return bad("missing ']' after the IPv6 address in " + quoted);
     }
     host = authority.substr(1, close - 1);
     auto rest = authority.substr(close + 1);
     if (!rest.empty()) {
       if (rest[0] != ':') {
-        error = "expected ':PORT' after ']' in " + quoted;
-        return std::nullopt;
+        return bad("expected ':PORT' after ']' in " + quoted);
       }
       port_text = rest.substr(1);
     }
     bool ok = !host.empty() && host.find(':') != std::string_view::npos;
     for (char c : host) ok = ok && is_ipv6_char(c);
     if (!ok) {
-      error = "invalid IPv6 address '" + std::string(host) + "' in " + quoted;
-      return std::nullopt;
+      return bad("invalid IPv6 address '" + std::string(host) + "' in " + quoted);
     }
   } else {
     auto colon = authority.find(':');
     if (colon != std::string_view::npos &&
         authority.find(':', colon + 1) != std::string_view::npos) {
-      error = "an IPv6 address needs brackets, e.g. http://[::1]:8080: " + quoted;
-      return std::nullopt;
+      return bad("an IPv6 address needs brackets, e.g. http://[::1]:8080: " + quoted);
     }
     if (colon != std::string_view::npos) {
       host = authority.substr(0, colon);
       port_text = authority.substr(colon + 1);
     }
     if (host.empty()) {
-      error = "missing host in " + quoted + expected;
-      return std::nullopt;
+      return bad("missing host in " + quoted + expected);
     }
     for (char c : host) {
       if (!is_host_char(c)) {
-        error = "invalid host '" + std::string(host) + "' in " + quoted;
-        return std::nullopt;
+        return bad("invalid host '" + std::string(host) + "' in " + quoted);
       }
     }
   }
@@ -371,46 +348,42 @@ std::optional<engine_url> parse_engine_url(std::string_view text, std::string& e
         std::from_chars(port_text->data(), port_text->data() + port_text->size(), value);
     if (port_text->empty() || ec != std::errc() || end != port_text->data() + port_text->size() ||
         value == 0 || value > 65535) {
-      error = "invalid port '" + std::string(*port_text) + "' in " + quoted + " (expected 1-65535)";
-      return std::nullopt;
+      return bad("invalid port '" + std::string(*port_text) + "' in " + quoted +
+                 " (expected 1-65535)");
     }
     url.port = static_cast<std::uint16_t>(value);
   }
   return url;
 }
 
-bool valid_context_name(std::string_view name, std::string& error) {
+result<void> check_context_name(std::string_view name) {
+  auto bad = [](std::string message) { return fail(errc::bad_context_name, std::move(message)); };
   if (name.empty()) {
-    error = "a context name must not be empty";
-    return false;
+    return bad("a context name must not be empty");
   }
   if (name.size() > 128) {
-    error = "a context name is at most 128 bytes";
-    return false;
+    return bad("a context name is at most 128 bytes");
   }
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f) {
-      error = "a context name has no spaces or control characters: '" + std::string(name) + "'";
-      return false;
+      return bad("a context name has no spaces or control characters: '" + std::string(name) + "'");
     }
   }
   if (name.find("://") != std::string_view::npos) {
-    error = "a context name must not contain '://' (that reads as an engine URL): '" +
-            std::string(name) + "'";
-    return false;
+    return bad("a context name must not contain '://' (that reads as an engine URL): '" +
+               std::string(name) + "'");
   }
-  return true;
+  return {};
 }
 
-std::optional<resolved_engine> resolve_engine(const std::string& context_flag, std::string& error) {
-  return resolve_engine(config_file_path(), context_flag, error);
+result<resolved_engine> resolve_engine(const std::string& context_flag) {
+  return resolve_engine(config_file_path(), context_flag);
 }
 
-std::optional<resolved_engine> resolve_engine(const fs::path& file, const std::string& context_flag,
-                                              std::string& error) {
-  context_file contents;
-  if (!load_contexts(file, contents, error)) return std::nullopt;
+result<resolved_engine> resolve_engine(const fs::path& file, const std::string& context_flag) {
+  auto contents = load_contexts(file);
+  if (!contents) return contents.error();
   resolved_engine out;
   std::string name;
   if (!context_flag.empty()) {
@@ -419,80 +392,58 @@ std::optional<resolved_engine> resolve_engine(const fs::path& file, const std::s
   } else if (const char* env = env_value("RSTREAM_CONTEXT")) {
     name = env;
     out.source = "RSTREAM_CONTEXT";
-  } else if (!contents.current.empty()) {
-    name = contents.current;
+  } else if (!contents->current.empty()) {
+    name = contents->current;
     out.source = "current";
   }
   const char* env_engine = env_value("RSTREAM_ENGINE");
   if (!name.empty()) {
-    const context* ctx = contents.find(name);
+    const context* ctx = contents->find(name);
+    if (!ctx && out.source == "current") {
+      return fail(errc::unknown_context, "the current context '" + name + "' is not in " +
+                                             file.string() +
+                                             " (known contexts: " + contents->known_names() +
+                                             "); choose one with `rstream project use NAME`");
+    }
     if (!ctx) {
-      if (out.source == "current")
-        error = "the current context '" + name + "' is not in " + file.string() +
-                " (known contexts: " + contents.known_names() +
-                "); choose one with `rstream project use NAME`";
-      else
-        error = "unknown context '" + name + "' (from " + out.source +
-                "); known contexts: " + contents.known_names();
-      return std::nullopt;
+      return fail(errc::unknown_context, "unknown context '" + name + "' (from " + out.source +
+                                             "); known contexts: " + contents->known_names());
     }
     out.context_name = ctx->name;
     out.token = ctx->token;
     if (!env_engine) {
-      auto url = parse_engine_url(ctx->engine, error);
+      auto url = parse_engine_url(ctx->engine);
       if (!url) {
-        error = "context '" + ctx->name + "' in " + file.string() + ": " + error;
-        return std::nullopt;
+        return fail(errc::bad_engine_url,
+                    "context '" + ctx->name + "' in " + file.string() + ": " + url.error().message);
       }
       out.engine = *url;
     }
   } else if (!env_engine) {
-    error = no_engine_message;
-    return std::nullopt;
+    return fail(errc::no_engine, no_engine_message);
   } else {
     out.source = "RSTREAM_ENGINE";
   }
   if (env_engine) {
-    auto url = parse_engine_url(env_engine, error);
-    if (!url) {
-      error = "RSTREAM_ENGINE: " + error;
-      return std::nullopt;
-    }
+    auto url = parse_engine_url(env_engine);
+    if (!url) return fail(errc::bad_engine_url, "RSTREAM_ENGINE: " + url.error().message);
     out.engine = *url;
   }
   if (const char* token = env_value("RSTREAM_AUTHENTICATION_TOKEN")) out.token = token;
   return out;
 }
 
-bool upsert_context(const fs::path& file, const context& ctx, bool make_current,
-                    std::string& error) {
-  auto engine = checked_engine(ctx, error);
-  if (!engine) return false;
-  return update_contexts(
-      file,
-      [&](context_file& contents, std::string&) {
-        context* existing = contents.find(ctx.name);
-        if (!existing) existing = &contents.contexts.emplace_back();
-        *existing = context{ctx.name, *engine, ctx.token};
-        if (make_current) contents.current = ctx.name;
-        return true;
-      },
-      error);
-}
-
-bool use_context(const fs::path& file, const std::string& name, std::string& error) {
-  return update_contexts(
-      file,
-      [&](context_file& contents, std::string& change_error) {
-        if (!contents.find(name)) {
-          change_error =
-              "unknown context '" + name + "'; known contexts: " + contents.known_names();
-          return false;
-        }
-        contents.current = name;
-        return true;
-      },
-      error);
+result<void> upsert_context(const fs::path& file, const context& ctx, bool make_current) {
+  if (auto name = check_context_name(ctx.name); !name) return name;
+  auto url = parse_engine_url(ctx.engine);
+  if (!url) return url.error();
+  return update_contexts(file, [&](context_file& contents) -> result<void> {
+    context* existing = contents.find(ctx.name);
+    if (!existing) existing = &contents.contexts.emplace_back();
+    *existing = context{ctx.name, url->text(), ctx.token};
+    if (make_current) contents.current = ctx.name;
+    return {};
+  });
 }
 
 }  // namespace rstream::config

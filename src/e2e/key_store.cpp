@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sodium.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -147,37 +146,15 @@ result<void> write_atomically(const fs::path& path, std::string_view content, bo
   return make_error(errc::io_error, error);
 }
 
-/// An exclusive flock on "<file>.lock" for a read-modify-write of `file`.
-class file_lock {
- public:
-  static result<void> acquire(const fs::path& file, std::optional<file_lock>& out) {
-    if (auto made = ensure_directory(file.parent_path()); !made) return made;
-    const fs::path lock_path = file.string() + ".lock";
-    unique_fd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
-    if (fd.get() < 0) {
-      return make_error(errc::io_error,
-                        "cannot open lock " + lock_path.string() + ": " + errno_text(errno));
-    }
-    while (::flock(fd.get(), LOCK_EX) != 0) {
-      if (errno != EINTR) {
-        return make_error(errc::io_error,
-                          "cannot lock " + lock_path.string() + ": " + errno_text(errno));
-      }
-    }
-    out.emplace(fd.release());
-    return {};
-  }
-  explicit file_lock(int fd) : fd_(fd) {}
-  file_lock(file_lock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  file_lock(const file_lock&) = delete;
-  file_lock& operator=(const file_lock&) = delete;
-  ~file_lock() {
-    if (fd_ >= 0) ::close(fd_);  // releases the flock
-  }
-
- private:
-  int fd_;
-};
+/// An exclusive flock on "<file>.lock" for a read-modify-write of `file`, held until the
+/// descriptor closes.
+result<unique_fd> lock_for_update(const fs::path& file) {
+  if (auto made = ensure_directory(file.parent_path()); !made) return made.error();
+  std::string error;
+  unique_fd fd = base::lock_exclusive(file.string() + ".lock", error);
+  if (!fd) return make_error(errc::io_error, error);
+  return result<unique_fd>(std::move(fd));
+}
 
 /// A required string member of a JSON object.
 bool get_string(const json& object, const char* key, std::string& out) {
@@ -348,8 +325,8 @@ result<void> write_list(const fs::path& path, const std::vector<Entry>& entries)
 /// Read-modify-write of a list file under its lock.
 template <typename Entry, typename Change>
 result<void> update_list(const fs::path& path, Change change) {
-  std::optional<file_lock> lock;
-  if (auto locked = file_lock::acquire(path, lock); !locked) return locked;
+  auto lock = lock_for_update(path);
+  if (!lock) return lock.error();
   auto entries = read_list<Entry>(path);
   if (!entries) return entries.error();
   if (auto changed = change(*entries); !changed) return changed;
@@ -509,6 +486,16 @@ result<void> key_store::delete_identity(std::string_view name) const {
 result<std::vector<authorized_client>> key_store::authorized_clients(
     std::string_view server_identity) const {
   if (auto ok = check_identity_name(server_identity); !ok) return ok.error();
+  return read_list<authorized_client>(authorized_clients_file(server_identity));
+}
+
+result<std::vector<authorized_client>> key_store::clients_of_existing_identity(
+    std::string_view server_identity) const {
+  if (auto ok = check_identity_name(server_identity); !ok) return ok.error();
+  if (!std::filesystem::exists(identity_file(server_identity))) {
+    return make_error(errc::not_found, "no identity named '" + std::string(server_identity) +
+                                           "'; see rstream webtty identity list");
+  }
   return read_list<authorized_client>(authorized_clients_file(server_identity));
 }
 

@@ -60,13 +60,11 @@ bool engine_app::start(std::string& error) {
 void engine_app::write_local_context() const {
   // The local context lets servers and clients on this machine work with no further step.
   config::context local{"local", base_url(), admin_token()};
-  config::context_file existing;
-  std::string ignored;
-  config::load_contexts(config::config_file_path(), existing, ignored);
-  const bool make_current = existing.current.empty() || existing.current == "local";
-  std::string error;
-  if (!config::upsert_context(config::config_file_path(), local, make_current, error)) {
-    spdlog::warn("could not write the local context: {}", error);
+  const auto existing = config::load_contexts(config::config_file_path());
+  const bool make_current = !existing || existing->current.empty() || existing->current == "local";
+  if (auto written = config::upsert_context(config::config_file_path(), local, make_current);
+      !written) {
+    spdlog::warn("could not write the local context: {}", written.error().message);
   } else {
     spdlog::info("context 'local' ({}) written to {}{}", local.engine,
                  config::config_file_path().string(), make_current ? ", now current" : "");

@@ -9,12 +9,15 @@
 //     seen half-written nor, for an instant, with looser permissions. create_private_file links
 //     the temp file instead, so that a file that exists is never replaced.
 //
-// Thread-safety: functions over the file system; callers serialise writes to one file.
+// Thread-safety: functions over the file system; callers serialise writes to one file (for
+// example with lock_exclusive on a lock file beside it).
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <string_view>
+
+#include "rstream/common/unique_fd.hpp"
 
 namespace rstream::base {
 
@@ -36,5 +39,11 @@ enum class private_write { written, exists, failed };
 /// an existing file is never replaced): `exists` then, and nothing is written.
 private_write create_private_file(const std::filesystem::path& file, std::string_view content,
                                   std::string& error);
+
+/// An exclusive flock on `lock_path` (created with mode 0600 when missing, never through a
+/// symlink), waited for; closing the returned descriptor releases it. Writers of one file in
+/// any process serialise on its lock file this way. An invalid descriptor and a message naming
+/// the lock file when it cannot be opened or locked.
+unique_fd lock_exclusive(const std::filesystem::path& lock_path, std::string& error);
 
 }  // namespace rstream::base

@@ -1,22 +1,18 @@
-// Calling the engine's control API from a command: client::call_engine (client/engine_client.hpp)
-// with the failure printed as "rstream: ..." for the commands that only need that.
+// Calling the engine's control API from a command: the calls are client/engine_client.hpp's;
+// this prints a failed reply's message as "rstream: ..." for the commands that only need that.
+// Thread-safety: as print_error.
 #pragma once
 
-#include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
+#include "rstream/cli/common.hpp"
+#include "rstream/client/engine_client.hpp"
 
 namespace rstream::cli {
 
-struct api_result {
-  bool ok = false;
-  int exit_code = 0;  ///< when !ok: 2 usage, 1 engine said no, 255 engine unreachable
-  nlohmann::json body;
-};
-
-/// One request to the engine of `context` (empty: $RSTREAM_CONTEXT or the current one).
-/// Errors are printed ("rstream: ...") before returning !ok.
-api_result call_engine_api(const std::string& context, const std::string& method,
-                           const std::string& path, const std::string& body);
+/// True when `reply` succeeded; otherwise prints its message first (its exit_code is the one
+/// to return: 1 the engine said no, 255 unreachable or a bad token).
+inline bool reply_ok(const client::engine_reply& reply) {
+  if (!reply.ok) print_error(reply.message);
+  return reply.ok;
+}
 
 }  // namespace rstream::cli

@@ -1,15 +1,18 @@
-// Small pieces shared by the subcommands: durations and sizes as users type them, logging,
-// exit codes, and the one-line error format.
+// Small pieces shared by the subcommands: flags every family takes, logging, exit codes, the
+// one-line error format and tables.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "rstream/api/error_reply.hpp"
+#include "rstream/base/quantity_text.hpp"
 #include "rstream/base/terminal_text.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 
@@ -30,10 +33,9 @@ using api::exit_remote_failure;
 using api::exit_timeout;
 using api::exit_usage;
 
-/// "500ms", "10s", "1.5m", "2h"; a bare number is seconds. nullopt when malformed or negative.
-std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
-/// "1048576", "64K", "1M", "1MiB", "2G". nullopt when malformed.
-std::optional<std::uint64_t> parse_size(std::string_view text);
+/// Durations and sizes as users type them (base/quantity_text.hpp).
+using base::parse_duration;
+using base::parse_size;
 
 /// The connection limits a listener takes (webtty server and engine; 0: derived from
 /// RLIMIT_NOFILE, see transport::limits_for_descriptors).
@@ -49,6 +51,40 @@ void setup_logging(int verbosity);
 
 /// Adds -v/--verbose (repeatable) to a subcommand, counting into `verbosity`.
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);
+
+/// Adds subcommand `name` with `help` and, when not empty, a --help `footer`.
+CLI::App* add_command(CLI::App& parent, const std::string& name, const std::string& help,
+                      const std::string& footer = {});
+/// The same for a group: one of its subcommands is required.
+CLI::App* add_command_group(CLI::App& parent, const std::string& name, const std::string& help,
+                            const std::string& footer = {});
+
+/// An option whose default is shown in --help: a count or a text (duration, size...).
+struct defaulted_option {
+  const char* name;
+  std::variant<std::size_t*, std::string*> value;
+  const char* help;
+};
+/// Adds `options` to `cmd`, in order, each with its default shown.
+void add_defaulted_options(CLI::App& cmd, std::initializer_list<defaulted_option> options);
+
+/// Adds -o/--output, restricted to `choices`; its default is shown in --help unless
+/// `show_default` is false.
+CLI::Option* add_output_option(CLI::App& cmd, std::string& output, const std::string& help,
+                               const std::vector<std::string>& choices, bool show_default = true);
+
+/// Adds --context: the project context whose engine and token the command uses.
+CLI::Option* add_context_option(CLI::App& cmd, std::string& context,
+                                const std::string& help = "Project context (engine and token)");
+
+/// The --context help of the commands that take rstrm:// URLs.
+inline constexpr const char* rstrm_context_help =
+    "Project context whose engine and token resolve rstrm:// URLs "
+    "(default: $RSTREAM_CONTEXT, else the current one)";
+
+/// parse_duration for flag `flag`; nullopt after printing
+/// "FLAG: invalid duration 'TEXT' (e.g. 500ms, 10s, 2m)".
+std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text);
 
 /// Peer text made safe for the terminal (base/terminal_text.hpp).
 using base::terminal_safe;

@@ -1,6 +1,7 @@
 // The engine's control API seen from a client: resolve the project context (engine URL and
-// token), make one HTTP request, and say what went wrong in a sentence a user can act on, with
-// the exit code it deserves. Printing is the caller's (the CLI prints `message`).
+// token), make one HTTP request (any, or one of the typed calls below), and say what went wrong in
+// a sentence a user can act on, with the exit code it deserves. Printing is the caller's (the CLI
+// prints `message`).
 //
 // Thread-safety: call_engine runs its own io_context on the calling thread; no shared state.
 #pragma once
@@ -21,5 +22,17 @@ struct engine_reply {
 /// `body` is sent as JSON when not empty.
 engine_reply call_engine(const std::string& context, const std::string& method,
                          const std::string& path, const std::string& body);
+
+/// POST /api/tokens: creates a token with `role` and `name`; the body holds its secret (once)
+/// and its id, name and role.
+engine_reply create_token(const std::string& context, const std::string& role,
+                          const std::string& name);
+/// GET /api/tokens: the tokens' ids, names, roles and creation times (never secrets).
+engine_reply list_tokens(const std::string& context);
+/// DELETE /api/tokens/ID: revokes the token with this id or name; the body names it.
+engine_reply revoke_token(const std::string& context, const std::string& id_or_name);
+/// GET /api/tunnels?filter=FILTER: the online tunnels matching `filter` (empty: all) whose
+/// application protocol is WebTTY; the body is their array.
+engine_reply list_webtty_tunnels(const std::string& context, const std::string& filter);
 
 }  // namespace rstream::client

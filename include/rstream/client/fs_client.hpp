@@ -54,6 +54,11 @@ fs_endpoint direct_fs_endpoint(const std::string& url, const transport::http_tar
                                const std::string& path, bool http_form, const std::string& origin,
                                const std::string& token);
 
+/// --url as the fs commands take it: rstrm://NAME (tunnel_fs_endpoint), or a direct server URL
+/// (direct_fs_endpoint, with `token`). nullopt with `failure` set (usage for a bad URL).
+std::optional<fs_endpoint> resolve_fs_endpoint(const std::string& url, const std::string& context,
+                                               const std::string& token, fs_status& failure);
+
 // ---------------------------------------------------------------------------------------------
 // remote paths
 

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/config/error.hpp"
+
 namespace rstream::config {
 
 /// One engine the user can talk to, under a name.
@@ -44,18 +46,17 @@ std::filesystem::path config_file_path();
 /// $HOME/.rstream (HOME unset or empty: the home directory from the password database).
 std::filesystem::path rstream_home();
 
-/// Reads `file`. A missing (or blank) file gives an empty context_file and true. Unreadable
-/// or malformed content gives false and an error that names the file.
-bool load_contexts(const std::filesystem::path& file, context_file& out, std::string& error);
+/// Reads `file`. A missing (or blank) file gives an empty context_file. Unreadable or malformed
+/// content is a file_error whose message names the file.
+result<context_file> load_contexts(const std::filesystem::path& file);
 /// Replaces `file` atomically (temp file in the same directory, fsync, rename, fsync of the
 /// directory) with mode 0600, creating missing parent directories with mode 0700. Holds the
 /// file's lock while writing.
-bool save_contexts(const std::filesystem::path& file, const context_file& in, std::string& error);
+result<void> save_contexts(const std::filesystem::path& file, const context_file& in);
 /// Read-modify-write under the file's lock: loads `file`, calls `change` (which may refuse by
-/// returning false and setting `error`), then saves.
-bool update_contexts(const std::filesystem::path& file,
-                     const std::function<bool(context_file&, std::string& error)>& change,
-                     std::string& error);
+/// returning an error, then nothing is written), then saves.
+result<void> update_contexts(const std::filesystem::path& file,
+                             const std::function<result<void>(context_file&)>& change);
 
 /// An engine's address: http://HOST[:PORT][/] or https://HOST[:PORT][/] (ports 80 and 443 by
 /// default; IPv6 in brackets). Nothing else: no path, query, fragment or user info.
@@ -68,12 +69,12 @@ struct engine_url {
   /// "HOST:PORT" ("[V6]:PORT"): the default name of a context for this engine.
   std::string host_port() const;
 };
-/// Parses an engine URL. On failure returns nullopt and sets `error` to a message for users.
-std::optional<engine_url> parse_engine_url(std::string_view text, std::string& error);
+/// Parses an engine URL; bad_engine_url with a message for users otherwise.
+result<engine_url> parse_engine_url(std::string_view text);
 
 /// Context names: not empty, at most 128 bytes, printable without spaces, no "://" (which
-/// would read as an engine URL). Returns false and sets `error` otherwise.
-bool valid_context_name(std::string_view name, std::string& error);
+/// would read as an engine URL); bad_context_name otherwise.
+result<void> check_context_name(std::string_view name);
 
 /// The engine and token a command uses, and where they came from.
 struct resolved_engine {
@@ -88,19 +89,18 @@ struct resolved_engine {
 /// Which engine and token a command uses. The context is the one named by `context_flag` (the
 /// --context option, when not empty), else $RSTREAM_CONTEXT, else the file's current one; then
 /// $RSTREAM_ENGINE overrides its engine URL and $RSTREAM_AUTHENTICATION_TOKEN its token. With
-/// no context at all, $RSTREAM_ENGINE works alone. Errors: an unknown context (the message
-/// lists the known names), an unreadable context file or bad URL, and nothing configured.
-std::optional<resolved_engine> resolve_engine(const std::string& context_flag, std::string& error);
+/// no context at all, $RSTREAM_ENGINE works alone. Errors: unknown_context (the message lists
+/// the known names), file_error, bad_engine_url, and no_engine when nothing is configured.
+result<resolved_engine> resolve_engine(const std::string& context_flag);
 /// The same, with the context file given (config_file_path() is what the one above uses).
-std::optional<resolved_engine> resolve_engine(const std::filesystem::path& file,
-                                              const std::string& context_flag, std::string& error);
+result<resolved_engine> resolve_engine(const std::filesystem::path& file,
+                                       const std::string& context_flag);
 
 /// Adds or replaces (by name) a context and, when `make_current`, makes it the current one.
 /// The name and engine URL are validated; the engine is stored normalized. Used by
-/// `rstream engine` on first start (the "local" context) and by `rstream project use`.
-bool upsert_context(const std::filesystem::path& file, const context& ctx, bool make_current,
-                    std::string& error);
-/// Makes an existing context current; an unknown name is an error listing the known ones.
-bool use_context(const std::filesystem::path& file, const std::string& name, std::string& error);
+/// `rstream engine` on first start (the "local" context); `rstream project use` is
+/// config/project_use.hpp.
+result<void> upsert_context(const std::filesystem::path& file, const context& ctx,
+                            bool make_current);
 
 }  // namespace rstream::config

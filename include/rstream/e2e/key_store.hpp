@@ -89,6 +89,10 @@ class key_store {
 
   /// The authorized clients of `server_identity`; a missing file is an empty list.
   result<std::vector<authorized_client>> authorized_clients(std::string_view server_identity) const;
+  /// The same for an identity that must exist: not_found ("no identity named 'X'; see rstream
+  /// webtty identity list") when there is no such identity file.
+  result<std::vector<authorized_client>> clients_of_existing_identity(
+      std::string_view server_identity) const;
   /// Adds a client (name and key must both be new to the list; added_at is filled in when
   /// empty). The server identity must exist.
   result<void> add_authorized_client(std::string_view server_identity,

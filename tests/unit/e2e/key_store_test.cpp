@@ -383,3 +383,15 @@ TEST(E2eKeyRoot, FollowsHome) {
   else
     ::unsetenv("HOME");
 }
+
+TEST_F(E2eKeyStore, ClientsOfExistingIdentityRefusesAnUnknownIdentity) {
+  auto missing = store().clients_of_existing_identity("srv");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.code(), errc::not_found);
+  EXPECT_EQ(missing.error().message, "no identity named 'srv'; see rstream webtty identity list");
+  EXPECT_EQ(store().clients_of_existing_identity("bad name").code(), errc::bad_name);
+  ASSERT_TRUE(store().create_identity("srv"));
+  auto none = store().clients_of_existing_identity("srv");
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_TRUE(none->empty());
+}
