@@ -163,9 +163,8 @@ asio::awaitable<client_outcome> client_session::run() {
       bool bad = !started_ || stream == codec::stream_id::in ||
                  (stream == codec::stream_id::out ? out_ended : err_ended);
       if (bad) {
-        client_outcome failed;
-        failed.message = "protocol error: unexpected Data frame from the server";
-        finish(std::move(failed));
+        stop(client_outcome::kind::connection_failed,
+             "protocol error: unexpected Data frame from the server");
         break;
       }
       if (!data->bytes().empty()) sink_(stream, data->bytes());
@@ -174,24 +173,17 @@ asio::awaitable<client_outcome> client_session::run() {
       started_ = true;
       outcome_.pid = ack->pid;
     } else if (auto* close = std::get_if<codec::close_frame>(&f)) {
-      client_outcome closed;
-      closed.what = client_outcome::kind::closed;
-      closed.exit_code = close->exit_code;
-      closed.signal = close->signal;
-      finish(std::move(closed));
+      finish({.what = client_outcome::kind::closed,
+              .exit_code = close->exit_code,
+              .signal = close->signal});
     } else if (auto* err = std::get_if<codec::error_frame>(&f)) {
-      client_outcome remote;
-      remote.what = client_outcome::kind::remote_error;
-      remote.error_code = err->code;
-      remote.message = err->message;
-      finish(std::move(remote));
-    } else if (std::holds_alternative<codec::heartbeat>(f)) {
-      // liveness only
-    } else {
-      client_outcome failed;
-      failed.message = std::string("protocol error: unexpected ") +
-                       codec::type_name(codec::type_of(f)) + " frame from the server";
-      finish(std::move(failed));
+      finish({.what = client_outcome::kind::remote_error,
+              .error_code = err->code,
+              .message = err->message});
+    } else if (!std::holds_alternative<codec::heartbeat>(f)) {  // a heartbeat is liveness only
+      stop(client_outcome::kind::connection_failed, std::string("protocol error: unexpected ") +
+                                                        codec::type_name(codec::type_of(f)) +
+                                                        " frame from the server");
     }
   }
   while (writer_running_ || heartbeat_running_) co_await finished_event_.wait();

@@ -39,7 +39,7 @@ constexpr std::uint8_t max_e2e_type = static_cast<std::uint8_t>(frame_type::seal
 
 // ---- big-endian helpers ----
 
-void put_u16(std::vector<std::uint8_t>& out, std::uint16_t v) {
+void put(std::vector<std::uint8_t>& out, std::uint16_t v) {
   out.push_back(static_cast<std::uint8_t>(v >> 8));
   out.push_back(static_cast<std::uint8_t>(v));
 }
@@ -51,7 +51,7 @@ void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   out.push_back(static_cast<std::uint8_t>(v));
 }
 
-void put_i32(std::vector<std::uint8_t>& out, std::int32_t v) {
+void put(std::vector<std::uint8_t>& out, std::int32_t v) {
   put_u32(out, static_cast<std::uint32_t>(v));
 }
 
@@ -489,55 +489,42 @@ std::array<std::uint8_t, header_size> encode_header(frame_type type, std::size_t
           static_cast<std::uint8_t>(n)};
 }
 
-std::vector<std::uint8_t> encode_payload(const frame& f) {
+namespace {
+
+/// A fixed-size payload: its integer fields big-endian, one after the other.
+template <class... Field>
+std::vector<std::uint8_t> big_endian_fields(Field... fields) {
   std::vector<std::uint8_t> out;
-  switch (type_of(f)) {
-    case frame_type::open:
-      return dump_json(open_to_json(std::get<open_request>(f)));
-    case frame_type::ack:
-      return dump_json(json{{"pid", std::get<ack>(f).pid}});
-    case frame_type::error: {
-      const auto& e = std::get<error_frame>(f);
-      return dump_json(json{{"code", e.code}, {"message", e.message}});
-    }
-    case frame_type::data: {
-      out = std::get<data_frame>(f).payload;
-      // Only a hand-built frame can be this short; keep the wire well-formed anyway.
-      if (out.size() < data_frame::prefix_size) out.resize(data_frame::prefix_size);
-      return out;
-    }
-    case frame_type::resize: {
-      const auto& r = std::get<resize>(f);
-      put_u16(out, r.cols);
-      put_u16(out, r.rows);
-      return out;
-    }
-    case frame_type::signal:
-      put_i32(out, std::get<signal_frame>(f).signal);
-      return out;
-    case frame_type::close: {
-      const auto& c = std::get<close_frame>(f);
-      put_i32(out, c.exit_code);
-      put_i32(out, c.signal);
-      return out;
-    }
-    case frame_type::heartbeat:
-      return out;
-    case frame_type::e2e_handshake:
-    case frame_type::sealed:
-      return std::get<e2e_message>(f).bytes;
-    case frame_type::tunnel_hello:
-    case frame_type::tunnel_welcome:
-    case frame_type::tunnel_dial:
-    case frame_type::stream_attach:
-    case frame_type::route:
-    case frame_type::http_request:
-    case frame_type::http_response: {
-      const auto& text = std::get<control_message>(f).json;
-      return std::vector<std::uint8_t>(text.begin(), text.end());
-    }
-  }
+  (put(out, fields), ...);
   return out;
+}
+
+std::vector<std::uint8_t> encode_body(const open_request& o) { return dump_json(open_to_json(o)); }
+std::vector<std::uint8_t> encode_body(const ack& a) { return dump_json(json{{"pid", a.pid}}); }
+std::vector<std::uint8_t> encode_body(const error_frame& e) {
+  return dump_json(json{{"code", e.code}, {"message", e.message}});
+}
+std::vector<std::uint8_t> encode_body(const data_frame& d) {
+  std::vector<std::uint8_t> out = d.payload;
+  // Only a hand-built frame can be this short; keep the wire well-formed anyway.
+  if (out.size() < data_frame::prefix_size) out.resize(data_frame::prefix_size);
+  return out;
+}
+std::vector<std::uint8_t> encode_body(const resize& r) { return big_endian_fields(r.cols, r.rows); }
+std::vector<std::uint8_t> encode_body(const signal_frame& s) { return big_endian_fields(s.signal); }
+std::vector<std::uint8_t> encode_body(const close_frame& c) {
+  return big_endian_fields(c.exit_code, c.signal);
+}
+std::vector<std::uint8_t> encode_body(const heartbeat&) { return {}; }
+std::vector<std::uint8_t> encode_body(const e2e_message& m) { return m.bytes; }
+std::vector<std::uint8_t> encode_body(const control_message& m) {
+  return std::vector<std::uint8_t>(m.json.begin(), m.json.end());
+}
+
+}  // namespace
+
+std::vector<std::uint8_t> encode_payload(const frame& f) {
+  return std::visit([](const auto& body) { return encode_body(body); }, f);
 }
 
 std::vector<std::uint8_t> encode(const frame& f) {

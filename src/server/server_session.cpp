@@ -6,6 +6,7 @@
 
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/base/secret.hpp"
+#include "rstream/common/asio_helpers.hpp"
 #include "rstream/common/pipe_buffer.hpp"
 #include "rstream/pty/spawn_refusal.hpp"
 
@@ -52,10 +53,8 @@ server_session::server_session(std::unique_ptr<transport::frame_channel> channel
       settings_(settings),
       registry_(std::move(registry)),
       peer_(channel_->peer()),
-      out_ready_(channel_->get_executor()),
-      out_space_(channel_->get_executor()),
-      stdin_ready_(channel_->get_executor()),
-      stdin_space_(channel_->get_executor()),
+      out_(channel_->get_executor(), settings_.output_queue_bytes),
+      stdin_(channel_->get_executor(), settings_.stdin_queue_bytes),
       drain_(channel_->get_executor()),
       open_timer_(channel_->get_executor()),
       heartbeat_timer_(channel_->get_executor()) {}
@@ -272,9 +271,7 @@ asio::awaitable<void> server_session::read_loop() {
       co_return;
     }
     // Backpressure towards the client: stop reading while the command's stdin is full.
-    while (stdin_bytes_ > settings_.stdin_queue_bytes && !peer_gone_ && !stdin_end_received_) {
-      co_await stdin_space_.wait();
-    }
+    if (!stdin_end_received_) co_await stdin_.wait_for_space();
   }
 }
 
@@ -291,9 +288,8 @@ bool server_session::handle_frame(codec::frame& f) {
     }
     if (stdin_end_received_) return protocol_error("stdin data after end-of-stream");
     stdin_end_received_ = data->end_of_stream();
-    stdin_bytes_ += data->bytes().size() + queue_entry_overhead;
-    stdin_queue_.push_back(std::move(*data));
-    stdin_ready_.notify();
+    const std::size_t cost = data->bytes().size() + queue_entry_overhead;
+    stdin_.push(std::move(*data), cost);  // dropped once the command has finished
     return true;
   }
   if (auto* size = std::get_if<codec::resize>(&f)) {
@@ -317,15 +313,10 @@ bool server_session::handle_frame(codec::frame& f) {
 }
 
 asio::awaitable<void> server_session::write_loop() {
-  while (true) {
-    while (out_queue_.empty() && !writer_done_) co_await out_ready_.wait();
-    if (out_queue_.empty()) break;
-    auto item = std::move(out_queue_.front());
-    out_queue_.pop_front();
-    bool is_last = final_enqueued_ && out_queue_.empty();
-    auto ec = co_await channel_->write_frame(item.header, item.payload);
-    out_bytes_ -= item.payload.size() + queue_entry_overhead;
-    out_space_.notify();
+  while (auto entry = co_await out_.pop()) {
+    bool is_last = final_enqueued_ && out_.empty();
+    auto ec = co_await channel_->write_frame(entry->item.header, entry->item.payload);
+    out_.release(entry->bytes);
     if (ec) {
       peer_gone("write failed: " + ec.message());
       break;
@@ -340,25 +331,23 @@ asio::awaitable<void> server_session::write_loop() {
         if (auto self = weak.lock(); self && !e) self->peer_gone("no close after the last frame");
       });
       co_await channel_->shutdown();
-      while (!peer_gone_) co_await out_ready_.wait();
+      // Nothing is queued after the last frame: pop() returns when peer_gone() closes out_.
+      while (!peer_gone_) co_await out_.pop();
       limit.cancel();
       channel_->close();
       break;
     }
   }
-  writer_done_ = true;
-  out_queue_.clear();
-  out_bytes_ = 0;
-  out_space_.notify();
+  out_.close();
+  out_.clear();
 }
 
 void server_session::enqueue(codec::frame_type type, std::vector<std::uint8_t> payload,
                              bool final) {
-  if (final_enqueued_ || writer_done_) return;
+  if (final_enqueued_ || out_.closed()) return;
   final_enqueued_ = final;
-  out_bytes_ += payload.size() + queue_entry_overhead;
-  out_queue_.push_back({codec::encode_header(type, payload.size()), std::move(payload)});
-  out_ready_.notify();
+  const std::size_t cost = payload.size() + queue_entry_overhead;
+  out_.push({codec::encode_header(type, payload.size()), std::move(payload)}, cost);
 }
 
 void server_session::enqueue(const codec::frame& f, bool final) {
@@ -393,7 +382,7 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
   while (open) {
     // Backpressure: while the client is behind, leave the bytes in the pipe; the command
     // blocks on its write and nothing grows here.
-    while (out_bytes_ >= settings_.output_queue_bytes && !writer_done_) co_await out_space_.wait();
+    co_await out_.wait_for_space();
     // Read first and wait only when there is nothing: in bulk transfers the pipe is rarely
     // empty, so most chunks cost one read and no reactor round trip. FIONREAD sizes the
     // buffer, so an idle session holds none.
@@ -430,11 +419,8 @@ asio::awaitable<void> server_session::pump_output(asio::posix::stream_descriptor
 asio::awaitable<void> server_session::write_stdin_loop() {
   bool broken = false;  // the command closed its stdin: further input is discarded
   bool grown = tty_;
-  while (true) {
-    while (stdin_queue_.empty() && !peer_gone_ && !final_enqueued_) co_await stdin_ready_.wait();
-    if (stdin_queue_.empty()) break;
-    auto chunk = std::move(stdin_queue_.front());
-    stdin_queue_.pop_front();
+  while (auto entry = co_await stdin_.pop()) {
+    const auto& chunk = entry->item;
     auto bytes = chunk.bytes();
     if (!broken && !bytes.empty() && stdin_desc_->is_open()) {
       grow_pipe_for_bulk(stdin_desc_->native_handle(), bytes.size(), grown);
@@ -443,8 +429,7 @@ asio::awaitable<void> server_session::write_stdin_loop() {
                                      transfer_all_in_large_steps{}, use_nothrow);
       if (ec) broken = true;
     }
-    stdin_bytes_ -= bytes.size() + queue_entry_overhead;
-    stdin_space_.notify();
+    stdin_.release(entry->bytes);
     if (chunk.end_of_stream()) {
       if (tty_) {
         if (!broken) co_await deliver_terminal_eof();
@@ -455,9 +440,8 @@ asio::awaitable<void> server_session::write_stdin_loop() {
       break;
     }
   }
-  stdin_queue_.clear();
-  stdin_bytes_ = 0;
-  stdin_space_.notify();
+  stdin_.close();
+  stdin_.clear();
 }
 
 asio::awaitable<void> server_session::deliver_terminal_eof() {
@@ -524,7 +508,7 @@ asio::awaitable<void> server_session::heartbeat_loop() {
     }
     // Only into an idle queue: frames already waiting say we are alive, and a client that
     // stops reading must not grow the queue one heartbeat at a time.
-    if (out_queue_.empty()) enqueue(codec::heartbeat{});
+    if (out_.empty()) enqueue(codec::heartbeat{});
   }
 }
 
@@ -538,7 +522,7 @@ void server_session::maybe_finish() {
   }
   enqueue(codec::close_frame{exit_.exit_code, exit_.signal}, true);
   // The command is gone: its stdin writer and the heartbeat have nothing left to do.
-  stdin_ready_.notify();
+  stdin_.close();
   heartbeat_timer_.cancel();
 }
 
@@ -547,11 +531,8 @@ void server_session::peer_gone(const std::string& why) {
   peer_gone_ = true;
   bool finished = child_exited_ && stdout_done_ && stderr_done_;
   if (!finished) spdlog::info("session {} from {}: client gone ({})", id_, peer_, why);
-  writer_done_ = true;
-  out_ready_.notify();
-  out_space_.notify();
-  stdin_ready_.notify();
-  stdin_space_.notify();
+  out_.close();
+  stdin_.close();
   heartbeat_timer_.cancel();
   channel_->close();
   end_process_group();

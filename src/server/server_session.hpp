@@ -14,13 +14,12 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <unordered_map>
 
-#include "rstream/common/async_event.hpp"
+#include "rstream/common/async_queue.hpp"
 #include "rstream/pty/async_child.hpp"
 #include "rstream/pty/output_drain.hpp"
 #include "rstream/server/webtty_server.hpp"
@@ -116,18 +115,13 @@ class server_session : public std::enable_shared_from_this<server_session> {
   static constexpr std::size_t queue_entry_overhead = 64;
 
   // Outgoing frames, bounded by output_queue_bytes (payloads plus queue_entry_overhead each).
-  std::deque<outgoing> out_queue_;
-  std::size_t out_bytes_ = 0;
-  async_event out_ready_;
-  async_event out_space_;
+  // Closed when the writer is done (after the last frame, or the client is gone).
+  async_queue<outgoing> out_;
   bool final_enqueued_ = false;
-  bool writer_done_ = false;
 
   // Bytes for the command's stdin, bounded by stdin_queue_bytes (with queue_entry_overhead).
-  std::deque<codec::data_frame> stdin_queue_;
-  std::size_t stdin_bytes_ = 0;
-  async_event stdin_ready_;
-  async_event stdin_space_;
+  // Closed when the client is gone or the command has finished.
+  async_queue<codec::data_frame> stdin_;
   bool stdin_end_received_ = false;
 
   // The command (its own teardown SIGKILLs and reaps it if it still runs when we go).

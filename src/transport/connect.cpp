@@ -136,6 +136,18 @@ deadline_guard deadline_after_dial(const asio::any_io_executor& ex, dialed_strea
   return deadline_guard(ex, time_left(dialed, timeout), [fd] { ::shutdown(fd, SHUT_RDWR); });
 }
 
+/// Frames over a dialed stream: a WebSocket handshake for ws/wss URLs, raw frames otherwise.
+template <class Stream>
+asio::awaitable<std::unique_ptr<frame_channel>> open_frame_channel(Stream stream,
+                                                                   const endpoint_url& url,
+                                                                   const std::string& host_header,
+                                                                   const connect_options& options,
+                                                                   std::string& error) {
+  if (!url.uses_websocket()) co_return make_raw_channel(std::move(stream), {}, options.max_payload);
+  co_return co_await handshake_websocket(std::move(stream), host_header, url.path, options.token,
+                                         options.max_payload, error);
+}
+
 }  // namespace detail
 
 asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_options& options) {
@@ -148,21 +160,11 @@ asio::awaitable<connect_result> connect(const endpoint_url& url, const connect_o
   auto deadline = detail::deadline_after_dial(ex, dialed, options.timeout);
   const std::string host_header = host_header_for(url);
   if (dialed.plain) {
-    if (url.uses_websocket()) {
-      result.channel =
-          co_await detail::handshake_websocket(std::move(*dialed.plain), host_header, url.path,
-                                               options.token, options.max_payload, result.error);
-    } else {
-      result.channel = detail::make_raw_channel(std::move(*dialed.plain), {}, options.max_payload);
-    }
+    result.channel = co_await detail::open_frame_channel(std::move(*dialed.plain), url, host_header,
+                                                         options, result.error);
   } else {
-    if (url.uses_websocket()) {
-      result.channel =
-          co_await detail::handshake_websocket(std::move(*dialed.secure), host_header, url.path,
-                                               options.token, options.max_payload, result.error);
-    } else {
-      result.channel = detail::make_raw_channel(std::move(*dialed.secure), {}, options.max_payload);
-    }
+    result.channel = co_await detail::open_frame_channel(std::move(*dialed.secure), url,
+                                                         host_header, options, result.error);
     if (result.channel) result.channel->keep_alive(dialed.tls_context);
   }
   deadline.disarm();

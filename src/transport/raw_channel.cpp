@@ -120,11 +120,8 @@ class raw_channel final : public frame_channel {
         co_return result;
       }
     }
-    if (!codec::decode_payload(header, std::move(payload), result.frame, result.protocol)) {
-      result.what = read_result::kind::protocol_error;
-      co_return result;
-    }
-    result.what = read_result::kind::frame;
+    result.what = decoded_or_protocol_error(
+        codec::decode_payload(header, std::move(payload), result.frame, result.protocol));
     co_return result;
   }
 

@@ -80,6 +80,12 @@ inline std::array<boost::asio::const_buffer, 2> frame_buffers(
           boost::asio::buffer(payload.data(), payload.size())};
 }
 
+/// The end of a frame read once its bytes are in: a frame when they decoded, else a protocol
+/// error (whose reason the decoder has put in read_result::protocol).
+inline read_result::kind decoded_or_protocol_error(bool decoded) {
+  return decoded ? read_result::kind::frame : read_result::kind::protocol_error;
+}
+
 /// "ip:port" of a socket's peer, or "unknown".
 std::string peer_of(const boost::asio::ip::tcp::socket& socket);
 

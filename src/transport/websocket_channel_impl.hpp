@@ -22,6 +22,18 @@ namespace websocket = beast::websocket;
 
 constexpr std::size_t max_request_header_bytes = 8 * 1024;
 
+/// A failed WebSocket read, for a frame or a message read alike: the peer's close is an
+/// orderly end, anything else an I/O error.
+template <class Result>
+void set_websocket_read_failure(const boost::system::error_code& ec, Result& result) {
+  if (ec == websocket::error::closed) {
+    result.what = Result::kind::closed;
+  } else {
+    result.what = Result::kind::io_error;
+    result.io = ec;
+  }
+}
+
 template <class Stream>
 class websocket_channel final : public frame_channel {
  public:
@@ -44,13 +56,8 @@ class websocket_channel final : public frame_channel {
     beast::flat_buffer buffer;
     do {
       auto [ec, n] = co_await ws_.async_read_some(buffer, read_piece_bytes, use_nothrow);
-      if (ec == websocket::error::closed) {
-        result.what = read_result::kind::closed;
-        co_return result;
-      }
       if (ec) {
-        result.what = read_result::kind::io_error;
-        result.io = ec;
+        set_websocket_read_failure(ec, result);
         co_return result;
       }
       if (buffer.size() > limit) {
@@ -70,11 +77,8 @@ class websocket_channel final : public frame_channel {
     auto data = buffer.cdata();
     std::span<const std::uint8_t> message(static_cast<const std::uint8_t*>(data.data()),
                                           data.size());
-    if (!codec::decode_message(message, max_payload_, result.frame, result.protocol)) {
-      result.what = read_result::kind::protocol_error;
-      co_return result;
-    }
-    result.what = read_result::kind::frame;
+    result.what = decoded_or_protocol_error(
+        codec::decode_message(message, max_payload_, result.frame, result.protocol));
     co_return result;
   }
 

@@ -34,17 +34,12 @@ class websocket_message_socket final : public message_socket {
     message_read result;
     buffer_.clear();
     auto [ec, n] = co_await ws_.async_read(buffer_, use_nothrow);
-    if (ec == websocket::error::closed) {
-      result.what = message_read::kind::closed;
-      co_return result;
-    }
     if (ec == websocket::error::message_too_big) {
       result.what = message_read::kind::too_large;
       co_return result;
     }
     if (ec) {
-      result.what = message_read::kind::io_error;
-      result.io = ec;
+      set_websocket_read_failure(ec, result);
       co_return result;
     }
     auto data = buffer_.cdata();

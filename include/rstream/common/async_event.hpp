@@ -3,8 +3,10 @@
 //
 //   while (!ready()) co_await event.wait();
 //
-// Built on a steady_timer that never expires on its own; notify() cancels the pending wait.
-// One waiter at a time: a second wait() would re-arm the timer and cancel the first one's.
+// Built on a steady_timer that never expires on its own; notify() cancels the pending waits.
+// Several coroutines may wait() at once: wait() re-arms the timer only after a wait_until()
+// moved its expiry (re-arming cancels the other waits, which would then wake each other in
+// turn for as long as they wait). wait_until() is for one waiter at a time.
 // Thread-safety: one strand (single-threaded io_context) only.
 #pragma once
 
@@ -25,7 +27,9 @@ class async_event {
 
   /// Suspends until the next notify() (or cancel of the owning object).
   boost::asio::awaitable<void> wait() {
-    timer_.expires_at(boost::asio::steady_timer::time_point::max());
+    if (timer_.expiry() != boost::asio::steady_timer::time_point::max()) {
+      timer_.expires_at(boost::asio::steady_timer::time_point::max());
+    }
     co_await timer_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
   }
 
