@@ -32,11 +32,11 @@ token_gate gate_with_token(base::auth_throttle* throttle) {
   return gate;
 }
 
-const door_refusal& refusal(const door_verdict& verdict) {
-  static const door_refusal none{};
+/// The refusal of a verdict (a copy: verdicts are temporaries); a default one when admitted.
+door_refusal refusal(const door_verdict& verdict) {
   const auto* refused = std::get_if<door_refusal>(&verdict);
   EXPECT_TRUE(refused) << "admitted";
-  return refused ? *refused : none;
+  return refused ? *refused : door_refusal{};
 }
 
 }  // namespace
@@ -57,7 +57,7 @@ TEST(ListenerDoor, BearerOrCookieIsAdmittedWithItsKind) {
 
 TEST(ListenerDoor, MissingAndWrongTokensGetTheListenersSentenceAndAChallenge) {
   listener_door door(gate_with_token(nullptr));
-  const auto& missing = refusal(door.admit(request("GET", {}), peer, false));
+  const door_refusal missing = refusal(door.admit(request("GET", {}), peer, false));
   EXPECT_EQ(missing.status, 401);
   EXPECT_EQ(missing.code, "unauthorized");
   EXPECT_EQ(missing.message, "no token");
@@ -65,7 +65,7 @@ TEST(ListenerDoor, MissingAndWrongTokensGetTheListenersSentenceAndAChallenge) {
   ASSERT_EQ(missing.headers.size(), 1u);
   EXPECT_EQ(missing.headers[0].name, "WWW-Authenticate");
 
-  const auto& wrong =
+  const door_refusal wrong =
       refusal(door.admit(request("GET", {{"Authorization", "Bearer nope"}}), peer, false));
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(wrong.message, "bad token");
@@ -86,7 +86,7 @@ TEST(ListenerDoor, AThrottledSourceIsRefusedWithOrWithoutAToken) {
         401);
   }
   const auto good = request("GET", {{"Authorization", std::string("Bearer ") + good_token}});
-  const auto& throttled = refusal(door.admit(good, peer, false));
+  const door_refusal throttled = refusal(door.admit(good, peer, false));
   EXPECT_EQ(throttled.status, 429);
   EXPECT_EQ(throttled.code, "too_many_failures");
   EXPECT_TRUE(throttled.close);
@@ -101,7 +101,8 @@ TEST(ListenerDoor, AThrottledSourceIsRefusedWithOrWithoutAToken) {
 TEST(ListenerDoor, ACookieNeedsTheCsrfHeaderToChangeState) {
   listener_door door(gate_with_token(nullptr));
   const std::string cookie = "rstream_token_8765=" + std::string(good_token);
-  const auto& refused = refusal(door.admit(request("POST", {{"Cookie", cookie}}), peer, false));
+  const door_refusal refused =
+      refusal(door.admit(request("POST", {{"Cookie", cookie}}), peer, false));
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(refused.code, "forbidden");
   EXPECT_FALSE(refused.close);
@@ -121,7 +122,7 @@ TEST(ListenerDoor, WithoutATokenEveryoneIsAdmittedAndCookiesCountForNothing) {
   EXPECT_EQ(std::get<door_admission>(stale).used, credential::none);
   EXPECT_EQ(std::get<door_admission>(stale).token, "");
   // The Origin rule still holds for a state-changing request.
-  const auto& foreign =
+  const door_refusal foreign =
       refusal(door.admit(request("POST", {{"Origin", "http://evil.example"}}), peer, false));
   EXPECT_EQ(foreign.status, 403);
 }
