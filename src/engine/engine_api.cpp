@@ -1,15 +1,16 @@
-// The engine's HTTP side: authentication, the control API (docs/api.md) and the published
-// browser endpoint of each tunnel (a WebSocket carrying WebTTY frames).
+// The engine's HTTP side: the front door (ui/front_door.hpp), the control API (docs/api.md) as
+// a route table with one function per route, and the published browser endpoint of each tunnel
+// (a WebSocket carrying WebTTY frames). The bodies are typed in api/engine_messages.hpp.
 #include <spdlog/spdlog.h>
 
+#include "rstream/api/engine_messages.hpp"
+#include "rstream/api/json_text.hpp"
+#include "rstream/api/router.hpp"
 #include "rstream/engine/engine_server.hpp"
-#include "rstream/engine/frame_relay.hpp"
 #include "rstream/tunnel/filter.hpp"
 #include "rstream/tunnel/http_stream.hpp"
-#include "rstream/ui/browser_auth.hpp"
+#include "rstream/ui/front_door.hpp"
 #include "rstream/version.hpp"
-#include "rstream/base/percent.hpp"
-#include "rstream/api/json_text.hpp"
 
 namespace asio = boost::asio;
 using json = nlohmann::json;
@@ -19,50 +20,108 @@ namespace {
 
 constexpr std::size_t max_api_body = 64 * 1024;
 
-/// "/api/tunnels/NAME/webtty" → {"NAME", "webtty"}; splits the path after `prefix`.
-std::vector<std::string> path_parts(std::string_view path, std::string_view prefix) {
-  std::vector<std::string> parts;
-  if (path.substr(0, prefix.size()) != prefix) return parts;
-  path.remove_prefix(prefix.size());
-  while (!path.empty()) {
-    if (path.front() == '/') {
-      path.remove_prefix(1);
-      continue;
-    }
-    auto slash = path.find('/');
-    std::string decoded;
-    if (!base::percent_decode(path.substr(0, slash), decoded)) decoded = "\x01invalid";
-    parts.push_back(decoded);
-    path = slash == std::string_view::npos ? std::string_view{} : path.substr(slash);
-  }
-  return parts;
+/// The routes of the engine's API (docs/api.md).
+enum engine_route : int {
+  health,
+  list_tunnels,
+  show_tunnel,
+  tunnel_webtty,
+  tunnel_files,
+  list_tokens,
+  create_token,
+  revoke_token
+};
+
+/// The route table: method, path pattern, route. A route's methods are listed in Allow in this
+/// order; "/api/tunnels/{}/fs" stands for its whole tree (routing_path).
+struct route_row {
+  const char* method;
+  const char* pattern;
+  engine_route route;
+};
+constexpr route_row engine_route_rows[] = {
+    {"*", "/api/health", health},
+    {"GET", "/api/tunnels", list_tunnels},
+    {"HEAD", "/api/tunnels", list_tunnels},
+    {"GET", "/api/tunnels/{}", show_tunnel},
+    {"HEAD", "/api/tunnels/{}", show_tunnel},
+    {"*", "/api/tunnels/{}/webtty", tunnel_webtty},
+    {"*", "/api/tunnels/{}/fs", tunnel_files},
+    {"GET", "/api/tokens", list_tokens},
+    {"POST", "/api/tokens", create_token},
+    {"DELETE", "/api/tokens/{}", revoke_token},
+};
+
+const api::router& engine_routes() {
+  static const api::router table = [] {
+    api::router built;
+    for (const auto& row : engine_route_rows) built.add(row.method, row.pattern, row.route);
+    return built;
+  }();
+  return table;
 }
 
-json token_json(const token_info& t) {
-  return {
-      {"id", t.id}, {"name", t.name}, {"role", role_name(t.role)}, {"created_at", t.created_at}};
+bool is_token_route(int route) {
+  return route == list_tokens || route == create_token || route == revoke_token;
+}
+
+/// The path the route table sees: the whole WebDAV tree below /api/tunnels/NAME/fs is one
+/// route ("/api/tunnels/NAME/fs/a/b" → "/api/tunnels/NAME/fs"); other paths as they are.
+std::string routing_path(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::string_view rest = path;
+  while (!rest.empty() && segments.size() < 4) {
+    const auto end = rest.find('/');
+    if (end != 0) segments.push_back(rest.substr(0, end));
+    rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
+  }
+  if (segments.size() == 4 && segments[0] == "api" && segments[1] == "tunnels" &&
+      segments[3] == "fs") {
+    return "/api/tunnels/" + std::string(segments[2]) + "/fs";
+  }
+  return std::string(path);
+}
+
+asio::awaitable<void> no_endpoint(transport::http_exchange& ex) {
+  const std::string why = "no API endpoint at " + std::string(ex.request().path());
+  co_await ex.respond_error(404, "not_found", why);
+}
+
+/// The refusal of a method the route does not take (with Allow).
+asio::awaitable<void> method_not_allowed(transport::http_exchange& ex, int route,
+                                         std::string allowed) {
+  if (route == show_tunnel) {
+    // Only GET reads an entry; anything else at a tunnel's path is no endpoint.
+    co_await no_endpoint(ex);
+    co_return;
+  }
+  const char* why = route == list_tunnels
+                        ? "use GET on /api/tunnels"
+                        : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
+  std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
+  co_await ex.respond_error(405, "method_not_allowed", why, std::move(allow));
 }
 
 }  // namespace
 
+ui::token_gate engine_server::door_gate() {
+  ui::token_gate gate;
+  gate.throttle = &auth_throttle_;
+  gate.token_valid = [this](const std::string& token) {
+    return tokens_.authenticate(token).has_value();
+  };
+  gate.missing_token_message = "missing token: send \"Authorization: Bearer TOKEN\"";
+  gate.invalid_token_message = "invalid or revoked token";
+  return gate;
+}
+
 asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
-  const auto& req = ex.request();
-  const std::string_view path = req.path();
   // Host and Origin rules for every request, before any route (docs/security.md).
-  if (auto refused = ui::front_door_violation(req, ex.secure(), front_door_)) {
-    spdlog::info("refused {} {} from {}: {}", req.method, path, ex.peer(), refused->message);
-    ex.close_after_response();
-    co_await ex.respond_error(refused->status, refused->code, refused->message);
-    co_return;
-  }
+  if (!co_await ui::screen_request(ex, front_door_)) co_return;
+  const std::string_view path = ex.request().path();
   if (ui::is_browser_route(path)) {
     // The dashboard, its files and the login that sets its cookie (docs/ui.md).
-    ui::browser_site site;
-    site.index_asset = "dashboard.html";
-    site.token_valid = [this, peer = ex.peer()](const std::string& t) {
-      bool throttled = false;
-      return authenticate(t, peer, throttled).has_value();
-    };
+    const ui::browser_site site = door_.site("dashboard.html", ex.peer());
     co_await ui::serve_browser_route(ex, site);
     co_return;
   }
@@ -71,85 +130,101 @@ asio::awaitable<void> engine_server::on_request(transport::http_exchange& ex) {
                               "no such page: the engine serves its API under /api/");
     co_return;
   }
-  // A Bearer token (CLI, scripts) or the dashboard's login cookie.
-  const ui::presented_credential given = ui::find_credential(req);
-  if (given.token.empty()) {
-    co_await ex.respond_error(401, "unauthorized",
-                              "missing token: send \"Authorization: Bearer TOKEN\"");
+  // A Bearer token (CLI, scripts) or the dashboard's login cookie, then the browser rules.
+  const auto admitted = co_await ui::pass_front_door(ex, door_);
+  if (!admitted) co_return;
+  // The door accepted this very token a moment ago, on this thread: it is a token's.
+  const token_info who = tokens_.authenticate(admitted->token).value();
+  co_await dispatch_api(ex, who);
+}
+
+asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
+                                                  const token_info& who) {
+  const auto& req = ex.request();
+  const auto match = engine_routes().match(req.method, routing_path(req.path()));
+  if (match.what == api::route_match::kind::malformed_path) {
+    co_await ex.respond_error(400, "bad_request", "malformed percent-encoding in path");
     co_return;
   }
-  bool throttled = false;
-  auto who = authenticate(given.token, ex.peer(), throttled);
-  if (!who) {
-    ex.close_after_response();
-    if (throttled) {
-      co_await ex.respond_error(429, "too_many_failures", base::too_many_failures_message);
-    } else {
-      co_await ex.respond_error(401, "unauthorized", "invalid or revoked token");
+  if (match.what == api::route_match::kind::no_route) {
+    co_await no_endpoint(ex);
+    co_return;
+  }
+  if (is_token_route(match.route) && who.role != token_role::admin) {
+    co_await ex.respond_error(403, "forbidden", "managing tokens needs an admin token");
+    co_return;
+  }
+  // Every route under /api/tunnels/NAME names a tunnel: an unknown one is 404 whatever else.
+  std::optional<tunnel_record> target;
+  if (!match.params.empty() && !is_token_route(match.route)) {
+    const tunnel_record* found = inventory_.find(match.params[0]);
+    if (!found) {
+      const std::string why = "no tunnel named '" + match.params[0] + "' is online on this engine";
+      co_await ex.respond_error(404, "tunnel_not_found", why);
+      co_return;
     }
+    target = *found;  // a copy: the tunnel may go offline while this request waits
+  }
+  if (match.what == api::route_match::kind::method_not_allowed) {
+    co_await method_not_allowed(ex, match.route, match.allow);
     co_return;
   }
-  if (auto why = ui::browser_rule_violation(req, given.kind, ex.secure())) {
-    co_await ex.respond_error(403, "forbidden", *why);
-    co_return;
-  }
-  if (path == "/api/health") {
-    const json body = {
-        {"status", "ok"}, {"version", RSTREAM_VERSION}, {"tunnels", inventory_.size()}};
-    co_await ex.respond_json(200, body.dump());
-  } else if (path.substr(0, 12) == "/api/tunnels") {
-    co_await api_tunnels(ex, *who);
-  } else if (path.substr(0, 11) == "/api/tokens") {
-    co_await api_tokens(ex, *who);
-  } else {
-    co_await ex.respond_error(404, "not_found", "no API endpoint at " + std::string(path));
+  switch (static_cast<engine_route>(match.route)) {
+    case health:
+      co_await api_health(ex);
+      break;
+    case list_tunnels:
+      co_await api_list_tunnels(ex);
+      break;
+    case show_tunnel: {
+      const std::string answer = api::json_text(entry_json(*target, base_url()));
+      co_await ex.respond_json(200, answer);
+      break;
+    }
+    case tunnel_webtty:
+      co_await api_tunnel_webtty(ex, who, *target);
+      break;
+    case tunnel_files:
+      co_await api_tunnel_files(ex, who, *target);
+      break;
+    case list_tokens:
+      co_await api_list_tokens(ex);
+      break;
+    case create_token:
+      co_await api_create_token(ex, who);
+      break;
+    case revoke_token:
+      co_await api_revoke_token(ex, who, match.params[0]);
+      break;
   }
 }
 
-asio::awaitable<void> engine_server::api_tunnels(transport::http_exchange& ex,
-                                                 const token_info& who) {
-  const auto& req = ex.request();
-  auto parts = path_parts(req.path(), "/api/tunnels");
-  if (parts.empty()) {
-    if (req.method != "GET" && req.method != "HEAD") {
-      co_await ex.respond_error(405, "method_not_allowed", "use GET on /api/tunnels");
-      co_return;
-    }
-    std::string error;
-    auto filter = tunnel::tunnel_filter::parse(req.query("filter").value_or(""), error);
-    if (!filter) {
-      co_await ex.respond_error(400, "bad_filter", error);
-      co_return;
-    }
-    json out = json::array();
-    for (auto& entry : tunnels_json()) {
-      if (filter->matches(entry)) out.push_back(std::move(entry));
-    }
-    co_await ex.respond_json(200, api::json_text(out));
+asio::awaitable<void> engine_server::api_health(transport::http_exchange& ex) {
+  api::engine_health health;
+  health.version = RSTREAM_VERSION;
+  health.tunnels = inventory_.size();
+  co_await ex.respond_json(200, api::json_text(api::to_json(health)));
+}
+
+asio::awaitable<void> engine_server::api_list_tunnels(transport::http_exchange& ex) {
+  std::string error;
+  auto filter = tunnel::tunnel_filter::parse(ex.request().query("filter").value_or(""), error);
+  if (!filter) {
+    co_await ex.respond_error(400, "bad_filter", error);
     co_return;
   }
-  const tunnel_record* found = inventory_.find(parts[0]);
-  if (!found) {
-    co_await ex.respond_error(404, "tunnel_not_found",
-                              "no tunnel named '" + parts[0] + "' is online on this engine");
-    co_return;
+  json out = json::array();
+  for (auto& entry : tunnels_json()) {
+    if (filter->matches(entry)) out.push_back(std::move(entry));
   }
-  // A copy: the tunnel may go offline while this request waits.
-  const tunnel_record target = *found;
-  if (parts.size() == 1 && (req.method == "GET" || req.method == "HEAD")) {
-    co_await ex.respond_json(200, api::json_text(entry_json(target, base_url())));
-    co_return;
-  }
-  if (parts.size() >= 2 && parts[1] == "fs") {
-    co_await api_tunnel_files(ex, who, target);
-    co_return;
-  }
-  if (parts.size() != 2 || parts[1] != "webtty") {
-    co_await ex.respond_error(404, "not_found", "no API endpoint at " + std::string(req.path()));
-    co_return;
-  }
+  co_await ex.respond_json(200, api::json_text(out));
+}
+
+asio::awaitable<void> engine_server::api_tunnel_webtty(transport::http_exchange& ex,
+                                                       const token_info& who,
+                                                       tunnel_record target) {
   // The published browser endpoint.
-  if (!req.is_websocket_upgrade()) {
+  if (!ex.request().is_websocket_upgrade()) {
     co_await ex.respond_error(426, "upgrade_required",
                               "this is a WebSocket endpoint carrying WebTTY frames");
     co_return;
@@ -215,73 +290,45 @@ asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& 
   server->close();
 }
 
-asio::awaitable<void> engine_server::api_tokens(transport::http_exchange& ex,
-                                                const token_info& who) {
-  const auto& req = ex.request();
-  if (who.role != token_role::admin) {
-    co_await ex.respond_error(403, "forbidden", "managing tokens needs an admin token");
+asio::awaitable<void> engine_server::api_list_tokens(transport::http_exchange& ex) {
+  co_await ex.respond_json(200, api::json_text(api::to_json(tokens_.list())));
+}
+
+asio::awaitable<void> engine_server::api_create_token(transport::http_exchange& ex,
+                                                      const token_info& who) {
+  auto body = co_await ex.read_body(max_api_body);
+  if (body.what != transport::body_result::kind::ok) {
+    co_await ex.respond_error(body.what == transport::body_result::kind::too_large ? 413 : 400,
+                              "bad_request", "the request body is missing or too large");
     co_return;
   }
-  auto parts = path_parts(req.path(), "/api/tokens");
-  if (parts.empty() && req.method == "GET") {
-    json out = json::array();
-    for (const auto& t : tokens_.list()) out.push_back(token_json(t));
-    co_await ex.respond_json(200, out.dump());
+  const auto request = api::read_token_request(json::parse(body.body, nullptr, false));
+  if (!request) {
+    co_await ex.respond_error(400, request.error().code, request.error().message);
     co_return;
   }
-  if (parts.empty() && req.method == "POST") {
-    auto body = co_await ex.read_body(max_api_body);
-    if (body.what != transport::body_result::kind::ok) {
-      co_await ex.respond_error(body.what == transport::body_result::kind::too_large ? 413 : 400,
-                                "bad_request", "the request body is missing or too large");
-      co_return;
-    }
-    json j = json::parse(body.body, nullptr, false);
-    if (!j.is_object() || !j.contains("role") || !j["role"].is_string() ||
-        (j.contains("name") && !j["name"].is_string())) {
-      co_await ex.respond_error(400, "bad_request",
-                                "expected {\"role\": \"admin|read-write|read-only\", \"name\": "
-                                "\"...\"}");
-      co_return;
-    }
-    auto role = parse_role(j["role"].get<std::string>());
-    if (!role) {
-      co_await ex.respond_error(400, "bad_role",
-                                "role must be admin, read-write or read-only, not '" +
-                                    j["role"].get<std::string>() + "'");
-      co_return;
-    }
-    std::string name = j.value("name", "");
-    if (name.size() > 128) {
-      co_await ex.respond_error(400, "bad_request", "token name longer than 128 bytes");
-      co_return;
-    }
-    token_info info;
-    std::string error;
-    std::string secret = tokens_.create(*role, name, info, error);
-    if (secret.empty()) {
-      co_await ex.respond_error(500, "store_failed", error);
-      co_return;
-    }
-    spdlog::info("token '{}' ({}) created by '{}'", info.name, role_name(info.role), who.name);
-    json out = token_json(info);
-    out["token"] = secret;
-    co_await ex.respond_json(201, out.dump());
+  token_info info;
+  std::string error;
+  std::string secret = tokens_.create(request->role, request->name, info, error);
+  if (secret.empty()) {
+    co_await ex.respond_error(500, "store_failed", error);
     co_return;
   }
-  if (parts.size() == 1 && req.method == "DELETE") {
-    token_info revoked;
-    std::string error;
-    if (!tokens_.revoke(parts[0], revoked, error)) {
-      co_await ex.respond_error(404, "token_not_found", error);
-      co_return;
-    }
-    spdlog::info("token '{}' revoked by '{}'", revoked.name, who.name);
-    co_await ex.respond_json(200, token_json(revoked).dump());
+  spdlog::info("token '{}' ({}) created by '{}'", info.name, role_name(info.role), who.name);
+  const api::token_created created{info, std::move(secret)};
+  co_await ex.respond_json(201, api::json_text(api::to_json(created)));
+}
+
+asio::awaitable<void> engine_server::api_revoke_token(transport::http_exchange& ex,
+                                                      const token_info& who, std::string id) {
+  token_info revoked;
+  std::string error;
+  if (!tokens_.revoke(id, revoked, error)) {
+    co_await ex.respond_error(404, "token_not_found", error);
     co_return;
   }
-  co_await ex.respond_error(405, "method_not_allowed",
-                            "use GET or POST on /api/tokens, DELETE on /api/tokens/ID");
+  spdlog::info("token '{}' revoked by '{}'", revoked.name, who.name);
+  co_await ex.respond_json(200, api::json_text(api::to_json(revoked)));
 }
 
 }  // namespace rstream::engine

@@ -44,11 +44,9 @@ bool engine_app::start(std::string& error) {
   server_config.public_url = config_.public_url;
   server_config.name_grace = config_.name_grace;
   server_config.limits = config_.limits;
-  if (config_.tls.enabled()) {
-    server_config.tls =
-        transport::make_server_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
-    if (!server_config.tls) return false;
-    server_config.allow_plaintext = config_.tls.allow_plaintext;
+  if (!transport::load_server_tls(config_.tls, server_config.tls, server_config.allow_plaintext,
+                                  error)) {
+    return false;
   }
   server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_);
   if (!server_->listen(error)) return false;

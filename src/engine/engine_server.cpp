@@ -45,6 +45,21 @@ codec::frame token_refusal(bool throttled) {
                                         "401)"};
 }
 
+/// Reads a control message as a `Message` (tunnel/protocol.hpp), or refuses the connection with
+/// "bad WHAT: why" and returns nullopt.
+template <typename Message>
+asio::awaitable<std::optional<Message>> parse_or_refuse(transport::frame_channel& channel,
+                                                        const codec::control_message& message,
+                                                        const char* what) {
+  Message parsed;
+  std::string error;
+  if (tunnel::parse(message, parsed, error)) co_return parsed;
+  const codec::frame refusal =
+      codec::error_frame{"malformed", std::string("bad ") + what + ": " + error};
+  co_await transport::refuse(channel, refusal);
+  co_return std::nullopt;
+}
+
 /// The error code of a refused registration.
 const char* refusal_code(admission::verdict refused) {
   switch (refused) {
@@ -66,7 +81,8 @@ engine_server::engine_server(asio::io_context& io, engine_server_config config, 
       config_(std::move(config)),
       tokens_(tokens),
       acceptor_(io),
-      inventory_(inventory_limits{config_.max_tunnels, config_.name_grace}) {
+      inventory_(inventory_limits{config_.max_tunnels, config_.name_grace}),
+      door_(door_gate()) {
   front_door_.names = {ui::url_host_name("http://" + config_.listen_host),
                        ui::url_host_name(config_.public_url)};
   serve_options_.tls = config_.tls.get();
@@ -114,15 +130,8 @@ void engine_server::shutdown() {
 }
 
 asio::awaitable<void> engine_server::accept_loop() {
-  // Plain lambdas calling member coroutines: no capturing coroutine lambdas (GCC 12).
-  transport::channel_handler on_channel = [this](std::unique_ptr<transport::frame_channel> c) {
-    return this->on_channel(std::move(c));
-  };
-  transport::http_handler on_request = [this](transport::http_exchange& ex) {
-    return this->on_request(ex);
-  };
-  co_await transport::accept_connections(acceptor_, serve_options_, std::move(on_channel),
-                                         std::move(on_request));
+  co_await transport::accept_connections(acceptor_, serve_options_, this,
+                                         &engine_server::on_channel, &engine_server::on_request);
 }
 
 asio::awaitable<void> engine_server::on_channel(std::unique_ptr<transport::frame_channel> owned) {
@@ -152,14 +161,8 @@ asio::awaitable<void> engine_server::on_channel(std::unique_ptr<transport::frame
   } else if (control && control->type == codec::frame_type::stream_attach) {
     co_await attach_stream(channel, *control);
   } else if (control && control->type == codec::frame_type::route) {
-    tunnel::route_request route;
-    std::string error;
-    if (!tunnel::parse(*control, route, error)) {
-      const codec::frame refusal = codec::error_frame{"malformed", "bad Route frame: " + error};
-      co_await transport::refuse(*channel, refusal);
-      co_return;
-    }
-    co_await route_stream(channel, route.token, route.target);
+    auto route = co_await parse_or_refuse<tunnel::route_request>(*channel, *control, "Route frame");
+    if (route) co_await route_stream(channel, route->token, route->target);
   } else {
     const codec::frame refusal = codec::error_frame{
         "unexpected_frame",
@@ -173,13 +176,9 @@ asio::awaitable<void> engine_server::on_channel(std::unique_ptr<transport::frame
 
 asio::awaitable<void> engine_server::register_tunnel(
     std::shared_ptr<transport::frame_channel> channel, const codec::control_message& message) {
-  tunnel::tunnel_hello hello;
-  std::string error;
-  if (!tunnel::parse(message, hello, error)) {
-    const codec::frame refusal = codec::error_frame{"malformed", "bad TunnelHello: " + error};
-    co_await transport::refuse(*channel, refusal);
-    co_return;
-  }
+  auto parsed = co_await parse_or_refuse<tunnel::tunnel_hello>(*channel, message, "TunnelHello");
+  if (!parsed) co_return;
+  const tunnel::tunnel_hello& hello = *parsed;
   bool throttled = false;
   auto who = authenticate(hello.token, channel->peer(), throttled);
   if (!who) {
@@ -235,7 +234,7 @@ void engine_server::add_tunnel(std::shared_ptr<transport::frame_channel> channel
   welcome.id = record.id;
   welcome.name = record.name;
   welcome.rstream_url = "rstrm://" + record.name;
-  if (record.publish) welcome.browser_url = entry_json(record, base_url()).value("browser_url", "");
+  welcome.browser_url = entry_of(record, base_url()).browser_url.value_or("");
   welcome.stream_secret = record.stream_secret;
   welcome.heartbeat_ms = static_cast<std::uint32_t>(config_.heartbeat.count());
   spdlog::info("tunnel '{}' online (id {}, from {}, token '{}')", record.name, record.id,
@@ -357,13 +356,9 @@ asio::awaitable<std::shared_ptr<transport::frame_channel>> engine_server::open_s
 
 asio::awaitable<void> engine_server::attach_stream(
     std::shared_ptr<transport::frame_channel> channel, const codec::control_message& message) {
-  tunnel::stream_attach attach;
-  std::string error;
-  if (!tunnel::parse(message, attach, error)) {
-    const codec::frame refusal = codec::error_frame{"malformed", "bad StreamAttach: " + error};
-    co_await transport::refuse(*channel, refusal);
-    co_return;
-  }
+  auto parsed = co_await parse_or_refuse<tunnel::stream_attach>(*channel, message, "StreamAttach");
+  if (!parsed) co_return;
+  const tunnel::stream_attach& attach = *parsed;
   auto pending = pending_.find(attach.stream);
   const tunnel_record* target = inventory_.find_id(attach.tunnel);
   if (pending == pending_.end() || !target || pending->second->tunnel_id != attach.tunnel ||

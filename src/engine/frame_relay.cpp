@@ -4,27 +4,21 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "rstream/base/log_failure.hpp"
-#include "rstream/common/async_event.hpp"
+#include "relay_pair.hpp"
 
 namespace asio = boost::asio;
 
 namespace rstream::engine {
 namespace {
 
-struct relay_state {
-  explicit relay_state(const asio::any_io_executor& ex) : changed(ex), linger_timer(ex) {}
+struct relay_state : relay_pair {
+  explicit relay_state(const asio::any_io_executor& ex) : relay_pair(ex) {}
   std::shared_ptr<transport::frame_channel> client;
   std::shared_ptr<transport::frame_channel> server;
-  std::string what;
-  async_event changed;
-  asio::steady_timer linger_timer;
-  int running = 2;
-  bool failed = false;
 
-  void close_both() {
+  void close_both() override {
     client->close();
     server->close();
   }
@@ -55,8 +49,7 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
       if (ec) {
         spdlog::debug("{}: writing to the {} failed: {}", state->what,
                       client_to_server ? "server" : "client", ec.message());
-        state->failed = true;
-        state->close_both();
+        state->fail();
         break;
       }
       continue;
@@ -64,12 +57,7 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
     if (r.what == transport::read_result::kind::closed) {
       // An orderly end: pass it on, and give the other direction a bounded time to finish.
       co_await to.shutdown();
-      if (!state->failed && state->running == 2) {
-        state->linger_timer.expires_after(linger);
-        state->linger_timer.async_wait([state](boost::system::error_code ec) {
-          if (!ec) state->close_both();
-        });
-      }
+      state->ended_in_order(linger);
       break;
     }
     state->failed = true;
@@ -86,8 +74,7 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
     state->close_both();
     break;
   }
-  --state->running;
-  state->changed.notify();
+  state->pump_done();
 }
 
 }  // namespace
@@ -103,9 +90,7 @@ asio::awaitable<void> relay_frames(std::shared_ptr<transport::frame_channel> cli
   const base::log_failure log_failure{"relay"};
   asio::co_spawn(ex, pump(state, true, linger), log_failure);
   asio::co_spawn(ex, pump(state, false, linger), log_failure);
-  while (state->running > 0) co_await state->changed.wait();
-  state->linger_timer.cancel();
-  state->close_both();
+  co_await state->both_done();
 }
 
 }  // namespace rstream::engine

@@ -120,33 +120,35 @@ std::string label_or(const tunnel_record& record, const std::string& key,
   return it == record.labels.end() ? fallback : it->second;
 }
 
-nlohmann::json entry_json(const tunnel_record& record, std::string_view base_url) {
-  nlohmann::json capabilities = nlohmann::json::array();
+api::tunnel_entry entry_of(const tunnel_record& record, std::string_view base_url) {
+  api::tunnel_entry entry;
+  entry.name = record.name;
+  entry.id = record.id;
+  entry.publish = record.publish;
+  entry.labels = record.labels;
   const std::string caps = label_or(record, "rstream.webtty.capabilities", "exec");
   for (std::size_t start = 0; start <= caps.size();) {
     auto comma = caps.find(',', start);
     std::string cap = caps.substr(start, comma - start);
-    if (!cap.empty()) capabilities.push_back(cap);
+    if (!cap.empty()) entry.capabilities.push_back(cap);
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  nlohmann::json entry = {{"name", record.name},
-                          {"id", record.id},
-                          {"status", "online"},
-                          {"publish", record.publish},
-                          {"labels", record.labels},
-                          {"capabilities", capabilities},
-                          {"e2e", label_or(record, "rstream.webtty.e2e", "disabled")},
-                          {"hostname", label_or(record, "rstream.webtty.hostname", "")},
-                          {"rstream_url", "rstrm://" + record.name},
-                          {"connected_at", record.connected_at}};
+  entry.e2e = label_or(record, "rstream.webtty.e2e", "disabled");
+  entry.hostname = label_or(record, "rstream.webtty.hostname", "");
+  entry.rstream_url = "rstrm://" + record.name;
+  entry.connected_at = record.connected_at;
   if (record.publish) {
     const std::string base(base_url);
     const std::string ws =
         base.rfind("https://", 0) == 0 ? "wss://" + base.substr(8) : "ws://" + base.substr(7);
-    entry["browser_url"] = ws + "/api/tunnels/" + record.name + "/webtty";
+    entry.browser_url = ws + "/api/tunnels/" + record.name + "/webtty";
   }
   return entry;
+}
+
+nlohmann::json entry_json(const tunnel_record& record, std::string_view base_url) {
+  return api::to_json(entry_of(record, base_url));
 }
 
 }  // namespace rstream::engine

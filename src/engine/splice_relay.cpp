@@ -6,12 +6,11 @@
 #include <unistd.h>
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
 #include "rstream/base/log_failure.hpp"
-#include "rstream/common/async_event.hpp"
 #include "rstream/common/unique_fd.hpp"
+#include "relay_pair.hpp"
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
@@ -21,21 +20,13 @@ namespace {
 
 constexpr int pipe_bytes = 1024 * 1024;
 
-struct splice_state {
+struct splice_state : relay_pair {
   splice_state(tcp::socket a_socket, tcp::socket b_socket)
-      : a(std::move(a_socket)),
-        b(std::move(b_socket)),
-        changed(a.get_executor()),
-        linger_timer(a.get_executor()) {}
+      : relay_pair(a_socket.get_executor()), a(std::move(a_socket)), b(std::move(b_socket)) {}
   tcp::socket a;
   tcp::socket b;
-  std::string what;
-  async_event changed;
-  asio::steady_timer linger_timer;
-  int running = 2;
-  bool failed = false;
 
-  void close_both() {
+  void close_both() override {
     boost::system::error_code ignored;
     a.close(ignored);
     b.close(ignored);
@@ -99,21 +90,14 @@ asio::awaitable<void> pump(std::shared_ptr<splice_state> state, bool a_to_b,
     // An orderly end: pass it on; the other direction gets a bounded time to finish.
     boost::system::error_code ignored;
     dst.shutdown(tcp::socket::shutdown_send, ignored);
-    if (!state->failed && state->running == 2) {
-      state->linger_timer.expires_after(linger);
-      state->linger_timer.async_wait([state](boost::system::error_code ec) {
-        if (!ec) state->close_both();
-      });
-    }
+    state->ended_in_order(linger);
   } else {
     if (!state->failed) {
       spdlog::debug("{}: {} side: {}", state->what, a_to_b ? "client" : "server", failure);
     }
-    state->failed = true;
-    state->close_both();
+    state->fail();
   }
-  --state->running;
-  state->changed.notify();
+  state->pump_done();
 }
 
 }  // namespace
@@ -130,9 +114,7 @@ asio::awaitable<void> splice_relay(tcp::socket a, std::vector<std::uint8_t> a_un
   const base::log_failure log_failure{"splice relay"};
   asio::co_spawn(ex, pump(state, true, std::move(a_unread), linger), log_failure);
   asio::co_spawn(ex, pump(state, false, std::move(b_unread), linger), log_failure);
-  while (state->running > 0) co_await state->changed.wait();
-  state->linger_timer.cancel();
-  state->close_both();
+  co_await state->both_done();
 }
 
 relay_path choose_relay_path(std::optional<transport::scheme_kind> client,

@@ -31,25 +31,6 @@ std::string sha256_hex(std::string_view text) {
 
 }  // namespace
 
-const char* role_name(token_role role) {
-  switch (role) {
-    case token_role::admin:
-      return "admin";
-    case token_role::read_write:
-      return "read-write";
-    case token_role::read_only:
-      return "read-only";
-  }
-  return "read-only";
-}
-
-std::optional<token_role> parse_role(std::string_view text) {
-  if (text == "admin") return token_role::admin;
-  if (text == "read-write") return token_role::read_write;
-  if (text == "read-only") return token_role::read_only;
-  return std::nullopt;
-}
-
 std::string random_hex(std::size_t bytes) {
   std::vector<unsigned char> raw(bytes);
   randombytes_buf(raw.data(), raw.size());

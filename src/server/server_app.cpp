@@ -148,11 +148,8 @@ bool server_app::build(std::string& error) {
     // Re-reads the authorized clients on every handshake: changes apply to the next session.
     settings.e2e_authorizer = e2e::authorize_from_store(store, config_.identity);
   }
-  if (config_.tls.enabled()) {
-    listener.tls =
-        transport::make_server_tls_context(config_.tls.cert_file, config_.tls.key_file, error);
-    if (!listener.tls) return false;
-    listener.allow_plaintext = config_.tls.allow_plaintext;
+  if (!transport::load_server_tls(config_.tls, listener.tls, listener.allow_plaintext, error)) {
+    return false;
   }
 
   server_routes_config routes_config{settings.token, std::move(files)};

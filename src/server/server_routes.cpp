@@ -4,6 +4,7 @@
 #include "rstream/base/secret.hpp"
 #include "rstream/transport/untrusted_content.hpp"
 #include "rstream/ui/browser_auth.hpp"
+#include "rstream/ui/front_door.hpp"
 
 namespace asio = boost::asio;
 
@@ -21,56 +22,36 @@ std::optional<std::string_view> path_below(std::string_view path, std::string_vi
   return rest;
 }
 
-server_routes::server_routes(server_routes_config config) : config_(std::move(config)) {}
+namespace {
 
-bool server_routes::checked_token(const std::string& source, const std::string& token) const {
-  return base::throttled_check(config_.auth_throttle.get(), source, [&] {
-           return base::secret_equal(config_.token, token);
-         }) == base::auth_verdict::accepted;
+/// The server's door: its --token, if any, compared in constant time.
+ui::token_gate server_gate(const server_routes_config& config) {
+  ui::token_gate gate;
+  gate.throttle = config.auth_throttle.get();
+  if (!config.token.empty()) {
+    gate.token_valid = [token = config.token](const std::string& given) {
+      return base::secret_equal(token, given);
+    };
+  }
+  gate.missing_token_message = "this server requires a token: send Authorization: Bearer";
+  gate.invalid_token_message = "invalid token";
+  return gate;
 }
 
+}  // namespace
+
+server_routes::server_routes(server_routes_config config)
+    : config_(std::move(config)), door_(server_gate(config_)) {}
+
 asio::awaitable<void> server_routes::handle(transport::http_exchange& exchange) const {
-  const auto& request = exchange.request();
-  if (ui::is_browser_route(request.path())) {
+  if (ui::is_browser_route(exchange.request().path())) {
     // The sessions page, its files and the login that sets its cookie (docs/ui.md).
-    ui::browser_site site;
-    site.index_asset = "index.html";
-    site.auth_required = !config_.token.empty();
-    site.token_valid = [this, source = base::source_address(exchange.peer())](
-                           const std::string& t) { return checked_token(source, t); };
+    const ui::browser_site site = door_.site("index.html", exchange.peer());
     co_await ui::serve_browser_route(exchange, site);
     co_return;
   }
-  // A Bearer token (CLI, scripts) or the page's login cookie.
-  ui::presented_credential given = ui::find_credential(request);
-  if (!config_.token.empty()) {
-    const auto verdict = base::throttled_check(
-        config_.auth_throttle.get(), base::source_address(exchange.peer()),
-        [&] { return !given.token.empty() && base::secret_equal(config_.token, given.token); },
-        !given.token.empty());
-    if (verdict == base::auth_verdict::throttled) {
-      exchange.close_after_response();
-      co_await exchange.respond_error(429, "too_many_failures", base::too_many_failures_message);
-      co_return;
-    }
-    if (verdict == base::auth_verdict::refused) {
-      const char* why = given.token.empty()
-                            ? "this server requires a token: send Authorization: Bearer"
-                            : "invalid token";
-      exchange.close_after_response();
-      // Named, not a temporary inside co_await (GCC 12).
-      std::vector<transport::http_header> challenge{
-          {"WWW-Authenticate", "Bearer realm=\"rstream\""}};
-      co_await exchange.respond_error(401, "unauthorized", why, std::move(challenge));
-      co_return;
-    }
-  } else {
-    given.kind = ui::credential::none;  // a stale cookie authenticates nothing here
-  }
-  if (auto why = ui::browser_rule_violation(request, given.kind, exchange.secure())) {
-    co_await exchange.respond_error(403, "forbidden", *why);
-    co_return;
-  }
+  // A Bearer token (CLI, scripts) or the page's login cookie, then the browser rules.
+  if (!co_await ui::pass_front_door(exchange, door_)) co_return;
   co_await dispatch(exchange);
 }
 

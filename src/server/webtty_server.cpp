@@ -11,6 +11,7 @@
 #include "rstream/common/async_event.hpp"
 #include "rstream/transport/listener.hpp"
 #include "rstream/ui/browser_auth.hpp"
+#include "rstream/ui/front_door.hpp"
 #include "server_session.hpp"
 
 namespace asio = boost::asio;
@@ -63,15 +64,9 @@ void webtty_server::set_http_routes(transport::http_handler routes) {
 }
 
 asio::awaitable<void> webtty_server::accept_loop() {
-  // Plain lambdas calling member coroutines: no capturing coroutine lambdas (GCC 12).
-  transport::channel_handler on_channel = [this](std::unique_ptr<transport::frame_channel> c) {
-    return this->on_accepted_channel(std::move(c));
-  };
-  transport::http_handler on_request = [this](transport::http_exchange& ex) {
-    return this->on_request(ex);
-  };
-  co_await transport::accept_connections(acceptor_, serve_options_, std::move(on_channel),
-                                         std::move(on_request));
+  co_await transport::accept_connections(acceptor_, serve_options_, this,
+                                         &webtty_server::on_accepted_channel,
+                                         &webtty_server::on_request);
 }
 
 asio::awaitable<void> webtty_server::on_accepted_channel(
@@ -83,13 +78,7 @@ asio::awaitable<void> webtty_server::on_request(transport::http_exchange& exchan
   const auto& request = exchange.request();
   // Every request on this port, whatever its route, passes the Host and Origin rules first:
   // a page elsewhere must not open /webtty (or anything) in a browser that can reach us.
-  if (auto refused = ui::front_door_violation(request, exchange.secure(), front_door_)) {
-    spdlog::info("refused {} {} from {}: {}", request.method, request.path(), exchange.peer(),
-                 refused->message);
-    exchange.close_after_response();
-    co_await exchange.respond_error(refused->status, refused->code, refused->message);
-    co_return;
-  }
+  if (!co_await ui::screen_request(exchange, front_door_)) co_return;
   if (request.path() == webtty_websocket_path) {
     if (!request.is_websocket_upgrade()) {
       co_await exchange.respond_error(426, "upgrade_required",

@@ -147,6 +147,15 @@ asio::awaitable<void> accept_connections(tcp::acceptor& acceptor, const serve_op
   }
 }
 
+bool load_server_tls(const server_tls_files& files, std::shared_ptr<asio::ssl::context>& context,
+                     bool& allow_plaintext, std::string& error) {
+  if (!files.enabled()) return true;
+  context = make_server_tls_context(files.cert_file, files.key_file, error);
+  if (!context) return false;
+  allow_plaintext = files.allow_plaintext;
+  return true;
+}
+
 std::unique_ptr<asio::ssl::context> make_server_tls_context(const std::string& cert_file,
                                                             const std::string& key_file,
                                                             std::string& error) {

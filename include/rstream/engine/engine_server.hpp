@@ -24,6 +24,7 @@
 #include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/ui/browser_auth.hpp"
+#include "rstream/ui/front_door.hpp"
 #include "rstream/tunnel/protocol.hpp"
 
 namespace boost::asio::ssl {
@@ -98,12 +99,24 @@ class engine_server {
   boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_stream(
       std::string id, std::string name, tunnel::stream_kind kind, codec::error_frame& failure);
 
-  // HTTP API (engine_api.cpp)
-  boost::asio::awaitable<void> api_tunnels(transport::http_exchange& ex, const token_info& who);
-  boost::asio::awaitable<void> api_tokens(transport::http_exchange& ex, const token_info& who);
+  // HTTP API (engine_api.cpp): one function per route of its table.
+  /// The front door's token check: a token of the store, throttled per source.
+  ui::token_gate door_gate();
+  /// Matches an authenticated /api request against the route table and runs its route.
+  boost::asio::awaitable<void> dispatch_api(transport::http_exchange& ex, const token_info& who);
+  boost::asio::awaitable<void> api_health(transport::http_exchange& ex);
+  boost::asio::awaitable<void> api_list_tunnels(transport::http_exchange& ex);
+  /// /api/tunnels/NAME/webtty: the published browser endpoint (a WebSocket of WebTTY frames).
+  boost::asio::awaitable<void> api_tunnel_webtty(transport::http_exchange& ex,
+                                                 const token_info& who, tunnel_record target);
   /// /api/tunnels/NAME/fs...: the tunnel server's filesystem sidecar, through an HTTP stream.
   boost::asio::awaitable<void> api_tunnel_files(transport::http_exchange& ex, const token_info& who,
                                                 tunnel_record record);
+  boost::asio::awaitable<void> api_list_tokens(transport::http_exchange& ex);
+  boost::asio::awaitable<void> api_create_token(transport::http_exchange& ex,
+                                                const token_info& who);
+  boost::asio::awaitable<void> api_revoke_token(transport::http_exchange& ex, const token_info& who,
+                                                std::string id);
 
   /// The token's record, unless it is invalid or its source is throttled (`throttled` set).
   std::optional<token_info> authenticate(const std::string& token, std::string_view peer,
@@ -122,6 +135,7 @@ class engine_server {
   std::map<std::string, std::shared_ptr<tunnel_link>> links_;  ///< by tunnel id
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
   base::auth_throttle auth_throttle_;
+  ui::listener_door door_;  ///< credential → authentication → browser rule (ui/front_door.hpp)
   bool stopping_ = false;
 };
 

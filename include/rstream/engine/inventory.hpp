@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 
+#include "rstream/api/engine_messages.hpp"
+
 namespace rstream::engine {
 
 /// One online tunnel, as the inventory shows it.
@@ -95,6 +97,8 @@ class tunnel_inventory {
 
 /// The inventory entry of one tunnel: name, id, status, labels, capabilities, its rstrm:// URL
 /// and, when published, its browser URL under `base_url` (http → ws, https → wss).
+api::tunnel_entry entry_of(const tunnel_record& record, std::string_view base_url);
+/// entry_of as JSON (api::to_json).
 nlohmann::json entry_json(const tunnel_record& record, std::string_view base_url);
 
 /// The label's value, or `fallback` when the tunnel does not carry it.

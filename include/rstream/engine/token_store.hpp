@@ -6,6 +6,7 @@
 // Thread-safety: owned by the engine's io_context thread.
 #pragma once
 
+#include "rstream/api/engine_messages.hpp"
 #include "rstream/base/utc_time.hpp"
 
 #include <filesystem>
@@ -16,19 +17,13 @@
 
 namespace rstream::engine {
 
-/// What a token may do: read-only lists; read-write also opens sessions and registers tunnels;
-/// admin also manages tokens.
-enum class token_role { read_only = 0, read_write = 1, admin = 2 };
+/// What a token may do (api/engine_messages.hpp: the roles and their wire names).
+using api::parse_role;
+using api::role_name;
+using api::token_role;
 
-const char* role_name(token_role role);
-std::optional<token_role> parse_role(std::string_view text);
-
-struct token_info {
-  std::string id;  ///< short, public, for list and revoke
-  std::string name;
-  token_role role = token_role::read_only;
-  std::string created_at;  ///< ISO-8601 UTC
-};
+/// A token's public record (never its secret): the body GET /api/tokens lists.
+using token_info = api::token_record;
 
 class token_store {
  public:

@@ -16,6 +16,7 @@
 #include "rstream/fs/webdav_handler.hpp"
 #include "rstream/server/live_api.hpp"
 #include "rstream/transport/http.hpp"
+#include "rstream/ui/front_door.hpp"
 
 namespace rstream::server {
 
@@ -38,11 +39,10 @@ class server_routes {
   boost::asio::awaitable<void> handle_routed(transport::http_exchange& exchange) const;
 
  private:
-  /// The token check of the login page, counted by the throttle like every other.
-  bool checked_token(const std::string& source, const std::string& token) const;
   boost::asio::awaitable<void> dispatch(transport::http_exchange& exchange) const;
 
   server_routes_config config_;
+  ui::listener_door door_;  ///< credential → authentication → browser rule (ui/front_door.hpp)
 };
 
 /// The part of `path` below `prefix` ("" for "/fs", "/a" for "/fs/a"), or nullopt when `path`

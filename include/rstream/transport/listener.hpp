@@ -33,6 +33,22 @@ boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& 
                                                 channel_handler on_channel,
                                                 http_handler on_request);
 
+/// accept_connections with two member coroutines of `owner` as the handlers (plain lambdas that
+/// call them: no capturing coroutine lambdas, GCC 12). `owner` must outlive the loop.
+template <typename Owner>
+boost::asio::awaitable<void> accept_connections(
+    boost::asio::ip::tcp::acceptor& acceptor, const serve_options& options, Owner* owner,
+    boost::asio::awaitable<void> (Owner::*on_channel)(std::unique_ptr<frame_channel>),
+    boost::asio::awaitable<void> (Owner::*on_request)(http_exchange&)) {
+  channel_handler channels = [owner, on_channel](std::unique_ptr<frame_channel> c) {
+    return (owner->*on_channel)(std::move(c));
+  };
+  http_handler requests = [owner, on_request](http_exchange& ex) {
+    return (owner->*on_request)(ex);
+  };
+  co_await accept_connections(acceptor, options, std::move(channels), std::move(requests));
+}
+
 /// A listener's TLS as an operator gives it (--tls-cert, --tls-key, --allow-plaintext).
 struct server_tls_files {
   std::string cert_file;         ///< certificate chain (PEM); empty: no TLS
@@ -43,6 +59,12 @@ struct server_tls_files {
 
 /// Why `files` cannot be used (one file without the other, plaintext without TLS), or nullopt.
 std::optional<std::string> tls_files_problem(const server_tls_files& files);
+
+/// A listener's TLS side from `files`: `context` stays null and `allow_plaintext` false when TLS
+/// is off. False (with `error`) when the files cannot be loaded.
+bool load_server_tls(const server_tls_files& files,
+                     std::shared_ptr<boost::asio::ssl::context>& context, bool& allow_plaintext,
+                     std::string& error);
 
 /// A server TLS context (TLS 1.2 and later) from PEM files. On failure returns null and sets
 /// `error`.

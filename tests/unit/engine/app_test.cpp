@@ -18,47 +18,12 @@
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/http.hpp"
 #include "support/in_process.hpp"
+#include "support/test_engine.hpp"
 
 namespace asio = boost::asio;
 using namespace rstream;
 
 namespace {
-
-/// A private temporary directory, removed with its contents at the end of the test.
-class temporary_dir {
- public:
-  temporary_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rstream-engine-XXXXXX");
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~temporary_dir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// An engine_app on 127.0.0.1, any free port, with a fresh data directory.
-struct test_engine {
-  temporary_dir dir;
-  engine::engine_config config;
-  std::string error;
-
-  test_engine() {
-    config.listen_port = 0;
-    config.data_dir = dir.path() / "engine";
-  }
-  /// Starts an engine on `io`; null (with `error`) when it cannot.
-  std::unique_ptr<engine::engine_app> start(asio::io_context& io) {
-    if (dir.path().empty()) error = "no temporary directory";
-    auto app = std::make_unique<engine::engine_app>(io, config);
-    if (!error.empty() || !app->start(error)) return nullptr;
-    return app;
-  }
-};
 
 struct api_answers {
   transport::http_response health;
@@ -123,7 +88,7 @@ asio::awaitable<void> route_through(engine::engine_app& engine, server::server_a
 }  // namespace
 
 TEST(engine_app, AnswersItsApiWithTheAdminTokenThenStopsCleanly) {
-  test_engine setup;
+  test::test_engine setup;
   asio::io_context io;
   auto started = setup.start(io);
   ASSERT_TRUE(started) << setup.error;
@@ -175,7 +140,7 @@ TEST(engine_app, CertificateAndKeyGoTogether) {
 }
 
 TEST(engine_app, RoutesAnExecSessionToAServerAppThroughItsTunnel) {
-  test_engine setup;
+  test::test_engine setup;
   asio::io_context io;
   auto started = setup.start(io);
   ASSERT_TRUE(started) << setup.error;
