@@ -8,6 +8,7 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
 #include "rstream/cli/stdin_pump.hpp"
+#include "rstream/client/terminal_mode_tracker.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -76,7 +77,7 @@ class terminal_live_io final : public client::live_io {
   const bool stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
   bool stdout_broken_ = false;
   raw_terminal terminal_;
-  terminal_mode_tracker modes_;
+  client::terminal_mode_tracker modes_;
 };
 
 int report(const client::live_attach_result& result) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/escape_filter.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/common/pipe_buffer.hpp"
 
@@ -157,7 +158,7 @@ class threaded_stdin final : public client::stdin_forwarding {
   std::shared_ptr<threaded_stdin*> self_ = std::make_shared<threaded_stdin*>(this);
   stdin_sink sink_;
   const std::function<bool()> filter_escapes_;
-  escape_filter escapes_;
+  client::escape_filter escapes_;
   std::optional<stdin_reader> reader_;
 };
 

@@ -2,12 +2,12 @@
 #include <gtest/gtest.h>
 
 #include "rstream/cli/common.hpp"
-#include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/escape_filter.hpp"
 
 using namespace std::chrono_literals;
-using rstream::cli::escape_filter;
 using rstream::cli::parse_duration;
 using rstream::cli::parse_size;
+using rstream::client::escape_filter;
 
 TEST(ParseDuration, UnitsAndBareSeconds) {
   EXPECT_EQ(parse_duration("500ms"), 500ms);
