@@ -16,6 +16,7 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/live_attach.hpp"
 #include "rstream/cli/live_sessions_output.hpp"
+#include "rstream/cli/trust_flags.hpp"
 
 using json = nlohmann::json;
 
@@ -64,10 +65,7 @@ void add_server_flags(CLI::App& cmd, server_flags& flags) {
       ->envname("RSTREAM_WEBTTY_URL");
   cmd.add_option("--token", flags.token, "Bearer token the server requires (its admin token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
-  cmd.add_option("--tls-ca", flags.tls_ca,
-                 "Trust this CA certificate (PEM) for https://, tls:// and wss://");
-  cmd.add_flag("--insecure-skip-tls-verify", flags.insecure,
-               "Do not verify the server's TLS certificate");
+  add_tls_trust_flags(cmd, flags.tls_ca, flags.insecure, "https://, tls:// and wss://");
   cmd.add_option("--connect-timeout", flags.connect_timeout,
                  "Limit for connecting and for each answer")
       ->capture_default_str();

@@ -101,31 +101,38 @@ class fake_live_io final : public client::live_io {
   bool raw_ = false;
 };
 
-client::live_attach_options join_options(const client::live_server& server,
-                                         const std::string& session) {
-  client::live_attach_options options;
-  options.server = server;
-  options.session = session;
-  return options;
-}
+/// A server with live sessions, its API client and the user's side, for each test.
+class LiveSessionTest : public ::testing::Test {
+ protected:
+  /// Starts a session running `argv`; its id.
+  std::string start(const std::string& name, std::vector<std::string> argv) {
+    auto created = sessions.create({name, 0, 0, "", std::move(argv), {}});
+    EXPECT_TRUE(created) << created.error().message;
+    return created ? created->value("id", "") : "";
+  }
+  client::live_attach_options join(const std::string& session) const {
+    client::live_attach_options options;
+    options.server = app.server();
+    options.session = session;
+    return options;
+  }
 
-std::string created_id(const client::live_sessions_client& sessions,
-                       api::live_session_request request) {
-  auto created = sessions.create(request);
-  EXPECT_TRUE(created) << created.error().message;
-  return created ? created->value("id", "") : "";
-}
+  threaded_server_app app;
+  client::live_sessions_client sessions{app.server()};
+  fake_live_io io;
+};
+
+using ClientLiveAttachment = LiveSessionTest;
+using ClientLiveClient = LiveSessionTest;
+using ClientLiveSessions = LiveSessionTest;
 
 }  // namespace
 
-TEST(ClientLiveAttachment, ControllerInputReachesTheSessionAndItsExitCodeIsOurs) {
-  threaded_server_app app;
-  const client::live_sessions_client sessions(app.server());
-  const std::string id = created_id(
-      sessions, {"reader", 0, 0, "", {"sh", "-c", "read line; printf 'got:%s' \"$line\"; exit 7"}});
-  fake_live_io io;
+TEST_F(ClientLiveAttachment, ControllerInputReachesTheSessionAndItsExitCodeIsOurs) {
+  const std::string id =
+      start("reader", {"sh", "-c", "read line; printf 'got:%s' \"$line\"; exit 7"});
   io.input = "hello\n";
-  auto result = client::run_live_attach(join_options(app.server(), id), io);
+  auto result = client::run_live_attach(join(id), io);
   EXPECT_EQ(result.exit_code, 7) << result.message;
   EXPECT_EQ(result.message, "");
   EXPECT_EQ(result.farewell, "");  // announce_end is off
@@ -137,14 +144,9 @@ TEST(ClientLiveAttachment, ControllerInputReachesTheSessionAndItsExitCodeIsOurs)
   EXPECT_GE(io.restored, 1);
 }
 
-TEST(ClientLiveAttachment, ASpectatorNeverReadsStdinAndSeesTheOutput) {
-  threaded_server_app app;
-  const client::live_sessions_client sessions(app.server());
-  const std::string id =
-      created_id(sessions, {"", 0, 0, "", {"sh", "-c", "printf spectated; sleep 0.3; exit 4"}});
-  fake_live_io io;
+TEST_F(ClientLiveAttachment, ASpectatorNeverReadsStdinAndSeesTheOutput) {
   io.input = "ignored\n";
-  auto options = join_options(app.server(), id);
+  auto options = join(start("", {"sh", "-c", "printf spectated; sleep 0.3; exit 4"}));
   options.spectator = true;
   options.quiet = true;
   auto result = client::run_live_attach(options, io);
@@ -154,23 +156,17 @@ TEST(ClientLiveAttachment, ASpectatorNeverReadsStdinAndSeesTheOutput) {
   EXPECT_EQ(io.notices, "");  // quiet
 }
 
-TEST(ClientLiveAttachment, AnUnknownSessionIsNotFound) {
-  threaded_server_app app;
-  fake_live_io io;
-  auto result = client::run_live_attach(join_options(app.server(), "nope"), io);
+TEST_F(ClientLiveAttachment, AnUnknownSessionIsNotFound) {
+  auto result = client::run_live_attach(join("nope"), io);
   EXPECT_EQ(result.exit_code, api::exit_not_found);
   EXPECT_EQ(result.message, "no live session 'nope' on the server at " + app.url());
   EXPECT_EQ(io.stdin_started, 0);
 }
 
-TEST(ClientLiveAttachment, DetachingLeavesTheSessionRunning) {
-  threaded_server_app app;
-  const client::live_sessions_client sessions(app.server());
-  const std::string id =
-      created_id(sessions, {"stays", 0, 0, "", {"sh", "-c", "echo ready; sleep 30"}});
-  fake_live_io io;
+TEST_F(ClientLiveAttachment, DetachingLeavesTheSessionRunning) {
+  const std::string id = start("stays", {"sh", "-c", "echo ready; sleep 30"});
   io.detach_after = "ready";
-  auto options = join_options(app.server(), id);
+  auto options = join(id);
   options.input = client::live_attach_options::input_mode::drop_unless_controller;
   options.detach_key = true;
   options.reattach_hint = "again";
@@ -184,25 +180,21 @@ TEST(ClientLiveAttachment, DetachingLeavesTheSessionRunning) {
   EXPECT_EQ(shown->value("state", ""), "running");
 }
 
-TEST(ClientLiveClient, StartsTheNamedSessionTheSizeOfTheTerminalAndAnnouncesItsEnd) {
-  threaded_server_app app;
+TEST_F(ClientLiveClient, StartsTheNamedSessionTheSizeOfTheTerminalAndAnnouncesItsEnd) {
   client::live_client_request request;
   request.server = app.server();
   request.session_name = "sized";
   request.argv = {"sh", "-c", "stty size; exit 5"};
-  fake_live_io io;
   auto result = client::run_live_client(request, io);
   EXPECT_EQ(result.exit_code, 5) << result.message;
   EXPECT_EQ(result.farewell, "[session ended, exit code 5]");
   EXPECT_NE(io.out.find("30 100"), std::string::npos) << io.out;
 }
 
-TEST(ClientLiveClient, AttachNamesNoSessionOrTakesNoCommand) {
-  threaded_server_app app;
+TEST_F(ClientLiveClient, AttachNamesNoSessionOrTakesNoCommand) {
   client::live_client_request request;
   request.server = app.server();
   request.attach_id = "missing";
-  fake_live_io io;
   EXPECT_EQ(client::run_live_client(request, io).exit_code, api::exit_not_found);
   request.argv = {"true"};
   auto refused = client::run_live_client(request, io);
@@ -210,10 +202,8 @@ TEST(ClientLiveClient, AttachNamesNoSessionOrTakesNoCommand) {
   EXPECT_NE(refused.message.find("only apply when --session"), std::string::npos);
 }
 
-TEST(ClientLiveSessions, CallsReturnTheAnswerOrAFailureWithItsExitCode) {
-  threaded_server_app app;
-  const client::live_sessions_client sessions(app.server());
-  const std::string id = created_id(sessions, {"api", 0, 0, "", {"sleep", "30"}, {{"A", "1"}}});
+TEST_F(ClientLiveSessions, CallsReturnTheAnswerOrAFailureWithItsExitCode) {
+  const std::string id = start("api", {"sleep", "30"});
   auto listed = sessions.list("active");
   ASSERT_TRUE(listed) << listed.error().message;
   ASSERT_EQ((*listed)["sessions"].size(), 1u);
@@ -253,7 +243,7 @@ TEST(ClientLiveSessions, CallsReturnTheAnswerOrAFailureWithItsExitCode) {
   EXPECT_EQ(gone.error().exit_code, api::exit_not_found);
 }
 
-TEST(ClientLiveSessions, TunnelUrlsAndUnreachableServersAreRefused) {
+TEST(ClientLiveServer, TunnelUrlsAndUnreachableServersAreRefused) {
   auto tunnel = client::resolve_live_server("rstrm://box", {});
   ASSERT_FALSE(tunnel);
   EXPECT_EQ(tunnel.error().exit_code, api::exit_usage);
@@ -269,7 +259,7 @@ TEST(ClientLiveSessions, TunnelUrlsAndUnreachableServersAreRefused) {
       << reply.error().message;
 }
 
-TEST(ClientLiveSessions, RefusalsMapToTheDocumentedExitCodes) {
+TEST(ClientLiveServer, RefusalsMapToTheDocumentedExitCodes) {
   client::live_server server;
   server.given = "http://h";
   auto denied = client::interpret_live_response(
