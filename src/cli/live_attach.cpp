@@ -1,147 +1,65 @@
-// Attaching to a live session over /ws/terminal/{id} (see live_attach.hpp).
-//
-// One reader coroutine (the socket: output to stdout with blocking writes, which is the
-// backpressure towards the server; control messages handled in place) and one writer coroutine
-// (JSON control messages first, then input while this participant controls the session). stdin
-// is read by a stdin_reader thread, at most a few chunks ahead of what was sent. Input read
-// before the server's hello waits (those chunks) until the hello says whether we control.
-// With a local terminal, "~" escapes at the start of a line are the client's commands (~. leave,
-// ~r ask for control, ~g grant the latest request, ~? help), and the terminal modes the session
-// switched on are undone on the way out.
+// The terminal side of a live attachment (see live_attach.hpp).
 #include "rstream/cli/live_attach.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
-#include <cstring>
-#include <deque>
-#include <nlohmann/json.hpp>
-#include <optional>
-#include <spdlog/spdlog.h>
 
-#include "rstream/base/log_failure.hpp"
-#include "rstream/cli/api_client.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
-#include "rstream/common/async_event.hpp"
-#include "rstream/transport/message_socket.hpp"
-#include "rstream/base/percent.hpp"
-#include "rstream/api/live_messages.hpp"
-
-namespace asio = boost::asio;
-using json = nlohmann::json;
+#include "rstream/cli/stdin_pump.hpp"
+#include "rstream/client/terminal_mode_tracker.hpp"
 
 namespace rstream::cli {
 namespace {
 
-/// How long to wait for the server's close after the session said it terminated.
-constexpr auto close_grace = std::chrono::seconds(5);
-
-std::string string_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
-  return it->is_string() ? it->get<std::string>() : it->dump();
-}
-
-std::optional<long long> number_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  return it->get<long long>();
-}
-
-class live_attachment {
+/// The process's standard streams and terminal for client::run_live_attach.
+class terminal_live_io final : public client::live_io {
  public:
-  explicit live_attachment(const live_attach_options& options) : options_(options) {
-    stdin_is_tty_ = ::isatty(STDIN_FILENO) == 1;
-    stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
-    // A viewer at a terminal (join --tty without --interactive): what is typed is not echoed
-    // nor sent; Ctrl-C and ~. leave.
-    watching_ = options_.spectator && options_.tty && stdin_is_tty_;
+  bool input_is_terminal() override { return stdin_is_tty_; }
+
+  std::error_code write_output(std::span<const std::uint8_t> bytes) override {
+    if (stdout_is_tty_) modes_.scan(bytes);
+    if (write_all(STDOUT_FILENO, bytes)) return {};
+    const std::error_code ec(errno, std::generic_category());
+    if (ec == std::errc::broken_pipe) stdout_broken_ = true;
+    return ec;
   }
 
-  int run(const std::string& session_id, const std::string& session_name) {
-    session_id_ = session_id;
-    session_name_ = session_name;
-    asio::co_spawn(io_, drive(), [this](std::exception_ptr e) {
-      if (e) fail(exit_remote_failure, "internal error: " + base::exception_text(e));
-    });
-    io_.run();
-    reader_.reset();
-    restore_terminal();
-    return finish();
+  void notice(const std::string& line) override {
+    // In raw mode "\n" does not return the carriage: start and end a line of our own.
+    // Notices carry peers' text (names, messages): escaped before they reach the terminal.
+    const std::string safe = terminal_safe(line);
+    const std::string text = terminal_.active() ? "\r\n" + safe + "\r\n" : safe + "\n";
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size());
   }
 
- private:
-  struct queued_input {
-    codec::data_frame chunk;
-    stdin_reader::release_fn release;
-  };
-
-  // ---- the connection ----
-
-  asio::awaitable<void> drive() {
-    std::string path = options_.server.target("/ws/terminal/" + base::percent_encode(session_id_));
-    std::string query;
-    if (options_.spectator) query += "role=spectator";
-    if (!options_.participant_name.empty()) {
-      query += (query.empty() ? "" : "&") + std::string("name=") +
-               base::percent_encode(options_.participant_name);
-    }
-    if (!query.empty()) path += "?" + query;
-    const transport::endpoint_url url = options_.server.websocket_url();
-    auto connected = co_await transport::connect_message_socket(url, path, options_.server.connect);
-    if (!connected.socket) {
-      const int status = connected.http_status;
-      fail(status == 401 || status == 403 ? exit_denied
-           : status == 404                ? exit_not_found
-                                          : exit_remote_failure,
-           "cannot attach to session " + session_label() + " at " + options_.server.given + ": " +
-               connected.error);
-      co_return;
-    }
-    socket_ = std::move(connected.socket);
-    wait_signals();
-    wait_window_changes();
-    if (options_.tty && options_.raw_from_start && stdin_is_tty_ && !options_.spectator) {
-      terminal_.enable(STDIN_FILENO);
-    }
-    if (watching_) {
-      terminal_.enable(STDIN_FILENO, /*keep_interrupt=*/true);
-      start_stdin();  // only for the escapes
-    }
-    if (!options_.spectator &&
-        options_.input == live_attach_options::input_mode::drop_unless_controller) {
-      start_stdin();
-    }
-    asio::co_spawn(io_, write_loop(), [](std::exception_ptr e) {
-      if (e) spdlog::error("live attach: the writer failed");
-    });
-    co_await read_loop();
-
-    stopping_ = true;
-    writer_wake_.notify();
-    reader_.reset();
-    for (auto& item : input_queue_) item.release();
-    input_queue_.clear();
-    socket_->close();
-    while (writer_running_) co_await writer_done_.wait();
-    boost::system::error_code ignored;
-    signals_.cancel(ignored);
-    winch_.cancel(ignored);
-    end_timer_.cancel();
-    restore_terminal();
+  std::unique_ptr<client::stdin_forwarding> start_stdin(boost::asio::io_context& io,
+                                                        client::stdin_sink sink,
+                                                        bool escapes) override {
+    stdin_pump_options options;
+    options.poll_pipes = false;
+    options.end_null_device_at_once = false;
+    options.chunk_bytes = 64 * 1024;
+    if (escapes) options.filter_escapes = [this] { return terminal_.active(); };
+    options.command_keys = "rg?";
+    return start_stdin_pump(io, std::move(sink), std::move(options));
   }
+
+  std::optional<client::window_size> current_window() override {
+    auto size = terminal_size(STDIN_FILENO);
+    return size ? size : terminal_size(STDOUT_FILENO);
+  }
+
+  void enter_raw_mode(bool keep_interrupt) override {
+    terminal_.enable(STDIN_FILENO, keep_interrupt);
+  }
+  bool raw_mode_active() override { return terminal_.active(); }
 
   /// Puts the local terminal back as it was: the modes the session switched on (alternate
   /// screen, hidden cursor, mouse, bracketed paste, keypad) when we leave in the middle, and
   /// the line discipline.
-  void restore_terminal() {
+  void restore_terminal() override {
     if (stdout_is_tty_ && !stdout_broken_) {
       const std::string reset = modes_.reset_sequence();
       if (!reset.empty()) {
@@ -154,557 +72,48 @@ class live_attachment {
     terminal_.restore();
   }
 
-  asio::awaitable<void> read_loop() {
-    std::vector<std::uint8_t> message;
-    while (true) {
-      auto r = co_await socket_->read_message(message);
-      if (leaving_) co_return;
-      switch (r.what) {
-        case transport::message_read::kind::binary:
-          if (stdout_is_tty_) modes_.scan(message);
-          if (!write_all(STDOUT_FILENO, message)) {
-            if (errno == EPIPE) {
-              stdout_broken_ = true;
-            } else {
-              fail(exit_failure, std::string("cannot write the output: ") + std::strerror(errno));
-            }
-            co_return;
-          }
-          break;
-        case transport::message_read::kind::text:
-          handle_control(std::string(message.begin(), message.end()));
-          if (leaving_) co_return;
-          break;
-        case transport::message_read::kind::closed:
-          co_return;
-        case transport::message_read::kind::too_large:
-          if (!terminated_) fail(exit_remote_failure, "the server sent a message over the limit");
-          co_return;
-        case transport::message_read::kind::io_error:
-          if (!terminated_) {
-            fail(exit_remote_failure,
-                 "the connection to " + options_.server.given + " broke: " + r.io.message());
-          }
-          co_return;
-      }
-    }
-  }
-
-  asio::awaitable<void> write_loop() {
-    writer_running_ = true;
-    while (!stopping_) {
-      if (!text_queue_.empty()) {
-        const std::string text = std::move(text_queue_.front());
-        text_queue_.pop_front();
-        const std::span<const std::uint8_t> bytes(
-            reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
-        const auto ec = co_await socket_->write_message(bytes, true);
-        if (ec) break;
-        continue;
-      }
-      if (controller_ && !input_queue_.empty()) {
-        queued_input item = std::move(input_queue_.front());
-        input_queue_.pop_front();
-        const std::span<const std::uint8_t> bytes = item.chunk.bytes();
-        const auto ec = co_await socket_->write_message(bytes, false);
-        item.release();
-        if (ec) break;
-        continue;
-      }
-      co_await writer_wake_.wait();
-    }
-    writer_running_ = false;
-    writer_done_.notify();
-  }
-
-  void send_control(const api::live_participant_message& message) {
-    text_queue_.push_back(api::to_text(message));
-    writer_wake_.notify();
-  }
-
-  // ---- control messages from the server ----
-
-  void handle_control(const std::string& text) {
-    auto j = json::parse(text, nullptr, false);
-    if (!j.is_object()) {
-      spdlog::warn("ignoring a control message that is not a JSON object");
-      return;
-    }
-    const std::string type = api::live_message_type(j);
-    const std::string subject = string_field(j, "participant_id");
-    const bool mine = !participant_id_.empty() && subject == participant_id_;
-    spdlog::debug("control message: {}", text);
-    if (type == "hello") {
-      on_hello(j);
-    } else if (type == "error") {
-      const auto [code, message] = api::read_live_error(j);
-      if (participant_id_.empty()) {
-        // Before hello: the server could not attach us, and closes.
-        const bool not_found =
-            code == "session_not_found" || message.find("not found") != std::string::npos;
-        fail(not_found ? exit_not_found : exit_failure,
-             message.empty() ? "the server refused to attach" : message);
-      } else {
-        notice("rstream: " +
-               (message.empty() ? std::string("the server reported an error") : message));
-      }
-    } else if (type == "control_requested") {
-      if (mine) {
-        notice("waiting for control (request " + string_field(j, "request_id") + ")...");
-      } else {
-        on_request_from_other(j);
-      }
-    } else if (type == "control_granted") {
-      forget_request(j);
-      if (mine) {
-        gain_control(true);
-      } else if (controller_ && string_field(j, "previous_controller") == participant_id_) {
-        lose_control("control passed to " + subject);
-      }
-    } else if (type == "controller_revoked" && mine) {
-      lose_control("control revoked");
-    } else if (type == "control_refused") {
-      forget_request(j);
-      if (mine) notice("control request " + string_field(j, "request_id") + " refused");
-    } else if (type == "control_expired") {
-      forget_request(j);
-      if (mine) {
-        notice("control request " + string_field(j, "request_id") + " expired (" +
-               string_field(j, "why") + ")");
-      }
-    } else if (type == "output_skipped" && mine) {
-      notice("rstream: " + string_field(j, "bytes") +
-             " bytes of output were skipped: this client fell behind and was resynced");
-    } else if (type == "state_changed" && string_field(j, "state") == "terminated") {
-      on_terminated(j);
-    }
-  }
-
-  void on_hello(const json& j) {
-    const auto hello = api::read_live_hello(j);
-    participant_id_ = hello.participant_id;
-    const std::string& role = hello.role;
-    if (hello.session.is_object()) {
-      if (session_name_.empty()) session_name_ = string_field(hello.session, "name");
-      if (string_field(hello.session, "state") == "terminated") on_terminated(hello.session);
-    }
-    if (options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator) {
-      notice("[attached to " + session_label() + " as " + participant_id_ + " (" + role +
-             "); type ~. at the start of a line to detach, ~? for help]");
-    } else if (watching_) {
-      notice("[watching " + session_label() + " as " + participant_id_ +
-             "; Ctrl-C or ~. at the start of a line leaves]");
-    } else {
-      notice("joined as " + participant_id_ + " (" + role + ")");
-    }
-    if (role == "controller" && !options_.spectator) {
-      gain_control(false);
-    } else if (!input_queue_.empty()) {
-      // Typed (or piped) before we knew: another participant controls the session.
-      drop_input("another participant controls this session: your input is ignored" +
-                 std::string(escape_keys_active() ? " (~r asks for control)" : ""));
-    }
-    if (options_.request_control && !options_.spectator && role != "controller") {
-      send_control(api::live_request_control{options_.reason});
-    }
-  }
-
-  void on_terminated(const json& j) {
-    if (terminated_) return;
-    terminated_ = true;
-    auto code = number_field(j, "exit_code");
-    auto sig = number_field(j, "signal");
-    exit_code_ = code ? static_cast<int>(*code) : sig ? 128 + static_cast<int>(*sig) : 0;
-    // The server sends a normal close next; do not wait for it forever.
-    end_timer_.expires_after(close_grace);
-    end_timer_.async_wait([this](boost::system::error_code ec) {
-      if (!ec && socket_) socket_->close();
-    });
-  }
-
-  void gain_control(bool announce) {
-    if (controller_) return;
-    if (options_.spectator) {
-      // Joined to watch (without --interactive): stdin is not ours to send, so holding control
-      // would leave the session with a controller nobody can type into. Give it back.
-      notice("control granted, but a viewer sends no input: released it (--interactive types)");
-      send_control(api::live_release_control{});
-      return;
-    }
-    controller_ = true;
-    if (announce) notice("control granted");
-    if (options_.tty && stdin_is_tty_ && !terminal_.active()) terminal_.enable(STDIN_FILENO);
-    send_window_size();
-    if (!reader_ && !stdin_eof_) start_stdin();
-    writer_wake_.notify();
-  }
-
-  void lose_control(const std::string& why) {
-    if (!controller_) return;
-    controller_ = false;
-    notice(why + (escape_keys_active() ? " (~r asks for it back)" : ""));
-    if (options_.input == live_attach_options::input_mode::drop_unless_controller) {
-      for (auto& item : input_queue_) item.release();
-      input_queue_.clear();
-    }
-  }
-
-  /// Drops the input waiting to be sent, with `why` once.
-  void drop_input(const std::string& why) {
-    for (auto& item : input_queue_) item.release();
-    input_queue_.clear();
-    if (!drop_noticed_) {
-      drop_noticed_ = true;
-      notice(why);
-    }
-  }
-
-  // ---- control requests of the others, and the ~ commands ----
-
-  /// The ~ commands work where "~." does: keyboard input in raw mode.
-  bool escape_keys_active() const {
-    return options_.detach_key && options_.tty && stdin_is_tty_ && !options_.spectator;
-  }
-
-  /// A request id from a control message (non-negative), if there is one.
-  static std::optional<std::uint64_t> request_id_of(const json& j) {
-    auto id = number_field(j, "request_id");
-    if (!id || *id < 0) return std::nullopt;
-    return static_cast<std::uint64_t>(*id);
-  }
-
-  void on_request_from_other(const json& j) {
-    auto id = request_id_of(j);
-    if (!id) return;
-    const std::string who = printable(string_field(j, "participant_id"));
-    if (pending_requests_.size() >= max_pending_requests) pending_requests_.pop_front();
-    pending_requests_.push_back({*id, who});
-    if (!controller_) return;
-    std::string line = "[" + who + " asks for control (request " + std::to_string(*id) + ")";
-    if (const std::string reason = string_field(j, "reason"); !reason.empty()) {
-      line += ": " + printable(reason);
-    }
-    line += escape_keys_active() ? "; ~g grants it]" : "]";
-    notice(line);
-  }
-
-  void forget_request(const json& j) {
-    auto id = request_id_of(j);
-    if (!id) return;
-    std::erase_if(pending_requests_, [&](const pending_request& r) { return r.id == *id; });
-  }
-
-  void run_escape_command(char key) {
-    switch (key) {
-      case 'g': {
-        if (!controller_) {
-          notice("[only the controller can grant control]");
-        } else if (pending_requests_.empty()) {
-          notice("[nobody is asking for control]");
-        } else {
-          const pending_request latest = pending_requests_.back();
-          notice("[granting control to " + latest.participant + " (request " +
-                 std::to_string(latest.id) + ")]");
-          send_control(api::live_resolve_control{latest.id, api::live_control_action::grant});
-        }
-        break;
-      }
-      case 'r':
-        if (controller_) {
-          notice("[you control this session]");
-        } else {
-          send_control(api::live_request_control{"asked from the terminal (~r)"});
-        }
-        break;
-      case '?':
-        notice(
-            "Supported escape sequences (at the start of a line):\r\n"
-            " ~.  detach (the session keeps running)\r\n"
-            " ~r  ask for control\r\n"
-            " ~g  grant control to the latest participant asking for it\r\n"
-            " ~?  this help\r\n"
-            " ~~  send a ~");
-        break;
-      default:
-        break;
-    }
-  }
-
-  /// Peer text on our terminal: control characters become '?'.
-  static std::string printable(std::string text) {
-    for (char& c : text) {
-      if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-    }
-    return text;
-  }
-
-  // ---- local input ----
-
-  void start_stdin() {
-    if (reader_ || (options_.spectator && !watching_)) return;
-    reader_.emplace(
-        STDIN_FILENO, [this](std::function<void()> fn) { asio::post(io_, std::move(fn)); },
-        [this](codec::data_frame chunk, stdin_reader::release_fn release) {
-          deliver_stdin(std::move(chunk), std::move(release));
-        },
-        64 * 1024, 4);
-  }
-
-  void deliver_stdin(codec::data_frame chunk, stdin_reader::release_fn release) {
-    if (stopping_ || leaving_) return release();
-    if (chunk.end_of_stream()) {
-      // The end of our input does not end the session: we stay attached (and keep showing
-      // its output) until it ends or we are interrupted.
-      stdin_eof_ = true;
-      release();
-      return;
-    }
-    if ((options_.detach_key || watching_) && terminal_.active()) {
-      bool leave_now = false;
-      auto typed = escapes_.filter(chunk.bytes(), leave_now);
-      if (leave_now) {
-        release();
-        detached_ = true;
-        leave();
-        return;
-      }
-      for (const char key : escapes_.take_commands()) {
-        if (watching_ && key != '?') continue;
-        if (watching_) {
-          notice("Supported escape sequences: ~. leave (so does Ctrl-C), ~? this help");
-          continue;
-        }
-        run_escape_command(key);
-      }
-      chunk = codec::data_frame(codec::stream_id::in, typed);
-    }
-    if (watching_) return release();  // a viewer sends nothing
-    if (chunk.bytes().empty()) return release();
-    if (participant_id_.empty()) {
-      // Before the hello we do not know yet whether we control the session: keep it (the
-      // reader stops after a few chunks) until we do.
-      input_queue_.push_back({std::move(chunk), std::move(release)});
-      return;
-    }
-    if (!controller_ && options_.input == live_attach_options::input_mode::drop_unless_controller) {
-      if (!drop_noticed_) {
-        drop_noticed_ = true;
-        notice("another participant controls this session: your input is ignored");
-      }
-      return release();
-    }
-    input_queue_.push_back({std::move(chunk), std::move(release)});
-    writer_wake_.notify();
-  }
-
-  void send_window_size() {
-    if (!options_.tty || !controller_) return;
-    auto size = terminal_size(STDIN_FILENO);
-    if (!size) size = terminal_size(STDOUT_FILENO);
-    if (!size) return;
-    send_control(api::live_resize{size->first, size->second});
-  }
-
-  void wait_window_changes() {
-    winch_.async_wait([this](boost::system::error_code ec, int) {
-      if (ec || stopping_) return;
-      send_window_size();
-      wait_window_changes();
-    });
-  }
-
-  void wait_signals() {
-    signals_.async_wait([this](boost::system::error_code ec, int sig) {
-      if (ec || stopping_) return;
-      interrupted_by_ = sig;
-      leave();
-    });
-  }
-
-  /// Leaves now (interrupt, detach key): the session keeps running.
-  void leave() {
-    if (leaving_) return;
-    leaving_ = true;
-    if (socket_) socket_->close();
-  }
-
-  // ---- reporting ----
-
-  std::string session_label() const {
-    if (!session_name_.empty() && session_name_ != session_id_) {
-      return session_name_ + " (" + session_id_ + ")";
-    }
-    return session_id_;
-  }
-
-  void notice(const std::string& line) {
-    if (options_.quiet && line.rfind("rstream: ", 0) != 0) return;
-    // In raw mode "\n" does not return the carriage: start and end a line of our own.
-    // Notices carry peers' text (names, messages): escaped before they reach the terminal.
-    const std::string safe = terminal_safe(line);
-    const std::string text = terminal_.active() ? "\r\n" + safe + "\r\n" : safe + "\n";
-    [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size());
-  }
-
-  void fail(int code, std::string message) {
-    if (failure_code_) return;
-    failure_code_ = code;
-    failure_message_ = std::move(message);
-  }
-
-  int finish() {
-    if (stdout_broken_) return exit_broken_pipe;
-    if (terminated_) {
-      if (options_.announce_end) {
-        const std::string line = "[session ended, exit code " + std::to_string(exit_code_) + "]\n";
-        [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
-      }
-      return exit_code_;
-    }
-    if (detached_) {
-      std::string line = "[detached from " + session_label() + "; it keeps running";
-      if (!options_.reattach_hint.empty()) line += ". Attach again: " + options_.reattach_hint;
-      line = terminal_safe(line) + "]\n";
-      [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
-      return exit_ok;
-    }
-    if (interrupted_by_) return 128 + interrupted_by_;
-    if (failure_code_) {
-      print_error(failure_message_);
-      return failure_code_;
-    }
-    print_error("the server at " + options_.server.given + " closed the connection to session " +
-                session_label() + " before it ended");
-    return exit_remote_failure;
-  }
-
-  struct pending_request {
-    std::uint64_t id = 0;
-    std::string participant;
-  };
-  static constexpr std::size_t max_pending_requests = 64;
-
-  const live_attach_options& options_;
-  bool stdin_is_tty_ = false;
-  bool stdout_is_tty_ = false;
-  bool watching_ = false;
-  std::string session_id_, session_name_;
-
-  asio::io_context io_{1};
-  asio::signal_set signals_{io_, SIGINT, SIGTERM, SIGHUP};
-  asio::signal_set winch_{io_, SIGWINCH};
-  asio::steady_timer end_timer_{io_};
-  async_event writer_wake_{io_.get_executor()};
-  async_event writer_done_{io_.get_executor()};
-  std::unique_ptr<transport::message_socket> socket_;
-  std::deque<std::string> text_queue_;
-  std::deque<queued_input> input_queue_;
-  std::optional<stdin_reader> reader_;
-  raw_terminal terminal_;
-  escape_filter escapes_{"rg?"};
-  terminal_mode_tracker modes_;
-  std::deque<pending_request> pending_requests_;
-
-  std::string participant_id_;
-  bool controller_ = false;
-  bool writer_running_ = false;
-  bool stopping_ = false;
-  bool leaving_ = false;
-  bool detached_ = false;
-  bool stdin_eof_ = false;
-  bool drop_noticed_ = false;
+ private:
+  const bool stdin_is_tty_ = ::isatty(STDIN_FILENO) == 1;
+  const bool stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
   bool stdout_broken_ = false;
-  bool terminated_ = false;
-  int exit_code_ = 0;
-  int interrupted_by_ = 0;
-  int failure_code_ = 0;
-  std::string failure_message_;
+  raw_terminal terminal_;
+  client::terminal_mode_tracker modes_;
 };
+
+int report(const client::live_attach_result& result) {
+  if (!result.farewell.empty()) {
+    const std::string line = terminal_safe(result.farewell) + "\n";
+    [[maybe_unused]] auto n = ::write(STDERR_FILENO, line.data(), line.size());
+  }
+  if (!result.message.empty()) print_error(result.message);
+  return result.exit_code;
+}
 
 }  // namespace
 
-int run_live_attach(const live_attach_options& options) {
-  // Ask over HTTP first: an unknown session or a refused token gets its exact exit code, and a
-  // name becomes the session's id.
-  auto found = call_live_api(options.server, "GET", session_path(options.session), std::nullopt,
-                             /*quiet=*/true);
-  if (!found.ok) {
-    if (found.exit_code == exit_not_found) {
-      print_error("no live session '" + options.session + "' on the server at " +
-                  options.server.given);
-    } else {
-      print_error(found.message);
-    }
-    return found.exit_code;
-  }
-  const std::string id = string_field(found.body, "id");
-  live_attachment attachment(options);
-  return attachment.run(id.empty() ? options.session : id, string_field(found.body, "name"));
+int attach_terminal(const client::live_attach_options& options) {
+  terminal_live_io io;
+  return report(client::run_live_attach(options, io));
 }
 
-}  // namespace rstream::cli
-
-namespace rstream::cli {
-
 int run_live_client(const live_client_request& request) {
-  int exit_code = exit_ok;
-  auto server = resolve_live_server(request.url, request.connect, exit_code);
-  if (!server) return exit_code;
-  if (!request.attach_id.empty() &&
-      (!request.argv.empty() || !request.env.empty() || !request.workdir.empty())) {
-    print_error("a command, --env and --workdir only apply when --session creates the session");
-    return exit_usage;
+  auto server = client::resolve_live_server(request.url, request.connect);
+  if (!server) {
+    print_error(server.error().message);
+    return server.error().exit_code;
   }
-  const bool tty = ::isatty(STDIN_FILENO) == 1;
-  std::string id = request.attach_id;
-  if (id.empty()) {
-    // Attach to the running session of that name, or start one the size of this terminal.
-    auto found = call_live_api(*server, "GET", session_path(request.session_name), std::nullopt,
-                               /*quiet=*/true);
-    if (found.ok && string_field(found.body, "state") != "terminated") {
-      id = string_field(found.body, "id");
-    } else if (found.ok || found.exit_code == exit_not_found) {
-      json body{{"name", request.session_name}};
-      auto size = terminal_size(STDIN_FILENO);
-      if (!size) size = terminal_size(STDOUT_FILENO);
-      if (size) {
-        body["cols"] = size->first;
-        body["rows"] = size->second;
-      }
-      if (!request.argv.empty()) body["command"] = request.argv;
-      if (!request.workdir.empty()) body["working_dir"] = request.workdir;
-      if (!request.env.empty()) {
-        json env = json::object();
-        for (const auto& [key, value] : request.env) env[key] = value;
-        body["env"] = env;
-      }
-      auto created = call_live_api(*server, "POST", "/api/terminal/sessions", body, true);
-      if (created.ok) {
-        id = string_field(created.body, "id");
-      } else if (created.code == "name_taken") {
-        // Someone started it between our two requests: attach to theirs.
-        id = request.session_name;
-      } else {
-        print_error("cannot start session '" + request.session_name + "': " + created.message);
-        return created.exit_code;
-      }
-    } else {
-      print_error(found.message);
-      return found.exit_code;
-    }
-  }
-  live_attach_options options;
-  options.server = *server;
-  options.session = id;
-  options.input = live_attach_options::input_mode::drop_unless_controller;
-  options.tty = tty;
-  options.raw_from_start = true;
-  options.detach_key = true;
-  options.announce_end = true;
-  options.reattach_hint =
-      "rstream webtty client --url " + request.url +
-      (request.session_name.empty() ? " --attach " + id : " --session " + request.session_name);
-  return run_live_attach(options);
+  client::live_client_request live;
+  live.server = std::move(*server);
+  live.session_name = request.session_name;
+  live.attach_id = request.attach_id;
+  live.argv = request.argv;
+  live.env = request.env;
+  live.workdir = request.workdir;
+  live.reattach_hint = "rstream webtty client --url " + request.url +
+                       (request.session_name.empty() ? " --attach " + request.attach_id
+                                                     : " --session " + request.session_name);
+  terminal_live_io io;
+  return report(client::run_live_client(live, io));
 }
 
 }  // namespace rstream::cli

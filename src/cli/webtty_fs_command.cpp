@@ -17,6 +17,7 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/progress_line.hpp"
+#include "rstream/cli/trust_flags.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -118,10 +119,7 @@ void add_shared_flags(CLI::App& cmd, fs_flags& flags) {
                  "Bearer token a direct server requires (rstrm:// uses the context's token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
   add_context_option(cmd, flags.context, rstrm_context_help);
-  cmd.add_option("--tls-ca", flags.tls_ca,
-                 "Trust this CA certificate (PEM) for tls://, wss:// and https://");
-  cmd.add_flag("--insecure-skip-tls-verify", flags.insecure,
-               "Do not verify the server's TLS certificate");
+  add_tls_trust_flags(cmd, flags.tls_ca, flags.insecure, "tls://, wss:// and https://");
   cmd.add_option("--connect-timeout", flags.connect_timeout,
                  "Limit for connecting and for each response head")
       ->capture_default_str();

@@ -1,9 +1,9 @@
 // The local end of a remote command: the user's terminal in raw mode (restored on every way
-// out), a thread that reads stdin without blocking the I/O loop, blocking writes of output to
-// stdout/stderr (which is the backpressure towards the server), the `~` escapes typed at the
-// start of a line, and the terminal modes the remote side switched on (to undo them on leaving).
-// Thread-safety: raw_terminal, write_all, escape_filter and terminal_mode_tracker on the main
-// thread; stdin_reader owns one thread.
+// out), its window size, a thread that reads stdin without blocking the I/O loop, and blocking
+// writes of output to stdout/stderr (which is the backpressure towards the server). The `~`
+// escapes and the modes a remote program left on are client::escape_filter and
+// client::terminal_mode_tracker.
+// Thread-safety: raw_terminal and write_all on the main thread; stdin_reader owns one thread.
 #pragma once
 
 #include <termios.h>
@@ -12,13 +12,11 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <span>
-#include <string>
 #include <utility>
 #include <vector>
 
-#include "rstream/codec/frame.hpp"
 #include "rstream/base/write_all.hpp"
+#include "rstream/codec/frame.hpp"
 
 namespace rstream::cli {
 
@@ -70,48 +68,6 @@ class stdin_reader {
  private:
   struct shared_state;
   std::shared_ptr<shared_state> state_;
-};
-
-/// Filters keyboard input for the "~" escapes (after a newline, like ssh): "~." asks to leave,
-/// "~~" sends one "~", and "~X" for each X in `command_keys` is a command for the client
-/// (collected, not sent). Everything else passes through unchanged.
-class escape_filter {
- public:
-  explicit escape_filter(std::string command_keys = {}) : command_keys_(std::move(command_keys)) {}
-
-  /// Returns the bytes to send; sets `leave` when the user typed "~." (nothing after it is
-  /// looked at).
-  std::vector<std::uint8_t> filter(std::span<const std::uint8_t> input, bool& leave);
-  /// The command keys typed since the last call, in order.
-  std::string take_commands() { return std::exchange(commands_, {}); }
-
- private:
-  enum class state { normal, after_newline, after_tilde };
-  state state_ = state::after_newline;
-  std::string command_keys_;
-  std::string commands_;
-};
-
-/// Follows the output a remote terminal program writes, for the modes it switches on in the
-/// local terminal that outlive it when the user leaves in the middle (the alternate screen, a
-/// hidden cursor, mouse reporting, bracketed paste, focus events, application cursor keys and
-/// keypad), and says how to switch them back. Sequences may be split across writes; the state
-/// is a few bytes.
-class terminal_mode_tracker {
- public:
-  void scan(std::span<const std::uint8_t> output);
-  /// The escape sequences that put the modes seen switched on back to the terminal's defaults
-  /// (empty when nothing is to undo).
-  std::string reset_sequence() const;
-
- private:
-  void apply_private_modes(bool set);
-
-  enum class state { ground, escape, csi, csi_ignore };
-  state state_ = state::ground;
-  bool private_ = false;
-  std::string params_;
-  std::uint32_t on_ = 0;  ///< bit per tracked mode (see local_terminal.cpp)
 };
 
 }  // namespace rstream::cli

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/terminal_mode_tracker.hpp"
 #include "rstream/client/exec_driver.hpp"
 
 namespace rstream::cli {
@@ -31,7 +32,7 @@ class terminal_exec_io final : public client::exec_io {
   const bool escapes_;
   bool stdout_broken_ = false;
   raw_terminal terminal_;
-  terminal_mode_tracker modes_;
+  client::terminal_mode_tracker modes_;
 };
 
 }  // namespace rstream::cli

@@ -23,13 +23,11 @@
 
 #include "rstream/api/exec_report.hpp"
 #include "rstream/client/client_session.hpp"
+#include "rstream/client/local_input.hpp"
 #include "rstream/codec/frame.hpp"
 #include "rstream/transport/connect.hpp"
 
 namespace rstream::client {
-
-/// A terminal's size: columns, rows.
-using window_size = std::pair<std::uint16_t, std::uint16_t>;
 
 struct exec_config {
   std::string url;                ///< rstrm://NAME, or a direct tcp/tls/ws/wss URL
@@ -55,22 +53,9 @@ struct exec_config {
 /// I/O thread.
 class exec_io {
  public:
-  using release_fn = std::function<void()>;
-  /// Where local stdin goes. `send` queues a chunk (its end-of-stream flag ends stdin) and
-  /// calls `release` once written; `leave` ends the run as the user's choice (`~.`).
-  struct stdin_sink {
-    std::function<void(codec::data_frame chunk, release_fn release)> send;
-    std::function<void()> leave;
-  };
-
-  /// Forwarding of local stdin in progress; destroyed (after stop()) before the run's
-  /// io_context.
-  class stdin_forwarding {
-   public:
-    virtual ~stdin_forwarding() = default;
-    /// After the session ended: completes once nothing calls the sink any more.
-    virtual boost::asio::awaitable<void> stop() = 0;
-  };
+  using release_fn = client::release_fn;
+  using stdin_sink = client::stdin_sink;
+  using stdin_forwarding = client::stdin_forwarding;
 
   virtual ~exec_io() = default;
   /// Output of the remote command (blocking: the backpressure). False when stdout's reader

@@ -5,10 +5,11 @@
 
 #include <string>
 
-#include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/escape_filter.hpp"
+#include "rstream/client/terminal_mode_tracker.hpp"
 
-using rstream::cli::escape_filter;
-using rstream::cli::terminal_mode_tracker;
+using rstream::client::escape_filter;
+using rstream::client::terminal_mode_tracker;
 
 namespace {
 

@@ -1,4 +1,4 @@
-// libFuzzer target for cli::terminal_mode_tracker, which reads every byte a session's output
+// libFuzzer target for client::terminal_mode_tracker, which reads every byte a session's output
 // sends to the user's terminal (the server, or whoever relays it, chooses those bytes) to know
 // which modes to undo when the client leaves.
 //
@@ -13,11 +13,11 @@
 #include <span>
 #include <string>
 
-#include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/terminal_mode_tracker.hpp"
 
 namespace {
 
-using rstream::cli::terminal_mode_tracker;
+using rstream::client::terminal_mode_tracker;
 
 [[noreturn]] void fail(const char* what) {
   std::fprintf(stderr, "property violated: %s\n", what);

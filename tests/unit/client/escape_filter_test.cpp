@@ -1,9 +1,9 @@
-// Unit tests for the command line's helpers: the "~." escape filter.
+// Unit tests for the "~." escape filter of a client terminal (client/escape_filter).
 #include <gtest/gtest.h>
 
-#include "rstream/cli/local_terminal.hpp"
+#include "rstream/client/escape_filter.hpp"
 
-using rstream::cli::escape_filter;
+using rstream::client::escape_filter;
 
 namespace {
 std::string run_filter(escape_filter& f, const std::string& typed, bool& leave) {
