@@ -8,10 +8,13 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "rstream/base/result.hpp"
 
 namespace rstream::api {
 
@@ -51,5 +54,54 @@ struct server_record {
 
   bool operator==(const server_record&) const = default;
 };
+
+/// POST /api/servers: a new record. Unset policies take the engine's defaults (recorded,
+/// disabled, project_members).
+struct server_create_request {
+  std::string name;
+  std::string description;
+  std::map<std::string, std::string> labels;
+  std::optional<recording_policy> recording;
+  std::optional<encryption_policy> encryption;
+  std::optional<access_policy> access;
+  std::vector<std::string> allowed_tokens;  ///< token names or ids
+};
+
+/// PATCH /api/servers/{id}: what changes; everything unset stays. The encryption policy is
+/// fixed at creation and is not a field here.
+struct server_update_request {
+  std::optional<std::string> description;
+  std::map<std::string, std::string> set_labels;
+  std::vector<std::string> remove_labels;
+  std::optional<recording_policy> recording;
+  std::optional<access_policy> access;
+  std::vector<std::string> allow_tokens;  ///< token names or ids
+  std::vector<std::string> disallow_tokens;
+  bool reset_enrollment = false;  ///< back to pending_enrollment, the host key forgotten
+  std::optional<bool> suspended;  ///< true: suspended; false: back to its enrollment state
+};
+
+/// POST /api/servers/{id}/enrollment: the runtime host's public identity.
+struct server_enroll_request {
+  std::string host_key;  ///< "rstream-e2e-v1:..."
+};
+
+/// Why a request body was refused (400), for users.
+struct body_error {
+  std::string message;
+};
+template <typename T>
+using body_result = base::result<T, body_error>;
+
+/// A record as GET /api/servers answers it (`host_key` included: it is public).
+nlohmann::json to_json(const server_record& record);
+body_result<server_record> server_record_from_json(const nlohmann::json& json);
+
+nlohmann::json to_json(const server_create_request& request);
+body_result<server_create_request> parse_server_create_request(const nlohmann::json& json);
+nlohmann::json to_json(const server_update_request& request);
+body_result<server_update_request> parse_server_update_request(const nlohmann::json& json);
+nlohmann::json to_json(const server_enroll_request& request);
+body_result<server_enroll_request> parse_server_enroll_request(const nlohmann::json& json);
 
 }  // namespace rstream::api
