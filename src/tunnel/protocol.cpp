@@ -296,4 +296,15 @@ std::string check_tunnel_name(const std::string& name) {
   return {};
 }
 
+std::string check_label_key(const std::string& key) {
+  if (key.empty()) return "a label key cannot be empty";
+  if (key.size() > 128) return "label key '" + key + "' is longer than 128 characters";
+  for (char c : key) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    if (!ok) return "label key '" + key + "' may only contain letters, digits, '.', '_', '-'";
+  }
+  return {};
+}
+
 }  // namespace rstream::tunnel

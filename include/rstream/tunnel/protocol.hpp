@@ -104,5 +104,7 @@ bool parse(const codec::control_message& in, http_response_head& out, std::strin
 
 /// Tunnel names: 1–63 of [A-Za-z0-9._-], starting with a letter or digit. Empty error = valid.
 std::string check_tunnel_name(const std::string& name);
+/// Empty when `key` may be a label key (1..128 of [A-Za-z0-9._-]), else why not.
+std::string check_label_key(const std::string& key);
 
 }  // namespace rstream::tunnel
