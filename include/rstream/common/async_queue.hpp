@@ -77,6 +77,8 @@ class async_queue {
 
   /// Waits for space, then appends. False (and dropped) when the queue is closed.
   boost::asio::awaitable<bool> async_push(T item, std::size_t bytes) {
+    // The loop is written out on purpose: `if (!co_await wait_for_space()) ...` here crashed
+    // at run time with GCC 12 (a miscompiled co_await inside a condition).
     while (full() && !closed_) co_await wait_on(space_signal_);
     co_return push(std::move(item), bytes);
   }
