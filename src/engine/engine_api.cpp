@@ -29,7 +29,13 @@ enum engine_route : int {
   tunnel_files,
   list_tokens,
   create_token,
-  revoke_token
+  revoke_token,
+  list_servers,
+  show_server,
+  create_server,
+  update_server,
+  delete_server,
+  enroll_server
 };
 
 /// The route table: method, path pattern, route. A route's methods are listed in Allow in this
@@ -50,6 +56,12 @@ constexpr route_row engine_route_rows[] = {
     {"GET", "/api/tokens", list_tokens},
     {"POST", "/api/tokens", create_token},
     {"DELETE", "/api/tokens/{}", revoke_token},
+    {"GET", "/api/servers", list_servers},
+    {"POST", "/api/servers", create_server},
+    {"GET", "/api/servers/{}", show_server},
+    {"PATCH", "/api/servers/{}", update_server},
+    {"DELETE", "/api/servers/{}", delete_server},
+    {"POST", "/api/servers/{}/enrollment", enroll_server},
 };
 
 const api::router& engine_routes() {
@@ -63,6 +75,13 @@ const api::router& engine_routes() {
 
 bool is_token_route(int route) {
   return route == list_tokens || route == create_token || route == revoke_token;
+}
+
+bool is_server_route(int route) { return route >= list_servers && route <= enroll_server; }
+
+/// The /api/servers route of a table route (their order is the same).
+server_records_route records_route_of(int route) {
+  return static_cast<server_records_route>(route - list_servers);
 }
 
 /// The path the route table sees: the whole WebDAV tree below /api/tunnels/NAME/fs is one
@@ -95,8 +114,10 @@ asio::awaitable<void> method_not_allowed(transport::http_exchange& ex, int route
     co_await no_endpoint(ex);
     co_return;
   }
-  const char* why = route == list_tunnels
-                        ? "use GET on /api/tunnels"
+  const char* why = route == list_tunnels ? "use GET on /api/tunnels"
+                    : is_server_route(route)
+                        ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
+                          "/api/servers/ID; POST on /api/servers/ID/enrollment"
                         : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
   std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
   co_await ex.respond_error(405, "method_not_allowed", why, std::move(allow));
@@ -156,7 +177,7 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
   }
   // Every route under /api/tunnels/NAME names a tunnel: an unknown one is 404 whatever else.
   std::optional<tunnel_record> target;
-  if (!match.params.empty() && !is_token_route(match.route)) {
+  if (!match.params.empty() && !is_token_route(match.route) && !is_server_route(match.route)) {
     const tunnel_record* found = inventory_.find(match.params[0]);
     if (!found) {
       const std::string why = "no tunnel named '" + match.params[0] + "' is online on this engine";
@@ -196,6 +217,18 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
     case revoke_token:
       co_await api_revoke_token(ex, who, match.params[0]);
       break;
+    case list_servers:
+    case show_server:
+    case create_server:
+    case update_server:
+    case delete_server:
+    case enroll_server: {
+      // Named before the co_await: GCC 12 miscompiles a conditional temporary inside one.
+      std::string id_or_name;
+      if (!match.params.empty()) id_or_name = match.params[0];
+      co_await api_server_records(ex, who, records_route_of(match.route), std::move(id_or_name));
+      break;
+    }
   }
 }
 
@@ -327,6 +360,7 @@ asio::awaitable<void> engine_server::api_revoke_token(transport::http_exchange& 
     co_await ex.respond_error(404, "token_not_found", error);
     co_return;
   }
+  servers_.forget_token(revoked.id);  // the store took it off every allow list too
   spdlog::info("token '{}' revoked by '{}'", revoked.name, who.name);
   co_await ex.respond_json(200, api::json_text(api::to_json(revoked)));
 }

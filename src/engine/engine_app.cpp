@@ -9,6 +9,7 @@
 #include "rstream/base/private_files.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/engine/engine_server.hpp"
+#include "rstream/store/sqlite_store.hpp"
 #include "rstream/transport/listener.hpp"
 
 namespace asio = boost::asio;
@@ -23,9 +24,24 @@ engine_app::engine_app(asio::io_context& io, engine_config config)
 
 engine_app::~engine_app() = default;
 
-bool engine_app::open_tokens(std::string& error) {
+bool engine_app::open_store(std::string& error) {
   if (!base::make_private_dir(config_.data_dir, error)) return false;
-  if (!tokens_.open(config_.data_dir, error)) return false;
+  auto opened = store::open_sqlite_store(config_.data_dir / "engine.db");
+  if (!opened) {
+    error = opened.error().message;
+    return false;
+  }
+  store_ = std::move(*opened);
+  servers_ = std::make_unique<server_registry>(*store_);
+  if (auto loaded = servers_->load(); !loaded) {
+    error = loaded.error().message;
+    return false;
+  }
+  return true;
+}
+
+bool engine_app::open_tokens(std::string& error) {
+  if (!tokens_.open(*store_, config_.data_dir, error)) return false;
   if (!tokens_.empty()) return true;
   token_info info;
   const std::string secret = tokens_.create(token_role::admin, "admin", info, error);
@@ -37,7 +53,7 @@ bool engine_app::open_tokens(std::string& error) {
 }
 
 bool engine_app::start(std::string& error) {
-  if (!open_tokens(error)) return false;
+  if (!open_store(error) || !open_tokens(error)) return false;
   engine_server_config server_config;
   server_config.listen_host = config_.listen_host;
   server_config.listen_port = config_.listen_port;
@@ -48,7 +64,7 @@ bool engine_app::start(std::string& error) {
                                   error)) {
     return false;
   }
-  server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_);
+  server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_, *servers_);
   if (!server_->listen(error)) return false;
   if (config_.write_local_context) write_local_context();
   server_->start();

@@ -76,10 +76,12 @@ const char* refusal_code(admission::verdict refused) {
 
 }  // namespace
 
-engine_server::engine_server(asio::io_context& io, engine_server_config config, token_store& tokens)
+engine_server::engine_server(asio::io_context& io, engine_server_config config, token_store& tokens,
+                             server_registry& servers)
     : io_(io),
       config_(std::move(config)),
       tokens_(tokens),
+      servers_(servers),
       acceptor_(io),
       inventory_(inventory_limits{config_.max_tunnels, config_.name_grace}),
       door_(door_gate()) {

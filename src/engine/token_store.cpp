@@ -1,13 +1,10 @@
 // token_store (see token_store.hpp).
 #include "rstream/engine/token_store.hpp"
 
-#include "rstream/base/private_files.hpp"
+#include <spdlog/spdlog.h>
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <unistd.h>
 
-#include <ctime>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -37,22 +34,42 @@ std::string random_hex(std::size_t bytes) {
   return to_hex(raw.data(), raw.size());
 }
 
-bool token_store::open(const std::filesystem::path& data_dir, std::string& error) {
+bool token_store::open(store::engine_store& store, const std::filesystem::path& data_dir,
+                       std::string& error) {
   if (sodium_init() < 0) {
     error = "libsodium failed to initialise";
     return false;
   }
-  file_ = data_dir / "tokens.json";
+  store_ = &store;
   records_.clear();
-  std::ifstream in(file_);
-  if (!in) return true;
+  auto rows = store.load_tokens();
+  if (!rows) {
+    error = rows.error().message;
+    return false;
+  }
+  const auto legacy = data_dir / "tokens.json";
+  if (rows->empty() && std::filesystem::exists(legacy)) return import_legacy_file(legacy, error);
+  for (const auto& row : *rows) {
+    auto role = parse_role(row.role);
+    if (!role) {
+      error = store.location() + ": token " + row.id + " has an unknown role '" + row.role + "'";
+      return false;
+    }
+    records_.push_back({{row.id, row.name, *role, row.created_at}, row.sha256_hex});
+  }
+  return true;
+}
+
+bool token_store::import_legacy_file(const std::filesystem::path& file, std::string& error) {
+  std::ifstream in(file);
   std::stringstream text;
   text << in.rdbuf();
   json j = json::parse(text.str(), nullptr, false);
   if (!j.is_object() || !j.contains("tokens") || !j["tokens"].is_array()) {
-    error = file_.string() + " is not a valid token file";
+    error = file.string() + " is not a valid token file";
     return false;
   }
+  std::vector<store::token_row> rows;
   for (const auto& t : j["tokens"]) {
     record r;
     auto role = parse_role(t.value("role", ""));
@@ -61,12 +78,24 @@ bool token_store::open(const std::filesystem::path& data_dir, std::string& error
     r.info.created_at = t.value("created_at", "");
     r.sha256_hex = t.value("sha256", "");
     if (!role || r.info.id.empty() || r.sha256_hex.size() != 64) {
-      error = file_.string() + " has a malformed token record";
+      error = file.string() + " has a malformed token record";
       return false;
     }
     r.info.role = *role;
+    rows.push_back(
+        {r.info.id, r.info.name, role_name(r.info.role), r.sha256_hex, r.info.created_at});
     records_.push_back(std::move(r));
   }
+  if (auto inserted = store_->insert_tokens(rows); !inserted) {
+    records_.clear();
+    error = "importing " + file.string() + ": " + inserted.error().message;
+    return false;
+  }
+  // Kept beside, renamed: the import is done, and a downgrade can still find the file.
+  std::error_code renamed;
+  std::filesystem::rename(file, file.string() + ".imported", renamed);
+  spdlog::info("imported {} tokens from {} into {}", rows.size(), file.string(),
+               store_->location());
   return true;
 }
 
@@ -81,11 +110,13 @@ std::string token_store::create(token_role role, const std::string& name, token_
   // without the secret part.
   std::string token = "rst_" + r.info.id + "_" + random_hex(32);
   r.sha256_hex = sha256_hex(token);
-  records_.push_back(r);
-  if (!save(error)) {
-    records_.pop_back();
+  if (auto inserted = store_->insert_tokens(
+          {{r.info.id, r.info.name, role_name(role), r.sha256_hex, r.info.created_at}});
+      !inserted) {
+    error = inserted.error().message;
     return {};
   }
+  records_.push_back(r);
   info = r.info;
   return token;
 }
@@ -107,14 +138,26 @@ bool token_store::revoke(const std::string& id_or_name, token_info& revoked, std
     error = "no token with id or name '" + id_or_name + "'";
     return false;
   }
-  const record removed = *by_id;
-  records_.erase(by_id);
-  if (!save(error)) {
-    records_.push_back(removed);
+  if (auto deleted = store_->delete_token(by_id->info.id); !deleted) {
+    error = deleted.error().message;
     return false;
   }
-  revoked = removed.info;
+  revoked = by_id->info;
+  records_.erase(by_id);
   return true;
+}
+
+std::optional<std::string> token_store::find_id(const std::string& id_or_name) const {
+  std::optional<std::string> named;
+  std::size_t names = 0;
+  for (const auto& r : records_) {
+    if (r.info.id == id_or_name) return r.info.id;
+    if (r.info.name == id_or_name) {
+      named = r.info.id;
+      ++names;
+    }
+  }
+  return names == 1 ? named : std::nullopt;
 }
 
 std::vector<token_info> token_store::list() const {
@@ -134,19 +177,6 @@ std::optional<token_info> token_store::authenticate(std::string_view token) cons
     }
   }
   return found;
-}
-
-bool token_store::save(std::string& error) const {
-  json tokens = json::array();
-  for (const auto& r : records_) {
-    tokens.push_back({{"id", r.info.id},
-                      {"name", r.info.name},
-                      {"role", role_name(r.info.role)},
-                      {"created_at", r.info.created_at},
-                      {"sha256", r.sha256_hex}});
-  }
-  json j = {{"tokens", tokens}};
-  return base::write_private_file(file_, j.dump(2) + "\n", error);
 }
 
 }  // namespace rstream::engine

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -92,9 +93,9 @@ class EngineBasics(unittest.TestCase):
         self.assertEqual(os.stat(data).st_mode & 0o777, 0o700)
         token_file = os.path.join(data, "admin-token")
         self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
-        self.assertEqual(os.stat(os.path.join(data, "tokens.json")).st_mode & 0o777, 0o600)
-        with open(os.path.join(data, "tokens.json")) as f:
-            self.assertNotIn(self.engine.admin_token, f.read(), "tokens are stored hashed")
+        self.assertEqual(os.stat(os.path.join(data, "engine.db")).st_mode & 0o777, 0o600)
+        with open(os.path.join(data, "engine.db"), "rb") as f:
+            self.assertNotIn(self.engine.admin_token.encode(), f.read(), "tokens are stored hashed")
         # The local context: `project current` with nothing but HOME set.
         env = {"HOME": self.engine.home}
         r = rstream(["project", "current", "-o", "json"], env=env)
@@ -315,6 +316,147 @@ class EngineBasics(unittest.TestCase):
                 for pipe in (stalled.stdin, stalled.stdout):
                     with contextlib.suppress(Exception):
                         pipe.close()
+
+
+class EngineStore(unittest.TestCase):
+    """The engine's durable state (DATA_DIR/engine.db): it survives kill -9, a damaged file is
+    a clear startup error that leaves the file alone, and a pre-store tokens.json is imported
+    once."""
+
+    def new_home(self):
+        home = tempfile.mkdtemp(prefix="rstream-store-")
+        self.addCleanup(shutil.rmtree, home, True)
+        return home
+
+    def test_a_token_created_before_kill_9_still_works_after_restart(self):
+        home = self.new_home()
+        with start_engine(home=home) as engine:
+            status, created = engine.api("POST", "/api/tokens",
+                                         body={"role": "read-only", "name": "durable"})
+            self.assertEqual(status, 201, created)
+            engine.stop(signal.SIGKILL)
+        with start_engine(home=home) as again:
+            status, body = again.api("GET", "/api/tunnels", token=created["token"])
+            self.assertEqual(status, 200, body)
+            status, tokens = again.api("GET", "/api/tokens")
+            self.assertIn("durable", [t["name"] for t in tokens])
+
+    def test_a_damaged_store_is_a_startup_error_and_is_left_as_it_was(self):
+        home = self.new_home()
+        with start_engine(home=home):
+            pass
+        db = os.path.join(home, ".rstream", "engine", "engine.db")
+        with open(db, "r+b") as f:
+            f.seek(4096)
+            f.write(bytes(range(256)) * 48)
+        with open(db, "rb") as f:
+            damaged = f.read()
+        r = subprocess.run([h.binary(), "engine", "--listen", "127.0.0.1:0"],
+                           env=dict(h.clean_env(), HOME=home), capture_output=True, timeout=20)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, b"")
+        self.assertIn(b"engine.db is damaged", r.stderr)
+        self.assertIn(b"backup", r.stderr)
+        with open(db, "rb") as f:
+            self.assertEqual(f.read(), damaged, "the file is never reset")
+
+    def test_tokens_json_from_before_the_store_is_imported_once(self):
+        home = self.new_home()
+        data = os.path.join(home, ".rstream", "engine")
+        os.makedirs(data, mode=0o700)
+        os.chmod(os.path.join(home, ".rstream"), 0o700)
+        token = "rst_0a1b2c3d_" + "5" * 64
+        legacy = {"tokens": [{"id": "0a1b2c3d", "name": "old-admin", "role": "admin",
+                              "created_at": "2026-01-01T00:00:00Z",
+                              "sha256": hashlib.sha256(token.encode()).hexdigest()}]}
+        with open(os.open(os.path.join(data, "tokens.json"), os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
+            json.dump(legacy, f)
+        with open(os.open(os.path.join(data, "admin-token"), os.O_WRONLY | os.O_CREAT, 0o600),
+                  "w") as f:
+            f.write(token + "\n")
+        for _ in range(2):  # the second start reads the store, not the file
+            with start_engine(home=home) as engine:
+                status, tokens = engine.api("GET", "/api/tokens", token=token)
+                self.assertEqual(status, 200, tokens)
+                self.assertEqual([t["name"] for t in tokens], ["old-admin"])
+            self.assertFalse(os.path.exists(os.path.join(data, "tokens.json")))
+            self.assertTrue(os.path.exists(os.path.join(data, "tokens.json.imported")))
+
+    def test_a_second_engine_on_the_same_data_dir_is_refused(self):
+        home = self.new_home()
+        with start_engine(home=home):
+            r = subprocess.run([h.binary(), "engine", "--listen", "127.0.0.1:0"],
+                               env=dict(h.clean_env(), HOME=home), capture_output=True,
+                               timeout=20)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(b"another rstream engine is using", r.stderr)
+
+
+class RegisteredServerRecords(unittest.TestCase):
+    """/api/servers through the real engine: the roles, the strict bodies, enroll once, and the
+    records surviving a restart."""
+
+    def test_records_through_the_api_with_their_roles(self):
+        home = tempfile.mkdtemp(prefix="rstream-records-")
+        self.addCleanup(shutil.rmtree, home, True)
+        with start_engine(home=home) as engine:
+            status, reader = engine.api("POST", "/api/tokens",
+                                        body={"role": "read-only", "name": "reader"})
+            self.assertEqual(status, 201)
+            status, writer = engine.api("POST", "/api/tokens",
+                                        body={"role": "read-write", "name": "writer"})
+            self.assertEqual(status, 201)
+            status, body = engine.api("POST", "/api/servers", token=writer["token"],
+                                      body={"name": "build-01"})
+            self.assertEqual(status, 403, body)
+            self.assertIn("admin token", body["error"]["message"])
+            status, created = engine.api("POST", "/api/servers", body={
+                "name": "build-01", "labels": {"role": "ci"}, "access_policy": "restricted",
+                "allowed_tokens": ["writer"], "encryption_policy": "explicit_key"})
+            self.assertEqual(status, 201, created)
+            self.assertRegex(created["id"], r"^srv_[0-9a-f]{20}$")
+            self.assertEqual(created["status"], "pending_enrollment")
+            self.assertEqual(created["allowed_token_ids"], [writer["id"]])
+            status, body = engine.api("POST", "/api/servers", body={"name": "build-01"})
+            self.assertEqual((status, body["error"]["code"]), (409, "conflict"))
+            status, body = engine.api("PATCH", "/api/servers/build-01",
+                                      body={"encryption_policy": "disabled"})
+            self.assertEqual(status, 400)
+            self.assertIn("fixed when the server is created", body["error"]["message"])
+            status, listing = engine.api("GET", "/api/servers", token=reader["token"])
+            self.assertEqual(status, 200)
+            self.assertEqual([s["name"] for s in listing["servers"]], ["build-01"])
+            status, body = engine.api("POST", "/api/servers/build-01/enrollment",
+                                      token=reader["token"], body={"host_key": "x"})
+            self.assertEqual(status, 403)
+            status, body = engine.api("POST", "/api/servers/build-01/enrollment",
+                                      token=writer["token"], body={"host_key": "not-a-key"})
+            self.assertEqual(status, 400, body)
+            key = json.loads(subprocess.run(
+                [h.binary(), "webtty", "identity", "create", "--name", "host", "-o", "json"],
+                env=dict(h.clean_env(), HOME=home), capture_output=True, check=True,
+            ).stdout)["endpoint_identity"]
+            status, enrolled = engine.api("POST", "/api/servers/%s/enrollment" % created["id"],
+                                          token=writer["token"], body={"host_key": key})
+            self.assertEqual(status, 200, enrolled)
+            self.assertEqual((enrolled["status"], enrolled["host_key"]), ("enrolled", key))
+            status, body = engine.api("POST", "/api/servers/build-01/enrollment",
+                                      token=writer["token"], body={"host_key": key})
+            self.assertEqual(status, 409)
+            self.assertIn("--reset-enrollment", body["error"]["message"])
+            status, body = engine.api("DELETE", "/api/tokens/writer")
+            self.assertEqual(status, 200)
+            engine.stop(signal.SIGKILL)
+        with start_engine(home=home) as again:
+            status, shown = again.api("GET", "/api/servers/" + created["id"])
+            self.assertEqual(status, 200, shown)
+            self.assertEqual((shown["name"], shown["status"], shown["allowed_token_ids"]),
+                             ("build-01", "enrolled", []))
+            status, body = again.api("DELETE", "/api/servers/build-01")
+            self.assertEqual(status, 200)
+            status, body = again.api("GET", "/api/servers/build-01")
+            self.assertEqual((status, body["error"]["code"]), (404, "server_not_found"))
 
 
 class EngineLifecycle(unittest.TestCase):

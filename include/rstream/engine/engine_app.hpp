@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 
+#include "rstream/engine/server_registry.hpp"
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/listener.hpp"
@@ -25,7 +26,7 @@ namespace rstream::engine {
 struct engine_config {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8765;  ///< 0: any free port
-  std::filesystem::path data_dir;    ///< tokens.json and admin-token live here
+  std::filesystem::path data_dir;    ///< engine.db (tokens, registered servers) and admin-token
   /// Write the project context "local" (this engine, its admin token) into the user's config
   /// file, and make it current unless another context is: what `rstream engine` does with its
   /// default data directory.
@@ -68,12 +69,15 @@ class engine_app {
   std::string admin_token() const;
 
  private:
+  bool open_store(std::string& error);
   bool open_tokens(std::string& error);
   void write_local_context() const;
 
   boost::asio::io_context& io_;
   engine_config config_;
+  std::unique_ptr<store::engine_store> store_;  ///< DATA_DIR/engine.db
   token_store tokens_;
+  std::unique_ptr<server_registry> servers_;
   std::unique_ptr<engine_server> server_;
 };
 

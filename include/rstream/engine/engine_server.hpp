@@ -20,6 +20,7 @@
 
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/engine/inventory.hpp"
+#include "rstream/engine/server_registry.hpp"
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/http.hpp"
@@ -60,9 +61,13 @@ struct engine_server_config {
 class tunnel_link;
 struct pending_stream;
 
+/// The routes of /api/servers (server_records_api.cpp).
+enum class server_records_route { list, show, create, update, remove, enroll };
+
 class engine_server {
  public:
-  engine_server(boost::asio::io_context& io, engine_server_config config, token_store& tokens);
+  engine_server(boost::asio::io_context& io, engine_server_config config, token_store& tokens,
+                server_registry& servers);
   ~engine_server();
 
   /// Binds and listens. False with a message for users on failure.
@@ -118,6 +123,10 @@ class engine_server {
   boost::asio::awaitable<void> api_revoke_token(transport::http_exchange& ex, const token_info& who,
                                                 std::string id);
 
+  boost::asio::awaitable<void> api_server_records(transport::http_exchange& ex,
+                                                  const token_info& who, server_records_route route,
+                                                  std::string id_or_name);
+
   /// The token's record, unless it is invalid or its source is throttled (`throttled` set).
   std::optional<token_info> authenticate(const std::string& token, std::string_view peer,
                                          bool& throttled);
@@ -128,6 +137,7 @@ class engine_server {
   boost::asio::io_context& io_;
   engine_server_config config_;
   token_store& tokens_;
+  server_registry& servers_;
   boost::asio::ip::tcp::acceptor acceptor_;
   transport::serve_options serve_options_;
   ui::front_door front_door_;  ///< the Host and Origin rules for every request (docs/security.md)

@@ -115,7 +115,13 @@ TEST(engine_app, AnswersItsApiWithTheAdminTokenThenStopsCleanly) {
   EXPECT_EQ(answers.tunnels.status, 200) << answers.tunnels.body;
   EXPECT_EQ(nlohmann::json::parse(answers.tunnels.body), nlohmann::json::array());
 
-  // A second start on the same data directory keeps the tokens: no new admin token.
+  // While it holds the data directory, a second engine there is refused; once it is gone, a
+  // second start keeps the tokens: no new admin token.
+  asio::io_context meanwhile;
+  EXPECT_FALSE(setup.start(meanwhile));
+  EXPECT_NE(setup.error.find("another rstream engine is using"), std::string::npos) << setup.error;
+  started.reset();
+  setup.error.clear();
   asio::io_context again;
   auto restarted = setup.start(again);
   ASSERT_TRUE(restarted) << setup.error;
