@@ -58,12 +58,38 @@ CLI::Option* add_context_option(CLI::App& cmd, std::string& context, const std::
   return cmd.add_option("--context", context, help);
 }
 
-std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text) {
+std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text,
+                                                       bool zero_ok) {
   auto duration = parse_duration(text);
-  if (!duration) {
+  if (!duration || (!zero_ok && duration->count() == 0)) {
     print_error(std::string(flag) + ": invalid duration '" + text + "' (e.g. 500ms, 10s, 2m)");
+    return std::nullopt;
   }
   return duration;
+}
+
+std::optional<std::size_t> size_flag(const char* flag, const std::string& text, std::uint64_t min,
+                                     std::uint64_t max, const char* expected) {
+  auto size = parse_size(text);
+  if (!size || *size < min || *size > max) {
+    print_error(std::string(flag) + ": expected " + expected + ", got '" + text + "'");
+    return std::nullopt;
+  }
+  return static_cast<std::size_t>(*size);
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> key_value_flags(
+    const char* flag, const std::vector<std::string>& texts) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  for (const auto& text : texts) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      print_error(std::string(flag) + " expects KEY=VALUE, got '" + text + "'");
+      return std::nullopt;
+    }
+    pairs.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+  }
+  return pairs;
 }
 
 void add_connection_limit_flags(CLI::App& cmd, connection_limit_flags& flags,

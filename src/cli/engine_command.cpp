@@ -1,17 +1,15 @@
 // `rstream engine`: run the relay (tunnel inventory, routing, control API) on embedded
 // defaults; `rstream engine token create|list|revoke`: manage its API tokens through the API.
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
 #include <cstdio>
-#include <cstring>
 
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/cli/shutdown_signals.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/engine/engine_app.hpp"
 #include "rstream/transport/endpoint_url.hpp"
@@ -21,13 +19,11 @@ namespace asio = boost::asio;
 namespace rstream::cli {
 namespace {
 
+/// The flags: the ones CLI11 can type go straight into `config`.
 struct engine_flags {
+  engine::engine_config config;
   std::string listen = "127.0.0.1:8765";
   std::string data_dir;
-  std::string tls_cert, tls_key;
-  bool allow_plaintext = false;
-  connection_limit_flags limits;
-  std::string public_url;
   std::string name_grace = "10m";
   int verbosity = 0;
 };
@@ -40,21 +36,14 @@ int run_engine(const engine_flags& flags) {
     print_error(error);
     return exit_usage;
   }
-  auto name_grace = parse_duration(flags.name_grace);
-  if (!name_grace) {
-    print_error("--name-grace: expected a duration such as 90s or 10m, got '" + flags.name_grace +
-                "'");
-    return exit_usage;
-  }
-  engine::engine_config config;
+  auto name_grace = duration_flag("--name-grace", flags.name_grace);
+  if (!name_grace) return exit_usage;
+  engine::engine_config config = flags.config;
   config.listen_host = address->host;
   config.listen_port = address->port;
   const auto default_dir = config::rstream_home() / "engine";
   config.data_dir = flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
   config.write_local_context = config.data_dir == default_dir;
-  config.tls = {flags.tls_cert, flags.tls_key, flags.allow_plaintext};
-  config.limits = flags.limits;
-  config.public_url = flags.public_url;
   config.name_grace = *name_grace;
   if (auto why = engine::engine_config_problem(config)) {
     print_error(*why);
@@ -67,10 +56,8 @@ int run_engine(const engine_flags& flags) {
     print_error(error);
     return exit_failure;
   }
-  asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](boost::system::error_code ec, int sig) {
-    if (ec) return;
-    spdlog::info("{}: shutting down", ::strsignal(sig));
+  // The first signal stops at once: the engine has no work to drain.
+  shutdown_signals signals(io, [&](const std::function<void()>&) {
     app.stop();
     io.stop();
   });
@@ -143,19 +130,21 @@ void add_engine(CLI::App& app, command_table& table) {
   cmd->add_option("--listen", flags->listen, "Address to serve on, HOST:PORT (port 0: any free)")
       ->capture_default_str();
   cmd->add_option("--data-dir", flags->data_dir, "Where tokens live (default ~/.rstream/engine)");
-  cmd->add_option("--tls-cert", flags->tls_cert, "TLS certificate chain (PEM): serve https/wss/tls")
+  cmd->add_option("--tls-cert", flags->config.tls.cert_file,
+                  "TLS certificate chain (PEM): serve https/wss/tls")
       ->check(CLI::ExistingFile);
-  cmd->add_option("--tls-key", flags->tls_key, "TLS private key (PEM)")->check(CLI::ExistingFile);
+  cmd->add_option("--tls-key", flags->config.tls.key_file, "TLS private key (PEM)")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--name-grace", flags->name_grace,
                   "How long a tunnel name stays reserved for the token that registered it after "
                   "its server goes offline (another token gets name_taken meanwhile)")
       ->capture_default_str();
-  cmd->add_flag("--allow-plaintext", flags->allow_plaintext,
+  cmd->add_flag("--allow-plaintext", flags->config.tls.allow_plaintext,
                 "With --tls-cert: also serve plaintext clients and servers (http://, ws://, raw "
                 "frames) on the same port; by default they are refused and told to use TLS");
-  add_connection_limit_flags(*cmd, flags->limits,
+  add_connection_limit_flags(*cmd, flags->config.limits,
                              "handshaking, before their first frame or request");
-  cmd->add_option("--public-url", flags->public_url,
+  cmd->add_option("--public-url", flags->config.public_url,
                   "Base URL users reach this engine at, for browser URLs (default: the bound "
                   "address). Browsers must use this name, an IP address or localhost: other "
                   "Host names are refused (DNS-rebinding protection)");

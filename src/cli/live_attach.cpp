@@ -7,8 +7,7 @@
 
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/local_terminal.hpp"
-#include "rstream/cli/stdin_pump.hpp"
-#include "rstream/client/terminal_mode_tracker.hpp"
+#include "rstream/client/stdin_pump.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -19,11 +18,8 @@ class terminal_live_io final : public client::live_io {
   bool input_is_terminal() override { return stdin_is_tty_; }
 
   std::error_code write_output(std::span<const std::uint8_t> bytes) override {
-    if (stdout_is_tty_) modes_.scan(bytes);
-    if (write_all(STDOUT_FILENO, bytes)) return {};
-    const std::error_code ec(errno, std::generic_category());
-    if (ec == std::errc::broken_pipe) stdout_broken_ = true;
-    return ec;
+    if (stdout_.write(bytes)) return {};
+    return std::error_code(errno, std::generic_category());
   }
 
   void notice(const std::string& line) override {
@@ -37,13 +33,13 @@ class terminal_live_io final : public client::live_io {
   std::unique_ptr<client::stdin_forwarding> start_stdin(boost::asio::io_context& io,
                                                         client::stdin_sink sink,
                                                         bool escapes) override {
-    stdin_pump_options options;
+    client::stdin_pump_options options;
     options.poll_pipes = false;
     options.end_null_device_at_once = false;
     options.chunk_bytes = 64 * 1024;
     if (escapes) options.filter_escapes = [this] { return terminal_.active(); };
     options.command_keys = "rg?";
-    return start_stdin_pump(io, std::move(sink), std::move(options));
+    return client::start_stdin_pump(io, std::move(sink), std::move(options));
   }
 
   std::optional<client::window_size> current_window() override {
@@ -60,24 +56,14 @@ class terminal_live_io final : public client::live_io {
   /// screen, hidden cursor, mouse, bracketed paste, keypad) when we leave in the middle, and
   /// the line discipline.
   void restore_terminal() override {
-    if (stdout_is_tty_ && !stdout_broken_) {
-      const std::string reset = modes_.reset_sequence();
-      if (!reset.empty()) {
-        (void)write_all(
-            STDOUT_FILENO,
-            std::span(reinterpret_cast<const std::uint8_t*>(reset.data()), reset.size()));
-      }
-      modes_ = {};
-    }
+    stdout_.restore();
     terminal_.restore();
   }
 
  private:
   const bool stdin_is_tty_ = ::isatty(STDIN_FILENO) == 1;
-  const bool stdout_is_tty_ = ::isatty(STDOUT_FILENO) == 1;
-  bool stdout_broken_ = false;
   raw_terminal terminal_;
-  client::terminal_mode_tracker modes_;
+  terminal_stdout stdout_{::isatty(STDOUT_FILENO) == 1};
 };
 
 int report(const client::live_attach_result& result) {
@@ -96,24 +82,19 @@ int attach_terminal(const client::live_attach_options& options) {
   return report(client::run_live_attach(options, io));
 }
 
-int run_live_client(const live_client_request& request) {
-  auto server = client::resolve_live_server(request.url, request.connect);
+int run_live_client(const std::string& url, const transport::connect_options& connect,
+                    client::live_client_request request) {
+  auto server = client::resolve_live_server(url, connect);
   if (!server) {
     print_error(server.error().message);
     return server.error().exit_code;
   }
-  client::live_client_request live;
-  live.server = std::move(*server);
-  live.session_name = request.session_name;
-  live.attach_id = request.attach_id;
-  live.argv = request.argv;
-  live.env = request.env;
-  live.workdir = request.workdir;
-  live.reattach_hint = "rstream webtty client --url " + request.url +
-                       (request.session_name.empty() ? " --attach " + request.attach_id
-                                                     : " --session " + request.session_name);
+  request.server = std::move(*server);
+  request.reattach_hint = "rstream webtty client --url " + url +
+                          (request.session_name.empty() ? " --attach " + request.attach_id
+                                                        : " --session " + request.session_name);
   terminal_live_io io;
-  return report(client::run_live_client(live, io));
+  return report(client::run_live_client(request, io));
 }
 
 }  // namespace rstream::cli

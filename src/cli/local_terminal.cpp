@@ -1,15 +1,11 @@
 // Local terminal handling for exec and client (see local_terminal.hpp).
 #include "rstream/cli/local_terminal.hpp"
 
-#include <poll.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstdlib>
-#include <mutex>
-#include <thread>
 
 namespace rstream::cli {
 namespace {
@@ -64,64 +60,20 @@ std::optional<std::pair<std::uint16_t, std::uint16_t>> terminal_size(int fd) {
   return std::make_pair(ws.ws_col, ws.ws_row);
 }
 
-// ---- stdin_reader ----
-
-struct stdin_reader::shared_state {
-  std::mutex mutex;
-  std::condition_variable released;
-  int in_flight = 0;
-  bool stopped = false;
-  post_fn post;
-  deliver_fn deliver;
-};
-
-stdin_reader::stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t chunk_bytes,
-                           int max_in_flight)
-    : state_(std::make_shared<shared_state>()) {
-  state_->post = std::move(post);
-  state_->deliver = std::move(deliver);
-  std::thread([fd, chunk_bytes, max_in_flight, state = state_] {
-    while (true) {
-      {
-        std::unique_lock lock(state->mutex);
-        state->released.wait(lock,
-                             [&] { return state->stopped || state->in_flight < max_in_flight; });
-        if (state->stopped) return;
-      }
-      constexpr std::size_t prefix = codec::data_frame::prefix_size;
-      std::vector<std::uint8_t> chunk(prefix + chunk_bytes);
-      ssize_t n;
-      do {
-        n = ::read(fd, chunk.data() + prefix, chunk_bytes);
-      } while (n < 0 && errno == EINTR);
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        pollfd p{fd, POLLIN, 0};
-        ::poll(&p, 1, -1);
-        continue;
-      }
-      bool eof = n <= 0;
-      chunk.resize(prefix + (eof ? 0 : static_cast<std::size_t>(n)));
-      auto frame = codec::data_frame::wrap(std::move(chunk), codec::stream_id::in, eof);
-      std::unique_lock lock(state->mutex);
-      if (state->stopped) return;
-      ++state->in_flight;
-      auto release = [state] {
-        std::lock_guard guard(state->mutex);
-        --state->in_flight;
-        state->released.notify_one();
-      };
-      state->post([state, frame = std::move(frame), release]() mutable {
-        state->deliver(std::move(frame), release);
-      });
-      if (eof) return;
-    }
-  }).detach();
+bool terminal_stdout::write(std::span<const std::uint8_t> bytes) {
+  if (track_modes_) modes_.scan(bytes);
+  if (write_all(STDOUT_FILENO, bytes)) return true;
+  if (errno == EPIPE) broken_ = true;
+  return false;
 }
 
-stdin_reader::~stdin_reader() {
-  std::lock_guard guard(state_->mutex);
-  state_->stopped = true;
-  state_->released.notify_one();
+void terminal_stdout::restore() {
+  const std::string reset = modes_.reset_sequence();
+  if (!reset.empty() && !broken_) {
+    (void)write_all(STDOUT_FILENO,
+                    std::span(reinterpret_cast<const std::uint8_t*>(reset.data()), reset.size()));
+  }
+  modes_ = {};
 }
 
 }  // namespace rstream::cli

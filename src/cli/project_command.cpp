@@ -2,7 +2,6 @@
 // contexts of rstream/config/contexts.hpp). Tokens never reach stdout or the logs.
 #include <CLI/CLI.hpp>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,12 +13,6 @@
 
 namespace rstream::cli {
 namespace {
-
-/// The variable's value, or nullptr when it is unset or empty.
-const char* env_value(const char* name) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : nullptr;
-}
 
 void print_stdout(const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), stdout);
@@ -35,12 +28,12 @@ struct use_flags {
 
 /// Tells the user when this shell's environment overrides what `use` just chose.
 void note_env_overrides(const std::string& chosen) {
-  if (const char* ctx = env_value("RSTREAM_CONTEXT"); ctx && chosen != ctx)
+  if (const char* ctx = config::env_value("RSTREAM_CONTEXT"); ctx && chosen != ctx)
     print_error(std::string("note: RSTREAM_CONTEXT=") + ctx +
                 " overrides the current context in this shell");
-  if (env_value("RSTREAM_ENGINE"))
+  if (config::env_value("RSTREAM_ENGINE"))
     print_error("note: RSTREAM_ENGINE overrides the engine URL in this shell");
-  if (env_value("RSTREAM_AUTHENTICATION_TOKEN"))
+  if (config::env_value("RSTREAM_AUTHENTICATION_TOKEN"))
     print_error("note: RSTREAM_AUTHENTICATION_TOKEN overrides the token in this shell");
 }
 
@@ -112,8 +105,8 @@ int run_current(const std::string& output) {
         {"engine", resolved->engine.text()},
         {"has_token", !resolved->token.empty()},
         {"source", resolved->source},
-        {"engine_from_env", env_value("RSTREAM_ENGINE") != nullptr},
-        {"token_from_env", env_value("RSTREAM_AUTHENTICATION_TOKEN") != nullptr}};
+        {"engine_from_env", config::env_value("RSTREAM_ENGINE") != nullptr},
+        {"token_from_env", config::env_value("RSTREAM_AUTHENTICATION_TOKEN") != nullptr}};
     print_stdout(out.dump(2) + "\n");
     return exit_ok;
   }

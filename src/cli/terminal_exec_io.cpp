@@ -5,19 +5,17 @@
 
 #include <cerrno>
 
-#include "rstream/cli/stdin_pump.hpp"
+#include "rstream/client/stdin_pump.hpp"
 
 namespace asio = boost::asio;
 
 namespace rstream::cli {
 
+terminal_exec_io::terminal_exec_io(bool raw_mode, bool escapes)
+    : raw_mode_(raw_mode), escapes_(escapes), stdout_(raw_mode && ::isatty(STDOUT_FILENO) == 1) {}
+
 bool terminal_exec_io::write_stdout(std::span<const std::uint8_t> bytes) {
-  if (raw_mode_) modes_.scan(bytes);
-  if (!write_all(STDOUT_FILENO, bytes) && errno == EPIPE) {
-    stdout_broken_ = true;
-    return false;
-  }
-  return true;
+  return stdout_.write(bytes) || errno != EPIPE;
 }
 
 void terminal_exec_io::write_stderr(std::span<const std::uint8_t> bytes) {
@@ -26,10 +24,10 @@ void terminal_exec_io::write_stderr(std::span<const std::uint8_t> bytes) {
 
 std::unique_ptr<client::stdin_forwarding> terminal_exec_io::start_stdin(asio::io_context& io,
                                                                         stdin_sink sink) {
-  stdin_pump_options options;
+  client::stdin_pump_options options;
   options.poll_pipes = !raw_mode_;
   if (raw_mode_ && escapes_) options.filter_escapes = [] { return true; };
-  return start_stdin_pump(io, std::move(sink), std::move(options));
+  return client::start_stdin_pump(io, std::move(sink), std::move(options));
 }
 
 std::optional<client::window_size> terminal_exec_io::current_window() {
@@ -41,12 +39,7 @@ void terminal_exec_io::enter_raw_mode() { terminal_.enable(STDIN_FILENO); }
 /// Undoes the modes the command switched on and left on (it was cut off, e.g. by ~.: the
 /// alternate screen, a hidden cursor, mouse reporting...), then the line discipline.
 void terminal_exec_io::restore_terminal() {
-  const std::string reset = modes_.reset_sequence();
-  if (!reset.empty() && !stdout_broken_ && ::isatty(STDOUT_FILENO) == 1) {
-    (void)write_all(STDOUT_FILENO,
-                    std::span(reinterpret_cast<const std::uint8_t*>(reset.data()), reset.size()));
-  }
-  modes_ = {};
+  stdout_.restore();
   terminal_.restore();
 }
 

@@ -132,11 +132,10 @@ void add_shared_flags(CLI::App& cmd, fs_flags& flags) {
 
 std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
   setup_logging(flags.verbosity);
-  auto connect_timeout = parse_duration(flags.connect_timeout);
-  auto idle_timeout = parse_duration(flags.idle_timeout);
-  if (!connect_timeout || !idle_timeout || idle_timeout->count() == 0 ||
-      connect_timeout->count() == 0) {
-    print_error("invalid duration in --connect-timeout or --idle-timeout (e.g. 500ms, 10s, 2m)");
+  auto connect_timeout = duration_flag("--connect-timeout", flags.connect_timeout, false);
+  auto idle_timeout =
+      connect_timeout ? duration_flag("--idle-timeout", flags.idle_timeout, false) : std::nullopt;
+  if (!idle_timeout) {
     exit_code = exit_usage;
     return std::nullopt;
   }
@@ -234,12 +233,8 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
         add_leaf(*fs, table, "read", "Write a remote file (or a byte range of it) to stdout", state,
                  on_path([](fs_client& c, const std::string& path, const fs_command& s) {
                    std::optional<std::uint64_t> offset, length;
-                   if (!s.offset.empty() && !(offset = parse_size(s.offset))) {
-                     print_error("--offset: invalid size '" + s.offset + "'");
-                     return exit_usage;
-                   }
-                   if (!s.length.empty() && !(length = parse_size(s.length))) {
-                     print_error("--length: invalid size '" + s.length + "'");
+                   if ((!s.offset.empty() && !(offset = size_flag("--offset", s.offset))) ||
+                       (!s.length.empty() && !(length = size_flag("--length", s.length)))) {
                      return exit_usage;
                    }
                    return finish(c.read(path, offset, length, transport::fd_sink(STDOUT_FILENO)));

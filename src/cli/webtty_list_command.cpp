@@ -1,12 +1,11 @@
 // `rstream webtty list`: the online WebTTY tunnels of the current engine, as a table or JSON,
-// optionally filtered (the engine applies the same filter as GET /api/tunnels?filter=).
+// optionally filtered (client::list_webtty_tunnels checks the filter; the engine applies it).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
-#include "rstream/tunnel/filter.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -18,11 +17,6 @@ struct list_flags {
 };
 
 int run_list(const list_flags& flags) {
-  std::string error;
-  if (!tunnel::tunnel_filter::parse(flags.filter, error)) {
-    print_error("--filter: " + error);
-    return exit_usage;
-  }
   auto r = client::list_webtty_tunnels(flags.context, flags.filter);
   if (!reply_ok(r)) return r.exit_code;
   const auto& tunnels = r.body;

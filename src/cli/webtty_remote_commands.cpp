@@ -55,14 +55,9 @@ std::optional<int> finish_flags(remote_flags& flags, const command_tail& tail) {
   setup_logging(flags.verbosity);
   flags.options.exec.argv = flags.positional;
   flags.options.exec.argv.insert(flags.options.exec.argv.end(), tail.begin(), tail.end());
-  for (auto& kv : flags.env) {
-    auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      print_error("--env expects KEY=VALUE, got '" + kv + "'");
-      return exit_usage;
-    }
-    flags.options.exec.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  auto env = key_value_flags("--env", flags.env);
+  if (!env) return exit_usage;
+  flags.options.exec.env = std::move(*env);
   auto heartbeat = duration_flag("--heartbeat", flags.heartbeat);
   auto connect_timeout = duration_flag("--connect-timeout", flags.connect_timeout);
   if (!heartbeat || !connect_timeout) return exit_usage;
@@ -119,7 +114,7 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
       "~. then detaches and leaves the session running; when it ends, its exit code is ours.\n"
       "~r asks for control, ~g grants it to the latest participant asking, ~? lists the keys.");
   add_shared_flags(*cmd, *flags, "10s");
-  auto live = std::make_shared<live_client_request>();
+  auto live = std::make_shared<client::live_client_request>();
   auto* session_option = cmd->add_option(
       "--session", live->session_name,
       "Attach to the live session NAME, starting it when there is none (survives a detach)");
@@ -128,12 +123,11 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
   table[cmd] = [flags, live, &tail]() -> int {
     if (auto failed = finish_flags(*flags, tail)) return *failed;
     if (!live->session_name.empty() || !live->attach_id.empty()) {
-      live->url = flags->options.exec.url;
-      live->connect = flags->options.exec.connect;
-      live->argv = flags->options.exec.argv;
-      live->env = flags->options.exec.env;
-      live->workdir = flags->options.exec.workdir;
-      return run_live_client(*live);
+      const client::exec_config& exec = flags->options.exec;
+      live->argv = exec.argv;
+      live->env = exec.env;
+      live->workdir = exec.workdir;
+      return run_live_client(exec.url, exec.connect, *live);
     }
     flags->options.exec.allocate_tty = true;
     flags->options.interactive_client = true;

@@ -75,10 +75,8 @@ void add_server_flags(CLI::App& cmd, server_flags& flags) {
 /// The server the flags name, or the exit code of why not (already printed).
 std::optional<client::live_server> make_server(const server_flags& flags, int& exit_code) {
   setup_logging(flags.verbosity);
-  const auto timeout = parse_duration(flags.connect_timeout);
-  if (!timeout || timeout->count() == 0) {
-    print_error("--connect-timeout: invalid duration '" + flags.connect_timeout +
-                "' (e.g. 500ms, 10s, 2m)");
+  const auto timeout = duration_flag("--connect-timeout", flags.connect_timeout, false);
+  if (!timeout) {
     exit_code = exit_usage;
     return std::nullopt;
   }
@@ -131,14 +129,9 @@ int cmd_create(const sessions& api, const sessions_command& c, const command_tai
   request.rows = static_cast<std::uint16_t>(c.rows);
   request.working_dir = c.workdir;
   request.command = tail;
-  for (const auto& kv : c.env) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      print_error("--env expects KEY=VALUE, got '" + kv + "'");
-      return exit_usage;
-    }
-    request.env.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-  }
+  auto env = key_value_flags("--env", c.env);
+  if (!env) return exit_usage;
+  request.env = std::move(*env);
   return print_reply(api.create(request), c.output == "json", print_id);
 }
 
@@ -164,16 +157,6 @@ int cmd_control_requests(const sessions& api, const sessions_command& c) {
             cell(q, "resolved_at"), q.contains("resolver") ? resolver_text(q["resolver"]) : "-",
             cell(q, "reason")};
       });
-}
-
-int cmd_resolve_control(const sessions& api, const sessions_command& c) {
-  const std::string& request = c.ids[1];
-  if (request.empty() || request.find_first_not_of("0123456789") != std::string::npos) {
-    print_error("REQ must be a control request id (a number), got '" + request + "'");
-    return exit_usage;
-  }
-  return print_reply(api.resolve_control(c.ids[0], request, {c.action, c.approver}),
-                     c.output == "json", print_request);
 }
 
 int cmd_events(const sessions& api, const sessions_command& c) {
@@ -349,8 +332,12 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
        state);
 
   cmd = leaf("resolve-control", "Grant, refuse or revoke a control request; prints 'REQ STATE'",
-             cmd_resolve_control, {"text or json (the request)", {"text", "json"}, "text", false},
-             state);
+             replying(
+                 [](const sessions& api, const sessions_command& c) {
+                   return api.resolve_control(c.ids[0], c.ids[1], {c.action, c.approver});
+                 },
+                 print_request),
+             {"text or json (the request)", {"text", "json"}, "text", false}, state);
   cmd->add_option("ids", state->ids, "ID REQ: the session and the request id")
       ->required()
       ->expected(2);

@@ -5,6 +5,7 @@
 #include "rstream/base/percent.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/transport/http.hpp"
+#include "rstream/tunnel/filter.hpp"
 
 namespace rstream::client {
 
@@ -60,6 +61,9 @@ engine_reply revoke_token(const std::string& context, const std::string& id_or_n
 }
 
 engine_reply list_webtty_tunnels(const std::string& context, const std::string& filter) {
+  if (std::string error; !tunnel::tunnel_filter::parse(filter, error)) {
+    return {false, api::exit_usage, {}, "--filter: " + error};
+  }
   std::string path = "/api/tunnels";
   if (!filter.empty()) path += "?filter=" + base::percent_encode(filter);
   engine_reply reply = call_engine(context, "GET", path, "");

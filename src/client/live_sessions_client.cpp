@@ -140,6 +140,11 @@ live_reply live_sessions_client::control_requests(const std::string& session) co
 live_reply live_sessions_client::resolve_control(const std::string& session,
                                                  const std::string& request_id,
                                                  const api::live_control_decision& decision) const {
+  if (request_id.empty() || request_id.find_first_not_of("0123456789") != std::string::npos) {
+    return live_failure{api::exit_usage,
+                        {},
+                        "REQ must be a control request id (a number), got '" + request_id + "'"};
+  }
   return call("POST", session_path(session) + "/control-requests/" + request_id,
               api::to_body(decision));
 }

@@ -32,12 +32,6 @@ std::string errno_text(int err) { return std::strerror(err); }
 
 config::error fail(errc code, std::string message) { return {code, std::move(message)}; }
 
-/// The variable's value, or nullptr when it is unset or empty.
-const char* env_value(const char* name) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : nullptr;
-}
-
 /// The file a symlinked context file points to (writers replace that, not the link).
 fs::path write_target(const fs::path& file) {
   fs::path target = file;
@@ -189,6 +183,11 @@ std::string lower(std::string_view text) {
 }
 
 }  // namespace
+
+const char* env_value(const char* name) {
+  const char* value = std::getenv(name);
+  return value && *value ? value : nullptr;
+}
 
 const context* context_file::find(std::string_view name) const {
   for (const auto& ctx : contexts)

@@ -1,16 +1,8 @@
 // use_context and current_context_name (see project_use.hpp).
 #include "rstream/config/project_use.hpp"
 
-#include <cstdlib>
-
 namespace rstream::config {
 namespace {
-
-/// The variable's value, or nullptr when it is unset or empty.
-const char* env_value(const char* name) {
-  const char* value = std::getenv(name);
-  return value && *value ? value : nullptr;
-}
 
 result<used_context> use_engine_url(const std::filesystem::path& file, const use_request& request) {
   auto url = parse_engine_url(request.target);

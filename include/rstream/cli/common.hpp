@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -82,9 +83,21 @@ inline constexpr const char* rstrm_context_help =
     "Project context whose engine and token resolve rstrm:// URLs "
     "(default: $RSTREAM_CONTEXT, else the current one)";
 
-/// parse_duration for flag `flag`; nullopt after printing
-/// "FLAG: invalid duration 'TEXT' (e.g. 500ms, 10s, 2m)".
-std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text);
+/// parse_duration for flag `flag` (which must not be zero unless `zero_ok`); nullopt after
+/// printing "FLAG: invalid duration 'TEXT' (e.g. 500ms, 10s, 2m)".
+std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text,
+                                                       bool zero_ok = true);
+
+/// parse_size for flag `flag`, within [min, max]; nullopt after printing
+/// "FLAG: expected EXPECTED, got 'TEXT'".
+std::optional<std::size_t> size_flag(const char* flag, const std::string& text,
+                                     std::uint64_t min = 0, std::uint64_t max = UINT64_MAX,
+                                     const char* expected = "a size such as 1048576, 64K or 1MiB");
+
+/// Repeatable KEY=VALUE flags (--label, --env) as pairs, in order; nullopt after printing
+/// "FLAG expects KEY=VALUE, got 'TEXT'" for one without a key or an '='.
+std::optional<std::vector<std::pair<std::string, std::string>>> key_value_flags(
+    const char* flag, const std::vector<std::string>& texts);
 
 /// Peer text made safe for the terminal (base/terminal_text.hpp).
 using base::terminal_safe;

@@ -8,8 +8,6 @@
 #pragma once
 
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "rstream/client/live_attachment.hpp"
 
@@ -18,18 +16,10 @@ namespace rstream::cli {
 /// Attaches this process's terminal (or stdin/stdout) and prints how it ended; the exit code.
 int attach_terminal(const client::live_attach_options& options);
 
-/// `rstream webtty client --session NAME` or `--attach ID`, as the flags give it.
-struct live_client_request {
-  std::string url;
-  transport::connect_options connect;
-  std::string session_name;  ///< --session
-  std::string attach_id;     ///< --attach
-  std::vector<std::string> argv;
-  std::vector<std::pair<std::string, std::string>> env;
-  std::string workdir;
-};
-
-/// Runs the client on a live session (client::run_live_client); prints; the exit code.
-int run_live_client(const live_client_request& request);
+/// `rstream webtty client --session NAME` or `--attach ID`: resolves `url` to the server that
+/// `request` goes to, runs the client on the live session (client::run_live_client) and prints;
+/// the exit code.
+int run_live_client(const std::string& url, const transport::connect_options& connect,
+                    client::live_client_request request);
 
 }  // namespace rstream::cli

@@ -1,22 +1,20 @@
 // The local end of a remote command: the user's terminal in raw mode (restored on every way
-// out), its window size, a thread that reads stdin without blocking the I/O loop, and blocking
-// writes of output to stdout/stderr (which is the backpressure towards the server). The `~`
+// out), its window size, and blocking writes of output to stdout/stderr (which is the
+// backpressure towards the server); stdin is client/stdin_pump.hpp's. The `~`
 // escapes and the modes a remote program left on are client::escape_filter and
 // client::terminal_mode_tracker.
-// Thread-safety: raw_terminal and write_all on the main thread; stdin_reader owns one thread.
+// Thread-safety: raw_terminal, terminal_stdout and write_all on the main thread.
 #pragma once
 
 #include <termios.h>
 
 #include <cstdint>
-#include <functional>
-#include <memory>
 #include <optional>
+#include <span>
 #include <utility>
-#include <vector>
 
 #include "rstream/base/write_all.hpp"
-#include "rstream/codec/frame.hpp"
+#include "rstream/client/terminal_mode_tracker.hpp"
 
 namespace rstream::cli {
 
@@ -48,26 +46,22 @@ std::optional<std::pair<std::uint16_t, std::uint16_t>> terminal_size(int fd);
 /// Writes everything (base/write_all.hpp).
 using base::write_all;
 
-/// Reads a file descriptor on its own thread and hands chunks to `deliver`, which runs on the
-/// I/O thread (through `post`). At most `max_in_flight` chunks are delivered but not yet
-/// released; `deliver` gets a release function to call when its chunk has been sent.
-/// Chunks are stdin Data frames, read straight into the frame's buffer (no copy).
-/// End of input (or a read error) is delivered as an empty frame marked end-of-stream.
-class stdin_reader {
+/// Stdout for a remote program's output, written blocking (the backpressure). With
+/// `track_modes` (stdout is the user's terminal) the modes the program switches on (alternate
+/// screen, hidden cursor, mouse, bracketed paste, keypad) are tracked, and restore() undoes
+/// those it left on, unless stdout's reader went away.
+class terminal_stdout {
  public:
-  using release_fn = std::function<void()>;
-  using deliver_fn = std::function<void(codec::data_frame chunk, release_fn)>;
-  using post_fn = std::function<void(std::function<void()>)>;
-
-  stdin_reader(int fd, post_fn post, deliver_fn deliver, std::size_t chunk_bytes = 256 * 1024,
-               int max_in_flight = 4);
-  /// Stops delivering. The thread may still be blocked in read(); it is detached and never
-  /// touches the I/O loop again.
-  ~stdin_reader();
+  explicit terminal_stdout(bool track_modes) : track_modes_(track_modes) {}
+  /// False, with errno set, when the write failed (EPIPE: stdout's reader went away).
+  bool write(std::span<const std::uint8_t> bytes);
+  /// Writes what undoes the modes still on; safe to call more than once.
+  void restore();
 
  private:
-  struct shared_state;
-  std::shared_ptr<shared_state> state_;
+  const bool track_modes_;
+  bool broken_ = false;
+  client::terminal_mode_tracker modes_;
 };
 
 }  // namespace rstream::cli

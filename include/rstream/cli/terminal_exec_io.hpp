@@ -9,7 +9,6 @@
 #pragma once
 
 #include "rstream/cli/local_terminal.hpp"
-#include "rstream/client/terminal_mode_tracker.hpp"
 #include "rstream/client/exec_driver.hpp"
 
 namespace rstream::cli {
@@ -17,7 +16,7 @@ namespace rstream::cli {
 class terminal_exec_io final : public client::exec_io {
  public:
   /// `raw_mode`: the terminal goes raw (exec_config::raw_terminal); `escapes`: `~.` leaves.
-  terminal_exec_io(bool raw_mode, bool escapes) : raw_mode_(raw_mode), escapes_(escapes) {}
+  terminal_exec_io(bool raw_mode, bool escapes);
 
   bool write_stdout(std::span<const std::uint8_t> bytes) override;
   void write_stderr(std::span<const std::uint8_t> bytes) override;
@@ -30,9 +29,8 @@ class terminal_exec_io final : public client::exec_io {
  private:
   const bool raw_mode_;
   const bool escapes_;
-  bool stdout_broken_ = false;
   raw_terminal terminal_;
-  client::terminal_mode_tracker modes_;
+  terminal_stdout stdout_;  ///< the modes a program left on matter in a raw terminal
 };
 
 }  // namespace rstream::cli

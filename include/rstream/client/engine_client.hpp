@@ -32,7 +32,8 @@ engine_reply list_tokens(const std::string& context);
 /// DELETE /api/tokens/ID: revokes the token with this id or name; the body names it.
 engine_reply revoke_token(const std::string& context, const std::string& id_or_name);
 /// GET /api/tunnels?filter=FILTER: the online tunnels matching `filter` (empty: all) whose
-/// application protocol is WebTTY; the body is their array.
+/// application protocol is WebTTY; the body is their array. A filter that does not parse
+/// fails with exit_usage ("--filter: ..."), before any request.
 engine_reply list_webtty_tunnels(const std::string& context, const std::string& filter);
 
 }  // namespace rstream::client

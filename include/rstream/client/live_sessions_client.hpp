@@ -79,6 +79,7 @@ class live_sessions_client {
   live_reply request_control(const std::string& session,
                              const api::live_control_request& request) const;
   live_reply control_requests(const std::string& session) const;
+  /// A `request_id` that is not a number fails with exit_usage, before any request.
   live_reply resolve_control(const std::string& session, const std::string& request_id,
                              const api::live_control_decision& decision) const;
   /// The retained events after `since` (-1: all).

@@ -1,6 +1,6 @@
 // The user's local input as the client applications see it (the exec driver and the live
 // attachment): where stdin's chunks go (a stdin_sink), the forwarding in progress that a run
-// stops at its end, and a terminal's size. The CLI's stdin pump (cli/stdin_pump.hpp) fills a
+// stops at its end, and a terminal's size. The stdin pump (stdin_pump.hpp) fills a
 // sink; a test can fill one by hand.
 //
 // Thread-safety: a sink is called on its run's I/O thread only.

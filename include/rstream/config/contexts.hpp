@@ -86,6 +86,9 @@ struct resolved_engine {
   std::string source;
 };
 
+/// An environment variable's value, or nullptr when it is unset or empty.
+const char* env_value(const char* name);
+
 /// Which engine and token a command uses. The context is the one named by `context_flag` (the
 /// --context option, when not empty), else $RSTREAM_CONTEXT, else the file's current one; then
 /// $RSTREAM_ENGINE overrides its engine URL and $RSTREAM_AUTHENTICATION_TOKEN its token. With

@@ -1,4 +1,4 @@
-// The one pump of the process's stdin into a client::stdin_sink, for both the exec driver
+// The one pump of the process's stdin into a stdin_sink, for both the exec driver
 // (terminal_exec_io) and the live attachment (terminal_live_io). A pipe or socket may be read on
 // the I/O thread (non-blocking, its flags restored at the end); a terminal or regular file is
 // read by a stdin_reader thread; /dev/null may be ended at once. In a raw terminal the "~"
@@ -16,7 +16,7 @@
 
 #include "rstream/client/local_input.hpp"
 
-namespace rstream::cli {
+namespace rstream::client {
 
 struct stdin_pump_options {
   /// A pipe or socket is read on the I/O thread (else by a thread, like a terminal).
@@ -33,8 +33,7 @@ struct stdin_pump_options {
 
 /// Starts pumping stdin into `sink`; nullptr when nothing keeps running (/dev/null, ended at
 /// once).
-std::unique_ptr<client::stdin_forwarding> start_stdin_pump(boost::asio::io_context& io,
-                                                           client::stdin_sink sink,
-                                                           stdin_pump_options options);
+std::unique_ptr<stdin_forwarding> start_stdin_pump(boost::asio::io_context& io, stdin_sink sink,
+                                                   stdin_pump_options options);
 
-}  // namespace rstream::cli
+}  // namespace rstream::client

@@ -1,5 +1,5 @@
-// The one stdin pump of the CLI (see stdin_pump.hpp).
-#include "rstream/cli/stdin_pump.hpp"
+// The one stdin pump (see stdin_pump.hpp).
+#include "rstream/client/stdin_pump.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,17 +11,15 @@
 #include <optional>
 #include <vector>
 
-#include "rstream/cli/local_terminal.hpp"
 #include "rstream/client/escape_filter.hpp"
+#include "rstream/client/stdin_reader.hpp"
 #include "rstream/common/async_event.hpp"
 #include "rstream/common/pipe_buffer.hpp"
 
 namespace asio = boost::asio;
 
-namespace rstream::cli {
+namespace rstream::client {
 namespace {
-
-using client::stdin_sink;
 
 /// Pipes and sockets are read on the I/O thread itself (non-blocking, restored at the end):
 /// no hand-off between threads per chunk. Terminals and regular files use stdin_reader.
@@ -40,7 +38,7 @@ bool stdin_is_null_device() {
 }
 
 /// A pipe or socket on fd 0, read on the I/O thread with at most four chunks in flight.
-class polled_stdin final : public client::stdin_forwarding {
+class polled_stdin final : public stdin_forwarding {
  public:
   polled_stdin(asio::io_context& io, stdin_sink sink, std::size_t chunk_bytes)
       : io_(io), sink_(std::move(sink)), chunk_bytes_(chunk_bytes), event_(io.get_executor()) {
@@ -113,7 +111,7 @@ class polled_stdin final : public client::stdin_forwarding {
 /// A terminal or regular file on fd 0 (or anything, as asked), read by a stdin_reader thread;
 /// in a raw terminal with escapes, "~." leaves, "~~" sends one "~" and the command keys go to
 /// the sink.
-class threaded_stdin final : public client::stdin_forwarding {
+class threaded_stdin final : public stdin_forwarding {
  public:
   threaded_stdin(asio::io_context& io, stdin_sink sink, stdin_pump_options options)
       : sink_(std::move(sink)),
@@ -158,15 +156,14 @@ class threaded_stdin final : public client::stdin_forwarding {
   std::shared_ptr<threaded_stdin*> self_ = std::make_shared<threaded_stdin*>(this);
   stdin_sink sink_;
   const std::function<bool()> filter_escapes_;
-  client::escape_filter escapes_;
+  escape_filter escapes_;
   std::optional<stdin_reader> reader_;
 };
 
 }  // namespace
 
-std::unique_ptr<client::stdin_forwarding> start_stdin_pump(asio::io_context& io,
-                                                           client::stdin_sink sink,
-                                                           stdin_pump_options options) {
+std::unique_ptr<stdin_forwarding> start_stdin_pump(asio::io_context& io, stdin_sink sink,
+                                                   stdin_pump_options options) {
   if (options.poll_pipes && stdin_is_pollable()) {
     return std::make_unique<polled_stdin>(io, std::move(sink), options.chunk_bytes);
   }
@@ -177,4 +174,4 @@ std::unique_ptr<client::stdin_forwarding> start_stdin_pump(asio::io_context& io,
   return nullptr;
 }
 
-}  // namespace rstream::cli
+}  // namespace rstream::client
