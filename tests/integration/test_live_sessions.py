@@ -110,9 +110,11 @@ class Participant(WebSocketClient):
 
 class CountingReader(threading.Thread):
     """A spectator read at full speed on its own thread: counts the 'x' bytes of the output,
-    keeps the JSON messages, and stops at the output's "DONE" marker (or the close)."""
+    keeps the JSON messages, and stops at the output's "DONE" marker (or the close). With
+    `then_event`, it goes on reading after "DONE" until an event of that type about itself
+    arrives: events follow the output they describe, often in a later read."""
 
-    def __init__(self, port, session_id, rcvbuf=None, start=True):
+    def __init__(self, port, session_id, rcvbuf=None, start=True, then_event=None):
         super().__init__(daemon=True)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
@@ -139,6 +141,8 @@ class CountingReader(threading.Thread):
         self.messages = []
         self.id = None
         self.done = False
+        self.output_done = False
+        self.then_event = then_event
         if start:
             self.start()
 
@@ -171,7 +175,8 @@ class CountingReader(threading.Thread):
                     self.x_count += payload.count(b"x")
                     self.tail = (self.tail + payload)[-64:]
                     if b"DONE" in self.tail:
-                        self.done = True
+                        self.output_done = True
+                        self.sock.settimeout(10)  # what follows the output comes at once
                 elif opcode == WS_TEXT:
                     message = json.loads(payload)
                     self.messages.append(message)
@@ -179,6 +184,10 @@ class CountingReader(threading.Thread):
                         self.id = message["participant_id"]
                 elif opcode == WS_CLOSE:
                     return
+                self.done = self.output_done and (
+                    self.then_event is None
+                    or any(m["type"] == self.then_event and m.get("participant_id") == self.id
+                           for m in self.messages))
             del self.buf[:pos]
             pos = 0
 
@@ -500,7 +509,8 @@ class LiveScrollbackAndBackpressure(unittest.TestCase):
             controller = Participant(server, sid)
             readers = [CountingReader(server.port, sid) for _ in range(spectators)]
             # One participant that never reads, with a tiny receive buffer: its queue overflows.
-            paused = CountingReader(server.port, sid, rcvbuf=4096, start=False)
+            paused = CountingReader(server.port, sid, rcvbuf=4096, start=False,
+                                    then_event="output_skipped")
             controller.type("go\n")
             for r in readers:
                 r.join(timeout=120)
