@@ -327,15 +327,21 @@ asio::awaitable<void> engine_server::api_list_tokens(transport::http_exchange& e
   co_await ex.respond_json(200, api::json_text(api::to_json(tokens_.list())));
 }
 
-asio::awaitable<void> engine_server::api_create_token(transport::http_exchange& ex,
-                                                      const token_info& who) {
+asio::awaitable<std::optional<json>> engine_server::read_api_body(transport::http_exchange& ex) {
   auto body = co_await ex.read_body(max_api_body);
   if (body.what != transport::body_result::kind::ok) {
     co_await ex.respond_error(body.what == transport::body_result::kind::too_large ? 413 : 400,
                               "bad_request", "the request body is missing or too large");
-    co_return;
+    co_return std::nullopt;
   }
-  const auto request = api::read_token_request(json::parse(body.body, nullptr, false));
+  co_return json::parse(body.body, nullptr, false);
+}
+
+asio::awaitable<void> engine_server::api_create_token(transport::http_exchange& ex,
+                                                      const token_info& who) {
+  const auto body = co_await read_api_body(ex);
+  if (!body) co_return;
+  const auto request = api::read_token_request(*body);
   if (!request) {
     co_await ex.respond_error(400, request.error().code, request.error().message);
     co_return;

@@ -14,8 +14,6 @@ using json = nlohmann::json;
 namespace rstream::engine {
 namespace {
 
-constexpr std::size_t max_record_body = 64 * 1024;
-
 int status_of(registry_error::errc code) {
   switch (code) {
     case registry_error::errc::invalid:
@@ -46,20 +44,13 @@ const char* code_of(registry_error::errc code) {
   return "store_failed";
 }
 
-/// The body as JSON, or nullopt after answering why not.
-asio::awaitable<std::optional<json>> read_json_body(transport::http_exchange& ex) {
-  auto body = co_await ex.read_body(max_record_body);
-  if (body.what != transport::body_result::kind::ok) {
-    co_await ex.respond_error(body.what == transport::body_result::kind::too_large ? 413 : 400,
-                              "bad_request", "the request body is missing or too large");
-    co_return std::nullopt;
-  }
-  json parsed = json::parse(body.body, nullptr, false);
-  if (parsed.is_discarded()) {
-    co_await ex.respond_error(400, "bad_request", "the request body is not JSON");
-    co_return std::nullopt;
-  }
-  co_return parsed;
+/// The parsed request, or nullopt after answering 400 with the reader's message.
+template <typename Request>
+asio::awaitable<std::optional<Request>> accepted(transport::http_exchange& ex,
+                                                 api::body_result<Request> request) {
+  if (request) co_return std::move(*request);
+  co_await ex.respond_error(400, "bad_request", request.error().message);
+  co_return std::nullopt;
 }
 
 /// For the log line of a change ("created", ...).
@@ -131,28 +122,23 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
   if (route == records::remove) {
     done = servers_.remove(id_or_name);
   } else {
-    auto body = co_await read_json_body(ex);
+    auto body = co_await read_api_body(ex);
     if (!body) co_return;
+    if (body->is_discarded()) {
+      co_await ex.respond_error(400, "bad_request", "the request body is not JSON");
+      co_return;
+    }
     if (route == records::create) {
-      auto request = api::parse_server_create_request(*body);
-      if (!request) {
-        co_await ex.respond_error(400, "bad_request", request.error().message);
-        co_return;
-      }
+      auto request = co_await accepted(ex, api::parse_server_create_request(*body));
+      if (!request) co_return;
       done = servers_.create(*request, token_id, now);
     } else if (route == records::update) {
-      auto request = api::parse_server_update_request(*body);
-      if (!request) {
-        co_await ex.respond_error(400, "bad_request", request.error().message);
-        co_return;
-      }
+      auto request = co_await accepted(ex, api::parse_server_update_request(*body));
+      if (!request) co_return;
       done = servers_.update(id_or_name, *request, token_id, now);
     } else {
-      auto request = api::parse_server_enroll_request(*body);
-      if (!request) {
-        co_await ex.respond_error(400, "bad_request", request.error().message);
-        co_return;
-      }
+      auto request = co_await accepted(ex, api::parse_server_enroll_request(*body));
+      if (!request) co_return;
       done = servers_.enroll(id_or_name, request->host_key, now);
     }
   }

@@ -117,6 +117,10 @@ class engine_server {
   /// /api/tunnels/NAME/fs...: the tunnel server's filesystem sidecar, through an HTTP stream.
   boost::asio::awaitable<void> api_tunnel_files(transport::http_exchange& ex, const token_info& who,
                                                 tunnel_record record);
+  /// Reads an API request body (at most 64 KiB) and parses it as JSON, discarded when it is
+  /// not JSON; nullopt after answering 400/413 when the body cannot be read.
+  static boost::asio::awaitable<std::optional<nlohmann::json>> read_api_body(
+      transport::http_exchange& ex);
   boost::asio::awaitable<void> api_list_tokens(transport::http_exchange& ex);
   boost::asio::awaitable<void> api_create_token(transport::http_exchange& ex,
                                                 const token_info& who);
