@@ -105,9 +105,8 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
   if (route == records::show) {
     const api::server_record* record = servers_.find(id_or_name);
     if (!record) {
-      co_await ex.respond_error(
-          404, "server_not_found",
-          "no registered server '" + id_or_name + "' (see `rstream webtty server list`)");
+      const registry_error missing = server_registry::not_found(id_or_name);
+      co_await ex.respond_error(404, code_of(missing.code), missing.message);
       co_return;
     }
     co_await ex.respond_json(200, api::json_text(api::to_json(*record)));

@@ -19,11 +19,6 @@ constexpr std::size_t server_id_random_bytes = 10;
 
 registry_error refuse(errc code, std::string message) { return {code, std::move(message)}; }
 
-registry_error not_found(std::string_view id_or_name) {
-  return refuse(errc::not_found, "no registered server '" + std::string(id_or_name) +
-                                     "' (see `rstream webtty server list`)");
-}
-
 std::optional<registry_error> check_labels(const std::map<std::string, std::string>& labels) {
   if (labels.size() > max_labels) {
     return refuse(errc::invalid, "a server has at most " + std::to_string(max_labels) + " labels");
@@ -68,6 +63,11 @@ void add_sorted(std::vector<std::string>& ids, const std::vector<std::string>& m
 }
 
 }  // namespace
+
+registry_error server_registry::not_found(std::string_view id_or_name) {
+  return refuse(errc::not_found, "no registered server '" + std::string(id_or_name) +
+                                     "' (see `rstream webtty server list`)");
+}
 
 bool looks_like_server_id(std::string_view text) {
   if (text.size() != 4 + 2 * server_id_random_bytes || text.substr(0, 4) != "srv_") return false;

@@ -48,6 +48,9 @@ class server_registry {
   /// Reads every record from the store (at startup).
   registry_result<void> load();
 
+  /// What every call answers for an id or name that no record has.
+  static registry_error not_found(std::string_view id_or_name);
+
   /// By id, then by name; null when neither.
   const api::server_record* find(std::string_view id_or_name) const;
   /// Every record, sorted by name.
