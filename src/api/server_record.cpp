@@ -172,7 +172,8 @@ nlohmann::json to_json(const server_record& record) {
           {"enrolled_at", record.enrolled_at},
           {"created_at", record.created_at},
           {"updated_at", record.updated_at},
-          {"last_seen", record.last_seen}};
+          {"last_seen", record.last_seen},
+          {"online", record.online}};
 }
 
 body_result<server_record> server_record_from_json(const nlohmann::json& json) {
@@ -201,7 +202,10 @@ body_result<server_record> server_record_from_json(const nlohmann::json& json) {
   in.text("created_at", record.created_at);
   in.text("updated_at", record.updated_at);
   in.text("last_seen", record.last_seen);
+  std::optional<bool> online;
+  in.flag("online", online);
   if (in.failed()) return *in.failed();
+  record.online = online.value_or(false);
   record.recording = recording.value_or(record.recording);
   record.encryption = encryption.value_or(record.encryption);
   record.access = access.value_or(record.access);

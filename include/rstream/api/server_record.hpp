@@ -51,6 +51,8 @@ struct server_record {
   std::string created_at;
   std::string updated_at;
   std::string last_seen;  ///< when its tunnel was last online, or empty: never
+  /// Not stored: whether its tunnel is connected now (the engine sets it in every answer).
+  bool online = false;
 
   bool operator==(const server_record&) const = default;
 };
