@@ -98,6 +98,17 @@ json to_json(const tunnel_entry& entry) {
   out["rstream_url"] = entry.rstream_url;
   out["connected_at"] = entry.connected_at;
   if (entry.browser_url) out["browser_url"] = *entry.browser_url;
+  out["registered"] = entry.registered.has_value();
+  if (const auto& r = entry.registered) {
+    out["server_id"] = r->server_id;
+    out["description"] = r->description;
+    out["recording_policy"] = r->recording_policy;
+    out["encryption_policy"] = r->encryption_policy;
+    out["access_policy"] = r->access_policy;
+    out["record_status"] = r->record_status;
+    out["last_seen"] = r->last_seen;
+    out["overridden_labels"] = r->overridden_labels;
+  }
   return out;
 }
 
@@ -208,6 +219,24 @@ engine_result<tunnel_entry> read_tunnel_entry(const json& body) {
     return malformed("tunnel", "\"browser_url\" is not a string");
   }
   if (body.contains("browser_url")) out.browser_url = std::move(browser_url);
+  const auto registered = body.find("registered");
+  if (registered != body.end() && registered->is_boolean() && registered->get<bool>()) {
+    registered_entry r;
+    const bool fields_fine = take_string(body, "server_id", r.server_id, true) &&
+                             take_string(body, "description", r.description, false) &&
+                             take_string(body, "recording_policy", r.recording_policy, false) &&
+                             take_string(body, "encryption_policy", r.encryption_policy, false) &&
+                             take_string(body, "access_policy", r.access_policy, false) &&
+                             take_string(body, "record_status", r.record_status, false) &&
+                             take_string(body, "last_seen", r.last_seen, false);
+    if (!fields_fine) return malformed("tunnel", "a registered entry needs a \"server_id\"");
+    if (auto keys = body.find("overridden_labels"); keys != body.end() && keys->is_array()) {
+      for (const auto& key : *keys) {
+        if (key.is_string()) r.overridden_labels.push_back(key.get<std::string>());
+      }
+    }
+    out.registered = std::move(r);
+  }
   return out;
 }
 

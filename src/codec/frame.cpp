@@ -22,7 +22,7 @@ using json = nlohmann::json;
 constexpr std::uint8_t min_type = static_cast<std::uint8_t>(frame_type::open);
 constexpr std::uint8_t max_type = static_cast<std::uint8_t>(frame_type::heartbeat);
 constexpr std::uint8_t min_control_type = static_cast<std::uint8_t>(frame_type::tunnel_hello);
-constexpr std::uint8_t max_control_type = static_cast<std::uint8_t>(frame_type::http_response);
+constexpr std::uint8_t max_control_type = static_cast<std::uint8_t>(frame_type::tunnel_proof);
 constexpr std::int32_t max_signal = 64;
 constexpr std::uint32_t max_heartbeat_ms = 3'600'000;
 
@@ -468,6 +468,10 @@ const char* type_name(frame_type t) {
       return "HttpRequest";
     case frame_type::http_response:
       return "HttpResponse";
+    case frame_type::tunnel_challenge:
+      return "TunnelChallenge";
+    case frame_type::tunnel_proof:
+      return "TunnelProof";
   }
   return "unknown";
 }
@@ -591,6 +595,8 @@ bool decode_payload(const frame_header& header, std::vector<std::uint8_t> payloa
     case frame_type::route:
     case frame_type::http_request:
     case frame_type::http_response:
+    case frame_type::tunnel_challenge:
+    case frame_type::tunnel_proof:
       return decode_control(header.type, payload, out, error);
   }
   return false;  // unreachable: check_type accepted the type

@@ -7,6 +7,7 @@
 #include "rstream/api/json_text.hpp"
 #include "rstream/api/router.hpp"
 #include "rstream/engine/engine_server.hpp"
+#include "rstream/engine/inventory_view.hpp"
 #include "rstream/tunnel/filter.hpp"
 #include "rstream/tunnel/http_stream.hpp"
 #include "rstream/ui/front_door.hpp"
@@ -175,20 +176,37 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
     co_await ex.respond_error(403, "forbidden", "managing tokens needs an admin token");
     co_return;
   }
-  // Every route under /api/tunnels/NAME names a tunnel: an unknown one is 404 whatever else.
+  // Every route under /api/tunnels/NAME names a tunnel or a registered server: an unknown one
+  // is 404 whatever else; a registered one offline is shown, and 503 for a session or files.
   std::optional<tunnel_record> target;
+  std::optional<api::server_record> registered;
   if (!match.params.empty() && !is_token_route(match.route) && !is_server_route(match.route)) {
-    const tunnel_record* found = inventory_.find(match.params[0]);
-    if (!found) {
-      const std::string why = "no tunnel named '" + match.params[0] + "' is online on this engine";
+    const std::string& name = match.params[0];
+    if (const api::server_record* record = registered_target(name)) registered = *record;
+    const tunnel_record* found =
+        registered ? inventory_.find_server(registered->id) : inventory_.find(name);
+    if (found) target = *found;  // a copy: the tunnel may go offline while this request waits
+    if (!found && !registered) {
+      const std::string why = "no tunnel named '" + name + "' is online on this engine";
       co_await ex.respond_error(404, "tunnel_not_found", why);
       co_return;
     }
-    target = *found;  // a copy: the tunnel may go offline while this request waits
   }
   if (match.what == api::route_match::kind::method_not_allowed) {
     co_await method_not_allowed(ex, match.route, match.allow);
     co_return;
+  }
+  if (registered && (match.route == tunnel_webtty || match.route == tunnel_files)) {
+    // The record's policies hold on every path to its server (server_admission.hpp).
+    std::optional<refusal> refused =
+        target ? check_session_access(
+                     *registered, who.id, who.name,
+                     match.route == tunnel_webtty ? session_path::browser : session_path::files)
+               : offline_refusal(*registered);
+    if (refused) {
+      co_await ex.respond_error(refused->http_status, refused->code, refused->message);
+      co_return;
+    }
   }
   switch (static_cast<engine_route>(match.route)) {
     case health:
@@ -198,7 +216,10 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
       co_await api_list_tunnels(ex);
       break;
     case show_tunnel: {
-      const std::string answer = api::json_text(entry_json(*target, base_url()));
+      const api::tunnel_entry entry =
+          registered ? registered_entry_of(*registered, target ? &*target : nullptr, base_url())
+                     : entry_of(*target, base_url());
+      const std::string answer = api::json_text(api::to_json(entry));
       co_await ex.respond_json(200, answer);
       break;
     }
@@ -247,8 +268,9 @@ asio::awaitable<void> engine_server::api_list_tunnels(transport::http_exchange& 
     co_return;
   }
   json out = json::array();
-  for (auto& entry : tunnels_json()) {
-    if (filter->matches(entry)) out.push_back(std::move(entry));
+  for (const auto& entry : entries()) {
+    json listed = api::to_json(entry);
+    if (filter->matches(listed)) out.push_back(std::move(listed));
   }
   co_await ex.respond_json(200, api::json_text(out));
 }
@@ -284,7 +306,7 @@ asio::awaitable<void> engine_server::api_tunnel_webtty(transport::http_exchange&
     co_return;
   }
   client->leave_pending();  // authenticated above, at the HTTP upgrade
-  co_await route_authenticated(client, target.name);
+  co_await route_authenticated(client, target.id, who, session_path::browser);
 }
 
 asio::awaitable<void> engine_server::api_tunnel_files(transport::http_exchange& ex,

@@ -196,6 +196,19 @@ asio::awaitable<void> engine_server::register_tunnel(
     co_return;
   }
   channel->leave_pending();  // no longer counts as an unauthenticated connection
+  if (!hello.server_id.empty()) {
+    co_await admit_registered(std::move(channel), hello, *who);
+    co_return;
+  }
+  if (looks_like_server_id(hello.name) || servers_.find(hello.name)) {
+    const codec::frame refusal = codec::error_frame{
+        "name_registered",
+        "'" + hello.name +
+            "' is the name or id of a registered server: run that server with `rstream webtty "
+            "server --server-id ID` on its enrolled host, or pick another --name"};
+    co_await transport::refuse(*channel, refusal);
+    co_return;
+  }
   const auto admitted =
       inventory_.admit(hello.name, hello.instance, who->id, std::chrono::steady_clock::now());
   if (admitted.what == admission::verdict::replace) {
@@ -216,7 +229,8 @@ asio::awaitable<void> engine_server::register_tunnel(
 }
 
 void engine_server::add_tunnel(std::shared_ptr<transport::frame_channel> channel,
-                               const tunnel::tunnel_hello& hello, const token_info& who) {
+                               const tunnel::tunnel_hello& hello, const token_info& who,
+                               const std::string& server_id) {
   tunnel_record record;
   record.id = random_hex(8);
   record.name = hello.name;
@@ -227,6 +241,7 @@ void engine_server::add_tunnel(std::shared_ptr<transport::frame_channel> channel
   record.stream_secret = random_hex(32);
   record.connected_at = utc_now_iso8601();
   record.peer = channel->peer();
+  record.server_id = server_id;
   auto link = std::make_shared<tunnel_link>(
       std::move(channel), record.id, config_.heartbeat, config_.dead_after,
       [this](const std::string& id, const std::string& reason) { tunnel_gone(id, reason); });
@@ -239,9 +254,11 @@ void engine_server::add_tunnel(std::shared_ptr<transport::frame_channel> channel
   welcome.browser_url = entry_of(record, base_url()).browser_url.value_or("");
   welcome.stream_secret = record.stream_secret;
   welcome.heartbeat_ms = static_cast<std::uint32_t>(config_.heartbeat.count());
-  spdlog::info("tunnel '{}' online (id {}, from {}, token '{}')", record.name, record.id,
-               record.peer, who.name);
-  inventory_.add(std::move(record), who.id, std::chrono::steady_clock::now());
+  spdlog::info("tunnel '{}' online (id {}, from {}, token '{}'{})", record.name, record.id,
+               record.peer, who.name, server_id.empty() ? "" : ", registered server " + server_id);
+  // A registered server's name is its record's, not a token's.
+  const std::string claimant = server_id.empty() ? who.id : "server:" + server_id;
+  inventory_.add(std::move(record), claimant, std::chrono::steady_clock::now());
   link->start(welcome);
 }
 
@@ -250,6 +267,11 @@ void engine_server::tunnel_gone(const std::string& id, const std::string& reason
   if (!gone) return;
   spdlog::info("tunnel '{}' offline (id {}): {}", gone->name, id, reason);
   links_.erase(id);
+  if (!gone->server_id.empty() && servers_.find(gone->server_id)) {
+    if (auto noted = servers_.seen(gone->server_id, utc_now_iso8601()); !noted) {
+      spdlog::warn("server {}: last_seen not stored: {}", gone->server_id, noted.error().message);
+    }
+  }
   for (auto& [stream, pending] : pending_) {
     if (pending->tunnel_id == id && !pending->server) {
       pending->failure = "the tunnel went offline: " + reason;
@@ -286,31 +308,67 @@ asio::awaitable<void> engine_server::route_stream(std::shared_ptr<transport::fra
     co_return;
   }
   client->leave_pending();  // no longer counts as an unauthenticated connection
-  co_await route_authenticated(client, target);
+  co_await route_authenticated(client, target, *who, session_path::native);
 }
 
 asio::awaitable<void> engine_server::route_authenticated(
-    std::shared_ptr<transport::frame_channel> client, const std::string& target) {
-  const tunnel_record* found = inventory_.find(target);
-  if (!found) {
-    const codec::frame refusal = codec::error_frame{
-        "tunnel_not_found", "no tunnel named '" + target + "' is online on this engine"};
-    co_await transport::refuse(*client, refusal);
+    std::shared_ptr<transport::frame_channel> client, const std::string& target,
+    const token_info& who, session_path path) {
+  const api::server_record* record = registered_target(target);
+  const tunnel_record* found =
+      record ? inventory_.find_server(record->id) : inventory_.find(target);
+  std::optional<refusal> refused;
+  if (record && !found) {
+    refused = offline_refusal(*record);
+  } else if (!found) {
+    refused =
+        refusal{"tunnel_not_found", "no tunnel named '" + target + "' is online on this engine"};
+  } else if (record) {
+    refused = check_session_access(*record, who.id, who.name, path);
+  }
+  if (refused) {
+    const codec::frame refusal_frame = codec::error_frame{refused->code, refused->message};
+    co_await transport::refuse(*client, refusal_frame);
     co_return;
   }
   const std::string name = found->name;
+  const std::string tunnel_id = found->id;
+  // explicit_key: the session must open with an E2E handshake; it goes to the server first.
+  std::optional<codec::frame> opening;
+  if (record && record->encryption == api::encryption_policy::explicit_key) {
+    const std::string record_name = record->name;
+    transport::deadline_guard deadline(io_.get_executor(), config_.first_frame_timeout,
+                                       [weak = std::weak_ptr(client)] {
+                                         if (auto c = weak.lock()) c->close();
+                                       });
+    auto first = co_await client->read_frame();
+    deadline.disarm();
+    if (first.what != transport::read_result::kind::frame) co_return;
+    if (!starts_end_to_end(first.frame)) {
+      const codec::frame refusal_frame = codec::error_frame{
+          "e2e_required", "server '" + record_name +
+                              "' requires end-to-end encryption (explicit_key): this session "
+                              "did not start with an E2E handshake"};
+      co_await transport::refuse(*client, refusal_frame);
+      co_return;
+    }
+    opening = std::move(first.frame);
+  }
   codec::error_frame failure;
-  auto server = co_await open_stream(found->id, name, tunnel::stream_kind::webtty, failure);
+  auto server = co_await open_stream(tunnel_id, name, tunnel::stream_kind::webtty, failure);
   if (!server) {
     const codec::frame refusal = failure;
     co_await transport::refuse(*client, refusal);
     co_return;
   }
+  if (opening) {
+    if (auto ec = co_await server->write(*opening)) co_return;
+  }
   const std::string what = "stream to '" + name + "'";
   spdlog::debug("{}: relaying for {}", what, client->peer());
-  const auto path = choose_relay_path(transport::parse_scheme(client->scheme()),
-                                      transport::parse_scheme(server->scheme()));
-  if (path == relay_path::spliced) {
+  const auto relay = choose_relay_path(transport::parse_scheme(client->scheme()),
+                                       transport::parse_scheme(server->scheme()));
+  if (relay == relay_path::spliced) {
     // Both raw frames over plain TCP: the kernel moves the bytes (splice_relay.hpp).
     auto client_socket = client->release_plain_socket();
     auto server_socket = server->release_plain_socket();

@@ -49,10 +49,35 @@ admission tunnel_inventory::admit(const std::string& name, const std::string& in
   return result;
 }
 
+admission tunnel_inventory::admit_registered(const std::string& server_id,
+                                             const std::string& name) const {
+  std::size_t online = tunnels_.size();
+  admission result;
+  if (auto own = servers_.find(server_id); own != servers_.end()) {
+    // Its host reconnected (it proved the key again) before the old connection was seen to die.
+    result = {admission::verdict::replace, {}, own->second};
+    --online;
+  } else if (auto existing = names_.find(name); existing != names_.end()) {
+    const tunnel_record& other = tunnels_.at(existing->second);
+    return {admission::verdict::name_conflict,
+            "a lightweight tunnel named '" + name + "' is online (id " + other.id + ", from " +
+                other.peer + "): the registered server comes online once it has gone",
+            {}};
+  }
+  if (online >= limits_.max_tunnels) {
+    return {admission::verdict::full,
+            "the engine already holds its maximum of " + std::to_string(limits_.max_tunnels) +
+                " tunnels",
+            {}};
+  }
+  return result;
+}
+
 void tunnel_inventory::add(tunnel_record record, const std::string& token_id,
                            clock::time_point now) {
   const std::string id = record.id;
   const std::string name = record.name;
+  if (!record.server_id.empty()) servers_[record.server_id] = id;
   tunnels_[id] = std::move(record);
   names_[name] = id;
   name_claims_[name] = name_claim{token_id, std::nullopt};
@@ -65,6 +90,9 @@ std::optional<tunnel_record> tunnel_inventory::remove(const std::string& id,
   if (it == tunnels_.end()) return std::nullopt;
   tunnel_record removed = std::move(it->second);
   tunnels_.erase(it);
+  if (auto s = servers_.find(removed.server_id); s != servers_.end() && s->second == id) {
+    servers_.erase(s);
+  }
   if (auto n = names_.find(removed.name); n != names_.end() && n->second == id) {
     names_.erase(n);
     // The name stays its token's for name_grace (admit).
@@ -78,6 +106,11 @@ std::optional<tunnel_record> tunnel_inventory::remove(const std::string& id,
 const tunnel_record* tunnel_inventory::find(const std::string& name_or_id) const {
   if (auto n = names_.find(name_or_id); n != names_.end()) return &tunnels_.at(n->second);
   return find_id(name_or_id);
+}
+
+const tunnel_record* tunnel_inventory::find_server(const std::string& server_id) const {
+  auto s = servers_.find(server_id);
+  return s == servers_.end() ? nullptr : find_id(s->second);
 }
 
 const tunnel_record* tunnel_inventory::find_id(const std::string& id) const {
@@ -103,15 +136,6 @@ void tunnel_inventory::prune_name_claims(clock::time_point now) {
     if (oldest == name_claims_.end()) break;
     name_claims_.erase(oldest);
   }
-}
-
-nlohmann::json tunnel_inventory::entries_json(std::string_view base_url) const {
-  nlohmann::json list = nlohmann::json::array();
-  for (const auto& [id, record] : tunnels_) list.push_back(entry_json(record, base_url));
-  std::sort(list.begin(), list.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
-    return a["name"].get<std::string>() < b["name"].get<std::string>();
-  });
-  return list;
 }
 
 std::string label_or(const tunnel_record& record, const std::string& key,

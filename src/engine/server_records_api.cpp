@@ -93,9 +93,14 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
         "enrolling a host needs a read-write token; token '" + who.name + "' is read-only");
     co_return;
   }
+  // Every answer says whether the record's server is connected now.
+  const auto answer = [this](api::server_record record) {
+    record.online = inventory_.find_server(record.id) != nullptr;
+    return api::to_json(record);
+  };
   if (route == records::list) {
     json out = json::array();
-    for (const auto* record : servers_.all()) out.push_back(api::to_json(*record));
+    for (const auto* record : servers_.all()) out.push_back(answer(*record));
     // Built before the co_await: GCC 12 rejects a braced json temporary inside one.
     json listing = json::object();
     listing["servers"] = std::move(out);
@@ -109,7 +114,7 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
       co_await ex.respond_error(404, code_of(missing.code), missing.message);
       co_return;
     }
-    co_await ex.respond_json(200, api::json_text(api::to_json(*record)));
+    co_await ex.respond_json(200, api::json_text(answer(*record)));
     co_return;
   }
 
@@ -147,8 +152,8 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
   }
   spdlog::info("registered server '{}' ({}) {} by token '{}'", done->name, done->id,
                past_tense(route), who.name);
-  co_await ex.respond_json(route == records::create ? 201 : 200,
-                           api::json_text(api::to_json(*done)));
+  enforce_record(done->id);  // a deleted, suspended or reset record takes its tunnel offline
+  co_await ex.respond_json(route == records::create ? 201 : 200, api::json_text(answer(*done)));
 }
 
 }  // namespace rstream::engine

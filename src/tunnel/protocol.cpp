@@ -101,12 +101,19 @@ bool get_length(const json& j, std::optional<std::uint64_t>& out, std::string& e
 }  // namespace
 
 codec::control_message to_message(const tunnel_hello& m) {
-  return make(codec::frame_type::tunnel_hello, {{"token", m.token},
-                                                {"name", m.name},
-                                                {"labels", m.labels},
-                                                {"publish", m.publish},
-                                                {"instance", m.instance},
-                                                {"version", m.version}});
+  json body = {{"token", m.token},     {"name", m.name},         {"labels", m.labels},
+               {"publish", m.publish}, {"instance", m.instance}, {"version", m.version}};
+  if (!m.server_id.empty()) body["server_id"] = m.server_id;
+  return make(codec::frame_type::tunnel_hello, body);
+}
+
+codec::control_message to_message(const tunnel_challenge& m) {
+  return make(codec::frame_type::tunnel_challenge,
+              {{"server_id", m.server_id}, {"challenge", m.challenge}});
+}
+
+codec::control_message to_message(const tunnel_proof& m) {
+  return make(codec::frame_type::tunnel_proof, {{"signature", m.signature}});
 }
 
 codec::control_message to_message(const tunnel_welcome& m) {
@@ -154,7 +161,8 @@ bool parse(const codec::control_message& in, tunnel_hello& out, std::string& err
   if (!get_string(j, "token", false, out.token, error) ||
       !get_string(j, "name", true, out.name, error) ||
       !get_string(j, "instance", false, out.instance, error) ||
-      !get_string(j, "version", false, out.version, error)) {
+      !get_string(j, "version", false, out.version, error) ||
+      !get_string(j, "server_id", false, out.server_id, error)) {
     return false;
   }
   if (auto it = j.find("publish"); it != j.end()) {
@@ -279,6 +287,19 @@ bool parse(const codec::control_message& in, http_response_head& out, std::strin
   }
   out.status = it->get<int>();
   return get_headers(j, out.headers, error) && get_length(j, out.content_length, error);
+}
+
+bool parse(const codec::control_message& in, tunnel_challenge& out, std::string& error) {
+  json j;
+  return open_message(in, codec::frame_type::tunnel_challenge, j, error) &&
+         get_string(j, "server_id", true, out.server_id, error) &&
+         get_string(j, "challenge", true, out.challenge, error);
+}
+
+bool parse(const codec::control_message& in, tunnel_proof& out, std::string& error) {
+  json j;
+  return open_message(in, codec::frame_type::tunnel_proof, j, error) &&
+         get_string(j, "signature", true, out.signature, error);
 }
 
 std::string check_tunnel_name(const std::string& name) {

@@ -1,6 +1,7 @@
 // libFuzzer target for what the engine and servers parse from the network in the tunnel layer:
-// the tunnel control messages (TunnelHello, TunnelWelcome, TunnelDial, StreamAttach, Route)
-// and `list --filter` / `?filter=` expressions.
+// the tunnel control messages (TunnelHello, TunnelWelcome, TunnelDial, StreamAttach, Route,
+// HttpRequest, HttpResponse, TunnelChallenge, TunnelProof) and `list --filter` / `?filter=`
+// expressions.
 //
 // The first input byte picks the parser; the rest is the payload (a JSON object for the
 // messages, decoded through the codec as the engine does, or the filter text). Checked
@@ -55,7 +56,7 @@ void round_trip(codec::frame_type type, const std::vector<std::uint8_t>& payload
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::vector<std::uint8_t> payload(data + 1, data + size);
-  switch (data[0] % 8) {
+  switch (data[0] % 10) {
     case 0:
       round_trip<tunnel::tunnel_hello>(codec::frame_type::tunnel_hello, payload);
       break;
@@ -76,6 +77,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 6:
       round_trip<tunnel::http_response_head>(codec::frame_type::http_response, payload);
+      break;
+    case 8:
+      round_trip<tunnel::tunnel_challenge>(codec::frame_type::tunnel_challenge, payload);
+      break;
+    case 9:
+      round_trip<tunnel::tunnel_proof>(codec::frame_type::tunnel_proof, payload);
       break;
     default: {
       std::string error;

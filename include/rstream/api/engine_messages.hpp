@@ -73,11 +73,24 @@ struct token_request {
   std::string name;
 };
 
-/// One online tunnel as the inventory lists it.
+/// What a registered server's entry adds (docs/api.md, "One inventory").
+struct registered_entry {
+  std::string server_id;
+  std::string description;
+  std::string recording_policy;  ///< the words of api/server_record.hpp
+  std::string encryption_policy;
+  std::string access_policy;
+  std::string record_status;  ///< pending_enrollment | enrolled | suspended
+  std::string last_seen;      ///< UTC ISO 8601, or empty: never online
+  /// Label keys that both the record and the running server set: the record's value is shown.
+  std::vector<std::string> overridden_labels;
+};
+
+/// One entry of the inventory: an online tunnel, or a registered server online or offline.
 struct tunnel_entry {
   std::string name;
-  std::string id;
-  std::string status = "online";
+  std::string id;                 ///< a registered server's id, else the tunnel's
+  std::string status = "online";  ///< online | offline (registered servers only)
   bool publish = true;
   std::map<std::string, std::string> labels;
   std::vector<std::string> capabilities;
@@ -85,7 +98,8 @@ struct tunnel_entry {
   std::string hostname;
   std::string rstream_url;
   std::string connected_at;
-  std::optional<std::string> browser_url;  ///< published tunnels only
+  std::optional<std::string> browser_url;      ///< published tunnels only
+  std::optional<registered_entry> registered;  ///< registered servers only
 };
 
 nlohmann::json to_json(const engine_health& health);

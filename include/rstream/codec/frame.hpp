@@ -43,18 +43,20 @@ enum class frame_type : std::uint8_t {
   sealed = 10,        ///< a whole inner frame (header and payload), sealed
   // Tunnel control (docs/protocol.md §Tunnels): JSON objects whose meaning the tunnel layer
   // owns. Carried by control_message.
-  tunnel_hello = 16,    ///< server → engine: register a tunnel
-  tunnel_welcome = 17,  ///< engine → server: the tunnel is online
-  tunnel_dial = 18,     ///< engine → server: open a stream connection for a client
-  stream_attach = 19,   ///< server → engine: first frame of a dial-back stream connection
-  route = 20,           ///< client → engine: connect this connection to a tunnel
-  http_request = 21,    ///< engine → server: first frame of a tunnel HTTP stream (the head)
-  http_response = 22,   ///< server → engine: the response head on a tunnel HTTP stream
+  tunnel_hello = 16,      ///< server → engine: register a tunnel
+  tunnel_welcome = 17,    ///< engine → server: the tunnel is online
+  tunnel_dial = 18,       ///< engine → server: open a stream connection for a client
+  stream_attach = 19,     ///< server → engine: first frame of a dial-back stream connection
+  route = 20,             ///< client → engine: connect this connection to a tunnel
+  http_request = 21,      ///< engine → server: first frame of a tunnel HTTP stream (the head)
+  http_response = 22,     ///< server → engine: the response head on a tunnel HTTP stream
+  tunnel_challenge = 23,  ///< engine → server: prove you are the enrolled host (registered)
+  tunnel_proof = 24,      ///< server → engine: the signed answer to the challenge
 };
 
 /// True for the tunnel control types (carried by control_message).
 constexpr bool is_control_type(frame_type t) {
-  return t >= frame_type::tunnel_hello && t <= frame_type::http_response;
+  return t >= frame_type::tunnel_hello && t <= frame_type::tunnel_proof;
 }
 
 /// Which byte stream a Data frame belongs to.

@@ -20,6 +20,7 @@
 
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/engine/inventory.hpp"
+#include "rstream/engine/server_admission.hpp"
 #include "rstream/engine/server_registry.hpp"
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
@@ -79,8 +80,8 @@ class engine_server {
   /// Stops accepting and closes every tunnel and stream.
   void shutdown();
 
-  /// Inventory entries as GET /api/tunnels returns them.
-  nlohmann::json tunnels_json() const { return inventory_.entries_json(base_url()); }
+  /// Inventory entries as GET /api/tunnels returns them (inventory_view.hpp).
+  std::vector<api::tunnel_entry> entries() const;
 
   // Called by tunnel links.
   void tunnel_gone(const std::string& id, const std::string& reason);
@@ -92,13 +93,24 @@ class engine_server {
 
   boost::asio::awaitable<void> register_tunnel(std::shared_ptr<transport::frame_channel> channel,
                                                const codec::control_message& hello);
+  /// A hello with a server id (registered_admission.cpp): the record's checks, the challenge and
+  /// its proof, then the tunnel under the record's name.
+  boost::asio::awaitable<void> admit_registered(std::shared_ptr<transport::frame_channel> channel,
+                                                tunnel::tunnel_hello hello, token_info who);
+  /// Closes the tunnel of a registered server whose record no longer admits it (deleted,
+  /// suspended, enrollment reset).
+  void enforce_record(const std::string& server_id);
+  /// The registered server a route target names (by name or id), or null.
+  const api::server_record* registered_target(const std::string& name_or_id) const;
   boost::asio::awaitable<void> attach_stream(std::shared_ptr<transport::frame_channel> channel,
                                              const codec::control_message& attach);
   boost::asio::awaitable<void> route_stream(std::shared_ptr<transport::frame_channel> client,
                                             const std::string& token, const std::string& target);
-  /// Pairs a client (already authenticated) with a new stream of the tunnel `target`.
+  /// Pairs a client (already authenticated as `who`) with a new stream of the tunnel `target`,
+  /// after the registered server's policies for `path` (server_admission.hpp).
   boost::asio::awaitable<void> route_authenticated(std::shared_ptr<transport::frame_channel> client,
-                                                   const std::string& target);
+                                                   const std::string& target, const token_info& who,
+                                                   session_path path);
   /// Asks the server of the tunnel `id` (named `name`) to dial back a stream of `kind` and
   /// waits for it (dial_timeout). Null with `failure` = {code, message} when it does not come.
   boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_stream(
@@ -136,7 +148,8 @@ class engine_server {
                                          bool& throttled);
   /// Builds the inventory record and the link of an admitted tunnel and welcomes its server.
   void add_tunnel(std::shared_ptr<transport::frame_channel> channel,
-                  const tunnel::tunnel_hello& hello, const token_info& who);
+                  const tunnel::tunnel_hello& hello, const token_info& who,
+                  const std::string& server_id = {});
 
   boost::asio::io_context& io_;
   engine_server_config config_;

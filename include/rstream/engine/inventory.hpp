@@ -28,6 +28,7 @@ struct tunnel_record {
   std::string peer;          ///< the control connection's address
   std::map<std::string, std::string> labels;
   bool publish = true;
+  std::string server_id;  ///< the registered server it brings online, or empty (lightweight)
 };
 
 struct inventory_limits {
@@ -60,6 +61,10 @@ class tunnel_inventory {
   /// unknown) now. An expired claim of another token is forgotten on the way.
   admission admit(const std::string& name, const std::string& instance, const std::string& token_id,
                   clock::time_point now);
+  /// Whether the registered server `server_id` may come online under its record's `name`: the
+  /// record owns the name (no token claim applies), its own stale tunnel is replaced, and a
+  /// lightweight tunnel online under that name is a conflict.
+  admission admit_registered(const std::string& server_id, const std::string& name) const;
   /// Adds an admitted tunnel (its name must not be online) and claims its name for
   /// `token_id`; expired claims may be pruned on the way.
   void add(tunnel_record record, const std::string& token_id, clock::time_point now);
@@ -70,12 +75,13 @@ class tunnel_inventory {
   /// By name first, then by id; null when neither is online.
   const tunnel_record* find(const std::string& name_or_id) const;
   const tunnel_record* find_id(const std::string& id) const;
+  /// The online tunnel of a registered server; null when it is offline.
+  const tunnel_record* find_server(const std::string& server_id) const;
+  /// Every online tunnel, by tunnel id.
+  const std::map<std::string, tunnel_record>& all() const { return tunnels_; }
   std::size_t size() const { return tunnels_.size(); }
   /// Name claims held (online and offline within their grace, until pruned).
   std::size_t claims() const { return name_claims_.size(); }
-
-  /// Every entry as GET /api/tunnels shows it, sorted by name.
-  nlohmann::json entries_json(std::string_view base_url) const;
 
  private:
   /// Forgets claims whose grace period is over, and bounds the table (see name_claims_).
@@ -89,6 +95,7 @@ class tunnel_inventory {
   inventory_limits limits_;
   std::map<std::string, tunnel_record> tunnels_;  ///< by id
   std::map<std::string, std::string> names_;      ///< name → id
+  std::map<std::string, std::string> servers_;    ///< registered server id → tunnel id
   /// Who registered each name: the token's id, and since when the name has been offline.
   /// Bounded: expired claims go when the table outgrows the online tunnels by 1,024, and at
   /// most max_tunnels offline claims are kept (the oldest go first).

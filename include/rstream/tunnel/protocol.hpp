@@ -28,6 +28,21 @@ struct tunnel_hello {
   bool publish = true;
   std::string instance;  ///< random per server process: a reconnect replaces its own stale entry
   std::string version;
+  /// A registered server's id (`--server-id`), or empty for a lightweight tunnel. The engine
+  /// then answers with tunnel_challenge, and the name is the record's.
+  std::string server_id;
+};
+
+/// Engine → server, after a tunnel_hello with a server id: sign this (e2e/admission_proof.hpp)
+/// with the enrolled identity, together with the server id and the hello's labels.
+struct tunnel_challenge {
+  std::string server_id;
+  std::string challenge;  ///< base64url of 32 random bytes
+};
+
+/// Server → engine: the answer to tunnel_challenge.
+struct tunnel_proof {
+  std::string signature;  ///< base64url Ed25519 signature (e2e::sign_admission)
 };
 
 /// Engine → server: the tunnel is online.
@@ -91,6 +106,8 @@ codec::control_message to_message(const stream_attach& m);
 codec::control_message to_message(const route_request& m);
 codec::control_message to_message(const http_request_head& m);
 codec::control_message to_message(const http_response_head& m);
+codec::control_message to_message(const tunnel_challenge& m);
+codec::control_message to_message(const tunnel_proof& m);
 
 /// Each parser checks the message type and the fields; false with a message saying what is
 /// wrong.
@@ -101,6 +118,8 @@ bool parse(const codec::control_message& in, stream_attach& out, std::string& er
 bool parse(const codec::control_message& in, route_request& out, std::string& error);
 bool parse(const codec::control_message& in, http_request_head& out, std::string& error);
 bool parse(const codec::control_message& in, http_response_head& out, std::string& error);
+bool parse(const codec::control_message& in, tunnel_challenge& out, std::string& error);
+bool parse(const codec::control_message& in, tunnel_proof& out, std::string& error);
 
 /// Tunnel names: 1–63 of [A-Za-z0-9._-], starting with a letter or digit. Empty error = valid.
 std::string check_tunnel_name(const std::string& name);

@@ -145,32 +145,26 @@ TEST(engine_inventory, ChurnFasterThanTheGraceDropsTheOldestOfflineClaims) {
   EXPECT_EQ(inventory.admit("name0", "x", "token-b", t0 + 1100s).what, admission::verdict::admit);
 }
 
-TEST(engine_inventory, EntriesAreSortedByNameWithBrowserUrlsWhenPublished) {
+TEST(engine_inventory, RegisteredServersAreFoundByTheirIdAndReplaceTheirOwnStaleTunnel) {
   engine::tunnel_inventory inventory;
-  auto published = record("id1", "zeta");
-  published.labels = {{"rstream.webtty.capabilities", "exec,fs"},
-                      {"rstream.webtty.e2e", "required"},
-                      {"rstream.webtty.hostname", "box"}};
-  inventory.add(published, "token-a", t0);
-  auto hidden = record("id2", "alpha");
-  hidden.publish = false;
-  inventory.add(hidden, "token-a", t0);
+  EXPECT_EQ(inventory.admit_registered("srv_1", "build").what, admission::verdict::admit);
+  auto registered = record("t1", "build");
+  registered.server_id = "srv_1";
+  inventory.add(registered, "server:srv_1", t0);
+  ASSERT_NE(inventory.find_server("srv_1"), nullptr);
+  EXPECT_EQ(inventory.find_server("srv_1")->id, "t1");
+  const auto again = inventory.admit_registered("srv_1", "build");
+  EXPECT_EQ(again.what, admission::verdict::replace);
+  EXPECT_EQ(again.replaced_id, "t1");
+  inventory.remove("t1", t0);
+  EXPECT_EQ(inventory.find_server("srv_1"), nullptr);
+}
 
-  const auto entries = inventory.entries_json("https://engine.example:8443");
-  ASSERT_EQ(entries.size(), 2u);
-  EXPECT_EQ(entries[0]["name"], "alpha");
-  EXPECT_FALSE(entries[0].contains("browser_url"));
-  EXPECT_EQ(entries[0]["capabilities"], nlohmann::json::array({"exec"}));
-  EXPECT_EQ(entries[0]["e2e"], "disabled");
-  EXPECT_EQ(entries[0]["hostname"], "");
-  EXPECT_EQ(entries[1]["name"], "zeta");
-  EXPECT_EQ(entries[1]["status"], "online");
-  EXPECT_EQ(entries[1]["rstream_url"], "rstrm://zeta");
-  EXPECT_EQ(entries[1]["connected_at"], "2026-01-02T03:04:05Z");
-  EXPECT_EQ(entries[1]["capabilities"], nlohmann::json::array({"exec", "fs"}));
-  EXPECT_EQ(entries[1]["e2e"], "required");
-  EXPECT_EQ(entries[1]["hostname"], "box");
-  EXPECT_EQ(entries[1]["browser_url"], "wss://engine.example:8443/api/tunnels/zeta/webtty");
-  EXPECT_EQ(engine::entry_json(published, "http://127.0.0.1:8765")["browser_url"],
-            "ws://127.0.0.1:8765/api/tunnels/zeta/webtty");
+TEST(engine_inventory, ALightweightTunnelOnlineUnderTheRecordsNameConflicts) {
+  engine::tunnel_inventory inventory;
+  inventory.add(record("t1", "build"), "token-a", t0);
+  const auto verdict = inventory.admit_registered("srv_1", "build");
+  EXPECT_EQ(verdict.what, admission::verdict::name_conflict);
+  EXPECT_NE(verdict.message.find("lightweight tunnel named 'build'"), std::string::npos)
+      << verdict.message;
 }
