@@ -5,7 +5,7 @@
 import { api, ApiError, h, websocketUrl, ago } from '../common/api.js';
 import { showLogin, logout } from '../common/login.js';
 import { createTerminal } from '../common/terminal.js';
-import { topbar, toast, Tabs } from '../common/ui.js';
+import { topbar, toast, Tabs, field } from '../common/ui.js';
 
 const POLL_MS = 2000;
 const encoder = new TextEncoder();
@@ -410,8 +410,6 @@ async function refreshSessions() {
 
 function newSessionDialog() {
   const error = h('p', { class: 'form-error', role: 'alert' });
-  const field = (label, input, help) => h('label', { class: 'field' }, h('span', {}, label), input,
-    help ? h('small', {}, help) : '');
   const name = h('input', { name: 'name', placeholder: 'e.g. build', autocomplete: 'off', spellcheck: 'false' });
   const command = h('input', { name: 'command', placeholder: 'login shell', autocomplete: 'off', spellcheck: 'false' });
   const workdir = h('input', { name: 'working_dir', placeholder: 'the server’s directory', autocomplete: 'off', spellcheck: 'false' });
