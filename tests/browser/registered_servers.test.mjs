@@ -7,9 +7,8 @@
 // dashboard, tries to create, change and delete records with the browser's cookie.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { launchBrowser, rawRequest, screenshot, startEngine } from './harness.mjs';
+import { launchBrowser, rawRequest, screenshot, startAttackerSite, startEngine } from './harness.mjs';
 
 let engine;
 let browser;
@@ -59,17 +58,6 @@ function hostKey() {
   const rstream = (...args) => execFileSync(process.env.RSTREAM_BIN, args, { env, encoding: 'utf8' });
   rstream('webtty', 'identity', 'create', '--name', 'host');
   return rstream('webtty', 'identity', 'show', '--name', 'host', '--endpoint-identity').trim();
-}
-
-/** A page on its own origin (another port of 127.0.0.1: the same site, so the cookie goes). */
-function startAttackerSite() {
-  return new Promise((resolve) => {
-    const site = http.createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<!doctype html><title>attacker</title><p>nothing to see</p>');
-    });
-    site.listen(0, '127.0.0.1', () => resolve(site));
-  });
 }
 
 before(async () => {
@@ -131,11 +119,16 @@ test('a server registered through the form is pending, with the enrollment comma
   }
   await screenshot(page, 'servers-list');
 
-  // The API's refusals are shown as their message: a taken name (409).
+  // A label that is not key=value is refused in the page; the API's refusals are shown as
+  // their message: a taken name (409).
   await page.click('[data-action=register-server]');
   await page.fill('#server-name', names.form);
+  await page.fill('#server-label-input', 'no-equals-sign');
   await page.click('#create-server-form button[type=submit]');
-  await page.waitForSelector('[data-testid=create-error]:has-text("already")');
+  await page.waitForSelector('[data-testid=create-error]:has-text("is not a label")');
+  await page.fill('#server-label-input', '');
+  await page.click('#create-server-form button[type=submit]');
+  await page.waitForSelector('[data-testid=create-error]:has-text("exists already")');
   await page.click('#create-server-form button:text("Cancel")');
 });
 

@@ -30,6 +30,25 @@ export function copyButton(text, source, attributes = {}) {
     } }, 'Copy');
 }
 
+/**
+ * A form's submit: send() runs with the submit button disabled; what it throws (a refusal of the
+ * API, or a field that does not parse) is shown in `error` as its message.
+ */
+export function onSubmit(form, { submit, error, send }) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    submit.disabled = true;
+    try {
+      await send();
+    } catch (e) {
+      error.textContent = e.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
 let toastStack = null;
 /** A short message in the bottom-right corner; kind: info | error | success. */
 export function toast(message, kind = 'info', ms = 5000) {

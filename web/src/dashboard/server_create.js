@@ -2,7 +2,7 @@
 // description, durable labels and the three policies. The API's refusal (400 bad_request,
 // 403 for a token that is not admin, 409 for a taken name) is shown as its message.
 import { api, h } from '../common/api.js';
-import { field } from '../common/ui.js';
+import { field, onSubmit } from '../common/ui.js';
 import { POLICIES, chipEditor, fieldGroup, parseLabel, policySelect } from './server_fields.js';
 
 /** The dialog; `onCreated(record)` runs after the engine created the record. */
@@ -40,33 +40,19 @@ export function createServerDialog(onCreated) {
       show: (key, value) => `${key}=${value}` });
     labelsSlot.replaceChildren(labels.el);
   };
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    error.textContent = '';
-    let body;
-    try {
-      body = {
-        name: name.value.trim(),
-        labels: Object.fromEntries(labels.value()),
-        recording_policy: recording.value,
-        encryption_policy: encryption.value,
-        access_policy: access.value,
-      };
-    } catch {
-      return;  // the label editor shows why
-    }
+  onSubmit(form, { submit, error, send: async () => {
+    const body = {
+      name: name.value.trim(),
+      labels: Object.fromEntries(labels.value()),
+      recording_policy: recording.value,
+      encryption_policy: encryption.value,
+      access_policy: access.value,
+    };
     if (description.value.trim()) body.description = description.value.trim();
-    submit.disabled = true;
-    try {
-      const record = await api('POST', '/api/servers', body);
-      dialog.close();
-      onCreated(record);
-    } catch (e) {
-      error.textContent = e.message;
-    } finally {
-      submit.disabled = false;
-    }
-  });
+    const record = await api('POST', '/api/servers', body);
+    dialog.close();
+    onCreated(record);
+  } });
   document.body.append(dialog);
   return {
     open: () => {

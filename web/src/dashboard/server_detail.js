@@ -5,7 +5,7 @@
 // The API's refusals (400, 403, 404, 409) are shown as their message. The poll refreshes the
 // facts only; the form keeps what is being typed until it is saved.
 import { api, ApiError, h, ago } from '../common/api.js';
-import { field, toast } from '../common/ui.js';
+import { field, onSubmit, toast } from '../common/ui.js';
 import {
   POLICIES, chipEditor, enrollmentCommands, fieldGroup, onlineCell, parseLabel, policySelect, statusBadge,
 } from './server_fields.js';
@@ -86,28 +86,20 @@ export class ServerDetail {
       fieldGroup('Labels', labels.el, 'key=value; Enter adds, × removes'),
       fieldGroup('Allowed tokens', tokens.el, 'with access restricted, only these tokens may open sessions'),
       h('div', { class: 'dialog-actions' }, save));
-    form.addEventListener('submit', async (event) => {
-      event.preventDefault();
-      let body;
-      try {
-        const [setLabels, removeLabels] = differences(labelsBefore, labels.value());
-        const [allow, disallow] = differences(tokensBefore, tokens.value());
-        body = {
-          set_labels: Object.fromEntries(setLabels),
-          remove_labels: removeLabels,
-          allow_tokens: allow.map(([key]) => key),
-          disallow_tokens: disallow,
-        };
-      } catch {
-        return;  // the editor shows why
-      }
+    onSubmit(form, { submit: save, error: this.error, send: async () => {
+      const [setLabels, removeLabels] = differences(labelsBefore, labels.value());
+      const [allow, disallow] = differences(tokensBefore, tokens.value());
+      const body = {
+        set_labels: Object.fromEntries(setLabels),
+        remove_labels: removeLabels,
+        allow_tokens: allow.map(([key]) => key),
+        disallow_tokens: disallow,
+      };
       if (description.value.trim() !== (record.description || '')) body.description = description.value.trim();
       if (recording.value !== record.recording_policy) body.recording_policy = recording.value;
       if (access.value !== record.access_policy) body.access_policy = access.value;
-      save.disabled = true;
       await this.change('PATCH', body, 'Saved');
-      save.disabled = false;
-    });
+    } });
     this.form.replaceChildren(form);
   }
 

@@ -33,9 +33,10 @@ export function parseLabel(text) {
 
 /**
  * An editable set of chips over a Map: each chip has a remove button, the input adds one
- * (Enter or Add). parse(text) answers [key, value] or throws an Error for the user; show(key,
- * value) is a chip's text. value() answers the Map, with what is still typed in the input added
- * (so "role=ci" then Save works without Add); it throws when that text does not parse.
+ * (Enter or Add; a text that does not parse is shown below it). parse(text) answers [key, value]
+ * or throws an Error for the user; show(key, value) is a chip's text. value() answers the Map,
+ * with what is still typed in the input added (so "role=ci" then Save works without Add); it
+ * throws parse's Error when that text does not parse (the form shows it).
  */
 export function chipEditor({ id, placeholder, items = [], parse, show }) {
   const current = new Map(items);
@@ -55,25 +56,26 @@ export function chipEditor({ id, placeholder, items = [], parse, show }) {
     const text = input.value.trim();
     error.textContent = '';
     if (!text) return;
+    const [key, value] = parse(text);
+    current.set(key, value);
+    input.value = '';
+    render();
+  };
+  const add = () => {
     try {
-      const [key, value] = parse(text);
-      current.set(key, value);
-      input.value = '';
-      render();
+      addTyped();
     } catch (e) {
       error.textContent = e.message;
-      throw e;
     }
   };
   input.addEventListener('keydown', (event) => {
     if (event.key !== 'Enter') return;
     event.preventDefault();  // not the form's submit
-    try { addTyped(); } catch { /* shown in `error` */ }
+    add();
   });
   render();
   const el = h('div', { class: 'chip-editor' }, chips,
-    h('div', { class: 'chip-add' }, input,
-      h('button', { class: 'btn small', type: 'button', onclick: () => { try { addTyped(); } catch { /* shown */ } } }, 'Add')),
+    h('div', { class: 'chip-add' }, input, h('button', { class: 'btn small', type: 'button', onclick: add }, 'Add')),
     error);
   return {
     el,
