@@ -312,6 +312,13 @@ test('a page on another origin cannot create, change or delete records with the 
       body: body && JSON.stringify(body) });
     assert.equal(answer.status, 403, `${method} ${target} with a foreign Origin`);
   }
+  // The login cookie without the CSRF header (what a form or a simple request carries).
+  const cookie = `rstream_token_${engine.port}=${engine.adminToken}`;
+  for (const [method, target] of [['PATCH', `/api/servers/${before.id}`], ['DELETE', `/api/servers/${before.id}`]]) {
+    const answer = await rawRequest(engine.port, { method, path: target,
+      headers: { Cookie: cookie, 'Content-Type': 'application/json' }, body: method === 'PATCH' ? '{"suspended":true}' : undefined });
+    assert.equal(answer.status, 403, `${method} by cookie without X-Rstream-CSRF`);
+  }
   assert.ok(await record(names.victim));
   assert.equal(await record('evil-raw'), null);
   // The attack's host key was a real one: the enrollment it tried works from a real client.
