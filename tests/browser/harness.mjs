@@ -1,6 +1,7 @@
 // Shared helpers for the browser tests: start the real rstream binary on 127.0.0.1 port 0 (the
-// port is read back from its banner), drive Debian's chromium with playwright-core, read what
-// an xterm.js terminal shows, and keep screenshots as test artifacts.
+// port is read back from its banner), drive Debian's chromium with playwright-core, serve an
+// attacker's page on another origin, read what an xterm.js terminal shows, and keep screenshots
+// as test artifacts.
 //
 // Environment (set by tests/CMakeLists.txt):
 //   RSTREAM_BIN        the binary under test
@@ -123,6 +124,18 @@ export async function startTunnelServer(engine, name, extraArgs = []) {
   await waitForLine(proc, (line) => line.includes(`online as rstrm://${name}`), `tunnel ${name} online`);
   proc.stdout.resume();
   return { proc, stop: () => proc.stop() };
+}
+
+/** A page on its own origin (another port of 127.0.0.1, so the same site: a browser sends
+ *  cookies of the other ports to it): the attacker's site. Resolves the http.Server. */
+export function startAttackerSite() {
+  return new Promise((resolve) => {
+    const site = http.createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' });
+      res.end('<!doctype html><title>attacker</title><p>nothing to see</p>');
+    });
+    site.listen(0, '127.0.0.1', () => resolve(site));
+  });
 }
 
 /** Headless Debian chromium; `extraArgs` adds command-line switches. */

@@ -4,9 +4,10 @@
 // dashboard the same browser is logged into (the cookie is sent: 127.0.0.1 on another port is
 // the same site). A name that rebinds to 127.0.0.1 gets nothing from either listener.
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, test } from 'node:test';
-import { launchBrowser, rawRequest, startEngine, startServer, startTunnelServer } from './harness.mjs';
+import {
+  launchBrowser, rawRequest, startAttackerSite, startEngine, startServer, startTunnelServer,
+} from './harness.mjs';
 
 let server;
 let engine;
@@ -16,17 +17,6 @@ let attackerPort;
 let browser;
 const tunnelName = `victim-${process.pid}`;
 const REBIND = 'rebind.attacker.test';
-
-/** A page on its own origin (another port of 127.0.0.1): the attacker's site. */
-function startAttackerSite() {
-  return new Promise((resolve) => {
-    const site = http.createServer((req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' });
-      res.end('<!doctype html><title>attacker</title><p>nothing to see</p>');
-    });
-    site.listen(0, '127.0.0.1', () => resolve(site));
-  });
-}
 
 /** In `page`, opens a WebSocket to `url` and sends `firstMessage` if it opens; resolves
  *  'opened' or 'refused' (error/close before open), bounded by the page's own timer. */

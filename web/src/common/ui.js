@@ -1,4 +1,4 @@
-// Small pieces both pages share: the top bar, toasts, the tab strip.
+// Small pieces both pages share: the top bar, toasts, the tab strip, form fields, copy buttons.
 import { h } from './api.js';
 
 /** The top bar: brand, product name, a slot for status, and actions. */
@@ -8,6 +8,45 @@ export function topbar(product, ...right) {
     h('span', { class: 'product' }, product),
     h('div', { class: 'spacer' }),
     ...right);
+}
+
+/** A labelled form field: the label text, the control, and an optional help line. */
+export function field(label, control, help) {
+  return h('label', { class: 'field' }, h('span', {}, label), control, help ? h('small', {}, help) : '');
+}
+
+/** A button that copies `text` to the clipboard (or selects `source` when it cannot). */
+export function copyButton(text, source, attributes = {}) {
+  return h('button', { class: 'btn small', type: 'button', title: 'Copy to the clipboard', ...attributes,
+    onclick: async () => {
+      try {
+        // Only a secure context (https, or a loopback address) has the clipboard API.
+        await navigator.clipboard.writeText(text);
+        toast('Copied', 'success', 2000);
+      } catch {
+        getSelection().selectAllChildren(source);
+        toast('Press Ctrl+C to copy the selected text', 'info');
+      }
+    } }, 'Copy');
+}
+
+/**
+ * A form's submit: send() runs with the submit button disabled; what it throws (a refusal of the
+ * API, or a field that does not parse) is shown in `error` as its message.
+ */
+export function onSubmit(form, { submit, error, send }) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    error.textContent = '';
+    submit.disabled = true;
+    try {
+      await send();
+    } catch (e) {
+      error.textContent = e.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
 }
 
 let toastStack = null;

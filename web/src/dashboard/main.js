@@ -1,6 +1,7 @@
 // The engine's dashboard (`rstream engine`, page /): the tunnel inventory (GET /api/tunnels)
-// with labels and a filter, and a browser terminal on any published tunnel through the
-// published WebSocket /api/tunnels/{name}/webtty, which carries WebTTY frames (webtty.js).
+// with labels and a filter, a browser terminal on any published tunnel through the published
+// WebSocket /api/tunnels/{name}/webtty, which carries WebTTY frames (webtty.js), and the
+// registered servers (servers.js).
 import { api, ApiError, h, websocketUrl, ago } from '../common/api.js';
 import { showLogin, logout } from '../common/login.js';
 import { createTerminal } from '../common/terminal.js';
@@ -8,6 +9,7 @@ import { topbar, toast, Tabs } from '../common/ui.js';
 import {
   FrameType, FrameError, decodeFrame, encodeOpen, encodeResize, encodeStdin,
 } from '../common/webtty.js';
+import { RegisteredServers } from './servers.js';
 
 const POLL_MS = 3000;
 const USER_LABEL = 'rstream.webtty.label.';
@@ -19,6 +21,7 @@ const state = {
   filterError: '',
   authRequired: false,
   tabs: null,
+  servers: null,
 };
 
 // ---- a terminal on one tunnel: one WebTTY session --------------------------------------------
@@ -297,6 +300,7 @@ function build() {
   state.tabs = new Tabs();
   const home = state.tabs.add({ title: 'Tunnels', pane: inventory, closable: false });
   home.setStatus('home');
+  state.servers = new RegisteredServers(state.tabs);
   const signOut = h('button', { class: 'btn ghost small', type: 'button', hidden: !state.authRequired,
     onclick: () => logout() }, 'Sign out');
   document.body.append(topbar('engine', view.health, signOut), h('div', { class: 'layout single' }, state.tabs.el));
@@ -314,11 +318,12 @@ async function main() {
   state.authRequired = !!login.auth_required;
   if (login.auth_required && !login.authenticated) {
     await showLogin({ product: 'the rstream engine',
-      hint: 'Paste an engine token (the admin token is in ~/.rstream/engine/admin-token). Opening terminals needs a read-write or admin token.' });
+      hint: 'Paste an engine token (the admin token is in ~/.rstream/engine/admin-token). Opening terminals needs a read-write or admin token; changing registered servers needs an admin token.' });
   }
   build();
-  await Promise.all([refreshTunnels(), refreshHealth()]);
+  await Promise.all([refreshTunnels(), refreshHealth(), state.servers.refresh(true)]);
   setInterval(refreshTunnels, POLL_MS);
+  setInterval(() => state.servers.refresh(), POLL_MS);
 }
 
 main();

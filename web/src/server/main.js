@@ -5,7 +5,7 @@
 import { api, ApiError, h, websocketUrl, ago } from '../common/api.js';
 import { showLogin, logout } from '../common/login.js';
 import { createTerminal } from '../common/terminal.js';
-import { topbar, toast, Tabs } from '../common/ui.js';
+import { topbar, toast, Tabs, field, onSubmit } from '../common/ui.js';
 
 const POLL_MS = 2000;
 const encoder = new TextEncoder();
@@ -410,8 +410,6 @@ async function refreshSessions() {
 
 function newSessionDialog() {
   const error = h('p', { class: 'form-error', role: 'alert' });
-  const field = (label, input, help) => h('label', { class: 'field' }, h('span', {}, label), input,
-    help ? h('small', {}, help) : '');
   const name = h('input', { name: 'name', placeholder: 'e.g. build', autocomplete: 'off', spellcheck: 'false' });
   const command = h('input', { name: 'command', placeholder: 'login shell', autocomplete: 'off', spellcheck: 'false' });
   const workdir = h('input', { name: 'working_dir', placeholder: 'the server’s directory', autocomplete: 'off', spellcheck: 'false' });
@@ -430,9 +428,7 @@ function newSessionDialog() {
       h('button', { class: 'btn ghost', type: 'button', onclick: () => dialog.close() }, 'Cancel'),
       submit));
   const dialog = h('dialog', { class: 'dialog' }, form);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    error.textContent = '';
+  onSubmit(form, { submit, error, send: async () => {
     const body = {};
     if (name.value.trim()) body.name = name.value.trim();
     if (command.value.trim()) body.command = command.value.trim();
@@ -440,19 +436,12 @@ function newSessionDialog() {
     const size = estimateSize();
     body.cols = cols.value ? Number(cols.value) : size.cols;
     body.rows = rows.value ? Number(rows.value) : size.rows;
-    submit.disabled = true;
-    try {
-      const session = await api('POST', '/api/terminal/sessions', body);
-      dialog.close();
-      form.reset();
-      await refreshSessions();
-      openAttachment(session);
-    } catch (e) {
-      error.textContent = e.message;
-    } finally {
-      submit.disabled = false;
-    }
-  });
+    const session = await api('POST', '/api/terminal/sessions', body);
+    dialog.close();
+    form.reset();
+    await refreshSessions();
+    openAttachment(session);
+  } });
   document.body.append(dialog);
   return { open: () => { dialog.showModal(); name.focus(); } };
 }
