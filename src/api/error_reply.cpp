@@ -27,6 +27,13 @@ error_reply parse_error_reply(std::string_view body) {
   return read_error_reply(nlohmann::json::parse(body, nullptr, false));
 }
 
+std::string describe_refusal(std::string_view code, std::string_view message) {
+  if (code == "command_not_found" || code == "not_executable" || code == "server_offline") {
+    return std::string(message);
+  }
+  return "server refused: " + std::string(message) + " (" + std::string(code) + ")";
+}
+
 int exit_code_for_status(int http_status) {
   switch (http_status) {
     case 0:

@@ -1,5 +1,6 @@
-// `rstream webtty list`: the online WebTTY tunnels of the current engine, as a table or JSON,
-// optionally filtered (client::list_webtty_tunnels checks the filter; the engine applies it).
+// `rstream webtty list`: the WebTTY tunnels and registered servers of the current engine, as a
+// table or JSON, optionally filtered (client::list_webtty_tunnels checks the filter; the engine
+// applies it).
 #include <CLI/CLI.hpp>
 #include <cstdio>
 
@@ -15,6 +16,13 @@ struct list_flags {
   std::string filter;
   std::string context;
 };
+
+/// CONNECTED: since when it is online; for a registered server offline, when it was last seen.
+std::string since(const nlohmann::json& entry) {
+  if (entry.value("status", "") != "offline") return entry.value("connected_at", "");
+  const std::string seen = entry.value("last_seen", "");
+  return seen.empty() ? "never" : "last seen " + seen;
+}
 
 int run_list(const list_flags& flags) {
   auto r = client::list_webtty_tunnels(flags.context, flags.filter);
@@ -36,8 +44,7 @@ int run_list(const list_flags& flags) {
     }
     rows.push_back({t.value("name", ""), t.value("id", ""), t.value("status", ""),
                     t.value("publish", false) ? "yes" : "no", t.value("hostname", ""),
-                    t.value("e2e", ""), labels.empty() ? "-" : labels,
-                    t.value("connected_at", "")});
+                    t.value("e2e", ""), labels.empty() ? "-" : labels, since(t)});
   }
   if (tunnels.empty()) {
     std::fputs(flags.filter.empty() ? "rstream: no WebTTY tunnel is online\n"
@@ -55,9 +62,12 @@ void add_webtty_list(CLI::App& webtty, command_table& table) {
   auto flags = std::make_shared<list_flags>();
   auto* cmd = add_command(
       webtty, "list", "List the WebTTY tunnels online on the engine",
-      "--filter takes comma-separated key=value terms that must all hold. Keys: name, id,\n"
-      "status, publish, labels.<full key> (value * = present). Example:\n"
-      "  rstream webtty list --filter 'labels.rstream.webtty.label.role=codex' -o json");
+      "Lightweight tunnels and registered servers (online, or offline with when they were\n"
+      "last seen). --filter takes comma-separated key=value terms that must all hold. Keys:\n"
+      "name, id, status (online|offline), publish, registered (true|false), server_id,\n"
+      "label.<key>, labels.<full key> (value * = present). Examples:\n"
+      "  rstream webtty list --filter label.role=codex -o json\n"
+      "  rstream webtty list --filter registered=true,status=offline");
   add_output_option(*cmd, flags->output, "table or json", {"table", "json"});
   cmd->add_option("--filter", flags->filter, "Only tunnels matching KEY=VALUE[,KEY=VALUE...]");
   add_context_option(*cmd, flags->context);

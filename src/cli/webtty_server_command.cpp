@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "rstream/cli/commands.hpp"
+#include "rstream/client/registered_servers.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/shutdown_signals.hpp"
 #include "rstream/config/contexts.hpp"
@@ -39,11 +40,48 @@ struct server_flags {
   bool no_publish = false;
   std::string context;
   std::string engine_ca;
+  std::string server_id;          ///< a registered server: ~/.rstream/webtty/enrollments/ID.json
+  std::string server_enrollment;  ///< or its enrollment file
+  std::string enrolled_identity;  ///< set from the enrollment: signs the admission proof
   // Filesystem sidecar and live sessions
   std::string fs_max_upload = "64MiB";
   std::string scrollback = "1MiB";
   std::string terminated_retention = "10m";
 };
+
+/// A registered server's run (--server-id or --server-enrollment): the enrollment's id, name,
+/// identity and context go into the flags. False after saying what is wrong.
+bool apply_enrollment(server_flags& flags) {
+  const bool by_id = !flags.server_id.empty();
+  if (!by_id && flags.server_enrollment.empty()) return true;
+  if (!flags.name.empty()) {
+    print_error("a registered server runs under its record's name: drop --name");
+    return false;
+  }
+  const std::filesystem::path file = by_id ? client::enrollment_file(flags.server_id)
+                                           : std::filesystem::path(flags.server_enrollment);
+  auto enrolled = client::read_enrollment(file);
+  if (!enrolled || (by_id && enrolled->server_id != flags.server_id)) {
+    print_error(enrolled ? "the enrollment file of " + flags.server_id + " names another server"
+                         : enrolled.error().message);
+    return false;
+  }
+  flags.rstream = true;
+  flags.name = enrolled->name;
+  flags.server_id = enrolled->server_id;
+  flags.enrolled_identity = enrolled->identity;
+  if (flags.context.empty()) flags.context = enrolled->context;
+  if (enrolled->encryption_policy == "explicit_key") {
+    // The record requires E2E: every session is end-to-end encrypted with the enrolled key.
+    if (!flags.config.identity.empty() && flags.config.identity != enrolled->identity) {
+      print_error("server " + enrolled->name + " requires E2E with its enrolled identity '" +
+                  enrolled->identity + "', not --identity " + flags.config.identity);
+      return false;
+    }
+    flags.config.identity = enrolled->identity;
+  }
+  return true;
+}
 
 /// The flags as a server_config; nullopt after saying what is wrong with them.
 std::optional<server::server_config> to_config(const server_flags& flags) {
@@ -62,6 +100,8 @@ std::optional<server::server_config> to_config(const server_flags& flags) {
     for (auto& [key, value] : *labels) tunnel.labels[key] = std::move(value);
     tunnel.publish = !flags.no_publish;
     tunnel.engine_ca = flags.engine_ca;
+    tunnel.server_id = flags.server_id;
+    tunnel.enrolled_identity = flags.enrolled_identity;
   }
   std::string error;
   if (!flags.listen.empty()) {
@@ -105,7 +145,7 @@ void print_banner(const server::server_app& app) {
   std::fflush(stdout);
 }
 
-int run_server(const server_flags& flags) {
+int run_server(server_flags flags) {
   setup_logging(flags.verbosity);
   std::string error;
   // First: before any thread, any I/O object and any secret is loaded (the guard is forked
@@ -114,6 +154,7 @@ int run_server(const server_flags& flags) {
     spdlog::warn("commands may outlive a killed server: {}", error);
     error.clear();
   }
+  if (!apply_enrollment(flags)) return exit_usage;
   auto config = to_config(flags);
   if (!config) return exit_usage;
   if (auto why = server::server_config_problem(*config)) {
@@ -180,6 +221,13 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
                 "Dial the engine of the current project context (outbound only) and be "
                 "reachable as rstrm://NAME");
   cmd->add_option("--name", flags->name, "Tunnel name with --rstream");
+  cmd->add_option("--server-id", flags->server_id,
+                  "Run the registered server ID on this enrolled host (implies --rstream; its "
+                  "record's name and policies; see `server create` and `server enroll`)");
+  cmd->add_option("--server-enrollment", flags->server_enrollment,
+                  "Like --server-id, from this enrollment file")
+      ->check(CLI::ExistingFile)
+      ->excludes("--server-id");
   cmd->add_option("--label", flags->labels,
                   "Tunnel label with --rstream (repeatable); stored as rstream.webtty.label.KEY")
       ->type_name("KEY=VALUE");

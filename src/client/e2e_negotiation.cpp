@@ -1,6 +1,7 @@
 // negotiate_client_e2e (see e2e_negotiation.hpp).
 #include "rstream/client/e2e_negotiation.hpp"
 
+#include "rstream/api/error_reply.hpp"
 #include "rstream/codec/frame.hpp"
 #include "rstream/e2e/handshake.hpp"
 #include "rstream/transport/sealed_channel.hpp"
@@ -30,7 +31,7 @@ asio::awaitable<client_e2e_result> negotiate_client_e2e(
     co_return result;
   }
   if (auto* err = std::get_if<codec::error_frame>(&answer.frame)) {
-    result.error = "server refused: " + err->message + " (" + err->code + ")";
+    result.error = api::describe_refusal(err->code, err->message);
     result.error_code = err->code;
     co_return result;
   }

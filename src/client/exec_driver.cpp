@@ -290,11 +290,7 @@ exec_verdict judge_exec_ending(const exec_ending& ending, const exec_config& con
     verdict.exit_code = 128 + ending.interrupted_by;
     verdict.message = outcome.message;
   } else if (outcome.what == client_outcome::kind::remote_error) {
-    bool spawn_error =
-        outcome.error_code == "command_not_found" || outcome.error_code == "not_executable";
-    verdict.message = spawn_error
-                          ? outcome.message
-                          : "server refused: " + outcome.message + " (" + outcome.error_code + ")";
+    verdict.message = api::describe_refusal(outcome.error_code, outcome.message);
   } else if (outcome.what != client_outcome::kind::closed) {
     verdict.message = outcome.message;
   }

@@ -101,11 +101,20 @@ engine_result<enrollment> enroll_this_host(const std::string& context,
                               api::to_json(api::server_enroll_request{host_key}).dump());
   if (!enrolled) return enrolled.error();
 
-  enrollment result{enrolled->id,  enrolled->name, context,
-                    identity_name, host_key,       enrolled->enrolled_at};
-  const json file = {{"server_id", result.server_id}, {"name", result.name},
-                     {"context", result.context},     {"identity", result.identity},
-                     {"host_key", result.host_key},   {"enrolled_at", result.enrolled_at}};
+  enrollment result{enrolled->id,
+                    enrolled->name,
+                    context,
+                    identity_name,
+                    host_key,
+                    enrolled->enrolled_at,
+                    api::name_of(enrolled->encryption)};
+  const json file = {{"server_id", result.server_id},
+                     {"name", result.name},
+                     {"context", result.context},
+                     {"identity", result.identity},
+                     {"host_key", result.host_key},
+                     {"enrolled_at", result.enrolled_at},
+                     {"encryption_policy", result.encryption_policy}};
   std::string error;
   if (!base::make_private_dir(enrollments_dir(), error) ||
       !base::write_private_file(enrollment_file(result.server_id), file.dump(2) + "\n", error)) {
@@ -136,6 +145,7 @@ engine_result<enrollment> read_enrollment(const std::filesystem::path& file) {
   field("identity", result.identity);
   field("host_key", result.host_key);
   field("enrolled_at", result.enrolled_at);
+  field("encryption_policy", result.encryption_policy);
   if (result.server_id.empty() || result.identity.empty()) {
     return failure(api::exit_usage, file.string() +
                                         " is not an enrollment file (it needs "

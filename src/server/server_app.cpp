@@ -16,6 +16,7 @@
 #include "rstream/server/server_routes.hpp"
 #include "rstream/server/webtty_server.hpp"
 #include "rstream/transport/listener.hpp"
+#include "rstream/e2e/admission_proof.hpp"
 #include "rstream/tunnel/connector.hpp"
 #include "rstream/tunnel/http_stream.hpp"
 #include "rstream/ui/browser_auth.hpp"
@@ -148,6 +149,15 @@ bool server_app::build(std::string& error) {
     // Re-reads the authorized clients on every handshake: changes apply to the next session.
     settings.e2e_authorizer = e2e::authorize_from_store(store, config_.identity);
   }
+  if (config_.tunnel && !config_.tunnel->server_id.empty()) {
+    auto enrolled = e2e::key_store().load_identity(config_.tunnel->enrolled_identity);
+    if (!enrolled) {
+      error = "the enrolled identity of server " + config_.tunnel->server_id +
+              " cannot be loaded: " + enrolled.error().message;
+      return false;
+    }
+    enrolled_identity_ = std::make_shared<const e2e::identity>(std::move(*enrolled));
+  }
   if (!transport::load_server_tls(config_.tls, listener.tls, listener.allow_plaintext, error)) {
     return false;
   }
@@ -211,6 +221,16 @@ void server_app::connect_tunnel() {
   tunnel_config.publish = config_.tunnel->publish;
   tunnel_config.connect.tls_ca_file = config_.tunnel->engine_ca;
   tunnel_config.connect.timeout = std::chrono::seconds(10);
+  if (enrolled_identity_) {
+    tunnel_config.server_id = config_.tunnel->server_id;
+    tunnel_config.sign_admission = [identity = enrolled_identity_](
+                                       const tunnel::tunnel_challenge& challenge,
+                                       const std::map<std::string, std::string>& labels) {
+      e2e::admission_challenge bytes{};
+      if (!e2e::from_base64url(challenge.challenge, bytes)) return std::string();
+      return e2e::sign_admission(*identity, challenge.server_id, bytes, labels);
+    };
+  }
 
   tunnel::tunnel_connector::events tunnel_events;
   tunnel_events.online = [this](const tunnel::tunnel_welcome& welcome, bool first_time) {

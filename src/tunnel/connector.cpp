@@ -1,6 +1,8 @@
 // tunnel_connector, connect_route and host facts (see connector.hpp).
 #include "rstream/tunnel/connector.hpp"
 
+#include <set>
+
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -17,6 +19,22 @@ namespace asio = boost::asio;
 
 namespace rstream::tunnel {
 namespace {
+
+/// Refusals of a registration that the same server retrying will meet again.
+bool retrying_cannot_fix(const std::string& code) {
+  static const std::set<std::string> hopeless = {"unauthorized",
+                                                 "forbidden",
+                                                 "name_conflict",
+                                                 "name_taken",
+                                                 "malformed",
+                                                 "name_registered",
+                                                 "server_not_registered",
+                                                 "server_suspended",
+                                                 "not_enrolled",
+                                                 "e2e_required",
+                                                 "bad_proof"};
+  return hopeless.count(code) > 0;
+}
 
 transport::endpoint_url raw_endpoint(const config::engine_url& engine) {
   transport::endpoint_url url;
@@ -102,28 +120,31 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
   hello.publish = config_.publish;
   hello.instance = instance_;
   hello.version = RSTREAM_VERSION;
+  hello.server_id = config_.server_id;
   const codec::frame hello_frame = to_message(hello);
   if (auto ec = co_await channel->write(hello_frame)) {
     co_return "the engine closed the connection during registration: " + ec.message();
   }
 
-  // The welcome (or a refusal) must come promptly.
-  asio::steady_timer welcome_deadline(io_, config_.connect.timeout);
-  welcome_deadline.async_wait([weak = std::weak_ptr(channel)](boost::system::error_code ec) {
-    if (ec) return;
-    if (auto c = weak.lock()) c->close();
-  });
-  auto first = co_await channel->read_frame();
-  welcome_deadline.cancel();
+  auto first = co_await read_answer(channel);
+  // A registered server proves it is the enrolled host before the welcome.
+  if (const auto* challenge = std::get_if<codec::control_message>(&first.frame);
+      first.what == transport::read_result::kind::frame && challenge &&
+      challenge->type == codec::frame_type::tunnel_challenge) {
+    const std::string not_proven = co_await prove(*channel, *challenge);
+    if (!not_proven.empty()) {
+      fatal = !ever_online_;
+      co_return not_proven;
+    }
+    first = co_await read_answer(channel);
+  }
   if (first.what != transport::read_result::kind::frame) {
     co_return "registration failed: " + first.describe();
   }
   if (auto* err = std::get_if<codec::error_frame>(&first.frame)) {
     // Retrying cannot fix these on a first start; after having been online, keep trying
     // (an engine restarting with a restored token file, a stale entry about to expire).
-    fatal = !ever_online_ &&
-            (err->code == "unauthorized" || err->code == "forbidden" ||
-             err->code == "name_conflict" || err->code == "name_taken" || err->code == "malformed");
+    fatal = !ever_online_ && retrying_cannot_fix(err->code);
     co_return "the engine refused the tunnel: " + err->message;
   }
   auto* control = std::get_if<codec::control_message>(&first.frame);
@@ -168,6 +189,40 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
                    base::log_failure{"dial-back", self});
   }
   co_return "stopped";
+}
+
+asio::awaitable<transport::read_result> tunnel_connector::read_answer(
+    std::shared_ptr<transport::frame_channel> channel) {
+  asio::steady_timer deadline(io_, config_.connect.timeout);
+  deadline.async_wait([weak = std::weak_ptr(channel)](boost::system::error_code ec) {
+    if (ec) return;
+    if (auto c = weak.lock()) c->close();
+  });
+  auto answer = co_await channel->read_frame();
+  deadline.cancel();
+  co_return answer;
+}
+
+asio::awaitable<std::string> tunnel_connector::prove(transport::frame_channel& channel,
+                                                     const codec::control_message& message) {
+  tunnel_challenge challenge;
+  std::string error;
+  if (config_.server_id.empty() || !config_.sign_admission) {
+    co_return "the engine asked a lightweight tunnel for an admission proof";
+  }
+  if (!parse(message, challenge, error)) co_return "bad TunnelChallenge from the engine: " + error;
+  if (challenge.server_id != config_.server_id) {
+    co_return "the engine challenged server id '" + challenge.server_id + "', not '" +
+        config_.server_id + "'";
+  }
+  tunnel_proof proof;
+  proof.signature = config_.sign_admission(challenge, config_.labels);
+  if (proof.signature.empty()) co_return "cannot sign the engine's challenge (bad challenge)";
+  const codec::frame answer = to_message(proof);
+  if (auto ec = co_await channel.write(answer)) {
+    co_return "the engine closed the connection during registration: " + ec.message();
+  }
+  co_return std::string();
 }
 
 asio::awaitable<void> tunnel_connector::heartbeats(

@@ -22,19 +22,24 @@ std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::st
     term t;
     std::string key(piece.substr(0, eq));
     t.value = std::string(piece.substr(eq + 1));
-    if (key == "name" || key == "id" || key == "status" || key == "publish") {
+    const bool boolean = key == "publish" || key == "registered";
+    if (boolean || key == "name" || key == "id" || key == "status" || key == "server_id") {
       t.key = key;
     } else if (key.rfind("labels.", 0) == 0 && key.size() > 7) {
       t.key = "labels";
       t.label = key.substr(7);
+    } else if (key.rfind("label.", 0) == 0 && key.size() > 6) {
+      // The short form of a user label: label.role = labels.rstream.webtty.label.role.
+      t.key = "labels";
+      t.label = "rstream.webtty.label." + key.substr(6);
     } else {
       error = "unknown filter key '" + key +
-              "' (use name, id, status, publish or labels.<key>, e.g. "
-              "labels.rstream.webtty.label.role=codex)";
+              "' (use name, id, status, publish, registered, server_id, label.<key> or "
+              "labels.<full key>, e.g. label.role=codex)";
       return std::nullopt;
     }
-    if (t.key == "publish" && t.value != "true" && t.value != "false" && t.value != "*") {
-      error = "publish filter must be true or false, got '" + t.value + "'";
+    if (boolean && t.value != "true" && t.value != "false" && t.value != "*") {
+      error = key + " filter must be true or false, got '" + t.value + "'";
       return std::nullopt;
     }
     filter.terms_.push_back(std::move(t));

@@ -44,4 +44,9 @@ error_reply read_error_reply(const nlohmann::json& body);
 /// code says more (e.g. fs: 404 with "fs_disabled" is a failure, not "not found").
 int exit_code_for_status(int http_status);
 
+/// How a client tells its user about an Error frame that refused its session: the message as
+/// it is for refusals that are sentences of their own (a command that cannot start, a
+/// registered server that is offline), else "server refused: MESSAGE (CODE)".
+std::string describe_refusal(std::string_view code, std::string_view message);
+
 }  // namespace rstream::api

@@ -44,6 +44,9 @@ struct enrollment {
   std::string identity;  ///< the local identity whose key was enrolled
   std::string host_key;
   std::string enrolled_at;
+  /// The record's encryption policy (fixed at creation): explicit_key makes the server require
+  /// E2E with `identity`.
+  std::string encryption_policy = "disabled";
 };
 
 /// ~/.rstream/webtty/enrollments (beside the identities).

@@ -25,6 +25,10 @@
 #include "rstream/transport/listener.hpp"
 #include "rstream/tunnel/protocol.hpp"
 
+namespace rstream::e2e {
+class identity;
+}
+
 namespace rstream::tunnel {
 class tunnel_connector;
 }
@@ -40,6 +44,10 @@ struct server_tunnel_config {
   /// --label KEY=VALUE, stored as rstream.webtty.label.KEY beside the labels the server sets.
   std::map<std::string, std::string> labels;
   bool publish = true;  ///< false: browsers cannot reach the tunnel (--no-publish)
+  /// A registered server (--server-id): its id and the enrolled identity that signs its
+  /// admission proof; both empty for a lightweight tunnel.
+  std::string server_id;
+  std::string enrolled_identity;
 };
 
 struct server_config {
@@ -132,6 +140,8 @@ class server_app {
   std::shared_ptr<live_registry> live_sessions_;
   std::shared_ptr<const server_routes> routes_;  ///< shared with the handlers
   std::shared_ptr<tunnel::tunnel_connector> connector_;
+  /// A registered server's enrolled identity: signs its admission proofs.
+  std::shared_ptr<const e2e::identity> enrolled_identity_;
   std::string rstream_url_;
 };
 

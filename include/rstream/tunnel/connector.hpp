@@ -25,10 +25,20 @@
 
 namespace rstream::tunnel {
 
+/// A registered server's answer to the engine's challenge: the signature (base64url) of the
+/// challenge with the server id and these labels, by the enrolled identity
+/// (e2e/admission_proof.hpp); empty when it cannot sign.
+using admission_signer = std::function<std::string(
+    const tunnel_challenge& challenge, const std::map<std::string, std::string>& labels)>;
+
 struct connector_config {
   config::engine_url engine;
   std::string token;
   std::string name;
+  /// A registered server's id (--server-id), with the signer of its admission proof; empty for
+  /// a lightweight tunnel.
+  std::string server_id;
+  admission_signer sign_admission;
   std::map<std::string, std::string> labels;  ///< full keys
   bool publish = true;
   transport::connect_options connect;  ///< TLS trust, timeout, frame limit
@@ -62,6 +72,12 @@ class tunnel_connector : public std::enable_shared_from_this<tunnel_connector> {
   boost::asio::awaitable<void> run();
   /// One connection's life: register, then serve until it ends. Returns why it ended.
   boost::asio::awaitable<std::string> session(bool& fatal);
+  /// Reads the engine's answer to the registration, within the connect timeout.
+  boost::asio::awaitable<transport::read_result> read_answer(
+      std::shared_ptr<transport::frame_channel> channel);
+  /// Answers a TunnelChallenge with the signed proof; why not, or empty when sent.
+  boost::asio::awaitable<std::string> prove(transport::frame_channel& channel,
+                                            const codec::control_message& challenge);
   boost::asio::awaitable<void> heartbeats(std::shared_ptr<transport::frame_channel> channel);
   boost::asio::awaitable<void> dial_back(std::string tunnel_id, std::string secret,
                                          std::string stream, stream_kind kind);

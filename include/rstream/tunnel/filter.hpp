@@ -1,6 +1,8 @@
 // tunnel_filter: `list --filter` expressions over inventory entries (the JSON objects of
 // GET /api/tunnels). Comma-separated key=value terms that must all hold; keys: name, id,
-// status, publish, labels.<full label key>; the value `*` means "present".
+// status (online | offline), publish, registered (true | false), server_id,
+// labels.<full label key> and label.<key> (a user label: labels.rstream.webtty.label.<key>);
+// the value `*` means "present".
 //
 // Thread-safety: plain values and pure functions.
 #pragma once
