@@ -97,6 +97,8 @@ asio::awaitable<boost::system::error_code> http_exchange::respond(int status,
                                                                   std::vector<http_header> extra) {
   extra.push_back({"Content-Type", std::string(content_type)});
   extra.push_back({"Cache-Control", "no-store"});
+  // A page of another origin cannot make a browser run or render an answer as another type.
+  extra.push_back({"X-Content-Type-Options", "nosniff"});
   auto ec = co_await write_head(status, extra, body.size());
   if (ec) co_return ec;
   const std::span<const std::uint8_t> bytes(reinterpret_cast<const std::uint8_t*>(body.data()),
