@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace rstream::cli {
 
@@ -56,6 +57,13 @@ CLI::Option* add_output_option(CLI::App& cmd, std::string& output, const std::st
 
 CLI::Option* add_context_option(CLI::App& cmd, std::string& context, const std::string& help) {
   return cmd.add_option("--context", context, help);
+}
+
+void add_tls_trust_flags(CLI::App& cmd, std::string& ca_file, bool& insecure,
+                         const std::string& schemes) {
+  cmd.add_option("--tls-ca", ca_file, "Trust this CA certificate (PEM) for " + schemes);
+  cmd.add_flag("--insecure-skip-tls-verify", insecure,
+               "Do not verify the server's TLS certificate");
 }
 
 std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text,
@@ -134,6 +142,18 @@ void print_table(const std::vector<std::vector<std::string>>& unsafe_rows) {
     out += line + "\n";
   }
   std::fputs(out.c_str(), stdout);
+}
+
+int print_listing(bool as_json, const nlohmann::json& items,
+                  std::vector<std::vector<std::string>> rows, const std::string& none) {
+  if (as_json) {
+    std::puts(items.dump(2).c_str());
+  } else if (rows.size() <= 1) {
+    std::fputs((none + "\n").c_str(), stderr);
+  } else {
+    print_table(rows);
+  }
+  return exit_ok;
 }
 
 }  // namespace rstream::cli

@@ -90,18 +90,9 @@ int print_listing(const client::live_reply& reply, const char* key, bool as_json
   if (!reply) return print_failure(reply);
   const json& body = *reply;
   const json items = body.is_object() && body.contains(key) ? body[key] : json::array();
-  if (as_json) {
-    print_json(items);
-    return exit_ok;
-  }
-  if (items.empty()) {
-    std::fprintf(stderr, "rstream: %s\n", none);
-    return exit_ok;
-  }
   std::vector<std::vector<std::string>> rows{std::move(header)};
   for (const auto& item : items) rows.push_back(row(item));
-  print_table(rows);
-  return exit_ok;
+  return print_listing(as_json, items, std::move(rows), std::string("rstream: ") + none);
 }
 
 int print_session_sheet(const json& s) {

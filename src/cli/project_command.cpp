@@ -125,9 +125,9 @@ void add_project(CLI::App& app, command_table& table) {
       "current one; $RSTREAM_ENGINE and $RSTREAM_AUTHENTICATION_TOKEN override its engine URL\n"
       "and token ($RSTREAM_ENGINE alone is enough without any context).");
 
-  auto use = std::make_shared<use_flags>();
-  auto* use_cmd = project->add_subcommand(
-      "use", "Make a context current; an engine URL creates or updates its context");
+  auto [use_cmd, use] = add_leaf<use_flags>(
+      *project, table, "use",
+      "Make a context current; an engine URL creates or updates its context", run_use);
   use_cmd->add_option("target", use->target, "Engine URL (http[s]://HOST[:PORT]) or context name")
       ->required();
   use->token_option = use_cmd->add_option(
@@ -136,18 +136,17 @@ void add_project(CLI::App& app, command_table& table) {
       "the context already has)");
   use->name_option =
       use_cmd->add_option("--name", use->name, "The context's name (default: HOST:PORT)");
-  table[use_cmd] = [use] { return run_use(*use); };
 
-  auto list_output = std::make_shared<std::string>("table");
-  auto* list_cmd = project->add_subcommand("list", "List the contexts (tokens are never shown)");
+  auto [list_cmd, list_output] = add_leaf<std::string>(
+      *project, table, "list", "List the contexts (tokens are never shown)", run_list);
+  *list_output = "table";
   add_output_option(*list_cmd, *list_output, "table or json", {"table", "json"});
-  table[list_cmd] = [list_output] { return run_list(*list_output); };
 
-  auto current_output = std::make_shared<std::string>("text");
-  auto* current_cmd = project->add_subcommand(
-      "current", "Show the context and engine commands use here (after environment overrides)");
+  auto [current_cmd, current_output] = add_leaf<std::string>(
+      *project, table, "current",
+      "Show the context and engine commands use here (after environment overrides)", run_current);
+  *current_output = "text";
   add_output_option(*current_cmd, *current_output, "text (NAME ENGINE) or json", {"text", "json"});
-  table[current_cmd] = [current_output] { return run_current(*current_output); };
 }
 
 }  // namespace rstream::cli

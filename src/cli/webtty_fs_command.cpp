@@ -17,7 +17,6 @@
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/progress_line.hpp"
-#include "rstream/cli/trust_flags.hpp"
 
 namespace rstream::cli {
 namespace {

@@ -19,14 +19,9 @@ struct list_flags {
 int run_list(const list_flags& flags) {
   auto r = client::list_webtty_tunnels(flags.context, flags.filter);
   if (!reply_ok(r)) return r.exit_code;
-  const auto& tunnels = r.body;
-  if (flags.output == "json") {
-    std::puts(tunnels.dump(2).c_str());
-    return exit_ok;
-  }
   std::vector<std::vector<std::string>> rows{
       {"NAME", "ID", "STATUS", "PUBLISH", "HOST", "E2E", "LABELS", "CONNECTED"}};
-  for (const auto& t : tunnels) {
+  for (const auto& t : r.body) {
     std::string labels;
     for (const auto& [key, value] : t["labels"].items()) {
       constexpr std::string_view prefix = "rstream.webtty.label.";
@@ -39,14 +34,10 @@ int run_list(const list_flags& flags) {
                     t.value("e2e", ""), labels.empty() ? "-" : labels,
                     t.value("connected_at", "")});
   }
-  if (tunnels.empty()) {
-    std::fputs(flags.filter.empty() ? "rstream: no WebTTY tunnel is online\n"
-                                    : "rstream: no online WebTTY tunnel matches the filter\n",
-               stderr);
-    return exit_ok;
-  }
-  print_table(rows);
-  return exit_ok;
+  return print_listing(flags.output == "json", r.body, std::move(rows),
+                       flags.filter.empty()
+                           ? "rstream: no WebTTY tunnel is online"
+                           : "rstream: no online WebTTY tunnel matches the filter");
 }
 
 }  // namespace

@@ -16,7 +16,6 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/live_attach.hpp"
 #include "rstream/cli/live_sessions_output.hpp"
-#include "rstream/cli/trust_flags.hpp"
 
 using json = nlohmann::json;
 

@@ -1,11 +1,13 @@
 // tunnel_filter (see filter.hpp).
 #include "rstream/tunnel/filter.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace rstream::tunnel {
 
-std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::string& error) {
+std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::string& error,
+                                                  const filter_keys& keys) {
   tunnel_filter filter;
   while (!text.empty()) {
     auto comma = text.find(',');
@@ -22,15 +24,16 @@ std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::st
     term t;
     std::string key(piece.substr(0, eq));
     t.value = std::string(piece.substr(eq + 1));
-    if (key == "name" || key == "id" || key == "status" || key == "publish") {
+    if (std::find(keys.fields.begin(), keys.fields.end(), key) != keys.fields.end()) {
       t.key = key;
     } else if (key.rfind("labels.", 0) == 0 && key.size() > 7) {
       t.key = "labels";
       t.label = key.substr(7);
     } else {
-      error = "unknown filter key '" + key +
-              "' (use name, id, status, publish or labels.<key>, e.g. "
-              "labels.rstream.webtty.label.role=codex)";
+      std::string fields;
+      for (const auto field : keys.fields) fields += std::string(field) + ", ";
+      error = "unknown filter key '" + key + "' (use " + fields.substr(0, fields.size() - 2) +
+              " or labels.<key>, e.g. " + std::string(keys.label_example) + ")";
       return std::nullopt;
     }
     if (t.key == "publish" && t.value != "true" && t.value != "false" && t.value != "*") {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -78,6 +79,11 @@ CLI::Option* add_output_option(CLI::App& cmd, std::string& output, const std::st
 CLI::Option* add_context_option(CLI::App& cmd, std::string& context,
                                 const std::string& help = "Project context (engine and token)");
 
+/// Adds --tls-ca FILE and --insecure-skip-tls-verify to `cmd`; `schemes` says which URLs they
+/// apply to (e.g. "https://, tls:// and wss://").
+void add_tls_trust_flags(CLI::App& cmd, std::string& ca_file, bool& insecure,
+                         const std::string& schemes);
+
 /// The --context help of the commands that take rstrm:// URLs.
 inline constexpr const char* rstrm_context_help =
     "Project context whose engine and token resolve rstrm:// URLs "
@@ -108,5 +114,10 @@ void print_error(const std::string& message);
 /// Left-aligned columns, two spaces apart, to stdout (the last column is not padded). Cells
 /// are terminal_safe.
 void print_table(const std::vector<std::vector<std::string>>& rows);
+
+/// A listing on stdout: `items` (a JSON array) when `as_json`; else the table `rows` (a header
+/// and a row per item), or only the line `none` on stderr when there is no item. exit_ok.
+int print_listing(bool as_json, const nlohmann::json& items,
+                  std::vector<std::vector<std::string>> rows, const std::string& none);
 
 }  // namespace rstream::cli

@@ -13,9 +13,6 @@
 
 namespace rstream::cli {
 
-/// "512 B", "1.5 KiB", ... "2.0 TiB".
-std::string human_bytes(double n);
-
 class progress_line final : public client::fs_progress {
  public:
   progress_line(std::string label, std::optional<std::uint64_t> total);

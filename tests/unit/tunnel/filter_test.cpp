@@ -1,0 +1,64 @@
+// tunnel_filter: the `list --filter` terms over inventory entries, and the same terms over other
+// JSON objects (registered server records) with the fields their caller allows.
+#include "rstream/tunnel/filter.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace rstream::tunnel {
+namespace {
+
+using nlohmann::json;
+
+const json tunnel_entry = {{"name", "build"},
+                           {"id", "t1"},
+                           {"status", "online"},
+                           {"publish", true},
+                           {"labels", {{"rstream.webtty.label.role", "ci"}}}};
+
+bool matches(const std::string& text, const json& entry,
+             const filter_keys& keys = tunnel_filter_keys) {
+  std::string error;
+  auto filter = tunnel_filter::parse(text, error, keys);
+  EXPECT_TRUE(filter) << error;
+  return filter && filter->matches(entry);
+}
+
+std::string refusal(const std::string& text, const filter_keys& keys = tunnel_filter_keys) {
+  std::string error;
+  EXPECT_FALSE(tunnel_filter::parse(text, error, keys));
+  return error;
+}
+
+TEST(TunnelFilter, EveryTermMustHold) {
+  EXPECT_TRUE(matches("", tunnel_entry));
+  EXPECT_TRUE(matches("name=build, publish=true", tunnel_entry));
+  EXPECT_TRUE(matches("labels.rstream.webtty.label.role=*", tunnel_entry));
+  EXPECT_FALSE(matches("name=build,labels.rstream.webtty.label.role=web", tunnel_entry));
+  EXPECT_FALSE(matches("labels.missing=*", tunnel_entry));
+}
+
+TEST(TunnelFilter, UnknownKeysAndMalformedTermsAreRefusedWithTheKeysToUse) {
+  EXPECT_EQ(refusal("colour=blue"),
+            "unknown filter key 'colour' (use name, id, status, publish or labels.<key>, e.g. "
+            "labels.rstream.webtty.label.role=codex)");
+  EXPECT_EQ(refusal("name"), "filter term 'name' is not key=value");
+  EXPECT_EQ(refusal("publish=maybe"), "publish filter must be true or false, got 'maybe'");
+}
+
+TEST(TunnelFilter, OtherObjectsTakeTheFieldsTheirCallerAllows) {
+  const filter_keys record_keys{{"name", "online", "access_policy"}, "labels.role=ci"};
+  const json record = {{"name", "db-01"},
+                       {"online", false},
+                       {"access_policy", "restricted"},
+                       {"labels", {{"role", "db"}}}};
+  EXPECT_TRUE(matches("online=false,access_policy=restricted,labels.role=db", record, record_keys));
+  EXPECT_FALSE(matches("online=true", record, record_keys));
+  EXPECT_EQ(refusal("publish=true", record_keys),
+            "unknown filter key 'publish' (use name, online, access_policy or labels.<key>, e.g. "
+            "labels.role=ci)");
+}
+
+}  // namespace
+}  // namespace rstream::tunnel
