@@ -1,8 +1,6 @@
 // Shared command-line helpers (see common.hpp).
 #include "rstream/cli/common.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -10,16 +8,6 @@
 #include <nlohmann/json.hpp>
 
 namespace rstream::cli {
-
-void setup_logging(int verbosity) {
-  auto logger = spdlog::stderr_color_mt("rstream");
-  logger->set_pattern(verbosity >= 2 ? "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v"
-                                     : "%Y-%m-%dT%H:%M:%S %^%l%$ %v");
-  logger->set_level(verbosity >= 2   ? spdlog::level::debug
-                    : verbosity == 1 ? spdlog::level::info
-                                     : spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-}
 
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity) {
   return app.add_flag("-v,--verbose", verbosity, "More logs on stderr (-v info, -vv debug)");

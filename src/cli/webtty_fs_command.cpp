@@ -1,6 +1,6 @@
 // `rstream webtty fs ls|stat|read|write|upload|download|mkdir|rm|mv`: the flags, the --url to
 // endpoint step, and the rendering of listings and of failures; the WebDAV client itself is
-// client/fs_client.hpp and client/fs_tree_copy.hpp, the progress line cli/progress_line.hpp.
+// client/fs_client.hpp and client/fs_tree_copy.hpp, the progress line terminal/progress_line.hpp.
 // Nothing but data and listings goes to stdout.
 #include <unistd.h>
 
@@ -14,9 +14,9 @@
 
 #include "rstream/client/fs_client.hpp"
 #include "rstream/client/fs_tree_copy.hpp"
+#include "rstream/terminal/progress_line.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
-#include "rstream/cli/progress_line.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -154,7 +154,7 @@ std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
   options.http.idle_timeout = *idle_timeout;
   if (!flags.quiet && ::isatty(STDERR_FILENO) == 1) {
     options.progress = [](const std::string& label, std::optional<std::uint64_t> total) {
-      return std::make_unique<progress_line>(label, total);
+      return std::make_unique<terminal::progress_line>(label, total);
     };
   }
   if (!flags.quiet) options.warn = [](const std::string& message) { print_error(message); };

@@ -15,6 +15,7 @@
 
 #include "rstream/api/error_reply.hpp"
 #include "rstream/base/quantity_text.hpp"
+#include "rstream/base/stderr_log.hpp"
 #include "rstream/base/terminal_text.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 
@@ -48,8 +49,8 @@ using connection_limit_flags = transport::connection_limit_settings;
 void add_connection_limit_flags(CLI::App& cmd, connection_limit_flags& flags,
                                 std::string_view unauthenticated);
 
-/// Sets up spdlog on stderr: warnings by default, info with -v, debug with -vv.
-void setup_logging(int verbosity);
+/// The process's log on stderr, as verbose as -v/-vv ask (base/stderr_log.hpp).
+using base::setup_logging;
 
 /// Adds -v/--verbose (repeatable) to a subcommand, counting into `verbosity`.
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);

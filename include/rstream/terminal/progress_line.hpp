@@ -11,7 +11,7 @@
 
 #include "rstream/client/fs_client.hpp"
 
-namespace rstream::cli {
+namespace rstream::terminal {
 
 class progress_line final : public client::fs_progress {
  public:
@@ -37,4 +37,4 @@ class progress_line final : public client::fs_progress {
   bool finished_ = false;
 };
 
-}  // namespace rstream::cli
+}  // namespace rstream::terminal

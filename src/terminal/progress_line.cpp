@@ -1,15 +1,15 @@
 // The progress line of a transfer (see progress_line.hpp).
-#include "rstream/cli/progress_line.hpp"
+#include "rstream/terminal/progress_line.hpp"
 
 #include <cstdio>
 
 #include "rstream/base/quantity_text.hpp"
-#include "rstream/cli/common.hpp"
+#include "rstream/base/terminal_text.hpp"
 
-namespace rstream::cli {
+namespace rstream::terminal {
 
 progress_line::progress_line(std::string label, std::optional<std::uint64_t> total)
-    : label_(terminal_safe(label)), total_(total) {}
+    : label_(base::terminal_safe(label)), total_(total) {}
 
 void progress_line::add(std::uint64_t n) {
   done_ += n;
@@ -43,4 +43,4 @@ void progress_line::draw(clock::time_point now) {
   std::fflush(stderr);
 }
 
-}  // namespace rstream::cli
+}  // namespace rstream::terminal
