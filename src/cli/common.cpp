@@ -132,6 +132,22 @@ void print_table(const std::vector<std::vector<std::string>>& unsafe_rows) {
   std::fputs(out.c_str(), stdout);
 }
 
+void print_json(const nlohmann::json& value) { std::puts(value.dump(2).c_str()); }
+
+bool print_raw_line(const std::string& line) {
+  const std::string text = line + "\n";
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
+         std::fflush(stdout) == 0;
+}
+
+bool print_line(const std::string& line) { return print_raw_line(terminal_safe(line)); }
+
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+  std::string text;
+  for (const auto& [key, value] : labels) text += (text.empty() ? "" : ",") + key + "=" + value;
+  return text.empty() ? "-" : text;
+}
+
 int print_listing(bool as_json, const nlohmann::json& items,
                   std::vector<std::vector<std::string>> rows, const std::string& none) {
   if (as_json) {

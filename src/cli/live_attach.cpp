@@ -28,10 +28,7 @@ int attach_terminal(const client::live_attach_options& options) {
 int run_live_client(const std::string& url, const transport::connect_options& connect,
                     client::live_client_request request) {
   auto server = client::resolve_live_server(url, connect);
-  if (!server) {
-    print_error(server.error().message);
-    return server.error().exit_code;
-  }
+  if (!server) return report_outcome(server.error());
   request.server = std::move(*server);
   request.reattach_hint = "rstream webtty client --url " + url +
                           (request.session_name.empty() ? " --attach " + request.attach_id

@@ -14,11 +14,6 @@
 namespace rstream::cli {
 namespace {
 
-void print_stdout(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
 struct use_flags {
   std::string target;  ///< engine URL or context name
   std::string token, name;
@@ -77,7 +72,7 @@ int run_list(const std::string& output) {
                       {"engine", ctx.engine},
                       {"current", ctx.name == current},
                       {"has_token", !ctx.token.empty()}});
-    print_stdout(list.dump(2) + "\n");
+    print_json(list);
     return exit_ok;
   }
   std::vector<std::vector<std::string>> rows{{"CURRENT", "NAME", "ENGINE", "TOKEN"}};
@@ -107,11 +102,11 @@ int run_current(const std::string& output) {
         {"source", resolved->source},
         {"engine_from_env", config::env_value("RSTREAM_ENGINE") != nullptr},
         {"token_from_env", config::env_value("RSTREAM_AUTHENTICATION_TOKEN") != nullptr}};
-    print_stdout(out.dump(2) + "\n");
+    print_json(out);
     return exit_ok;
   }
   std::string name = resolved->context_name.empty() ? "-" : resolved->context_name;
-  print_stdout(name + " " + resolved->engine.text() + "\n");
+  print_raw_line(name + " " + resolved->engine.text());
   return exit_ok;
 }
 

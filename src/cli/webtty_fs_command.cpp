@@ -48,12 +48,6 @@ struct fs_command {
   bool no_clobber = false;
 };
 
-/// Prints the status's message (if any) and returns its exit code.
-int finish(const fs_status& status) {
-  if (!status.message.empty()) print_error(status.message);
-  return status.exit_code;
-}
-
 // ---------------------------------------------------------------------------------------------
 // rendering
 
@@ -74,7 +68,7 @@ int run_ls(fs_client& client, const fs_command& s) {
   fs_entry self;
   std::vector<fs_entry> children;
   if (auto status = client.list(s.paths.empty() ? "/" : s.paths[0], self, children); !status.ok()) {
-    return finish(status);
+    return report_outcome(status);
   }
   if (!self.directory) children = {self};
   if (s.output == "json") {
@@ -95,7 +89,7 @@ int run_ls(fs_client& client, const fs_command& s) {
 
 int run_stat(fs_client& client, const fs_command& s) {
   fs_entry self;
-  if (auto status = client.stat(s.paths[0], self); !status.ok()) return finish(status);
+  if (auto status = client.stat(s.paths[0], self); !status.ok()) return report_outcome(status);
   if (s.output == "json") {
     std::puts(entry_json(self).dump(2).c_str());
     return exit_ok;
@@ -144,7 +138,7 @@ std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
   fs_status failure;
   auto ep = client::resolve_fs_endpoint(flags.url, flags.context, flags.token, failure);
   if (!ep) {
-    exit_code = finish(failure);
+    exit_code = report_outcome(failure);
     return std::nullopt;
   }
   client::fs_client_options options;
@@ -167,25 +161,31 @@ int run_read(fs_client& c, const fs_command& s) {
       (!s.length.empty() && !(length = size_flag("--length", s.length)))) {
     return exit_usage;
   }
-  return finish(c.read(s.paths[0], offset, length, transport::fd_sink(STDOUT_FILENO)));
+  return report_outcome(c.read(s.paths[0], offset, length, transport::fd_sink(STDOUT_FILENO)));
 }
 
-int run_write(fs_client& c, const fs_command& s) { return finish(c.write_stdin(s.paths[0])); }
+int run_write(fs_client& c, const fs_command& s) {
+  return report_outcome(c.write_stdin(s.paths[0]));
+}
 
 int run_upload(fs_client& c, const fs_command& s) {
-  return finish(client::upload(c, s.paths[0], s.paths[1], s.recursive));
+  return report_outcome(client::upload(c, s.paths[0], s.paths[1], s.recursive));
 }
 
 int run_download(fs_client& c, const fs_command& s) {
-  return finish(client::download(c, s.paths[0], s.paths[1], s.recursive));
+  return report_outcome(client::download(c, s.paths[0], s.paths[1], s.recursive));
 }
 
-int run_mkdir(fs_client& c, const fs_command& s) { return finish(c.mkdir(s.paths[0], s.parents)); }
+int run_mkdir(fs_client& c, const fs_command& s) {
+  return report_outcome(c.mkdir(s.paths[0], s.parents));
+}
 
-int run_rm(fs_client& c, const fs_command& s) { return finish(c.remove(s.paths[0], s.recursive)); }
+int run_rm(fs_client& c, const fs_command& s) {
+  return report_outcome(c.remove(s.paths[0], s.recursive));
+}
 
 int run_mv(fs_client& c, const fs_command& s) {
-  return finish(c.move(s.paths[0], s.paths[1], s.no_clobber));
+  return report_outcome(c.move(s.paths[0], s.paths[1], s.no_clobber));
 }
 
 /// Adds leaf `name`: the shared flags, then `run` with the client they make.

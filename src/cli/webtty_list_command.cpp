@@ -6,6 +6,7 @@
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/tunnel/protocol.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -22,16 +23,10 @@ int run_list(const list_flags& flags) {
   std::vector<std::vector<std::string>> rows{
       {"NAME", "ID", "STATUS", "PUBLISH", "HOST", "E2E", "LABELS", "CONNECTED"}};
   for (const auto& t : r.body) {
-    std::string labels;
-    for (const auto& [key, value] : t["labels"].items()) {
-      constexpr std::string_view prefix = "rstream.webtty.label.";
-      if (key.rfind(prefix, 0) != 0) continue;
-      if (!labels.empty()) labels += ",";
-      labels += key.substr(prefix.size()) + "=" + value.get<std::string>();
-    }
     rows.push_back({t.value("name", ""), t.value("id", ""), t.value("status", ""),
                     t.value("publish", false) ? "yes" : "no", t.value("hostname", ""),
-                    t.value("e2e", ""), labels.empty() ? "-" : labels,
+                    t.value("e2e", ""),
+                    labels_text(tunnel::user_labels(t.value("labels", nlohmann::json::object()))),
                     t.value("connected_at", "")});
   }
   return print_listing(flags.output == "json", r.body, std::move(rows),

@@ -28,20 +28,7 @@ struct record_flags {
   std::string status, filter;
 };
 
-int failed(const client::engine_failure& failure) {
-  print_error(failure.message);
-  return failure.exit_code;
-}
-
 std::string or_dash(const std::string& text) { return text.empty() ? "-" : text; }
-
-std::string labels_text(const api::server_record& record) {
-  std::string text;
-  for (const auto& [key, value] : record.labels) {
-    text += (text.empty() ? "" : ",") + key + "=" + value;
-  }
-  return or_dash(text);
-}
 
 /// `show`: every field of the record, or the record as the API gives it.
 int print_record(const api::server_record& r, const std::string& output) {
@@ -61,7 +48,7 @@ int print_record(const api::server_record& r, const std::string& output) {
                {"description:", or_dash(r.description)},
                {"status:", api::name_of(r.status)},
                {"online:", r.online ? "yes" : "no (" + seen + ")"},
-               {"labels:", labels_text(r)},
+               {"labels:", labels_text(r.labels)},
                {"recording:", api::name_of(r.recording)},
                {"encryption:", api::name_of(r.encryption)},
                {"access:", access},
@@ -100,19 +87,19 @@ int run_create(const record_flags& f) {
                                      api::parse_access_policy(f.access),
                                      f.allow_tokens};
   auto created = client::create_server(f.context, request);
-  if (!created) return failed(created.error());
+  if (!created) return report_outcome(created.error());
   if (!f.enroll) return print_next_steps(*created, f.output);
   auto enrolled = client::enroll_this_host(f.context, created->id, f.identity);
   if (!enrolled) {
     print_error("created server " + created->id + " but could not enroll this host");
-    return failed(enrolled.error());
+    return report_outcome(enrolled.error());
   }
   return print_next_steps(enrolled->record, f.output, enrolled->file.string());
 }
 
 int run_list(const record_flags& f) {
   auto servers = client::list_servers(f.context, f.status, f.filter);
-  if (!servers) return failed(servers.error());
+  if (!servers) return report_outcome(servers.error());
   nlohmann::json records = nlohmann::json::array();
   std::vector<std::vector<std::string>> rows{
       {"NAME", "STATUS", "ONLINE", "RECORDING", "ENCRYPTION", "ACCESS", "LABELS", "SERVER-ID"}};
@@ -120,7 +107,7 @@ int run_list(const record_flags& f) {
     records.push_back(api::to_json(r));
     rows.push_back({r.name, api::name_of(r.status), r.online ? "yes" : "no",
                     api::name_of(r.recording), api::name_of(r.encryption), api::name_of(r.access),
-                    labels_text(r), r.id});
+                    labels_text(r.labels), r.id});
   }
   const bool narrowed = !f.status.empty() || !f.filter.empty();
   return print_listing(f.output == "json", records, std::move(rows),
@@ -131,7 +118,7 @@ int run_list(const record_flags& f) {
 
 int run_show(const record_flags& f) {
   auto record = client::show_server(f.context, f.server);
-  return record ? print_record(*record, f.output) : failed(record.error());
+  return record ? print_record(*record, f.output) : report_outcome(record.error());
 }
 
 int run_update(const record_flags& f) {
@@ -154,12 +141,12 @@ int run_update(const record_flags& f) {
   request.reset_enrollment = f.reset_enrollment;
   if (f.suspend || f.resume) request.suspended = f.suspend;
   auto updated = client::update_server(f.context, f.server, request);
-  return updated ? print_record(*updated, f.output) : failed(updated.error());
+  return updated ? print_record(*updated, f.output) : report_outcome(updated.error());
 }
 
 int run_enroll(const record_flags& f) {
   auto enrolled = client::enroll_this_host(f.context, f.server, f.identity);
-  if (!enrolled) return failed(enrolled.error());
+  if (!enrolled) return report_outcome(enrolled.error());
   return print_next_steps(enrolled->record, "text", enrolled->file.string());
 }
 
@@ -170,7 +157,7 @@ int run_delete(const record_flags& f) {
     return exit_usage;
   }
   auto deleted = client::delete_server(f.context, f.server);
-  if (!deleted) return failed(deleted.error());
+  if (!deleted) return report_outcome(deleted.error());
   std::fputs(("deleted server " + deleted->name + " (" + deleted->id + ")\n").c_str(), stdout);
   return exit_ok;
 }

@@ -86,8 +86,7 @@ std::optional<client::live_server> make_server(const server_flags& flags, int& e
   connect.timeout = *timeout;
   auto server = client::resolve_live_server(flags.url, connect);
   if (server) return std::move(*server);
-  print_error(server.error().message);
-  exit_code = server.error().exit_code;
+  exit_code = report_outcome(server.error());
   return std::nullopt;
 }
 

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
@@ -112,9 +113,28 @@ using base::terminal_safe;
 /// Prints "rstream: <message>" on stderr (terminal_safe: messages carry peers' text).
 void print_error(const std::string& message);
 
+/// Prints an outcome's message on stderr when it has one; its exit code. For the types that
+/// carry both (client::engine_failure, client::fs_status, client::live_failure, ...).
+template <typename Outcome>
+int report_outcome(const Outcome& outcome) {
+  if (!outcome.message.empty()) print_error(outcome.message);
+  return outcome.exit_code;
+}
+
 /// Left-aligned columns, two spaces apart, to stdout (the last column is not padded). Cells
 /// are terminal_safe.
 void print_table(const std::vector<std::vector<std::string>>& rows);
+
+/// `value` as indented JSON and a newline on stdout.
+void print_json(const nlohmann::json& value);
+/// Writes one line to stdout at once and flushes; false when stdout is gone. `line` is
+/// written as is (JSON lines: already escaped).
+bool print_raw_line(const std::string& line);
+/// print_raw_line of text that may hold peers' text: escaped.
+bool print_line(const std::string& line);
+
+/// Labels as one table cell: "k=v,k2=v2" (by key), "-" when there are none.
+std::string labels_text(const std::map<std::string, std::string>& labels);
 
 /// A listing on stdout: `items` (a JSON array) when `as_json`; else the table `rows` (a header
 /// and a row per item), or only the line `none` on stderr when there is no item. exit_ok.
