@@ -1,9 +1,10 @@
-// parse_duration and parse_size (see quantity_text.hpp).
+// parse_duration, parse_size and format_size (see quantity_text.hpp).
 #include "rstream/base/quantity_text.hpp"
 
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 namespace rstream::base {
@@ -57,6 +58,18 @@ std::optional<std::uint64_t> parse_size(std::string_view text) {
     return std::nullopt;
   if (value > UINT64_MAX / scale) return std::nullopt;
   return value * scale;
+}
+
+std::string format_size(double bytes) {
+  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int unit = 0;
+  while (bytes >= 1024 && unit < 4) {
+    bytes /= 1024;
+    ++unit;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", bytes, units[unit]);
+  return text;
 }
 
 }  // namespace rstream::base

@@ -1,24 +1,13 @@
 // Shared command-line helpers (see common.hpp).
 #include "rstream/cli/common.hpp"
 
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 namespace rstream::cli {
-
-void setup_logging(int verbosity) {
-  auto logger = spdlog::stderr_color_mt("rstream");
-  logger->set_pattern(verbosity >= 2 ? "%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%t] %v"
-                                     : "%Y-%m-%dT%H:%M:%S %^%l%$ %v");
-  logger->set_level(verbosity >= 2   ? spdlog::level::debug
-                    : verbosity == 1 ? spdlog::level::info
-                                     : spdlog::level::warn);
-  spdlog::set_default_logger(logger);
-}
 
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity) {
   return app.add_flag("-v,--verbose", verbosity, "More logs on stderr (-v info, -vv debug)");
@@ -56,6 +45,13 @@ CLI::Option* add_output_option(CLI::App& cmd, std::string& output, const std::st
 
 CLI::Option* add_context_option(CLI::App& cmd, std::string& context, const std::string& help) {
   return cmd.add_option("--context", context, help);
+}
+
+void add_tls_trust_flags(CLI::App& cmd, std::string& ca_file, bool& insecure,
+                         const std::string& schemes) {
+  cmd.add_option("--tls-ca", ca_file, "Trust this CA certificate (PEM) for " + schemes);
+  cmd.add_flag("--insecure-skip-tls-verify", insecure,
+               "Do not verify the server's TLS certificate");
 }
 
 std::optional<std::chrono::milliseconds> duration_flag(const char* flag, const std::string& text,
@@ -134,6 +130,34 @@ void print_table(const std::vector<std::vector<std::string>>& unsafe_rows) {
     out += line + "\n";
   }
   std::fputs(out.c_str(), stdout);
+}
+
+void print_json(const nlohmann::json& value) { std::puts(value.dump(2).c_str()); }
+
+bool print_raw_line(const std::string& line) {
+  const std::string text = line + "\n";
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
+         std::fflush(stdout) == 0;
+}
+
+bool print_line(const std::string& line) { return print_raw_line(terminal_safe(line)); }
+
+std::string labels_text(const std::map<std::string, std::string>& labels) {
+  std::string text;
+  for (const auto& [key, value] : labels) text += (text.empty() ? "" : ",") + key + "=" + value;
+  return text.empty() ? "-" : text;
+}
+
+int print_listing(bool as_json, const nlohmann::json& items,
+                  std::vector<std::vector<std::string>> rows, const std::string& none) {
+  if (as_json) {
+    std::puts(items.dump(2).c_str());
+  } else if (rows.size() <= 1) {
+    std::fputs((none + "\n").c_str(), stderr);
+  } else {
+    print_table(rows);
+  }
+  return exit_ok;
 }
 
 }  // namespace rstream::cli

@@ -96,17 +96,12 @@ int run_token_create(const token_flags& flags) {
 int run_token_list(const token_flags& flags) {
   auto r = client::list_tokens(flags.context);
   if (!reply_ok(r)) return r.exit_code;
-  if (flags.output == "json") {
-    std::puts(r.body.dump(2).c_str());
-    return exit_ok;
-  }
   std::vector<std::vector<std::string>> rows{{"ID", "NAME", "ROLE", "CREATED"}};
   for (const auto& t : r.body) {
     rows.push_back(
         {t.value("id", ""), t.value("name", ""), t.value("role", ""), t.value("created_at", "")});
   }
-  print_table(rows);
-  return exit_ok;
+  return print_listing(flags.output == "json", r.body, std::move(rows), "rstream: no tokens");
 }
 
 int run_token_revoke(const token_flags& flags) {
@@ -153,28 +148,25 @@ void add_engine(CLI::App& app, command_table& table) {
 
   auto* token =
       add_command_group(*cmd, "token", "Manage the engine's API tokens (needs an admin token)");
-  auto create_flags = std::make_shared<token_flags>();
-  auto* create = token->add_subcommand("create", "Create a token; prints it once on stdout");
-  create->add_option("--role", create_flags->role, "admin, read-write or read-only")
+  auto [create, c] = add_leaf<token_flags>(
+      *token, table, "create", "Create a token; prints it once on stdout", run_token_create);
+  create->add_option("--role", c->role, "admin, read-write or read-only")
       ->check(CLI::IsMember({"admin", "read-write", "read-only"}))
       ->capture_default_str();
-  create->add_option("--name", create_flags->name, "A name to recognise it by");
-  add_output_option(*create, create_flags->output, "text: the token only; json: details",
-                    {"text", "json"}, false);
-  add_context_option(*create, create_flags->context);
-  table[create] = [create_flags] { return run_token_create(*create_flags); };
+  create->add_option("--name", c->name, "A name to recognise it by");
+  add_output_option(*create, c->output, "text: the token only; json: details", {"text", "json"},
+                    false);
+  add_context_option(*create, c->context);
 
-  auto list_flags = std::make_shared<token_flags>();
-  auto* list = token->add_subcommand("list", "List tokens (ids, names, roles; never secrets)");
-  add_output_option(*list, list_flags->output, "table or json", {"table", "text", "json"}, false);
-  add_context_option(*list, list_flags->context);
-  table[list] = [list_flags] { return run_token_list(*list_flags); };
+  auto [list, l] = add_leaf<token_flags>(
+      *token, table, "list", "List tokens (ids, names, roles; never secrets)", run_token_list);
+  add_output_option(*list, l->output, "table or json", {"table", "text", "json"}, false);
+  add_context_option(*list, l->context);
 
-  auto revoke_flags = std::make_shared<token_flags>();
-  auto* revoke = token->add_subcommand("revoke", "Revoke a token by id or name, at once");
-  revoke->add_option("id", revoke_flags->id, "Token id or name")->required();
-  add_context_option(*revoke, revoke_flags->context);
-  table[revoke] = [revoke_flags] { return run_token_revoke(*revoke_flags); };
+  auto [revoke, r] = add_leaf<token_flags>(
+      *token, table, "revoke", "Revoke a token by id or name, at once", run_token_revoke);
+  revoke->add_option("id", r->id, "Token id or name")->required();
+  add_context_option(*revoke, r->context);
 }
 
 }  // namespace rstream::cli

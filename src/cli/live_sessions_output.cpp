@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "rstream/base/shell_quote.hpp"
 #include "rstream/cli/common.hpp"
 
 using json = nlohmann::json;
@@ -23,15 +24,8 @@ std::string command_text(const json& session) {
   if (!it->is_array()) return it->dump();
   std::string out;
   for (const auto& word : *it) {
-    std::string w = word.is_string() ? word.get<std::string>() : word.dump();
     if (!out.empty()) out += ' ';
-    if (w.empty() || w.find_first_of(" \t\n'\"\\$`") != std::string::npos) {
-      std::string quoted = "'";
-      for (char c : w) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      out += quoted + "'";
-    } else {
-      out += w;
-    }
+    out += base::shell_quote(word.is_string() ? word.get<std::string>() : word.dump());
   }
   return out;
 }
@@ -61,24 +55,9 @@ std::string event_line(const json& e) {
   return line;
 }
 
-void print_json(const json& value) { std::puts(value.dump(2).c_str()); }
-
-bool print_raw_line(const std::string& line) {
-  const std::string text = line + "\n";
-  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() &&
-         std::fflush(stdout) == 0;
-}
-
-bool print_line(const std::string& line) { return print_raw_line(terminal_safe(line)); }
-
-int print_failure(const client::live_reply& reply) {
-  print_error(reply.error().message);
-  return reply.error().exit_code;
-}
-
 int print_reply(const client::live_reply& reply, bool as_json,
                 const std::function<int(const json&)>& text) {
-  if (!reply) return print_failure(reply);
+  if (!reply) return report_outcome(reply.error());
   if (!as_json) return text(*reply);
   print_json(*reply);
   return exit_ok;
@@ -87,21 +66,12 @@ int print_reply(const client::live_reply& reply, bool as_json,
 int print_listing(const client::live_reply& reply, const char* key, bool as_json, const char* none,
                   std::vector<std::string> header,
                   const std::function<std::vector<std::string>(const json&)>& row) {
-  if (!reply) return print_failure(reply);
+  if (!reply) return report_outcome(reply.error());
   const json& body = *reply;
   const json items = body.is_object() && body.contains(key) ? body[key] : json::array();
-  if (as_json) {
-    print_json(items);
-    return exit_ok;
-  }
-  if (items.empty()) {
-    std::fprintf(stderr, "rstream: %s\n", none);
-    return exit_ok;
-  }
   std::vector<std::vector<std::string>> rows{std::move(header)};
   for (const auto& item : items) rows.push_back(row(item));
-  print_table(rows);
-  return exit_ok;
+  return print_listing(as_json, items, std::move(rows), std::string("rstream: ") + none);
 }
 
 int print_session_sheet(const json& s) {

@@ -14,11 +14,6 @@
 namespace rstream::cli {
 namespace {
 
-void print_stdout(const std::string& text) {
-  std::fwrite(text.data(), 1, text.size(), stdout);
-  std::fflush(stdout);
-}
-
 struct use_flags {
   std::string target;  ///< engine URL or context name
   std::string token, name;
@@ -77,7 +72,7 @@ int run_list(const std::string& output) {
                       {"engine", ctx.engine},
                       {"current", ctx.name == current},
                       {"has_token", !ctx.token.empty()}});
-    print_stdout(list.dump(2) + "\n");
+    print_json(list);
     return exit_ok;
   }
   std::vector<std::vector<std::string>> rows{{"CURRENT", "NAME", "ENGINE", "TOKEN"}};
@@ -107,11 +102,11 @@ int run_current(const std::string& output) {
         {"source", resolved->source},
         {"engine_from_env", config::env_value("RSTREAM_ENGINE") != nullptr},
         {"token_from_env", config::env_value("RSTREAM_AUTHENTICATION_TOKEN") != nullptr}};
-    print_stdout(out.dump(2) + "\n");
+    print_json(out);
     return exit_ok;
   }
   std::string name = resolved->context_name.empty() ? "-" : resolved->context_name;
-  print_stdout(name + " " + resolved->engine.text() + "\n");
+  print_raw_line(name + " " + resolved->engine.text());
   return exit_ok;
 }
 
@@ -125,9 +120,9 @@ void add_project(CLI::App& app, command_table& table) {
       "current one; $RSTREAM_ENGINE and $RSTREAM_AUTHENTICATION_TOKEN override its engine URL\n"
       "and token ($RSTREAM_ENGINE alone is enough without any context).");
 
-  auto use = std::make_shared<use_flags>();
-  auto* use_cmd = project->add_subcommand(
-      "use", "Make a context current; an engine URL creates or updates its context");
+  auto [use_cmd, use] = add_leaf<use_flags>(
+      *project, table, "use",
+      "Make a context current; an engine URL creates or updates its context", run_use);
   use_cmd->add_option("target", use->target, "Engine URL (http[s]://HOST[:PORT]) or context name")
       ->required();
   use->token_option = use_cmd->add_option(
@@ -136,18 +131,17 @@ void add_project(CLI::App& app, command_table& table) {
       "the context already has)");
   use->name_option =
       use_cmd->add_option("--name", use->name, "The context's name (default: HOST:PORT)");
-  table[use_cmd] = [use] { return run_use(*use); };
 
-  auto list_output = std::make_shared<std::string>("table");
-  auto* list_cmd = project->add_subcommand("list", "List the contexts (tokens are never shown)");
+  auto [list_cmd, list_output] = add_leaf<std::string>(
+      *project, table, "list", "List the contexts (tokens are never shown)", run_list);
+  *list_output = "table";
   add_output_option(*list_cmd, *list_output, "table or json", {"table", "json"});
-  table[list_cmd] = [list_output] { return run_list(*list_output); };
 
-  auto current_output = std::make_shared<std::string>("text");
-  auto* current_cmd = project->add_subcommand(
-      "current", "Show the context and engine commands use here (after environment overrides)");
+  auto [current_cmd, current_output] = add_leaf<std::string>(
+      *project, table, "current",
+      "Show the context and engine commands use here (after environment overrides)", run_current);
+  *current_output = "text";
   add_output_option(*current_cmd, *current_output, "text (NAME ENGINE) or json", {"text", "json"});
-  table[current_cmd] = [current_output] { return run_current(*current_output); };
 }
 
 }  // namespace rstream::cli

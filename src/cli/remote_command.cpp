@@ -3,33 +3,25 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "rstream/cli/common.hpp"
-#include "rstream/cli/terminal_exec_io.hpp"
+#include "rstream/terminal/terminal_exec_io.hpp"
 
 namespace rstream::cli {
 namespace {
 
 void write_text(int fd, const std::string& text) {
-  (void)write_all(fd, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  (void)base::write_all(fd,
+                        std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
 }  // namespace
 
 int run_remote_command(remote_command_options options) {
   client::exec_config& config = options.exec;
-  const bool stdin_is_tty = ::isatty(STDIN_FILENO) == 1;
-  config.forward_stdin = !stdin_is_tty || options.force_stdin || options.interactive_client;
-  config.raw_terminal = config.allocate_tty && stdin_is_tty && config.forward_stdin;
-  if (config.allocate_tty) {
-    config.window = terminal_size(STDIN_FILENO);
-    if (!config.window) config.window = terminal_size(STDOUT_FILENO);
-    const char* term = std::getenv("TERM");
-    config.local_term = term ? term : "";
-  }
-  terminal_exec_io io(config.raw_terminal, options.interactive_client);
+  terminal::fit_to_local_terminal(config, options.force_stdin, options.interactive_client);
+  terminal::terminal_exec_io io(config.raw_terminal, options.interactive_client);
   const client::exec_result result = client::run_exec(config, io);
   if (result.report) write_text(STDOUT_FILENO, nlohmann::json(*result.report).dump() + "\n");
   if (!result.message.empty()) {

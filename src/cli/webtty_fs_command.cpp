@@ -1,6 +1,6 @@
 // `rstream webtty fs ls|stat|read|write|upload|download|mkdir|rm|mv`: the flags, the --url to
 // endpoint step, and the rendering of listings and of failures; the WebDAV client itself is
-// client/fs_client.hpp and client/fs_tree_copy.hpp, the progress line cli/progress_line.hpp.
+// client/fs_client.hpp and client/fs_tree_copy.hpp, the progress line terminal/progress_line.hpp.
 // Nothing but data and listings goes to stdout.
 #include <unistd.h>
 
@@ -14,10 +14,9 @@
 
 #include "rstream/client/fs_client.hpp"
 #include "rstream/client/fs_tree_copy.hpp"
+#include "rstream/terminal/progress_line.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
-#include "rstream/cli/progress_line.hpp"
-#include "rstream/cli/trust_flags.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -38,11 +37,16 @@ struct fs_flags {
   std::string idle_timeout = "60s";
 };
 
-/// Prints the status's message (if any) and returns its exit code.
-int finish(const fs_status& status) {
-  if (!status.message.empty()) print_error(status.message);
-  return status.exit_code;
-}
+/// What every fs subcommand takes, plus its own arguments.
+struct fs_command {
+  fs_flags flags;
+  std::vector<std::string> paths;
+  std::string output = "table";
+  std::string offset, length;
+  bool recursive = false;
+  bool parents = false;
+  bool no_clobber = false;
+};
 
 // ---------------------------------------------------------------------------------------------
 // rendering
@@ -60,12 +64,14 @@ std::string modified_text(const fs_entry& e) {
   return e.modified ? api::rfc3339_date(*e.modified) : std::string("-");
 }
 
-int cmd_ls(fs_client& client, const std::string& path, const std::string& output) {
+int run_ls(fs_client& client, const fs_command& s) {
   fs_entry self;
   std::vector<fs_entry> children;
-  if (auto status = client.list(path, self, children); !status.ok()) return finish(status);
+  if (auto status = client.list(s.paths.empty() ? "/" : s.paths[0], self, children); !status.ok()) {
+    return report_outcome(status);
+  }
   if (!self.directory) children = {self};
-  if (output == "json") {
+  if (s.output == "json") {
     auto list = nlohmann::ordered_json::array();
     for (const auto& e : children) list.push_back(entry_json(e));
     std::puts(list.dump(2).c_str());
@@ -81,10 +87,10 @@ int cmd_ls(fs_client& client, const std::string& path, const std::string& output
   return exit_ok;
 }
 
-int cmd_stat(fs_client& client, const std::string& path, const std::string& output) {
+int run_stat(fs_client& client, const fs_command& s) {
   fs_entry self;
-  if (auto status = client.stat(path, self); !status.ok()) return finish(status);
-  if (output == "json") {
+  if (auto status = client.stat(s.paths[0], self); !status.ok()) return report_outcome(status);
+  if (s.output == "json") {
     std::puts(entry_json(self).dump(2).c_str());
     return exit_ok;
   }
@@ -97,17 +103,6 @@ int cmd_stat(fs_client& client, const std::string& path, const std::string& outp
 
 // ---------------------------------------------------------------------------------------------
 // registration
-
-/// What every fs subcommand takes, plus its own arguments.
-struct fs_command {
-  fs_flags flags;
-  std::vector<std::string> paths;
-  std::string output = "table";
-  std::string offset, length;
-  bool recursive = false;
-  bool parents = false;
-  bool no_clobber = false;
-};
 
 void add_shared_flags(CLI::App& cmd, fs_flags& flags) {
   cmd.add_option("--url", flags.url,
@@ -143,7 +138,7 @@ std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
   fs_status failure;
   auto ep = client::resolve_fs_endpoint(flags.url, flags.context, flags.token, failure);
   if (!ep) {
-    exit_code = finish(failure);
+    exit_code = report_outcome(failure);
     return std::nullopt;
   }
   client::fs_client_options options;
@@ -153,42 +148,60 @@ std::optional<fs_client> make_client(const fs_flags& flags, int& exit_code) {
   options.http.idle_timeout = *idle_timeout;
   if (!flags.quiet && ::isatty(STDERR_FILENO) == 1) {
     options.progress = [](const std::string& label, std::optional<std::uint64_t> total) {
-      return std::make_unique<progress_line>(label, total);
+      return std::make_unique<terminal::progress_line>(label, total);
     };
   }
   if (!flags.quiet) options.warn = [](const std::string& message) { print_error(message); };
   return fs_client(std::move(*ep), std::move(options));
 }
 
-/// Normalizes paths[i] (reported); nullopt for usage errors.
-std::optional<std::string> remote_arg(const std::string& text) {
-  std::string error;
-  auto path = client::normalize_remote_path(text, error);
-  if (!path) print_error(error);
-  return path;
+int run_read(fs_client& c, const fs_command& s) {
+  std::optional<std::uint64_t> offset, length;
+  if ((!s.offset.empty() && !(offset = size_flag("--offset", s.offset))) ||
+      (!s.length.empty() && !(length = size_flag("--length", s.length)))) {
+    return exit_usage;
+  }
+  return report_outcome(c.read(s.paths[0], offset, length, transport::fd_sink(STDOUT_FILENO)));
 }
 
-using fs_runner = std::function<int(fs_client&, fs_command&)>;
-
-/// The runner of a leaf whose one remote path (default: the root) is checked first.
-fs_runner on_path(std::function<int(fs_client&, const std::string&, const fs_command&)> run) {
-  return [run = std::move(run)](fs_client& c, fs_command& s) {
-    auto path = remote_arg(s.paths.empty() ? "/" : s.paths[0]);
-    return path ? run(c, *path, s) : exit_usage;
-  };
+int run_write(fs_client& c, const fs_command& s) {
+  return report_outcome(c.write_stdin(s.paths[0]));
 }
 
-CLI::App* add_leaf(CLI::App& fs, command_table& table, const char* name, const char* help,
-                   const std::shared_ptr<fs_command>& state, fs_runner runner) {
+int run_upload(fs_client& c, const fs_command& s) {
+  return report_outcome(client::upload(c, s.paths[0], s.paths[1], s.recursive));
+}
+
+int run_download(fs_client& c, const fs_command& s) {
+  return report_outcome(client::download(c, s.paths[0], s.paths[1], s.recursive));
+}
+
+int run_mkdir(fs_client& c, const fs_command& s) {
+  return report_outcome(c.mkdir(s.paths[0], s.parents));
+}
+
+int run_rm(fs_client& c, const fs_command& s) {
+  return report_outcome(c.remove(s.paths[0], s.recursive));
+}
+
+int run_mv(fs_client& c, const fs_command& s) {
+  return report_outcome(c.move(s.paths[0], s.paths[1], s.no_clobber));
+}
+
+/// Adds leaf `name`: the shared flags, then `run` with the client they make.
+std::pair<CLI::App*, std::shared_ptr<fs_command>> add_fs_leaf(CLI::App& fs, command_table& table,
+                                                              const char* name, const char* help,
+                                                              int (*run)(fs_client&,
+                                                                         const fs_command&)) {
+  auto state = std::make_shared<fs_command>();
   auto* cmd = fs.add_subcommand(name, help);
   add_shared_flags(*cmd, state->flags);
-  table[cmd] = [state, runner = std::move(runner)]() -> int {
+  table[cmd] = [state, run]() -> int {
     int code = exit_ok;
     auto client = make_client(state->flags, code);
-    if (!client) return code;
-    return runner(*client, *state);
+    return client ? run(*client, *state) : code;
   };
-  return cmd;
+  return {cmd, state};
 }
 
 }  // namespace
@@ -206,110 +219,54 @@ void add_webtty_fs(CLI::App& webtty, command_table& table) {
       "closed (e.g. `fs read ... | head`); 255 the server could not be reached or the\n"
       "connection broke.");
 
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "ls", "List a directory (or show one file)", state,
-                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
-                           return cmd_ls(c, path, s.output);
-                         }));
-    add_output_option(*cmd, state->output,
-                      "table, or json: [{path, kind, size, modified}] sorted by name",
-                      {"table", "json"});
-    cmd->add_option("path", state->paths, "Remote directory (default: the root)")->expected(0, 1);
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "stat", "Show one file or directory", state,
-                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
-                           return cmd_stat(c, path, s.output);
-                         }));
-    add_output_option(*cmd, state->output, "table, or json: {path, kind, size, modified}",
-                      {"table", "json"});
-    cmd->add_option("path", state->paths, "Remote path")->required()->expected(1);
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd =
-        add_leaf(*fs, table, "read", "Write a remote file (or a byte range of it) to stdout", state,
-                 on_path([](fs_client& c, const std::string& path, const fs_command& s) {
-                   std::optional<std::uint64_t> offset, length;
-                   if ((!s.offset.empty() && !(offset = size_flag("--offset", s.offset))) ||
-                       (!s.length.empty() && !(length = size_flag("--length", s.length)))) {
-                     return exit_usage;
-                   }
-                   return finish(c.read(path, offset, length, transport::fd_sink(STDOUT_FILENO)));
-                 }));
-    cmd->add_option("path", state->paths, "Remote file")->required()->expected(1);
-    cmd->add_option("--offset", state->offset, "First byte to read (e.g. 1048576, 1M)");
-    cmd->add_option("--length", state->length, "How many bytes to read at most");
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd =
-        add_leaf(*fs, table, "write", "Write stdin to a remote file (replaced atomically)", state,
-                 on_path([](fs_client& c, const std::string& path, const fs_command&) {
-                   return finish(c.write_stdin(path));
-                 }));
-    cmd->add_option("path", state->paths, "Remote file")->required()->expected(1);
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd =
-        add_leaf(*fs, table, "upload",
-                 "Copy a local file (or directory with -r) to the server; into REMOTE "
-                 "when it is a directory",
-                 state, [](fs_client& c, fs_command& s) {
-                   auto remote = remote_arg(s.paths[1]);
-                   if (!remote) return exit_usage;
-                   return finish(client::upload(c, s.paths[0], s.paths[1], *remote, s.recursive));
-                 });
-    cmd->add_option("paths", state->paths, "LOCAL REMOTE")->required()->expected(2);
-    cmd->add_flag("-r,--recursive", state->recursive, "Copy directories and their contents");
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "download",
-                         "Copy a remote file (or directory with -r) here; into LOCAL when it is "
-                         "a directory",
-                         state, [](fs_client& c, fs_command& s) {
-                           auto remote = remote_arg(s.paths[0]);
-                           if (!remote) return exit_usage;
-                           return finish(client::download(c, *remote, s.paths[1], s.recursive));
-                         });
-    cmd->add_option("paths", state->paths, "REMOTE LOCAL")->required()->expected(2);
-    cmd->add_flag("-r,--recursive", state->recursive, "Copy directories and their contents");
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "mkdir", "Create a remote directory", state,
-                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
-                           return finish(c.mkdir(path, s.parents));
-                         }));
-    cmd->add_option("path", state->paths, "Remote directory")->required()->expected(1);
-    cmd->add_flag("-p,--parents", state->parents,
+  auto [ls, l] = add_fs_leaf(*fs, table, "ls", "List a directory (or show one file)", run_ls);
+  add_output_option(*ls, l->output, "table, or json: [{path, kind, size, modified}] sorted by name",
+                    {"table", "json"});
+  ls->add_option("path", l->paths, "Remote directory (default: the root)")->expected(0, 1);
+
+  auto [stat, st] = add_fs_leaf(*fs, table, "stat", "Show one file or directory", run_stat);
+  add_output_option(*stat, st->output, "table, or json: {path, kind, size, modified}",
+                    {"table", "json"});
+  stat->add_option("path", st->paths, "Remote path")->required()->expected(1);
+
+  auto [read, r] = add_fs_leaf(*fs, table, "read",
+                               "Write a remote file (or a byte range of it) to stdout", run_read);
+  read->add_option("path", r->paths, "Remote file")->required()->expected(1);
+  read->add_option("--offset", r->offset, "First byte to read (e.g. 1048576, 1M)");
+  read->add_option("--length", r->length, "How many bytes to read at most");
+
+  auto [write, w] = add_fs_leaf(*fs, table, "write",
+                                "Write stdin to a remote file (replaced atomically)", run_write);
+  write->add_option("path", w->paths, "Remote file")->required()->expected(1);
+
+  auto [upload, u] = add_fs_leaf(*fs, table, "upload",
+                                 "Copy a local file (or directory with -r) to the server; into "
+                                 "REMOTE when it is a directory",
+                                 run_upload);
+  upload->add_option("paths", u->paths, "LOCAL REMOTE")->required()->expected(2);
+  upload->add_flag("-r,--recursive", u->recursive, "Copy directories and their contents");
+
+  auto [download, d] = add_fs_leaf(*fs, table, "download",
+                                   "Copy a remote file (or directory with -r) here; into LOCAL "
+                                   "when it is a directory",
+                                   run_download);
+  download->add_option("paths", d->paths, "REMOTE LOCAL")->required()->expected(2);
+  download->add_flag("-r,--recursive", d->recursive, "Copy directories and their contents");
+
+  auto [mkdir, m] = add_fs_leaf(*fs, table, "mkdir", "Create a remote directory", run_mkdir);
+  mkdir->add_option("path", m->paths, "Remote directory")->required()->expected(1);
+  mkdir->add_flag("-p,--parents", m->parents,
                   "Create missing parents; an existing directory is fine");
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "rm", "Delete a remote file (or directory with -r)", state,
-                         on_path([](fs_client& c, const std::string& path, const fs_command& s) {
-                           return finish(c.remove(path, s.recursive));
-                         }));
-    cmd->add_option("path", state->paths, "Remote path")->required()->expected(1);
-    cmd->add_flag("-r,--recursive", state->recursive, "Delete directories with their contents");
-  }
-  {
-    auto state = std::make_shared<fs_command>();
-    auto* cmd = add_leaf(*fs, table, "mv", "Move or rename a remote file or directory", state,
-                         [](fs_client& c, fs_command& s) {
-                           auto from = remote_arg(s.paths[0]);
-                           auto to = remote_arg(s.paths[1]);
-                           if (!from || !to) return exit_usage;
-                           return finish(c.move(*from, *to, s.no_clobber));
-                         });
-    cmd->add_option("paths", state->paths, "FROM TO")->required()->expected(2);
-    cmd->add_flag("-n,--no-clobber", state->no_clobber, "Fail instead of replacing TO");
-  }
+
+  auto [rm, rm_state] =
+      add_fs_leaf(*fs, table, "rm", "Delete a remote file (or directory with -r)", run_rm);
+  rm->add_option("path", rm_state->paths, "Remote path")->required()->expected(1);
+  rm->add_flag("-r,--recursive", rm_state->recursive, "Delete directories with their contents");
+
+  auto [mv, mv_state] =
+      add_fs_leaf(*fs, table, "mv", "Move or rename a remote file or directory", run_mv);
+  mv->add_option("paths", mv_state->paths, "FROM TO")->required()->expected(2);
+  mv->add_flag("-n,--no-clobber", mv_state->no_clobber, "Fail instead of replacing TO");
 }
 
 }  // namespace rstream::cli

@@ -7,6 +7,7 @@
 #include "rstream/cli/api_client.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/tunnel/protocol.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -27,33 +28,18 @@ std::string since(const nlohmann::json& entry) {
 int run_list(const list_flags& flags) {
   auto r = client::list_webtty_tunnels(flags.context, flags.filter);
   if (!reply_ok(r)) return r.exit_code;
-  const auto& tunnels = r.body;
-  if (flags.output == "json") {
-    std::puts(tunnels.dump(2).c_str());
-    return exit_ok;
-  }
   std::vector<std::vector<std::string>> rows{
       {"NAME", "ID", "STATUS", "PUBLISH", "HOST", "E2E", "LABELS", "CONNECTED"}};
-  for (const auto& t : tunnels) {
-    std::string labels;
-    for (const auto& [key, value] : t["labels"].items()) {
-      constexpr std::string_view prefix = "rstream.webtty.label.";
-      if (key.rfind(prefix, 0) != 0) continue;
-      if (!labels.empty()) labels += ",";
-      labels += key.substr(prefix.size()) + "=" + value.get<std::string>();
-    }
-    rows.push_back({t.value("name", ""), t.value("id", ""), t.value("status", ""),
-                    t.value("publish", false) ? "yes" : "no", t.value("hostname", ""),
-                    t.value("e2e", ""), labels.empty() ? "-" : labels, since(t)});
+  for (const auto& t : r.body) {
+    rows.push_back(
+        {t.value("name", ""), t.value("id", ""), t.value("status", ""),
+         t.value("publish", false) ? "yes" : "no", t.value("hostname", ""), t.value("e2e", ""),
+         labels_text(tunnel::user_labels(t.value("labels", nlohmann::json::object()))), since(t)});
   }
-  if (tunnels.empty()) {
-    std::fputs(flags.filter.empty() ? "rstream: no WebTTY tunnel is online\n"
-                                    : "rstream: no online WebTTY tunnel matches the filter\n",
-               stderr);
-    return exit_ok;
-  }
-  print_table(rows);
-  return exit_ok;
+  return print_listing(flags.output == "json", r.body, std::move(rows),
+                       flags.filter.empty()
+                           ? "rstream: no WebTTY tunnel is online"
+                           : "rstream: no online WebTTY tunnel matches the filter");
 }
 
 }  // namespace

@@ -42,10 +42,8 @@ void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_he
       ->capture_default_str();
   cmd.add_option("--connect-timeout", flags.connect_timeout, "Limit for connecting")
       ->capture_default_str();
-  cmd.add_option("--tls-ca", flags.options.exec.connect.tls_ca_file,
-                 "Trust this CA certificate (PEM) for tls:// and wss://");
-  cmd.add_flag("--insecure-skip-tls-verify", flags.options.exec.connect.tls_insecure_skip_verify,
-               "Do not verify the server's TLS certificate");
+  add_tls_trust_flags(cmd, flags.options.exec.connect.tls_ca_file,
+                      flags.options.exec.connect.tls_insecure_skip_verify, "tls:// and wss://");
   add_verbosity_flag(cmd, flags.verbosity);
   cmd.add_option("command", flags.positional, "The command and its arguments (after --)");
 }

@@ -285,6 +285,7 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
         "A terminated live session is removed this long after its end"}});
   add_verbosity_flag(*cmd, flags->verbosity);
   table[cmd] = [flags] { return run_server(*flags); };
+  add_webtty_server_records(*cmd, table);
 }
 
 }  // namespace rstream::cli

@@ -16,7 +16,6 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/live_attach.hpp"
 #include "rstream/cli/live_sessions_output.hpp"
-#include "rstream/cli/trust_flags.hpp"
 
 using json = nlohmann::json;
 
@@ -87,8 +86,7 @@ std::optional<client::live_server> make_server(const server_flags& flags, int& e
   connect.timeout = *timeout;
   auto server = client::resolve_live_server(flags.url, connect);
   if (server) return std::move(*server);
-  print_error(server.error().message);
-  exit_code = server.error().exit_code;
+  exit_code = report_outcome(server.error());
   return std::nullopt;
 }
 

@@ -28,6 +28,7 @@ engine_reply call_engine(const std::string& context, const std::string& method,
     return fail(api::exit_remote_failure,
                 "cannot reach the engine at " + engine->engine.text() + ": " + response.error);
   }
+  reply.status = response.status;
   reply.body = nlohmann::json::parse(response.body, nullptr, false);
   if (response.status >= 200 && response.status < 300) {
     if (reply.body.is_discarded()) {
@@ -62,7 +63,7 @@ engine_reply revoke_token(const std::string& context, const std::string& id_or_n
 
 engine_reply list_webtty_tunnels(const std::string& context, const std::string& filter) {
   if (std::string error; !tunnel::tunnel_filter::parse(filter, error)) {
-    return {false, api::exit_usage, {}, "--filter: " + error};
+    return {false, api::exit_usage, 0, {}, "--filter: " + error};
   }
   std::string path = "/api/tunnels";
   if (!filter.empty()) path += "?filter=" + base::percent_encode(filter);

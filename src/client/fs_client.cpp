@@ -146,6 +146,14 @@ std::optional<std::string> normalize_remote_path(std::string_view text, std::str
   return out;
 }
 
+std::optional<fs_status> normalize_into(const std::string& text, std::string& path) {
+  std::string error;
+  auto normalized = normalize_remote_path(text, error);
+  if (!normalized) return fs_status{api::exit_usage, error};
+  path = std::move(*normalized);
+  return std::nullopt;
+}
+
 std::string join_remote(const std::string& dir, const std::string& name) {
   return dir == "/" ? "/" + name : dir + "/" + name;
 }
@@ -265,12 +273,16 @@ fs_response fs_client::call(std::string method, const std::string& path,
   return run(request);
 }
 
-fs_status fs_client::stat(const std::string& path, fs_entry& self) {
+fs_status fs_client::stat(const std::string& text, fs_entry& self) {
+  std::string path;
+  if (auto bad = normalize_into(text, path)) return *bad;
   return propfind(path, 0, self, nullptr);
 }
 
-fs_status fs_client::list(const std::string& path, fs_entry& self,
+fs_status fs_client::list(const std::string& text, fs_entry& self,
                           std::vector<fs_entry>& children) {
+  std::string path;
+  if (auto bad = normalize_into(text, path)) return *bad;
   return propfind(path, 1, self, &children);
 }
 
@@ -317,8 +329,10 @@ fs_status fs_client::finish_download(const fs_response& r, const std::string& pa
   return {};
 }
 
-fs_status fs_client::read(const std::string& path, std::optional<std::uint64_t> offset,
+fs_status fs_client::read(const std::string& text, std::optional<std::uint64_t> offset,
                           std::optional<std::uint64_t> length, const transport::body_sink& out) {
+  std::string path;
+  if (auto bad = normalize_into(text, path)) return *bad;
   const std::uint64_t first = offset.value_or(0);
   const bool ranged = offset.has_value() || length.has_value();
   if (length && *length == 0) {
@@ -379,7 +393,9 @@ fs_status fs_client::put_from_fd(int fd, const std::string& remote, const std::s
   return {};
 }
 
-fs_status fs_client::write_stdin(const std::string& path) {
+fs_status fs_client::write_stdin(const std::string& text) {
+  std::string path;
+  if (auto bad = normalize_into(text, path)) return *bad;
   if (path == "/") return {api::exit_usage, "write needs a file path, not the root"};
   return put_from_fd(STDIN_FILENO, path, "");
 }
@@ -396,7 +412,9 @@ fs_status fs_client::make_collection(const std::string& path, bool exist_ok) {
   return describe_failure(endpoint_, r, path);
 }
 
-fs_status fs_client::mkdir(const std::string& path, bool parents) {
+fs_status fs_client::mkdir(const std::string& text, bool parents) {
+  std::string path;
+  if (auto bad = normalize_into(text, path)) return *bad;
   if (!parents) return make_collection(path, false);
   std::string prefix = "/";
   std::size_t start = 1;
@@ -411,7 +429,9 @@ fs_status fs_client::mkdir(const std::string& path, bool parents) {
   return {};
 }
 
-fs_status fs_client::remove(const std::string& path, bool recursive) {
+fs_status fs_client::remove(const std::string& text, bool recursive) {
+  std::string path;
+  if (auto bad = normalize_into(text, path)) return *bad;
   if (!recursive) {
     fs_entry self;
     if (auto status = stat(path, self); !status.ok()) return status;
@@ -422,7 +442,11 @@ fs_status fs_client::remove(const std::string& path, bool recursive) {
   return describe_failure(endpoint_, r, path);
 }
 
-fs_status fs_client::move(const std::string& from, const std::string& to, bool no_clobber) {
+fs_status fs_client::move(const std::string& from_text, const std::string& to_text,
+                          bool no_clobber) {
+  std::string from, to;
+  if (auto bad = normalize_into(from_text, from)) return *bad;
+  if (auto bad = normalize_into(to_text, to)) return *bad;
   std::vector<transport::http_header> headers{{"Destination", target_of(to)},
                                               {"Overwrite", no_clobber ? "F" : "T"}};
   auto r = call("MOVE", from, std::move(headers));

@@ -95,7 +95,9 @@ std::string upload_name(const std::string& local_text) {
 }  // namespace
 
 fs_status upload(fs_client& client, const std::string& local_text, const std::string& remote_text,
-                 const std::string& remote, bool recursive) {
+                 bool recursive) {
+  std::string remote;
+  if (auto bad = normalize_into(remote_text, remote)) return *bad;
   struct stat st {};
   if (::stat(local_text.c_str(), &st) != 0) {
     const int err = errno;
@@ -122,8 +124,10 @@ fs_status upload(fs_client& client, const std::string& local_text, const std::st
   return put_file(client, local_text, target, 0);
 }
 
-fs_status download(fs_client& client, const std::string& remote, const std::string& local_text,
+fs_status download(fs_client& client, const std::string& remote_text, const std::string& local_text,
                    bool recursive) {
+  std::string remote;
+  if (auto bad = normalize_into(remote_text, remote)) return *bad;
   fs_entry self;
   if (auto status = client.stat(remote, self); !status.ok()) return status;
   if (self.directory && !recursive) {

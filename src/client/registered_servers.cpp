@@ -12,6 +12,7 @@
 #include "rstream/base/utc_time.hpp"
 #include "rstream/client/engine_client.hpp"
 #include "rstream/e2e/key_store.hpp"
+#include "rstream/tunnel/filter.hpp"
 
 namespace rstream::client {
 namespace {
@@ -22,11 +23,19 @@ engine_failure failure(int exit_code, std::string message) {
   return {exit_code, std::move(message)};
 }
 
+/// A refused call: "no such server" and "not with this token's role" get their own exit codes
+/// (a 401 stays a remote failure: the token itself is wrong).
+engine_failure refused(const engine_reply& reply) {
+  const bool specific = reply.status == 403 || reply.status == 404;
+  return failure(specific ? api::exit_code_for_status(reply.status) : reply.exit_code,
+                 reply.message);
+}
+
 /// One call whose answer is a record.
 engine_result<api::server_record> record_call(const std::string& context, const char* method,
                                               const std::string& path, const std::string& body) {
   auto reply = call_engine(context, method, path, body);
-  if (!reply.ok) return failure(reply.exit_code, reply.message);
+  if (!reply.ok) return refused(reply);
   auto record = api::server_record_from_json(reply.body);
   if (!record) {
     return failure(api::exit_remote_failure, "the engine's answer: " + record.error().message);
@@ -45,9 +54,23 @@ engine_result<api::server_record> create_server(const std::string& context,
   return record_call(context, "POST", "/api/servers", api::to_json(request).dump());
 }
 
-engine_result<std::vector<api::server_record>> list_servers(const std::string& context) {
+const std::vector<std::string_view> server_filter_fields{
+    "name", "id", "status", "online", "recording_policy", "encryption_policy", "access_policy"};
+
+engine_result<std::vector<api::server_record>> list_servers(const std::string& context,
+                                                            const std::string& status,
+                                                            const std::string& filter) {
+  if (!status.empty() && !api::parse_server_status(status)) {
+    return failure(api::exit_usage, "--status: '" + status +
+                                        "' is not a status (pending_enrollment, enrolled or "
+                                        "suspended)");
+  }
+  std::string error;
+  const auto matching =
+      tunnel::tunnel_filter::parse(filter, error, {server_filter_fields, "labels.role=ci"});
+  if (!matching) return failure(api::exit_usage, "--filter: " + error);
   auto reply = call_engine(context, "GET", "/api/servers", "");
-  if (!reply.ok) return failure(reply.exit_code, reply.message);
+  if (!reply.ok) return refused(reply);
   const auto servers = reply.body.find("servers");
   if (servers == reply.body.end() || !servers->is_array()) {
     return failure(api::exit_remote_failure, "the engine's answer has no list of servers");
@@ -58,7 +81,10 @@ engine_result<std::vector<api::server_record>> list_servers(const std::string& c
     if (!record) {
       return failure(api::exit_remote_failure, "the engine's answer: " + record.error().message);
     }
-    records.push_back(std::move(*record));
+    if ((status.empty() || status == api::name_of(record->status)) &&
+        matching->matches(api::to_json(*record))) {
+      records.push_back(std::move(*record));
+    }
   }
   return records;
 }
@@ -85,9 +111,9 @@ std::filesystem::path enrollment_file(const std::string& server_id) {
   return enrollments_dir() / (server_id + ".json");
 }
 
-engine_result<enrollment> enroll_this_host(const std::string& context,
-                                           const std::string& id_or_name,
-                                           const std::string& identity_name) {
+engine_result<enrolled_host> enroll_this_host(const std::string& context,
+                                              const std::string& id_or_name,
+                                              const std::string& identity_name) {
   const e2e::key_store keys;
   auto described = keys.describe_identity(identity_name);
   if (!described && described.code() == e2e::errc::not_found) {
@@ -116,12 +142,13 @@ engine_result<enrollment> enroll_this_host(const std::string& context,
                      {"enrolled_at", result.enrolled_at},
                      {"encryption_policy", result.encryption_policy}};
   std::string error;
+  const auto path = enrollment_file(result.server_id);
   if (!base::make_private_dir(enrollments_dir(), error) ||
-      !base::write_private_file(enrollment_file(result.server_id), file.dump(2) + "\n", error)) {
+      !base::write_private_file(path, file.dump(2) + "\n", error)) {
     return failure(api::exit_failure, "the engine enrolled this host for " + result.server_id +
                                           ", but the enrollment file cannot be written: " + error);
   }
-  return result;
+  return enrolled_host{std::move(*enrolled), std::move(result), path};
 }
 
 engine_result<enrollment> read_enrollment(const std::filesystem::path& file) {

@@ -49,7 +49,7 @@ registry_result<std::vector<std::string>> token_ids(const std::vector<std::strin
     auto id = tokens(name);
     if (!id) {
       return refuse(errc::invalid,
-                    "no token '" + name + "' on this engine (see `rstream project token list`)");
+                    "no token '" + name + "' on this engine (see `rstream engine token list`)");
     }
     ids.push_back(*id);
   }

@@ -1,11 +1,13 @@
 // tunnel_filter (see filter.hpp).
 #include "rstream/tunnel/filter.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 namespace rstream::tunnel {
 
-std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::string& error) {
+std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::string& error,
+                                                  const filter_keys& keys) {
   tunnel_filter filter;
   while (!text.empty()) {
     auto comma = text.find(',');
@@ -22,24 +24,24 @@ std::optional<tunnel_filter> tunnel_filter::parse(std::string_view text, std::st
     term t;
     std::string key(piece.substr(0, eq));
     t.value = std::string(piece.substr(eq + 1));
-    const bool boolean = key == "publish" || key == "registered";
-    if (boolean || key == "name" || key == "id" || key == "status" || key == "server_id") {
+    if (std::find(keys.fields.begin(), keys.fields.end(), key) != keys.fields.end()) {
       t.key = key;
     } else if (key.rfind("labels.", 0) == 0 && key.size() > 7) {
       t.key = "labels";
       t.label = key.substr(7);
     } else if (key.rfind("label.", 0) == 0 && key.size() > 6) {
-      // The short form of a user label: label.role = labels.rstream.webtty.label.role.
       t.key = "labels";
-      t.label = "rstream.webtty.label." + key.substr(6);
+      t.label = std::string(keys.user_label_prefix) + key.substr(6);
     } else {
-      error = "unknown filter key '" + key +
-              "' (use name, id, status, publish, registered, server_id, label.<key> or "
-              "labels.<full key>, e.g. label.role=codex)";
+      std::string fields;
+      for (const auto field : keys.fields) fields += std::string(field) + ", ";
+      error = "unknown filter key '" + key + "' (use " + fields + "label.<key> or labels.<key>, " +
+              "e.g. " + std::string(keys.label_example) + ")";
       return std::nullopt;
     }
+    const bool boolean = t.key == "publish" || t.key == "registered" || t.key == "online";
     if (boolean && t.value != "true" && t.value != "false" && t.value != "*") {
-      error = key + " filter must be true or false, got '" + t.value + "'";
+      error = t.key + " filter must be true or false, got '" + t.value + "'";
       return std::nullopt;
     }
     filter.terms_.push_back(std::move(t));

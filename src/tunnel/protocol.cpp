@@ -328,4 +328,15 @@ std::string check_label_key(const std::string& key) {
   return {};
 }
 
+std::map<std::string, std::string> user_labels(const nlohmann::json& labels) {
+  std::map<std::string, std::string> out;
+  if (!labels.is_object()) return out;
+  for (const auto& [key, value] : labels.items()) {
+    if (key.starts_with(user_label_prefix) && value.is_string()) {
+      out[key.substr(user_label_prefix.size())] = value.get<std::string>();
+    }
+  }
+  return out;
+}
+
 }  // namespace rstream::tunnel

@@ -401,6 +401,7 @@ class SessionsCliTest(unittest.TestCase):
         out.wait_for(b'"participant_joined"', TIMEOUT)
         self.ok("kill", sid)
         self.assertEqual(p.wait(TIMEOUT), 0, err.data)
+        out.wait_eof(TIMEOUT)  # the exit can come before the reader thread has the last lines
         lines = out.data.decode().splitlines()
         events = [json.loads(line) for line in lines]
         self.assertTrue(all(e["seq"] > first for e in events), events)

@@ -5,8 +5,12 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "rstream/cli/common.hpp"
 
 namespace CLI {
 class App;
@@ -22,8 +26,24 @@ using command_tail = std::vector<std::string>;
 /// The runner of each leaf subcommand, keyed by its CLI11 node.
 using command_table = std::map<const CLI::App*, command_runner>;
 
+/// Adds leaf subcommand `name` (add_command) whose runner is `run` over a `Flags` of its own:
+/// the options added to the returned command fill that `Flags`.
+template <typename Flags>
+std::pair<CLI::App*, std::shared_ptr<Flags>> add_leaf(CLI::App& parent, command_table& table,
+                                                      const std::string& name,
+                                                      const std::string& help,
+                                                      int (*run)(const Flags&),
+                                                      const std::string& footer = {}) {
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = add_command(parent, name, help, footer);
+  table[cmd] = [flags, run] { return run(*flags); };
+  return {cmd, flags};
+}
+
 /// `rstream webtty server`
 void add_webtty_server(CLI::App& webtty, command_table& table);
+/// `rstream webtty server create|list|show|update|enroll|delete` (registered servers)
+void add_webtty_server_records(CLI::App& server, command_table& table);
 /// `rstream webtty exec`
 void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail& tail);
 /// `rstream webtty client`

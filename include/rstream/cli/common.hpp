@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
+#include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +16,7 @@
 
 #include "rstream/api/error_reply.hpp"
 #include "rstream/base/quantity_text.hpp"
+#include "rstream/base/stderr_log.hpp"
 #include "rstream/base/terminal_text.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 
@@ -47,8 +50,8 @@ using connection_limit_flags = transport::connection_limit_settings;
 void add_connection_limit_flags(CLI::App& cmd, connection_limit_flags& flags,
                                 std::string_view unauthenticated);
 
-/// Sets up spdlog on stderr: warnings by default, info with -v, debug with -vv.
-void setup_logging(int verbosity);
+/// The process's log on stderr, as verbose as -v/-vv ask (base/stderr_log.hpp).
+using base::setup_logging;
 
 /// Adds -v/--verbose (repeatable) to a subcommand, counting into `verbosity`.
 CLI::Option* add_verbosity_flag(CLI::App& app, int& verbosity);
@@ -78,6 +81,11 @@ CLI::Option* add_output_option(CLI::App& cmd, std::string& output, const std::st
 CLI::Option* add_context_option(CLI::App& cmd, std::string& context,
                                 const std::string& help = "Project context (engine and token)");
 
+/// Adds --tls-ca FILE and --insecure-skip-tls-verify to `cmd`; `schemes` says which URLs they
+/// apply to (e.g. "https://, tls:// and wss://").
+void add_tls_trust_flags(CLI::App& cmd, std::string& ca_file, bool& insecure,
+                         const std::string& schemes);
+
 /// The --context help of the commands that take rstrm:// URLs.
 inline constexpr const char* rstrm_context_help =
     "Project context whose engine and token resolve rstrm:// URLs "
@@ -105,8 +113,32 @@ using base::terminal_safe;
 /// Prints "rstream: <message>" on stderr (terminal_safe: messages carry peers' text).
 void print_error(const std::string& message);
 
+/// Prints an outcome's message on stderr when it has one; its exit code. For the types that
+/// carry both (client::engine_failure, client::fs_status, client::live_failure, ...).
+template <typename Outcome>
+int report_outcome(const Outcome& outcome) {
+  if (!outcome.message.empty()) print_error(outcome.message);
+  return outcome.exit_code;
+}
+
 /// Left-aligned columns, two spaces apart, to stdout (the last column is not padded). Cells
 /// are terminal_safe.
 void print_table(const std::vector<std::vector<std::string>>& rows);
+
+/// `value` as indented JSON and a newline on stdout.
+void print_json(const nlohmann::json& value);
+/// Writes one line to stdout at once and flushes; false when stdout is gone. `line` is
+/// written as is (JSON lines: already escaped).
+bool print_raw_line(const std::string& line);
+/// print_raw_line of text that may hold peers' text: escaped.
+bool print_line(const std::string& line);
+
+/// Labels as one table cell: "k=v,k2=v2" (by key), "-" when there are none.
+std::string labels_text(const std::map<std::string, std::string>& labels);
+
+/// A listing on stdout: `items` (a JSON array) when `as_json`; else the table `rows` (a header
+/// and a row per item), or only the line `none` on stderr when there is no item. exit_ok.
+int print_listing(bool as_json, const nlohmann::json& items,
+                  std::vector<std::vector<std::string>> rows, const std::string& none);
 
 }  // namespace rstream::cli

@@ -1,7 +1,7 @@
-// The terminal side of a live attachment (client/live_attachment.hpp): the process's stdin,
-// stdout, stderr and terminal as a client::live_io, and the two commands that attach —
-// `rstream webtty sessions join` and `rstream webtty client --session/--attach` — which print
-// the attachment's farewell and error and return its exit code.
+// The two commands that attach this process's terminal to a live session
+// (client/live_attachment.hpp, through terminal::terminal_live_io) — `rstream webtty sessions
+// join` and `rstream webtty client --session/--attach` — which print the attachment's farewell
+// and error and return its exit code.
 //
 // Thread-safety: one attachment at a time, on the calling thread (plus the stdin_reader thread
 // when stdin is read).

@@ -23,16 +23,6 @@ std::string resolver_text(const nlohmann::json& resolver);
 /// "SEQ TIME TYPE key=value ..." for one event.
 std::string event_line(const nlohmann::json& event);
 
-void print_json(const nlohmann::json& value);
-/// Writes one line to stdout at once and flushes; false when stdout is gone. `line` is
-/// written as is (JSON lines: already escaped).
-bool print_raw_line(const std::string& line);
-/// print_raw_line of text that may hold peers' text: escaped.
-bool print_line(const std::string& line);
-
-/// The failure of a reply printed as "rstream: ..."; its exit code.
-int print_failure(const client::live_reply& reply);
-
 /// A reply printed: its failure, or its body as JSON (`as_json`) or through `text` (which
 /// returns the exit code).
 int print_reply(const client::live_reply& reply, bool as_json,

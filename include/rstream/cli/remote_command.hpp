@@ -1,6 +1,7 @@
 // Running one command on a WebTTY server and mirroring it locally: what `exec` and `client`
-// share. Decides from the local terminal what to forward, runs client::run_exec with the
-// process's streams (terminal_exec_io), and prints the JSON report and the error line.
+// share. Decides from the local terminal what to forward (terminal::fit_to_local_terminal), runs
+// client::run_exec with the process's streams (terminal::terminal_exec_io), and prints the JSON
+// report and the error line.
 // Thread-safety: run_remote_command blocks the calling thread for the whole run.
 #pragma once
 

@@ -14,6 +14,7 @@ namespace rstream::client {
 struct engine_reply {
   bool ok = false;
   int exit_code = 0;    ///< when !ok: 1 the engine said no, 255 unreachable or bad token
+  int status = 0;       ///< the HTTP status (0: no answer)
   nlohmann::json body;  ///< the parsed JSON answer (also of a refusal, when it was JSON)
   std::string message;  ///< when !ok: why, in one sentence
 };

@@ -64,6 +64,9 @@ std::optional<fs_endpoint> resolve_fs_endpoint(const std::string& url, const std
 
 /// Normalizes a remote path to "/a/b" ("/" for the root); nullopt with `error` for NUL or "..".
 std::optional<std::string> normalize_remote_path(std::string_view text, std::string& error);
+/// normalize_remote_path of `text` into `path`; nullopt, or the exit_usage status that says why
+/// the path is refused.
+std::optional<fs_status> normalize_into(const std::string& text, std::string& path);
 /// "dir/name" ("/name" in the root).
 std::string join_remote(const std::string& dir, const std::string& name);
 /// The last segment of a path.
@@ -146,6 +149,9 @@ class fs_client {
   /// A request with a small (or no) body; the response body is read as text.
   fs_response call(std::string method, const std::string& path,
                    std::vector<transport::http_header> headers = {}, std::string body = {});
+
+  // stat, list, read, write_stdin, mkdir, remove and move take remote paths as users type them:
+  // normalized first (normalize_into), a refused one ends the operation with exit_usage.
 
   /// PROPFIND Depth 0: the entry itself.
   fs_status stat(const std::string& path, fs_entry& self);

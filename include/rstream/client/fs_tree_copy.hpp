@@ -13,13 +13,13 @@
 
 namespace rstream::client {
 
-/// Copies the local `local_text` to `remote` (normalized from `remote_text`, which the user
-/// gave: a trailing '/' there means "into that existing directory").
+/// Copies the local `local_text` to the remote path `remote_text` as the user gave it (normalized
+/// here; a trailing '/' means "into that existing directory").
 fs_status upload(fs_client& client, const std::string& local_text, const std::string& remote_text,
-                 const std::string& remote, bool recursive);
+                 bool recursive);
 
-/// Copies `remote` to the local `local_text`.
-fs_status download(fs_client& client, const std::string& remote, const std::string& local_text,
+/// Copies the remote path `remote_text` (normalized here) to the local `local_text`.
+fs_status download(fs_client& client, const std::string& remote_text, const std::string& local_text,
                    bool recursive);
 
 /// GET `remote` into the local file `local`, through a temporary file renamed into place.

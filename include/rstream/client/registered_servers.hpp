@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "rstream/api/server_record.hpp"
@@ -15,8 +16,9 @@
 
 namespace rstream::client {
 
-/// Why a call failed, in one sentence, with the exit code it deserves (1: the engine said no;
-/// 255: unreachable, bad token or a bad answer).
+/// Why a call failed, in one sentence, with the exit code it deserves (api::exit_*: 1 the engine
+/// said no, 3 no such server, 4 the token's role does not allow it, 2 a bad filter or status,
+/// 255 unreachable, bad token or a bad answer).
 struct engine_failure {
   int exit_code = 0;
   std::string message;
@@ -27,7 +29,15 @@ using engine_result = base::result<T, engine_failure>;
 
 engine_result<api::server_record> create_server(const std::string& context,
                                                 const api::server_create_request& request);
-engine_result<std::vector<api::server_record>> list_servers(const std::string& context);
+/// The fields `server list --filter` takes besides labels.<key> (tunnel_filter terms over a
+/// record's JSON).
+extern const std::vector<std::string_view> server_filter_fields;
+/// GET /api/servers: the records (sorted by name) with status `status` (empty: any; else
+/// pending_enrollment, enrolled or suspended) that match `filter` (empty: all). A bad status or
+/// filter fails with exit_usage before any request.
+engine_result<std::vector<api::server_record>> list_servers(const std::string& context,
+                                                            const std::string& status = {},
+                                                            const std::string& filter = {});
 engine_result<api::server_record> show_server(const std::string& context,
                                               const std::string& id_or_name);
 engine_result<api::server_record> update_server(const std::string& context,
@@ -53,12 +63,20 @@ struct enrollment {
 std::filesystem::path enrollments_dir();
 std::filesystem::path enrollment_file(const std::string& server_id);
 
+/// What enroll_this_host did: the record as the engine now has it, what the file says, and
+/// where the file is.
+struct enrolled_host {
+  api::server_record record;
+  enrollment written;
+  std::filesystem::path file;
+};
+
 /// Enrolls this host for `id_or_name`: loads identity `identity_name` (created when missing),
 /// sends its public key, and writes the enrollment file (0600, atomic; an existing file for the
 /// same id is replaced only after the engine accepted the new key).
-engine_result<enrollment> enroll_this_host(const std::string& context,
-                                           const std::string& id_or_name,
-                                           const std::string& identity_name);
+engine_result<enrolled_host> enroll_this_host(const std::string& context,
+                                              const std::string& id_or_name,
+                                              const std::string& identity_name);
 
 /// Reads an enrollment file (`--server-enrollment FILE`, or the one of `--server-id ID`).
 engine_result<enrollment> read_enrollment(const std::filesystem::path& file);

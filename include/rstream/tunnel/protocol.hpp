@@ -11,8 +11,10 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -125,5 +127,12 @@ bool parse(const codec::control_message& in, tunnel_proof& out, std::string& err
 std::string check_tunnel_name(const std::string& name);
 /// Empty when `key` may be a label key (1..128 of [A-Za-z0-9._-]), else why not.
 std::string check_label_key(const std::string& key);
+
+/// Where the labels a user gives a tunnel live among its labels (`--label role=ci` is
+/// rstream.webtty.label.role=ci).
+inline constexpr std::string_view user_label_prefix = "rstream.webtty.label.";
+/// The user's labels among `labels` (an inventory entry's object of strings), without the
+/// prefix; anything else is skipped.
+std::map<std::string, std::string> user_labels(const nlohmann::json& labels);
 
 }  // namespace rstream::tunnel

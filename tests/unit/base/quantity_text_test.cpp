@@ -1,4 +1,5 @@
-// Unit tests for durations and sizes as users type them (base/quantity_text.hpp).
+// Unit tests for durations and sizes as users type them, and sizes as people read them
+// (base/quantity_text.hpp).
 #include "rstream/base/quantity_text.hpp"
 
 #include <gtest/gtest.h>
@@ -31,4 +32,13 @@ TEST(ParseSize, UnitsAndErrors) {
   EXPECT_FALSE(parse_size("M"));
   EXPECT_FALSE(parse_size("12Q"));
   EXPECT_FALSE(parse_size("99999999999999999999"));
+}
+
+TEST(FormatSize, BinaryUnitsWithOneDecimalAboveBytes) {
+  using rstream::base::format_size;
+  EXPECT_EQ(format_size(0), "0 B");
+  EXPECT_EQ(format_size(1023), "1023 B");
+  EXPECT_EQ(format_size(1536), "1.5 KiB");
+  EXPECT_EQ(format_size(64.0 * 1024 * 1024), "64.0 MiB");
+  EXPECT_EQ(format_size(3.0 * 1024 * 1024 * 1024 * 1024 * 1024), "3072.0 TiB");
 }

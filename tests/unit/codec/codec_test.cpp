@@ -965,9 +965,13 @@ TEST(CodecControl, TypeOfAndNames) {
   EXPECT_TRUE(is_control_type(frame_type::http_response));
   EXPECT_STREQ(type_name(frame_type::http_request), "HttpRequest");
   EXPECT_STREQ(type_name(frame_type::http_response), "HttpResponse");
+  EXPECT_TRUE(is_control_type(frame_type::tunnel_challenge));
+  EXPECT_TRUE(is_control_type(frame_type::tunnel_proof));
+  EXPECT_STREQ(type_name(frame_type::tunnel_challenge), "TunnelChallenge");
+  EXPECT_STREQ(type_name(frame_type::tunnel_proof), "TunnelProof");
   EXPECT_FALSE(is_control_type(frame_type::heartbeat));
   expect_error(raw_frame(15, {}), "unknown_type", "type 15");
-  expect_error(raw_frame(23, {}), "unknown_type", "type 23");
+  expect_error(raw_frame(25, {}), "unknown_type", "type 25");
 }
 
 }  // namespace

@@ -1,15 +1,16 @@
 // The process's standard streams and terminal for the exec driver (see terminal_exec_io.hpp).
-#include "rstream/cli/terminal_exec_io.hpp"
+#include "rstream/terminal/terminal_exec_io.hpp"
 
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "rstream/client/stdin_pump.hpp"
 
 namespace asio = boost::asio;
 
-namespace rstream::cli {
+namespace rstream::terminal {
 
 terminal_exec_io::terminal_exec_io(bool raw_mode, bool escapes)
     : raw_mode_(raw_mode), escapes_(escapes), stdout_(raw_mode && ::isatty(STDOUT_FILENO) == 1) {}
@@ -43,4 +44,16 @@ void terminal_exec_io::restore_terminal() {
   terminal_.restore();
 }
 
-}  // namespace rstream::cli
+void fit_to_local_terminal(client::exec_config& config, bool force_stdin, bool interactive) {
+  const bool stdin_is_tty = ::isatty(STDIN_FILENO) == 1;
+  config.forward_stdin = !stdin_is_tty || force_stdin || interactive;
+  config.raw_terminal = config.allocate_tty && stdin_is_tty && config.forward_stdin;
+  if (config.allocate_tty) {
+    config.window = terminal_size(STDIN_FILENO);
+    if (!config.window) config.window = terminal_size(STDOUT_FILENO);
+    const char* term = std::getenv("TERM");
+    config.local_term = term ? term : "";
+  }
+}
+
+}  // namespace rstream::terminal

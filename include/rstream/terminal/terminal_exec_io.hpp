@@ -8,10 +8,10 @@
 // Thread-safety: one run on one thread, the driver's I/O thread.
 #pragma once
 
-#include "rstream/cli/local_terminal.hpp"
 #include "rstream/client/exec_driver.hpp"
+#include "rstream/terminal/local_terminal.hpp"
 
-namespace rstream::cli {
+namespace rstream::terminal {
 
 class terminal_exec_io final : public client::exec_io {
  public:
@@ -33,4 +33,9 @@ class terminal_exec_io final : public client::exec_io {
   terminal_stdout stdout_;  ///< the modes a program left on matter in a raw terminal
 };
 
-}  // namespace rstream::cli
+/// Decides from the local terminal what a run of `config` forwards: stdin when it is not a
+/// terminal (or when `force_stdin` or `interactive`), raw mode for a PTY command with a terminal
+/// on stdin, and then the window size and $TERM.
+void fit_to_local_terminal(client::exec_config& config, bool force_stdin, bool interactive);
+
+}  // namespace rstream::terminal

@@ -11,10 +11,7 @@
 
 #include "rstream/client/fs_client.hpp"
 
-namespace rstream::cli {
-
-/// "512 B", "1.5 KiB", ... "2.0 TiB".
-std::string human_bytes(double n);
+namespace rstream::terminal {
 
 class progress_line final : public client::fs_progress {
  public:
@@ -40,4 +37,4 @@ class progress_line final : public client::fs_progress {
   bool finished_ = false;
 };
 
-}  // namespace rstream::cli
+}  // namespace rstream::terminal

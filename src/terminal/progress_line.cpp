@@ -1,26 +1,15 @@
 // The progress line of a transfer (see progress_line.hpp).
-#include "rstream/cli/progress_line.hpp"
+#include "rstream/terminal/progress_line.hpp"
 
 #include <cstdio>
 
-#include "rstream/cli/common.hpp"
+#include "rstream/base/quantity_text.hpp"
+#include "rstream/base/terminal_text.hpp"
 
-namespace rstream::cli {
-
-std::string human_bytes(double n) {
-  static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int unit = 0;
-  while (n >= 1024 && unit < 4) {
-    n /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", n, units[unit]);
-  return text;
-}
+namespace rstream::terminal {
 
 progress_line::progress_line(std::string label, std::optional<std::uint64_t> total)
-    : label_(terminal_safe(label)), total_(total) {}
+    : label_(base::terminal_safe(label)), total_(total) {}
 
 void progress_line::add(std::uint64_t n) {
   done_ += n;
@@ -41,9 +30,9 @@ void progress_line::draw(clock::time_point now) {
   drawn_ = true;
   const double seconds = std::chrono::duration<double>(now - start_).count();
   const double rate = seconds > 0.05 ? static_cast<double>(done_) / seconds : 0;
-  std::string line = "\r\x1b[K" + label_ + "  " + human_bytes(static_cast<double>(done_));
-  if (total_) line += " / " + human_bytes(static_cast<double>(*total_));
-  if (rate > 0) line += "  " + human_bytes(rate) + "/s";
+  std::string line = "\r\x1b[K" + label_ + "  " + base::format_size(static_cast<double>(done_));
+  if (total_) line += " / " + base::format_size(static_cast<double>(*total_));
+  if (rate > 0) line += "  " + base::format_size(rate) + "/s";
   if (total_ && rate > 0 && *total_ >= done_) {
     const auto eta = static_cast<long>(static_cast<double>(*total_ - done_) / rate);
     char text[32];
@@ -54,4 +43,4 @@ void progress_line::draw(clock::time_point now) {
   std::fflush(stderr);
 }
 
-}  // namespace rstream::cli
+}  // namespace rstream::terminal

@@ -3,7 +3,7 @@
 // backpressure towards the server); stdin is client/stdin_pump.hpp's. The `~`
 // escapes and the modes a remote program left on are client::escape_filter and
 // client::terminal_mode_tracker.
-// Thread-safety: raw_terminal, terminal_stdout and write_all on the main thread.
+// Thread-safety: raw_terminal and terminal_stdout on the main thread.
 #pragma once
 
 #include <termios.h>
@@ -16,7 +16,7 @@
 #include "rstream/base/write_all.hpp"
 #include "rstream/client/terminal_mode_tracker.hpp"
 
-namespace rstream::cli {
+namespace rstream::terminal {
 
 /// Puts a terminal in raw mode (like ssh) and restores it on restore()/destruction, at exit(),
 /// and on SIGTERM/SIGHUP/SIGINT handled by the caller.
@@ -64,4 +64,4 @@ class terminal_stdout {
   client::terminal_mode_tracker modes_;
 };
 
-}  // namespace rstream::cli
+}  // namespace rstream::terminal

@@ -1,5 +1,5 @@
 // Local terminal handling for exec and client (see local_terminal.hpp).
-#include "rstream/cli/local_terminal.hpp"
+#include "rstream/terminal/local_terminal.hpp"
 
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 
-namespace rstream::cli {
+namespace rstream::terminal {
 namespace {
 
 // For restoring the terminal from atexit (exit() paths that skip destructors).
@@ -76,4 +76,4 @@ void terminal_stdout::restore() {
   modes_ = {};
 }
 
-}  // namespace rstream::cli
+}  // namespace rstream::terminal
