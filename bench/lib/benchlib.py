@@ -313,13 +313,16 @@ def tunnel_hello(token, name, instance, labels, server_id=None):
 _no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore $http_proxy
 
 
-def engine_get(port, token, path, timeout=30):
+def engine_get(port, token, path, timeout=30, first_byte=None):
     """GET http://127.0.0.1:PORT/PATH with the bearer token: (decoded JSON, bytes, seconds).
-    The seconds are the request's, up to the body's last byte; decoding it is not counted."""
+    The seconds are the request's, up to the body's last byte; decoding it is not counted.
+    first_byte: a list that gets the seconds until the answer's headers were read."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
                                  headers={"Authorization": f"Bearer {token}"})
     t0 = time.perf_counter()
     with _no_proxy.open(req, timeout=timeout) as r:
+        if first_byte is not None:
+            first_byte.append(time.perf_counter() - t0)
         body = r.read()
     elapsed = time.perf_counter() - t0
     return json.loads(body), len(body), elapsed
@@ -738,8 +741,11 @@ def registrytest(port, pid, token, records, online, binary, runs=10):
     def pump():
         tc.pump(0)
 
+    res["tunnels_first_byte"], res["servers_first_byte"] = [], []
+
     def get_tunnels():
-        listing, size, elapsed = engine_get(port, token, "/api/tunnels")
+        listing, size, elapsed = engine_get(port, token, "/api/tunnels",
+                                            first_byte=res["tunnels_first_byte"])
         res["tunnels_bytes"] = size
         res["tunnels_entries"] = len(listing)
         res["tunnels_online_registered"] = sum(
@@ -748,7 +754,8 @@ def registrytest(port, pid, token, records, online, binary, runs=10):
         return elapsed
 
     def get_servers():
-        listing, size, elapsed = engine_get(port, token, "/api/servers")
+        listing, size, elapsed = engine_get(port, token, "/api/servers",
+                                            first_byte=res["servers_first_byte"])
         res["servers_bytes"] = size
         res["servers_entries"] = len(listing.get("servers", []))
         return elapsed
@@ -935,10 +942,12 @@ def registry_report(regs, w, engine_targets):
         w(f"| engine VmRSS / fds with everything online | {r.get('rss_online_kib', '?')} KiB / "
           f"{r.get('fds_online', '?')} |")
         runs = r["runs"]
-        rows = [("tunnels", f"`GET /api/tunnels` (new connection each, median of {runs}; "
-                            f"max)", "tunnels_entries"),
-                ("servers", f"`GET /api/servers` (median of {runs}; max)", "servers_entries"),
-                ("cli", f"`{r['cli']}` (whole process, median of {runs}; max)", "cli_entries")]
+        rows = [("tunnels", f"`GET /api/tunnels` (new connection each, {runs} runs): "
+                            f"median / max", "tunnels_entries"),
+                ("servers", f"`GET /api/servers` ({runs} runs): median / max",
+                 "servers_entries"),
+                ("cli", f"`{r['cli']}` (whole process, {runs} runs): median / max",
+                 "cli_entries")]
         for key, label, count in rows:
             secs = r.get(f"{key}_seconds")
             if key == "cli" and not r.get("cli"):
@@ -954,8 +963,11 @@ def registry_report(regs, w, engine_targets):
             if key == "tunnels":
                 extra = (f" (online registered: {r['tunnels_online_registered']}, offline: "
                          f"{r['tunnels_offline']})")
-            w(f"| {label} | {med:.1f} ms; {mx:.1f} ms ({r.get(count, '?')} entries{extra}"
-              f"{size}) |")
+            first = r.get(f"{key}_first_byte")
+            first = (f"; headers after {statistics.median(first) * 1000:.1f} ms (median)"
+                     if first else "")
+            w(f"| {label} | {med:.1f} / {mx:.1f} ms{first} ({r.get(count, '?')} "
+              f"entries{extra}{size}) |")
         w(f"| online at the end (`GET /api/health`) | {r.get('online_after')} / {2 * m} "
           f"(dropped by the engine: {r.get('dropped')}) |")
         w(f"| engine VmRSS at the end | {r.get('rss_end_kib', '?')} KiB |")
