@@ -2,8 +2,9 @@
 # rstream benchmark harness: rstream side by side with OpenSSH, on 127.0.0.1, in one run.
 #
 #   bench/run.sh            full run  (N=200 latency runs, 1 GiB throughput, 1000 sessions,
-#                                      1000 tunnels)
-#   bench/run.sh --quick    shorter   (N=50, 256 MiB, 1000 sessions, 1000 tunnels)
+#                                      1000 tunnels, 10000 registered records, 1000 online)
+#   bench/run.sh --quick    shorter   (N=50, 256 MiB, 1000 sessions, 1000 tunnels,
+#                                      1000 registered records, 100 online)
 #
 # Measures
 #   1. `exec -- true` latency of the whole client process (median, p90): rstream tcp://,
@@ -28,6 +29,13 @@
 #   6. live sessions (bench/live_bench.py, its own server): keystroke echo through a live
 #      session vs a local PTY, and fan-out of a session writing as fast as it can to 1, 10
 #      and 100 spectators (`rstream webtty sessions join`).
+#   7. registry: a fresh engine; RECORDS registered server records created over one
+#      keep-alive connection (engine RSS per offline record, create rate); ONLINE of them
+#      enrolled with generated Ed25519 keys and brought online by proof (raw TunnelHello,
+#      TunnelChallenge, TunnelProof), each alternating with a lightweight tunnel, heartbeats
+#      answered: connect → TunnelWelcome of both kinds (median, p90, the difference); then
+#      GET /api/tunnels, GET /api/servers and `rstream webtty server list -o json` (whole
+#      process; when the binary has it), median of 10 each.
 # Starts its own rstream engine, an rstream server attached to it (--listen and --rstream: one
 # process serves both tcp:// and rstrm://), a second one with the same flags plus --identity
 # (E2E only; its key pinned and the client's key authorized in the run's HOME) and a private
@@ -37,11 +45,13 @@
 #
 # Environment: RSTREAM_BIN (default: ../build/rstream relative to this directory),
 #   BENCH_RUNS, BENCH_SIZE_MIB, BENCH_REPS, BENCH_SESSIONS, BENCH_TUNNELS,
-#   BENCH_IDLE_SECONDS override the mode's defaults (BENCH_SIZE_MIB and BENCH_REPS also apply
-#   to 5.); BENCH_TIMEOUT bounds the whole run (seconds, default 1800); BENCH_ONLY runs only
-#   some sections, comma-separated: latency,throughput,sessions,tunnels,files,live (default: all).
-# Needs: python3, hyperfine (else a python timing loop is used), openssh-server and
-#   openssh-client (else the ssh rows are skipped). `scripts/setup.sh bench` installs them.
+#   BENCH_IDLE_SECONDS, BENCH_RECORDS, BENCH_ONLINE override the mode's defaults
+#   (BENCH_SIZE_MIB and BENCH_REPS also apply to 5.); BENCH_TIMEOUT bounds the whole run
+#   (seconds, default 1800); BENCH_ONLY runs only some sections, comma-separated:
+#   latency,throughput,sessions,tunnels,files,live,registry (default: all).
+# Needs: python3, python3-cryptography (7.), hyperfine (else a python timing loop is used),
+#   openssh-server and openssh-client (else the ssh rows are skipped). `scripts/setup.sh
+#   bench` installs them.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,17 +66,19 @@ mode=full
 case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
-  -h|--help) sed -n '2,44p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,54p' "$0"; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
 if [[ $mode == full ]]; then
   runs=${BENCH_RUNS:-200}; size_mib=${BENCH_SIZE_MIB:-1024}
+  records=${BENCH_RECORDS:-10000}; online=${BENCH_ONLINE:-1000}
 else
   runs=${BENCH_RUNS:-50}; size_mib=${BENCH_SIZE_MIB:-256}
+  records=${BENCH_RECORDS:-1000}; online=${BENCH_ONLINE:-100}
 fi
 reps=${BENCH_REPS:-3}
-all_sections=latency,throughput,sessions,tunnels,files,live
+all_sections=latency,throughput,sessions,tunnels,files,live,registry
 only=${BENCH_ONLY:-$all_sections}
 [[ $only == all ]] && only=$all_sections
 IFS=, read -ra only_list <<<"$only"
@@ -92,8 +104,10 @@ py() { python3 "$lib" "$@"; }
 
 # Each idle session costs the server ~4 fds (socket, PTY master, ...) and the python client 1:
 # 1000 sessions need more than 4096. An idle tunnel costs the engine 1 fd and the python
-# client 1. Raise the soft limit to 8192 (or the hard limit), more if the counts need it.
+# client 1; the registry section holds 2 * ONLINE tunnels. Raise the soft limit to 8192 (or
+# the hard limit), more if the counts need it.
 want_fds=$((sessions * 4 > tunnels * 2 ? sessions * 4 : tunnels * 2))
+want_fds=$((online * 4 > want_fds ? online * 4 : want_fds))
 want_fds=$((want_fds + 1024 > 8192 ? want_fds + 1024 : 8192))
 if [[ $(ulimit -n) != unlimited ]] && (($(ulimit -n) < want_fds)); then
   hard=$(ulimit -Hn)
@@ -189,7 +203,8 @@ start_server() {
 # so the engine rows differ from the direct ones by the engine path only. The engine's URL
 # and admin token reach the server and the clients through the environment (no context file
 # in the real HOME); every rstream process of the run gets them, direct rows included.
-rport='' rpid='' mport='' mpid='' eport='' epid='' tport='' tpid='' server_out='' server_err=''
+rport='' rpid='' mport='' mpid='' eport='' epid='' tport='' tpid='' gport='' gpid=''
+server_out='' server_err=''
 have_engine=
 need_main=; { want latency || want throughput || want files; } && need_main=1
 # 5. files: the main server also serves this dir at /fs (uploads up to the file's size).
@@ -567,6 +582,21 @@ if want live; then
       2>>"$tmp/live.err"; then
     note "live sessions bench failed: $(tail -2 "$tmp/live.err" | tr '\n' ' ')"
     : >"$tmp/live.md"
+  fi
+fi
+
+# ---------------------------------------------------------------- 7. registered servers
+# A fresh engine (own HOME, its SQLite store there): its memory with RECORDS offline records,
+# then ONLINE of them online by proof beside ONLINE lightweight tunnels, and the inventory.
+if want registry; then
+  log "registry: $records registered records, $online online beside $online tunnels, fresh engine"
+  if start_engine gport gpid "$tmp/engine3-home"; then
+    py record-meta "registry=engine store (SQLite) on $(df --output=fstype,source "$tmp/engine3-home" | tail -1 | tr -s ' ')" >>"$results"
+    if ! timeout 900 python3 "$lib" registrytest --port "$gport" --pid "$gpid" \
+        --token-file "$tmp/engine3-home/.rstream/engine/admin-token" --records "$records" \
+        --online "$online" --bin "$bin" >>"$results" 2>"$tmp/registrytest.err"; then
+      note "registry test failed: $(tail -3 "$tmp/registrytest.err" | tr '\n' ' ')"
+    fi
   fi
 fi
 

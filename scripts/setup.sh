@@ -22,7 +22,7 @@ test_packages=(
   tmux python3 clang clang-format libclang-rt-14-dev procps curl rclone chromium fonts-dejavu-core
 )
 bench_packages=(
-  openssh-server openssh-client hyperfine
+  openssh-server openssh-client hyperfine python3-cryptography
 )
 
 wanted=("${build_packages[@]}")

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Helpers for bench/run.sh (python3 standard library only).
+"""Helpers for bench/run.sh (python3 standard library only; registrytest also needs
+python3-cryptography).
 
 Subcommands:
   free-port                      print a TCP port that is free on 127.0.0.1 right now
@@ -24,12 +25,23 @@ Subcommands:
                                  heartbeats, measure the engine's memory/fds/idle CPU, check
                                  GET /api/tunnels and that the tunnels outlive the engine's
                                  10 s dead-after; prints one result record
+  registrytest --port P --pid PID --token-file F --records N --online M --bin RSTREAM
+                                 create N registered server records (one keep-alive HTTP
+                                 connection), measure the engine's memory per record, enroll M
+                                 of them and bring them online by proof, each alternating with
+                                 a lightweight tunnel, timing connect → TunnelWelcome of both;
+                                 then time GET /api/tunnels, GET /api/servers and `rstream
+                                 webtty server list -o json` (when the binary has it); prints
+                                 one result record. Needs python3-cryptography (Ed25519)
   report RESULTS.jsonl           print the markdown report
 
 Result records are JSON lines; run.sh appends them to one file and calls `report` at the end.
 """
 
+import base64
+import hashlib
 import heapq
+import http.client
 import json
 import os
 import selectors
@@ -285,20 +297,35 @@ def memtest(port, pid, sessions, idle):
 # --------------------------------------------------------------------------- idle tunnels
 
 FRAME_HEARTBEAT, FRAME_TUNNEL_HELLO, FRAME_TUNNEL_WELCOME = 8, 16, 17
+FRAME_TUNNEL_CHALLENGE, FRAME_TUNNEL_PROOF = 23, 24
 HEARTBEAT_FRAME = frame(FRAME_HEARTBEAT, b"")
+
+
+def tunnel_hello(token, name, instance, labels, server_id=None):
+    """A TunnelHello frame; with server_id, the hello of a registered server."""
+    hello = {"token": token, "name": name, "labels": labels, "publish": True,
+             "instance": instance, "version": "bench"}
+    if server_id:
+        hello["server_id"] = server_id
+    return frame(FRAME_TUNNEL_HELLO, json.dumps(hello).encode())
 
 
 _no_proxy = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # ignore $http_proxy
 
 
-def engine_get(port, token, path, timeout=30):
-    """GET http://127.0.0.1:PORT/PATH with the bearer token: (decoded JSON, bytes, seconds)."""
+def engine_get(port, token, path, timeout=30, first_byte=None):
+    """GET http://127.0.0.1:PORT/PATH with the bearer token: (decoded JSON, bytes, seconds).
+    The seconds are the request's, up to the body's last byte; decoding it is not counted.
+    first_byte: a list that gets the seconds until the answer's headers were read."""
     req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
                                  headers={"Authorization": f"Bearer {token}"})
     t0 = time.perf_counter()
     with _no_proxy.open(req, timeout=timeout) as r:
+        if first_byte is not None:
+            first_byte.append(time.perf_counter() - t0)
         body = r.read()
-    return json.loads(body), len(body), time.perf_counter() - t0
+    elapsed = time.perf_counter() - t0
+    return json.loads(body), len(body), elapsed
 
 
 class TunnelClient:
@@ -320,15 +347,29 @@ class TunnelClient:
 
     def open(self, i):
         s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
-        hello = json.dumps({
-            "token": self.token, "name": f"idle-{i}",
-            "labels": {"application-protocol": "rstream.webtty"},
-            "publish": True, "instance": f"bench-{i}", "version": "bench",
-        }).encode()
-        s.sendall(frame(FRAME_TUNNEL_HELLO, hello))
+        s.sendall(tunnel_hello(self.token, f"idle-{i}", f"bench-{i}",
+                               {"application-protocol": "rstream.webtty"}))
         s.setblocking(False)
         self.conns[s] = {"name": f"idle-{i}", "buf": bytearray(), "welcomed": False}
         self.sel.register(s, selectors.EVENT_READ)
+
+    def adopt(self, s, name, welcome_body, rest):
+        """Take over a connection whose TunnelWelcome was read elsewhere (blocking): keep it
+        online with heartbeats from now on. rest: the bytes read after the Welcome."""
+        s.setblocking(False)
+        self.conns[s] = {"name": name, "buf": bytearray(rest), "welcomed": False}
+        self.sel.register(s, selectors.EVENT_READ)
+        self._welcome(s, welcome_body)
+
+    def _welcome(self, s, body):
+        welcome = json.loads(body)
+        self.conns[s]["welcomed"] = True
+        self.welcomed += 1
+        now = time.monotonic()
+        self.last_welcome = now
+        self.heartbeat_s = int(welcome.get("heartbeat_ms", 3000)) / 1000.0
+        self.seq += 1
+        heapq.heappush(self.due, (now + self.heartbeat_s, self.seq, s))
 
     def _drop(self, s, why):
         st = self.conns.pop(s, None)
@@ -367,14 +408,7 @@ class TunnelClient:
             if ftype == FRAME_HEARTBEAT:
                 self.hb_received += 1
             elif ftype == FRAME_TUNNEL_WELCOME and not st["welcomed"]:
-                welcome = json.loads(body)
-                st["welcomed"] = True
-                self.welcomed += 1
-                now = time.monotonic()
-                self.last_welcome = now
-                self.heartbeat_s = int(welcome.get("heartbeat_ms", 3000)) / 1000.0
-                self.seq += 1
-                heapq.heappush(self.due, (now + self.heartbeat_s, self.seq, s))
+                self._welcome(s, body)
             elif ftype == FRAME_ERROR:
                 self._drop(s, "Error " + body.decode(errors="replace"))
                 return
@@ -509,6 +543,260 @@ def tunneltest(port, pid, token, tunnels, idle, hold):
     return 0
 
 
+# --------------------------------------------------------------------------- registered servers
+
+ADMISSION_DOMAIN = b"rstream-server-admission-v1"
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def from_b64url(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def admission_message(server_id, challenge, labels):
+    """What a registered server signs (src/e2e/admission_proof.cpp)."""
+    def sized(b):
+        return struct.pack(">I", len(b)) + b
+    encoded = b"".join(sized(k.encode()) + sized(v.encode()) for k, v in sorted(labels.items()))
+    return (ADMISSION_DOMAIN + b"\0" + sized(server_id.encode()) + sized(challenge)
+            + hashlib.sha256(encoded).digest())
+
+
+def read_frame(s, buf):
+    """Blocking: the next frame on s (its timeout bounds each recv); buf keeps what follows."""
+    while True:
+        if len(buf) >= 6:
+            _, ftype, length = struct.unpack(">BBI", buf[:6])
+            if len(buf) >= 6 + length:
+                body = bytes(buf[6:6 + length])
+                del buf[:6 + length]
+                return ftype, body
+        chunk = s.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed by the engine")
+        buf += chunk
+
+
+def admit_one(tc, name, server=None):
+    """One tunnel from connect to TunnelWelcome, then handed to tc (heartbeats): the seconds
+    it took and the seconds spent signing. server: (id, Ed25519 private key) of a registered
+    server (TunnelChallenge → TunnelProof), else a lightweight tunnel."""
+    labels = {}
+    sign_s = 0.0
+    t0 = time.perf_counter()
+    s = socket.create_connection(("127.0.0.1", tc.port), timeout=10)
+    try:
+        s.sendall(tunnel_hello(tc.token, name, f"bench-{name}", labels,
+                               server[0] if server else None))
+        buf = bytearray()
+        ftype, body = read_frame(s, buf)
+        if server and ftype == FRAME_TUNNEL_CHALLENGE:
+            challenge = from_b64url(json.loads(body)["challenge"])
+            t1 = time.perf_counter()
+            signature = server[1].sign(admission_message(server[0], challenge, labels))
+            sign_s = time.perf_counter() - t1
+            s.sendall(frame(FRAME_TUNNEL_PROOF, json.dumps({"signature": b64url(signature)})
+                            .encode()))
+            ftype, body = read_frame(s, buf)
+        if ftype != FRAME_TUNNEL_WELCOME:
+            raise ConnectionError(f"frame {ftype} instead of TunnelWelcome: "
+                                  + body.decode(errors="replace")[:200])
+    except BaseException:
+        s.close()
+        raise
+    elapsed = time.perf_counter() - t0
+    tc.adopt(s, name, body, buf)
+    return elapsed, sign_s
+
+
+class EngineHttp:
+    """JSON requests over one keep-alive HTTP/1.1 connection; counts the connections used."""
+
+    def __init__(self, port, token):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.token = token
+        self.connections = 0
+
+    def call(self, method, path, body=None):
+        if self.conn.sock is None:
+            self.connections += 1
+        self.conn.request(method, path, body=None if body is None else json.dumps(body),
+                          headers={"Authorization": f"Bearer {self.token}",
+                                   "Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        data = r.read()
+        if r.status >= 300:
+            raise RuntimeError(f"{method} {path}: {r.status} {data[:200]!r}")
+        return json.loads(data)
+
+
+def timed_runs(runs, once, between):
+    """The seconds that `runs` calls of once() return, calling between() before each
+    (heartbeats)."""
+    times = []
+    for _ in range(runs):
+        between()
+        times.append(once())
+    return times
+
+
+def cli_server_list(binary):
+    """The argv of `rstream webtty server list -o json`, or None when this binary has none
+    (an unknown subcommand of `server` also answers --help, with the server's help)."""
+    try:
+        out = subprocess.run([binary, "webtty", "server", "list", "--help"], timeout=30,
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if out.returncode != 0 or "server list" not in out.stdout:
+        return None
+    return [binary, "webtty", "server", "list", "-o", "json"]
+
+
+def run_cli(argv, env):
+    """Run argv to completion (killed after 60 s): (its stdout, seconds); raises when it
+    fails. A blocking wait with a watchdog, as in latency(): a wait with a timeout polls."""
+    t0 = time.perf_counter()
+    child = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+    watchdog = threading.Timer(60, child.kill)
+    watchdog.start()
+    stdout, stderr = child.communicate()
+    elapsed = time.perf_counter() - t0
+    watchdog.cancel()
+    if child.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {child.returncode}: "
+                           + stderr.decode(errors="replace")[:200])
+    return stdout, elapsed
+
+
+def registrytest(port, pid, token, records, online, binary, runs=10):
+    # Debian's python3-cryptography; only this subcommand needs it.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    res = {"kind": "registry", "records": records, "online": online, "runs": runs}
+    errors = []
+    st = proc_status(pid)
+    res["rss_before_kib"] = kib(st, "VmRSS")
+    res["anon_before_kib"] = kib(st, "RssAnon")
+
+    # 1. N offline records over one keep-alive connection.
+    api = EngineHttp(port, token)
+    ids = []
+    t0 = time.perf_counter()
+    for i in range(records):
+        ids.append(api.call("POST", "/api/servers", {"name": f"rec-{i:05d}"})["id"])
+    res["create_seconds"] = time.perf_counter() - t0
+    res["created"] = len(ids)
+    res["create_connections"] = api.connections
+    time.sleep(1.0)  # let the engine settle
+    st = proc_status(pid)
+    res["rss_records_kib"] = kib(st, "VmRSS")
+    res["anon_records_kib"] = kib(st, "RssAnon")
+
+    # 2. M of them enrolled, then online by proof, interleaved with M lightweight tunnels.
+    keys = {}
+    t0 = time.perf_counter()
+    for server_id in ids[:online]:
+        key = Ed25519PrivateKey.generate()
+        raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        api.call("POST", f"/api/servers/{server_id}/enrollment",
+                 {"host_key": "rstream-e2e-v1:" + b64url(raw)})
+        keys[server_id] = key
+    res["enroll_seconds"] = time.perf_counter() - t0
+    res["enrolled"] = len(keys)
+    api.conn.close()
+
+    tc = TunnelClient(port, token)
+    light, registered, signing = [], [], []
+    t0 = time.perf_counter()
+    for i, server_id in enumerate(ids[:online]):
+        # Alternate which kind goes first, so drift on a shared machine hits both alike.
+        order = ("light", "registered") if i % 2 == 0 else ("registered", "light")
+        for kind in order:
+            try:
+                if kind == "light":
+                    light.append(admit_one(tc, f"light-{i:05d}")[0])
+                else:
+                    elapsed, sign_s = admit_one(tc, f"rec-{i:05d}", (server_id, keys[server_id]))
+                    registered.append(elapsed)
+                    signing.append(sign_s)
+            except (OSError, ValueError, KeyError) as e:
+                errors.append(f"{kind} {i}: {e}")
+        if i % 20 == 19:
+            tc.pump(0)  # heartbeats of the ones already online
+    res["admit_seconds"] = time.perf_counter() - t0
+    res["admission_light"], res["admission_registered"] = light, registered
+    res["signing"] = signing
+    tc.pump(1.0)
+    st = proc_status(pid)
+    res["rss_online_kib"] = kib(st, "VmRSS")
+    res["fds_online"] = len(os.listdir(f"/proc/{pid}/fd"))
+
+    # 3. The inventory with all of that present: the API, and the CLI when it has `server list`.
+    def pump():
+        tc.pump(0)
+
+    res["tunnels_first_byte"], res["servers_first_byte"] = [], []
+
+    def get_tunnels():
+        listing, size, elapsed = engine_get(port, token, "/api/tunnels",
+                                            first_byte=res["tunnels_first_byte"])
+        res["tunnels_bytes"] = size
+        res["tunnels_entries"] = len(listing)
+        res["tunnels_online_registered"] = sum(
+            1 for e in listing if e.get("registered") is True and e.get("status") == "online")
+        res["tunnels_offline"] = sum(1 for e in listing if e.get("status") == "offline")
+        return elapsed
+
+    def get_servers():
+        listing, size, elapsed = engine_get(port, token, "/api/servers",
+                                            first_byte=res["servers_first_byte"])
+        res["servers_bytes"] = size
+        res["servers_entries"] = len(listing.get("servers", []))
+        return elapsed
+
+    for name, once in (("tunnels", get_tunnels), ("servers", get_servers)):
+        try:
+            res[f"{name}_seconds"] = timed_runs(runs, once, pump)
+        except (OSError, ValueError, AttributeError) as e:
+            errors.append(f"GET /api/{name}: {e}")
+    argv = cli_server_list(binary)
+    res["cli"] = " ".join(["rstream"] + argv[1:]) if argv else None
+    if argv:
+        env = dict(os.environ, RSTREAM_ENGINE=f"http://127.0.0.1:{port}",
+                   RSTREAM_AUTHENTICATION_TOKEN=token)
+        try:
+            listed = json.loads(run_cli(argv, env)[0])  # once untimed: it must work
+            if isinstance(listed, dict):
+                listed = listed.get("servers", [])
+            res["cli_entries"] = len(listed)
+            res["cli_seconds"] = timed_runs(runs, lambda: run_cli(argv, env)[1], pump)
+        except (OSError, ValueError, RuntimeError) as e:
+            errors.append(f"server list: {e}")
+
+    tc.pump(0.5)
+    try:
+        health, _, _ = engine_get(port, token, "/api/health")
+        res["online_after"] = int(health.get("tunnels", -1))
+    except (OSError, ValueError) as e:
+        res["online_after"] = None
+        errors.append(f"GET /api/health: {e}")
+    res["rss_end_kib"] = kib(proc_status(pid), "VmRSS")
+    res["dropped"] = tc.dropped
+    tc.close_all()
+    errors += tc.errors
+    res["engine_alive_after"] = alive(pid)
+    res["error_count"] = len(errors)
+    res["errors"] = errors[:5]
+    record(res)
+    return 0
+
+
 # --------------------------------------------------------------------------- report
 
 
@@ -612,6 +900,95 @@ def files_report(files, w):
     return targets
 
 
+def registry_report(regs, w, engine_targets):
+    """Section 7.: registered servers' memory, admission and inventory; adds the targets."""
+    for r in regs:
+        n, m = r["records"], r["online"]
+        w(f"### Registered servers: {n} records, {m} enrolled and online beside {m} lightweight "
+          f"tunnels, on one fresh engine")
+        w("")
+        w("| metric | value |")
+        w("|---|---:|")
+        created = r.get("created", 0)
+        if created:
+            w(f"| records created (`POST /api/servers`, {r['create_connections']} keep-alive "
+              f"connection(s)) | {created} / {n} in {r['create_seconds']:.2f} s "
+              f"({created / r['create_seconds']:.0f} records/s) |")
+            per = (r["rss_records_kib"] - r["rss_before_kib"]) / created
+            anon = (r["anon_records_kib"] - r["anon_before_kib"]) / created
+            w(f"| engine VmRSS before / with the records | {r['rss_before_kib']} KiB / "
+              f"{r['rss_records_kib']} KiB |")
+            w(f"| **engine memory per offline record** (ΔVmRSS / records) | **{per:.2f} KiB** "
+              f"(anonymous: {anon:.2f} KiB) |")
+        if "enrolled" in r:
+            w(f"| records enrolled (`POST /api/servers/ID/enrollment`) | {r['enrolled']} / {m} "
+              f"in {r['enroll_seconds']:.2f} s |")
+        light, reg = r.get("admission_light", []), r.get("admission_registered", [])
+        w(f"| online (TunnelWelcome): lightweight / registered | {len(light)} / {len(reg)} of "
+          f"{m} each, in {r.get('admit_seconds', 0):.2f} s (sequential, alternating) |")
+        if light and reg:
+            lm, lp = statistics.median(light) * 1000, pctl(light, 90) * 1000
+            rm, rp = statistics.median(reg) * 1000, pctl(reg, 90) * 1000
+            sm = statistics.median(r["signing"]) * 1000
+            w(f"| connect → TunnelWelcome, lightweight (TunnelHello): median / p90 | "
+              f"{lm:.3f} / {lp:.3f} ms |")
+            w(f"| connect → TunnelWelcome, registered (+ TunnelChallenge, TunnelProof): "
+              f"median / p90 | {rm:.3f} / {rp:.3f} ms (signing in python: {sm:.3f} ms median) |")
+            w(f"| **admission adds** (registered − lightweight): median / p90 | "
+              f"**{rm - lm:+.3f}** / {rp - lp:+.3f} ms |")
+            engine_targets.append((f"admission adds < 1 ms to a server's connect (median, {m} "
+                                   f"each)", f"{rm - lm:+.3f} ms ({rm:.3f} vs {lm:.3f} ms)",
+                                   rm - lm < 1.0 and len(reg) == m))
+        w(f"| engine VmRSS / fds with everything online | {r.get('rss_online_kib', '?')} KiB / "
+          f"{r.get('fds_online', '?')} |")
+        runs = r["runs"]
+        rows = [("tunnels", f"`GET /api/tunnels` (new connection each, {runs} runs): "
+                            f"median / max", "tunnels_entries"),
+                ("servers", f"`GET /api/servers` ({runs} runs): median / max",
+                 "servers_entries"),
+                ("cli", f"`{r['cli']}` (whole process, {runs} runs): median / max",
+                 "cli_entries")]
+        for key, label, count in rows:
+            secs = r.get(f"{key}_seconds")
+            if key == "cli" and not r.get("cli"):
+                w("| `rstream webtty server list` | not in this binary: `GET /api/servers` "
+                  "stands for it |")
+                continue
+            if not secs:
+                w(f"| {label} | **failed** |")
+                continue
+            med, mx = statistics.median(secs) * 1000, max(secs) * 1000
+            size = f", {r[key + '_bytes'] / 1024:.0f} KiB of JSON" if key + "_bytes" in r else ""
+            extra = ""
+            if key == "tunnels":
+                extra = (f" (online registered: {r['tunnels_online_registered']}, offline: "
+                         f"{r['tunnels_offline']})")
+            first = r.get(f"{key}_first_byte")
+            first = (f"; headers after {statistics.median(first) * 1000:.1f} ms (median)"
+                     if first else "")
+            w(f"| {label} | {med:.1f} / {mx:.1f} ms{first} ({r.get(count, '?')} "
+              f"entries{extra}{size}) |")
+        w(f"| online at the end (`GET /api/health`) | {r.get('online_after')} / {2 * m} "
+          f"(dropped by the engine: {r.get('dropped')}) |")
+        w(f"| engine VmRSS at the end | {r.get('rss_end_kib', '?')} KiB |")
+        if not r.get("engine_alive_after"):
+            w("| engine after the test | **engine process is gone** |")
+        if r["errors"]:
+            w(f"| first errors ({r['error_count']}) | "
+              f"{'; '.join(e.replace('|', '/') for e in r['errors'])} |")
+        w("")
+        inventory = f"{n} records, {m} online + {m} lightweight"
+        for key, name in (("tunnels", "`GET /api/tunnels`"),
+                          ("cli" if r.get("cli") else "servers",
+                           "`server list` (whole process)" if r.get("cli")
+                           else "`GET /api/servers` (no `server list` in this binary)")):
+            secs = r.get(f"{key}_seconds")
+            med = statistics.median(secs) * 1000 if secs else None
+            engine_targets.append((f"{name} < 50 ms ({inventory})",
+                                   f"{med:.1f} ms" if med is not None else "failed",
+                                   med is not None and med < 50))
+
+
 def report(path):
     recs = []
     with open(path) as f:
@@ -628,13 +1005,14 @@ def report(path):
     mem = [r for r in recs if r["kind"] == "memory"]
     tun = [r for r in recs if r["kind"] == "tunnels"]
     files = [r for r in recs if r["kind"] == "files"]
+    regs = [r for r in recs if r["kind"] == "registry"]
     out = []
     w = out.append
 
     w(f"## rstream benchmark — {meta.get('date', '?')} ({meta.get('mode', '?')} mode)")
     w("")
     for k in ("machine", "kernel", "load", "rstream", "openssh", "ssh_cipher", "sections",
-              "files", "notes"):
+              "files", "registry", "notes"):
         if k in meta:
             w(f"- {k}: {meta[k]}")
     w("")
@@ -853,6 +1231,7 @@ def report(path):
                                f"{listed if listed is not None else 'failed'} / {r['tunnels']}",
                                listed == r["tunnels"]))
 
+    registry_report(regs, w, engine_targets)
     files_targets = files_report(files, w)
 
     if targets:
@@ -952,6 +1331,12 @@ def main(argv):
         return tunneltest(int(opts["--port"]), int(opts["--pid"]), token,
                           int(opts["--tunnels"]), float(opts["--idle"]),
                           float(opts.get("--hold", "12")))
+    if cmd == "registrytest":
+        opts = dict(zip(args[0::2], args[1::2]))
+        with open(opts["--token-file"]) as f:
+            token = f.read().strip()
+        return registrytest(int(opts["--port"]), int(opts["--pid"]), token,
+                            int(opts["--records"]), int(opts["--online"]), opts["--bin"])
     if cmd == "report":
         return report(args[0])
     print(f"benchlib.py: unknown subcommand {cmd}", file=sys.stderr)
