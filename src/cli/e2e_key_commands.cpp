@@ -13,6 +13,7 @@
 
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
+#include "rstream/e2e/key_listing.hpp"
 #include "rstream/e2e/key_store.hpp"
 
 namespace rstream::cli {
@@ -40,15 +41,6 @@ CLI::Option* add_text_or_json(CLI::App& cmd, std::string& output) {
   return add_output_option(cmd, output, "text (a table) or json", {"text", "json"});
 }
 
-/// An authorized client or a known server as JSON: a name, its key, when it was added.
-template <typename Entry>
-json key_entry_json(const Entry& entry) {
-  return {{"name", entry.name},
-          {"fingerprint", entry.key.fingerprint()},
-          {"key", entry.key.to_string()},
-          {"added_at", entry.added_at}};
-}
-
 /// Parses --key: an endpoint identity line, or "-" for one line from stdin.
 e2e::result<e2e::public_key> parse_key_option(const std::string& text) {
   if (text != "-") return e2e::public_key::parse(text);
@@ -61,18 +53,6 @@ const char* const key_help =
     "The peer's endpoint identity, rstream-e2e-v1:... as printed by `rstream webtty identity "
     "show --name NAME --endpoint-identity` on its machine (- reads it from stdin)";
 
-json identity_json(const e2e::identity_info& info) {
-  json out = {{"name", info.name}, {"file", info.file.string()}};
-  if (info.key) {
-    out["fingerprint"] = info.key->fingerprint();
-    out["endpoint_identity"] = info.key->to_string();
-    out["created_at"] = info.created_at;
-  } else {
-    out["problem"] = info.problem;
-  }
-  return out;
-}
-
 // ---- identity ----
 
 struct identity_flags {
@@ -84,7 +64,7 @@ struct identity_flags {
 int run_identity_create(const identity_flags& f) {
   auto created = e2e::key_store().create_identity(f.name);
   if (!created) return fail(created.error());
-  if (f.output == "json") std::cout << identity_json(*created).dump(2) << '\n';
+  if (f.output == "json") std::cout << e2e::to_json(*created).dump(2) << '\n';
   note("created identity '" + created->name + "' (" + created->key->fingerprint() + ") in " +
        created->file.string() +
        "\nits endpoint identity (public; give it to peers that should trust it):\n  " +
@@ -98,7 +78,7 @@ int run_identity_show(const identity_flags& f) {
   if (f.endpoint_identity) {
     std::cout << info->key->to_string() << '\n';
   } else if (f.output == "json") {
-    std::cout << identity_json(*info).dump(2) << '\n';
+    std::cout << e2e::to_json(*info).dump(2) << '\n';
   } else {
     print_table({{"name:", info->name},
                  {"fingerprint:", info->key->fingerprint()},
@@ -116,7 +96,7 @@ int run_identity_list(const identity_flags& f) {
   json items = json::array();
   std::vector<std::vector<std::string>> rows{{"NAME", "FINGERPRINT", "CREATED"}};
   for (const auto& info : *list) {
-    items.push_back(identity_json(info));
+    items.push_back(e2e::to_json(info));
     rows.push_back(
         info.key ? std::vector<std::string>{info.name, info.key->fingerprint(), info.created_at}
                  : std::vector<std::string>{info.name, "-", "unusable: " + info.problem});
@@ -202,7 +182,7 @@ int run_client_list(const entry_flags& f) {
   json items = json::array();
   std::vector<std::vector<std::string>> rows{{"NAME", "FINGERPRINT", "ADDED", "KEY"}};
   for (const auto& c : *clients) {
-    items.push_back(key_entry_json(c));
+    items.push_back(e2e::to_json(c));
     rows.push_back({c.name, c.key.fingerprint(), c.added_at, c.key.to_string()});
   }
   return print_listing(f.output == "json", items, std::move(rows),
@@ -264,7 +244,7 @@ int run_server_list(const entry_flags& f) {
   json items = json::array();
   std::vector<std::vector<std::string>> rows{{"NAME", "FINGERPRINT", "CLIENT-IDENTITY", "ADDED"}};
   for (const auto& s : *servers) {
-    json& entry = items.emplace_back(key_entry_json(s));
+    json& entry = items.emplace_back(e2e::to_json(s));
     if (!s.client_identity.empty()) entry["client_identity"] = s.client_identity;
     rows.push_back({s.name, s.key.fingerprint(),
                     s.client_identity.empty() ? "-" : s.client_identity, s.added_at});

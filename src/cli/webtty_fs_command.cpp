@@ -51,19 +51,6 @@ struct fs_command {
 // ---------------------------------------------------------------------------------------------
 // rendering
 
-nlohmann::ordered_json entry_json(const fs_entry& e) {
-  nlohmann::ordered_json j = {{"path", e.path},
-                              {"kind", e.directory ? "directory" : "file"},
-                              {"size", e.size},
-                              {"modified", nullptr}};
-  if (e.modified) j["modified"] = api::rfc3339_date(*e.modified);
-  return j;
-}
-
-std::string modified_text(const fs_entry& e) {
-  return e.modified ? api::rfc3339_date(*e.modified) : std::string("-");
-}
-
 int run_ls(fs_client& client, const fs_command& s) {
   fs_entry self;
   std::vector<fs_entry> children;
@@ -73,14 +60,15 @@ int run_ls(fs_client& client, const fs_command& s) {
   if (!self.directory) children = {self};
   if (s.output == "json") {
     auto list = nlohmann::ordered_json::array();
-    for (const auto& e : children) list.push_back(entry_json(e));
+    for (const auto& e : children) list.push_back(client::to_json(e));
     std::puts(list.dump(2).c_str());
     return exit_ok;
   }
   std::vector<std::vector<std::string>> rows{{"KIND", "SIZE", "MODIFIED", "NAME"}};
   for (const auto& e : children) {
     rows.push_back({e.directory ? "dir" : "file", e.directory ? "-" : std::to_string(e.size),
-                    modified_text(e), client::remote_basename(e.path) + (e.directory ? "/" : "")});
+                    client::modified_text(e),
+                    client::remote_basename(e.path) + (e.directory ? "/" : "")});
   }
   if (children.empty()) return exit_ok;
   print_table(rows);
@@ -91,13 +79,13 @@ int run_stat(fs_client& client, const fs_command& s) {
   fs_entry self;
   if (auto status = client.stat(s.paths[0], self); !status.ok()) return report_outcome(status);
   if (s.output == "json") {
-    std::puts(entry_json(self).dump(2).c_str());
+    std::puts(client::to_json(self).dump(2).c_str());
     return exit_ok;
   }
   print_table({{"path:", self.path},
                {"kind:", self.directory ? "directory" : "file"},
                {"size:", std::to_string(self.size)},
-               {"modified:", modified_text(self)}});
+               {"modified:", client::modified_text(self)}});
   return exit_ok;
 }
 

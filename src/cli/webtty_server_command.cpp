@@ -43,6 +43,7 @@ struct server_flags {
   std::string server_id;          ///< a registered server: ~/.rstream/webtty/enrollments/ID.json
   std::string server_enrollment;  ///< or its enrollment file
   std::string enrolled_identity;  ///< set from the enrollment: signs the admission proof
+  bool requires_e2e = false;      ///< set from the enrollment: its encryption policy
   // Filesystem sidecar and live sessions
   std::string fs_max_upload = "64MiB";
   std::string scrollback = "1MiB";
@@ -50,19 +51,12 @@ struct server_flags {
 };
 
 /// A registered server's run (--server-id or --server-enrollment): the enrollment's id, name,
-/// identity and context go into the flags. False after saying what is wrong.
+/// identity, policy and context go into the flags. False after saying what is wrong.
 bool apply_enrollment(server_flags& flags) {
-  const bool by_id = !flags.server_id.empty();
-  if (!by_id && flags.server_enrollment.empty()) return true;
-  if (!flags.name.empty()) {
-    print_error("a registered server runs under its record's name: drop --name");
-    return false;
-  }
-  const std::filesystem::path file = by_id ? client::enrollment_file(flags.server_id)
-                                           : std::filesystem::path(flags.server_enrollment);
-  auto enrolled = client::read_enrollment(file);
-  if (!enrolled || (by_id && enrolled->server_id != flags.server_id)) {
-    print_error(enrolled ? "the enrollment file of " + flags.server_id + " names another server"
+  if (flags.server_id.empty() && flags.server_enrollment.empty()) return true;
+  auto enrolled = client::enrollment_to_run(flags.server_id, flags.server_enrollment);
+  if (!enrolled || !flags.name.empty()) {
+    print_error(enrolled ? "a registered server runs under its record's name: drop --name"
                          : enrolled.error().message);
     return false;
   }
@@ -70,16 +64,8 @@ bool apply_enrollment(server_flags& flags) {
   flags.name = enrolled->name;
   flags.server_id = enrolled->server_id;
   flags.enrolled_identity = enrolled->identity;
+  flags.requires_e2e = enrolled->encryption_policy == "explicit_key";
   if (flags.context.empty()) flags.context = enrolled->context;
-  if (enrolled->encryption_policy == "explicit_key") {
-    // The record requires E2E: every session is end-to-end encrypted with the enrolled key.
-    if (!flags.config.identity.empty() && flags.config.identity != enrolled->identity) {
-      print_error("server " + enrolled->name + " requires E2E with its enrolled identity '" +
-                  enrolled->identity + "', not --identity " + flags.config.identity);
-      return false;
-    }
-    flags.config.identity = enrolled->identity;
-  }
   return true;
 }
 
@@ -102,6 +88,7 @@ std::optional<server::server_config> to_config(const server_flags& flags) {
     tunnel.engine_ca = flags.engine_ca;
     tunnel.server_id = flags.server_id;
     tunnel.enrolled_identity = flags.enrolled_identity;
+    tunnel.requires_e2e = flags.requires_e2e;
   }
   std::string error;
   if (!flags.listen.empty()) {
@@ -132,16 +119,9 @@ std::optional<server::server_config> to_config(const server_flags& flags) {
   return config;
 }
 
-/// stdout's first line names the bound address (useful with port 0); the rest says how to
-/// reach the server.
-void print_banner(const server::server_app& app) {
-  std::string banner = "rstream webtty server listening on " + app.address() + "\n";
-  for (const auto& url : app.client_urls()) banner += "  " + url;
-  banner += "\n";
-  if (const std::string files = app.files_url(); !files.empty()) {
-    banner += "  files: " + files + (app.config().fs_read_only ? " (read-only)" : "") + "\n";
-  }
-  std::fputs(banner.c_str(), stdout);
+/// stdout: what a script waits for (the bound address, "online as"); the rest goes to stderr.
+void announce(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
 }
 
@@ -174,15 +154,12 @@ int run_server(server_flags flags) {
   asio::io_context io{1};
   int exit_code = exit_ok;
   server::server_app::events events;
-  events.online = [](const tunnel::tunnel_welcome& welcome) {
-    // stdout: what a script waits for. Reconnections are news for the operator only.
-    std::string line = "online as " + welcome.rstream_url + "\n";
-    if (!welcome.browser_url.empty()) line += "  browser: " + welcome.browser_url + "\n";
-    std::fputs(line.c_str(), stdout);
-    std::fflush(stdout);
+  // Reconnections are news for the operator only (stderr).
+  events.online = [](const tunnel::tunnel_welcome& w) {
+    announce(server::server_app::online_banner(w));
   };
   std::unique_ptr<server::server_app> app;
-  events.listening = [&] { print_banner(*app); };
+  events.listening = [&] { announce(app->listening_banner()); };
   events.fatal = [&](const std::string& why) {
     print_error(why);
     exit_code = exit_failure;

@@ -163,6 +163,19 @@ std::string remote_basename(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+nlohmann::ordered_json to_json(const fs_entry& entry) {
+  nlohmann::ordered_json j = {{"path", entry.path},
+                              {"kind", entry.directory ? "directory" : "file"},
+                              {"size", entry.size},
+                              {"modified", nullptr}};
+  if (entry.modified) j["modified"] = api::rfc3339_date(*entry.modified);
+  return j;
+}
+
+std::string modified_text(const fs_entry& entry) {
+  return entry.modified ? api::rfc3339_date(*entry.modified) : std::string("-");
+}
+
 fs_entry select_entries(const std::string& path, const std::vector<api::dav_entry>& entries,
                         std::vector<fs_entry>* children) {
   // The entry itself has the shortest href; children are one segment deeper.

@@ -181,4 +181,15 @@ engine_result<enrollment> read_enrollment(const std::filesystem::path& file) {
   return result;
 }
 
+engine_result<enrollment> enrollment_to_run(const std::string& server_id, const std::string& file) {
+  auto enrolled =
+      read_enrollment(server_id.empty() ? std::filesystem::path(file) : enrollment_file(server_id));
+  if (enrolled && !server_id.empty() && enrolled->server_id != server_id) {
+    return failure(api::exit_usage, "the enrollment file of " + server_id + " (" +
+                                        enrollment_file(server_id).string() +
+                                        ") names another server, " + enrolled->server_id);
+  }
+  return enrolled;
+}
+
 }  // namespace rstream::client

@@ -57,6 +57,11 @@ std::optional<std::string> server_config_problem(const server_config& config) {
     return "say where to serve: --listen HOST:PORT (direct), --rstream (through the engine), "
            "or both";
   }
+  if (config.tunnel && config.tunnel->requires_e2e && !config.identity.empty() &&
+      config.identity != config.tunnel->enrolled_identity) {
+    return "server " + config.tunnel->name + " requires E2E with its enrolled identity '" +
+           config.tunnel->enrolled_identity + "', not --identity " + config.identity;
+  }
   if (config.tunnel) {
     if (config.tunnel->name.empty()) {
       return "--rstream needs --name NAME: the tunnel's name (rstrm://NAME)";
@@ -101,7 +106,12 @@ std::map<std::string, std::string> server_tunnel_labels(const server_config& con
 }
 
 server_app::server_app(asio::io_context& io, server_config config, events on_event)
-    : io_(io), config_(std::move(config)), events_(std::move(on_event)) {}
+    : io_(io), config_(std::move(config)), events_(std::move(on_event)) {
+  // A registered server whose record says explicit_key serves E2E only, with its enrolled key.
+  if (config_.tunnel && config_.tunnel->requires_e2e) {
+    config_.identity = config_.tunnel->enrolled_identity;
+  }
+}
 
 server_app::~server_app() = default;
 
@@ -210,6 +220,22 @@ bool server_app::start(std::string& error) {
   server_->start();
   if (connector_) connector_->start();
   return true;
+}
+
+std::string server_app::listening_banner() const {
+  std::string banner = "rstream webtty server listening on " + address() + "\n";
+  for (const auto& url : client_urls()) banner += "  " + url;
+  banner += "\n";
+  if (const std::string files = files_url(); !files.empty()) {
+    banner += "  files: " + files + (config_.fs_read_only ? " (read-only)" : "") + "\n";
+  }
+  return banner;
+}
+
+std::string server_app::online_banner(const tunnel::tunnel_welcome& welcome) {
+  std::string line = "online as " + welcome.rstream_url + "\n";
+  if (!welcome.browser_url.empty()) line += "  browser: " + welcome.browser_url + "\n";
+  return line;
 }
 
 void server_app::connect_tunnel() {

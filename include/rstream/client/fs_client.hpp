@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -79,6 +80,11 @@ struct fs_entry {
   std::uint64_t size = 0;  ///< 0 for directories
   std::optional<std::int64_t> modified;
 };
+
+/// `fs ls|stat -o json`: {"path","kind":"file|directory","size","modified": RFC 3339 or null}.
+nlohmann::ordered_json to_json(const fs_entry& entry);
+/// The modification time as RFC 3339, or "-" when the server did not say.
+std::string modified_text(const fs_entry& entry);
 
 /// Picks out of a PROPFIND answer for `path` (entries not empty) the entry itself (the shortest
 /// href) and, when `children` is given, the entries one segment deeper, named by their last

@@ -81,4 +81,8 @@ engine_result<enrolled_host> enroll_this_host(const std::string& context,
 /// Reads an enrollment file (`--server-enrollment FILE`, or the one of `--server-id ID`).
 engine_result<enrollment> read_enrollment(const std::filesystem::path& file);
 
+/// What `rstream webtty server --server-id ID` (`server_id`) or `--server-enrollment FILE`
+/// (`file`) runs: the enrollment, read and checked (the file of an id must name that id).
+engine_result<enrollment> enrollment_to_run(const std::string& server_id, const std::string& file);
+
 }  // namespace rstream::client

@@ -48,6 +48,9 @@ struct server_tunnel_config {
   /// admission proof; both empty for a lightweight tunnel.
   std::string server_id;
   std::string enrolled_identity;
+  /// The record's encryption policy is explicit_key: every session must be end-to-end
+  /// encrypted with the enrolled identity (it becomes the server's --identity).
+  bool requires_e2e = false;
 };
 
 struct server_config {
@@ -127,6 +130,11 @@ class server_app {
   /// The admission limits in force (after deriving the defaults).
   const transport::connection_limits& connection_limits() const;
   const server_config& config() const { return config_; }
+  /// What `webtty server` prints once listening: the bound address on the first line (useful
+  /// with port 0), then the URLs that reach it.
+  std::string listening_banner() const;
+  /// What it prints when its tunnel is first online: "online as rstrm://NAME" (+ browser URL).
+  static std::string online_banner(const tunnel::tunnel_welcome& welcome);
 
  private:
   /// Loads what the config names (identity, TLS, file root) and builds the server and routes.
