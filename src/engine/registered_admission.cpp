@@ -4,6 +4,7 @@
 // admits it, and the merged inventory. The decisions are server_admission.hpp's.
 #include <spdlog/spdlog.h>
 
+#include "rstream/api/json_text.hpp"
 #include "rstream/base/utc_time.hpp"
 #include "rstream/e2e/admission_proof.hpp"
 #include "rstream/e2e/identity.hpp"
@@ -25,6 +26,50 @@ codec::frame refusal_frame(const refusal& refused) {
 
 std::vector<api::tunnel_entry> engine_server::entries() const {
   return inventory_entries(inventory_, servers_, base_url());
+}
+
+std::string engine_server::entries_text() {
+  std::vector<std::pair<std::string_view, const std::string*>> listed;
+  std::vector<std::string> lightweight;  // built per request: they change with every connection
+  lightweight.reserve(inventory_.size());
+  for (const auto& [id, tunnel] : inventory_.all()) {
+    if (tunnel.server_id.empty())
+      lightweight.push_back(api::json_text(entry_json(tunnel, base_url())));
+  }
+  std::size_t next = 0;
+  for (const auto& [id, tunnel] : inventory_.all()) {
+    if (tunnel.server_id.empty()) listed.emplace_back(tunnel.name, &lightweight[next++]);
+  }
+  const std::string base = base_url();
+  for (const api::server_record* record : servers_.all()) {
+    const tunnel_record* online = inventory_.find_server(record->id);
+    const std::string variant = online ? online->id : std::string();
+    const std::string& text = entry_texts_.text(
+        record->id, servers_.revision(record->id), variant,
+        [&] { return api::json_text(api::to_json(registered_entry_of(*record, online, base))); });
+    listed.emplace_back(record->name, &text);
+  }
+  std::stable_sort(listed.begin(), listed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<const std::string*> texts;
+  texts.reserve(listed.size());
+  for (const auto& [name, text] : listed) texts.push_back(text);
+  return json_array_text(texts);
+}
+
+std::string engine_server::server_records_text() {
+  std::vector<const std::string*> texts;
+  texts.reserve(servers_.size());
+  for (const api::server_record* record : servers_.all()) {
+    const bool online = inventory_.find_server(record->id) != nullptr;
+    texts.push_back(
+        &record_texts_.text(record->id, servers_.revision(record->id), online ? "online" : "", [&] {
+          api::server_record shown = *record;
+          shown.online = online;
+          return api::json_text(api::to_json(shown));
+        }));
+  }
+  return json_array_text(texts);
 }
 
 const api::server_record* engine_server::registered_target(const std::string& name_or_id) const {

@@ -99,12 +99,8 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
     return api::to_json(record);
   };
   if (route == records::list) {
-    json out = json::array();
-    for (const auto* record : servers_.all()) out.push_back(answer(*record));
-    // Built before the co_await: GCC 12 rejects a braced json temporary inside one.
-    json listing = json::object();
-    listing["servers"] = std::move(out);
-    co_await ex.respond_json(200, api::json_text(listing));
+    const std::string listing = "{\"servers\":" + server_records_text() + "}";
+    co_await ex.respond_json(200, listing);
     co_return;
   }
   if (route == records::show) {
@@ -153,6 +149,10 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
   spdlog::info("registered server '{}' ({}) {} by token '{}'", done->name, done->id,
                past_tense(route), who.name);
   enforce_record(done->id);  // a deleted, suspended or reset record takes its tunnel offline
+  if (route == records::remove) {
+    entry_texts_.forget(done->id);
+    record_texts_.forget(done->id);
+  }
   co_await ex.respond_json(route == records::create ? 201 : 200, api::json_text(answer(*done)));
 }
 

@@ -82,6 +82,7 @@ registry_result<void> server_registry::load() {
   ids_by_name_.clear();
   for (auto& record : *loaded) {
     ids_by_name_[record.name] = record.id;
+    revisions_[record.id] = ++last_revision_;
     records_[record.id] = std::move(record);
   }
   return {};
@@ -189,6 +190,7 @@ registry_result<api::server_record> server_registry::remove(std::string_view id_
   }
   ids_by_name_.erase(removed.name);
   records_.erase(removed.id);
+  revisions_.erase(removed.id);
   return removed;
 }
 
@@ -227,11 +229,19 @@ registry_result<void> server_registry::seen(const std::string& id, const std::st
     return refuse(errc::store_failed, written.error().message);
   }
   record->last_seen = now;
+  revisions_[id] = ++last_revision_;
   return {};
 }
 
 void server_registry::forget_token(const std::string& token_id) {
-  for (auto& [id, record] : records_) std::erase(record.allowed_token_ids, token_id);
+  for (auto& [id, record] : records_) {
+    if (std::erase(record.allowed_token_ids, token_id) > 0) revisions_[id] = ++last_revision_;
+  }
+}
+
+std::uint64_t server_registry::revision(const std::string& id) const {
+  auto it = revisions_.find(id);
+  return it == revisions_.end() ? 0 : it->second;
 }
 
 registry_result<api::server_record> server_registry::write(api::server_record record, bool is_new) {
@@ -242,6 +252,7 @@ registry_result<api::server_record> server_registry::write(api::server_record re
         written.error().message);
   }
   ids_by_name_[record.name] = record.id;
+  revisions_[record.id] = ++last_revision_;
   records_[record.id] = record;
   return record;
 }

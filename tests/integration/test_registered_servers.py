@@ -287,6 +287,44 @@ class RegisteredServers(unittest.TestCase):
         r = self.rstream("webtty", "list", "-o", "json", "--filter", "label.role=ci,name=" + name)
         self.assertEqual(json.loads(r.stdout), [])
 
+    def test_the_cached_listings_follow_every_change(self):
+        """GET /api/tunnels and GET /api/servers answer from per-record caches: after each change
+        they must equal the uncached answer (a filter that matches everything)."""
+        def same_both_ways():
+            status, cached = self.engine.api("GET", "/api/tunnels")
+            self.assertEqual(status, 200)
+            status, fresh = self.engine.api("GET", "/api/tunnels?filter=name%3D*")
+            self.assertEqual(cached, fresh)
+            return {e["name"]: e for e in cached}
+
+        def record(name):
+            status, body = self.engine.api("GET", "/api/servers")
+            self.assertEqual(status, 200)
+            return {r["name"]: r for r in body["servers"]}[name]
+
+        name, server_id = self.create("--label", "role=ci")
+        self.assertEqual(same_both_ways()[name]["labels"]["rstream.webtty.label.role"], "ci")
+        self.assertEqual(record(name)["labels"], {"role": "ci"})
+        r = self.rstream("webtty", "server", "update", name, "--label", "role=db")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(same_both_ways()[name]["labels"]["rstream.webtty.label.role"], "db")
+        self.assertEqual(record(name)["labels"], {"role": "db"})
+        host = self.host()
+        host.enroll(server_id)
+        self.assertEqual(same_both_ways()[name]["record_status"], "enrolled")
+        with host.serving(server_id) as server:
+            self.assertEqual(same_both_ways()[name]["status"], "online")
+            self.assertTrue(record(name)["online"])
+            os.killpg(server.pid, signal.SIGKILL)
+            wait_until(lambda: self.entry(name)["status"] == "offline", 15, interval=0.1,
+                       message="offline")
+            self.assertEqual(same_both_ways()[name]["status"], "offline")
+            self.assertFalse(record(name)["online"])
+            self.assertTrue(same_both_ways()[name]["last_seen"])
+        r = self.rstream("webtty", "server", "delete", name, "--yes")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertNotIn(name, same_both_ways())
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -20,6 +20,7 @@
 
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/engine/inventory.hpp"
+#include "rstream/engine/listing_cache.hpp"
 #include "rstream/engine/server_admission.hpp"
 #include "rstream/engine/server_registry.hpp"
 #include "rstream/engine/token_store.hpp"
@@ -82,6 +83,10 @@ class engine_server {
 
   /// Inventory entries as GET /api/tunnels returns them (inventory_view.hpp).
   std::vector<api::tunnel_entry> entries() const;
+  /// The same, unfiltered, as the JSON text of the answer (registered servers' entries cached).
+  std::string entries_text();
+  /// GET /api/servers' list as the JSON text of its "servers" array (cached per record).
+  std::string server_records_text();
 
   // Called by tunnel links.
   void tunnel_gone(const std::string& id, const std::string& reason);
@@ -160,6 +165,8 @@ class engine_server {
   ui::front_door front_door_;  ///< the Host and Origin rules for every request (docs/security.md)
   tunnel_inventory inventory_;
   std::map<std::string, std::shared_ptr<tunnel_link>> links_;  ///< by tunnel id
+  listing_cache entry_texts_;   ///< registered servers' GET /api/tunnels entries
+  listing_cache record_texts_;  ///< registered servers' GET /api/servers records
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
   base::auth_throttle auth_throttle_;
   ui::listener_door door_;  ///< credential → authentication → browser rule (ui/front_door.hpp)

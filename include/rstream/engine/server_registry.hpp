@@ -7,6 +7,7 @@
 // Thread-safety: none; the engine's io_context thread only.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -71,6 +72,8 @@ class server_registry {
   registry_result<void> seen(const std::string& id, const std::string& now);
   /// Forgets a token in every record's allowed tokens (the store did the same on revoke).
   void forget_token(const std::string& token_id);
+  /// A number that changes whenever the record `id` changes (for caches of its rendering).
+  std::uint64_t revision(const std::string& id) const;
 
  private:
   registry_result<api::server_record> write(api::server_record record, bool is_new);
@@ -79,6 +82,8 @@ class server_registry {
   store::engine_store& store_;
   std::map<std::string, api::server_record, std::less<>> records_;  ///< by id
   std::map<std::string, std::string, std::less<>> ids_by_name_;
+  std::map<std::string, std::uint64_t, std::less<>> revisions_;  ///< by id
+  std::uint64_t last_revision_ = 0;
 };
 
 }  // namespace rstream::engine

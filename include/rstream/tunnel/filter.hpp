@@ -35,6 +35,8 @@ class tunnel_filter {
   /// expression matches everything.
   static std::optional<tunnel_filter> parse(std::string_view text, std::string& error,
                                             const filter_keys& keys = tunnel_filter_keys);
+  /// True when the filter has no term (it matches everything).
+  bool empty() const { return terms_.empty(); }
   /// True when every term holds for `entry`.
   bool matches(const nlohmann::json& entry) const;
 

@@ -1,0 +1,38 @@
+// listing_cache: the JSON text of each registered server's entry in a listing, kept between
+// requests so that listing 10,000 records concatenates strings instead of building and
+// serialising 10,000 JSON objects (docs/performance.md, "Registered servers"). An entry is
+// reused while the record's revision (server_registry::revision) and its variant (online or
+// not, which tunnel) are the ones it was made for; forget() drops a deleted record's.
+//
+// Thread-safety: none; the engine's io_context thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace rstream::engine {
+
+class listing_cache {
+ public:
+  /// The text for record `id` at `revision` in `variant`, made by `make` when not cached.
+  const std::string& text(const std::string& id, std::uint64_t revision, const std::string& variant,
+                          const std::function<std::string()>& make);
+  void forget(const std::string& id) { entries_.erase(id); }
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct entry {
+    std::uint64_t revision = 0;
+    std::string variant;
+    std::string text;
+  };
+  std::unordered_map<std::string, entry> entries_;
+};
+
+/// "[a,b,...]" from the texts of JSON values.
+std::string json_array_text(const std::vector<const std::string*>& items);
+
+}  // namespace rstream::engine
