@@ -78,6 +78,7 @@ void tunnel_inventory::add(tunnel_record record, const std::string& token_id,
   const std::string id = record.id;
   const std::string name = record.name;
   if (!record.server_id.empty()) servers_[record.server_id] = id;
+  ++changes_;
   tunnels_[id] = std::move(record);
   names_[name] = id;
   name_claims_[name] = name_claim{token_id, std::nullopt};
@@ -90,6 +91,7 @@ std::optional<tunnel_record> tunnel_inventory::remove(const std::string& id,
   if (it == tunnels_.end()) return std::nullopt;
   tunnel_record removed = std::move(it->second);
   tunnels_.erase(it);
+  ++changes_;
   if (auto s = servers_.find(removed.server_id); s != servers_.end() && s->second == id) {
     servers_.erase(s);
   }

@@ -29,6 +29,9 @@ std::vector<api::tunnel_entry> engine_server::entries() const {
 }
 
 std::string engine_server::entries_text() {
+  if (entries_listing_.fresh(servers_.last_revision(), inventory_.changes())) {
+    return entries_listing_.text;
+  }
   std::vector<std::pair<std::string_view, const std::string*>> listed;
   std::vector<std::string> lightweight;  // built per request: they change with every connection
   lightweight.reserve(inventory_.size());
@@ -54,10 +57,14 @@ std::string engine_server::entries_text() {
   std::vector<const std::string*> texts;
   texts.reserve(listed.size());
   for (const auto& [name, text] : listed) texts.push_back(text);
-  return json_array_text(texts);
+  entries_listing_ = {servers_.last_revision(), inventory_.changes(), json_array_text(texts)};
+  return entries_listing_.text;
 }
 
 std::string engine_server::server_records_text() {
+  if (records_listing_.fresh(servers_.last_revision(), inventory_.changes())) {
+    return records_listing_.text;
+  }
   std::vector<const std::string*> texts;
   texts.reserve(servers_.size());
   for (const api::server_record* record : servers_.all()) {
@@ -69,7 +76,8 @@ std::string engine_server::server_records_text() {
           return api::json_text(api::to_json(shown));
         }));
   }
-  return json_array_text(texts);
+  records_listing_ = {servers_.last_revision(), inventory_.changes(), json_array_text(texts)};
+  return records_listing_.text;
 }
 
 const api::server_record* engine_server::registered_target(const std::string& name_or_id) const {

@@ -80,6 +80,7 @@ registry_result<void> server_registry::load() {
   if (!loaded) return refuse(errc::store_failed, loaded.error().message);
   records_.clear();
   ids_by_name_.clear();
+  by_name_stale_ = true;
   for (auto& record : *loaded) {
     ids_by_name_[record.name] = record.id;
     revisions_[record.id] = ++last_revision_;
@@ -100,11 +101,14 @@ api::server_record* server_registry::find_mutable(std::string_view id_or_name) {
   return const_cast<api::server_record*>(find(id_or_name));
 }
 
-std::vector<const api::server_record*> server_registry::all() const {
-  std::vector<const api::server_record*> out;
-  out.reserve(ids_by_name_.size());
-  for (const auto& [name, id] : ids_by_name_) out.push_back(&records_.find(id)->second);
-  return out;
+const std::vector<const api::server_record*>& server_registry::all() const {
+  if (by_name_stale_) {
+    by_name_.clear();
+    by_name_.reserve(ids_by_name_.size());
+    for (const auto& [name, id] : ids_by_name_) by_name_.push_back(&records_.find(id)->second);
+    by_name_stale_ = false;
+  }
+  return by_name_;
 }
 
 registry_result<api::server_record> server_registry::create(
@@ -189,8 +193,10 @@ registry_result<api::server_record> server_registry::remove(std::string_view id_
     return refuse(errc::store_failed, deleted.error().message);
   }
   ids_by_name_.erase(removed.name);
+  by_name_stale_ = true;
   records_.erase(removed.id);
   revisions_.erase(removed.id);
+  ++last_revision_;  // the listings change too
   return removed;
 }
 
@@ -253,6 +259,7 @@ registry_result<api::server_record> server_registry::write(api::server_record re
   }
   ids_by_name_[record.name] = record.id;
   revisions_[record.id] = ++last_revision_;
+  by_name_stale_ = by_name_stale_ || is_new;
   records_[record.id] = record;
   return record;
 }

@@ -167,6 +167,8 @@ class engine_server {
   std::map<std::string, std::shared_ptr<tunnel_link>> links_;  ///< by tunnel id
   listing_cache entry_texts_;   ///< registered servers' GET /api/tunnels entries
   listing_cache record_texts_;  ///< registered servers' GET /api/servers records
+  /// The last whole answers, while no record and no tunnel changed since.
+  cached_listing entries_listing_, records_listing_;
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
   base::auth_throttle auth_throttle_;
   ui::listener_door door_;  ///< credential → authentication → browser rule (ui/front_door.hpp)

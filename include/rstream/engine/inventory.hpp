@@ -80,6 +80,8 @@ class tunnel_inventory {
   /// Every online tunnel, by tunnel id.
   const std::map<std::string, tunnel_record>& all() const { return tunnels_; }
   std::size_t size() const { return tunnels_.size(); }
+  /// A number that changes whenever a tunnel is added or removed.
+  std::uint64_t changes() const { return changes_; }
   /// Name claims held (online and offline within their grace, until pruned).
   std::size_t claims() const { return name_claims_.size(); }
 
@@ -96,6 +98,7 @@ class tunnel_inventory {
   std::map<std::string, tunnel_record> tunnels_;  ///< by id
   std::map<std::string, std::string> names_;      ///< name → id
   std::map<std::string, std::string> servers_;    ///< registered server id → tunnel id
+  std::uint64_t changes_ = 0;
   /// Who registered each name: the token's id, and since when the name has been offline.
   /// Bounded: expired claims go when the table outgrows the online tunnels by 1,024, and at
   /// most max_tunnels offline claims are kept (the oldest go first).

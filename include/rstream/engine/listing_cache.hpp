@@ -32,6 +32,17 @@ class listing_cache {
   std::unordered_map<std::string, entry> entries_;
 };
 
+/// A whole listing's text, valid while neither the registry nor the inventory changed.
+struct cached_listing {
+  std::uint64_t records_revision = 0;
+  std::uint64_t tunnel_changes = 0;
+  std::string text;  ///< empty: nothing cached
+
+  bool fresh(std::uint64_t records, std::uint64_t tunnels) const {
+    return !text.empty() && records == records_revision && tunnels == tunnel_changes;
+  }
+};
+
 /// "[a,b,...]" from the texts of JSON values.
 std::string json_array_text(const std::vector<const std::string*>& items);
 

@@ -55,7 +55,7 @@ class server_registry {
   /// By id, then by name; null when neither.
   const api::server_record* find(std::string_view id_or_name) const;
   /// Every record, sorted by name.
-  std::vector<const api::server_record*> all() const;
+  const std::vector<const api::server_record*>& all() const;
   std::size_t size() const { return records_.size(); }
 
   registry_result<api::server_record> create(const api::server_create_request& request,
@@ -74,6 +74,8 @@ class server_registry {
   void forget_token(const std::string& token_id);
   /// A number that changes whenever the record `id` changes (for caches of its rendering).
   std::uint64_t revision(const std::string& id) const;
+  /// A number that changes whenever any record changes.
+  std::uint64_t last_revision() const { return last_revision_; }
 
  private:
   registry_result<api::server_record> write(api::server_record record, bool is_new);
@@ -84,6 +86,10 @@ class server_registry {
   std::map<std::string, std::string, std::less<>> ids_by_name_;
   std::map<std::string, std::uint64_t, std::less<>> revisions_;  ///< by id
   std::uint64_t last_revision_ = 0;
+  /// all()'s answer, rebuilt after a record was added or removed (names never change, and a
+  /// record's node stays where it is when it is updated).
+  mutable std::vector<const api::server_record*> by_name_;
+  mutable bool by_name_stale_ = true;
 };
 
 }  // namespace rstream::engine
