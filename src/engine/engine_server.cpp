@@ -337,12 +337,7 @@ asio::awaitable<void> engine_server::route_authenticated(
   std::optional<codec::frame> opening;
   if (record && record->encryption == api::encryption_policy::explicit_key) {
     const std::string record_name = record->name;
-    transport::deadline_guard deadline(io_.get_executor(), config_.first_frame_timeout,
-                                       [weak = std::weak_ptr(client)] {
-                                         if (auto c = weak.lock()) c->close();
-                                       });
-    auto first = co_await client->read_frame();
-    deadline.disarm();
+    auto first = co_await read_promptly(client);
     if (first.what != transport::read_result::kind::frame) co_return;
     if (!starts_end_to_end(first.frame)) {
       const codec::frame refusal_frame = codec::error_frame{

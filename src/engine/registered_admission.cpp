@@ -87,6 +87,17 @@ const api::server_record* engine_server::registered_target(const std::string& na
   return tunnel && !tunnel->server_id.empty() ? servers_.find(tunnel->server_id) : nullptr;
 }
 
+asio::awaitable<transport::read_result> engine_server::read_promptly(
+    std::shared_ptr<transport::frame_channel> channel) {
+  transport::deadline_guard deadline(io_.get_executor(), config_.first_frame_timeout,
+                                     [weak = std::weak_ptr(channel)] {
+                                       if (auto c = weak.lock()) c->close();
+                                     });
+  auto frame = co_await channel->read_frame();
+  deadline.disarm();
+  co_return frame;
+}
+
 void engine_server::enforce_record(const std::string& server_id) {
   const tunnel_record* online = inventory_.find_server(server_id);
   if (!online) return;
@@ -122,12 +133,7 @@ asio::awaitable<void> engine_server::admit_registered(
   if (auto ec = co_await channel->write(ask)) co_return;
 
   // The proof must come promptly, like the first frame.
-  transport::deadline_guard deadline(io_.get_executor(), config_.first_frame_timeout,
-                                     [weak = std::weak_ptr(channel)] {
-                                       if (auto c = weak.lock()) c->close();
-                                     });
-  auto answer = co_await channel->read_frame();
-  deadline.disarm();
+  auto answer = co_await read_promptly(channel);
   if (answer.what != transport::read_result::kind::frame) co_return;
   const auto* message = std::get_if<codec::control_message>(&answer.frame);
   tunnel::tunnel_proof proof;
