@@ -6,7 +6,10 @@
 // it; and the attack: a page on another origin of the same site, in a browser logged into the
 // dashboard, tries to create, change and delete records with the browser's cookie.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { launchBrowser, rawRequest, screenshot, startAttackerSite, startEngine } from './harness.mjs';
 
@@ -210,6 +213,31 @@ test('delete asks first; dismissed keeps the record, accepted deletes it', async
   assert.equal(await record(names.hostile), null);
   await page.locator('.tab', { hasText: 'Registered servers' }).click();
   await page.locator(`tr[data-server="${names.hostile}"]`).waitFor({ state: 'detached' });
+});
+
+test('the list turns a record online when its enrolled host runs it, and offline with last seen when it dies', async () => {
+  const { page } = admin;
+  const name = `live-${suffix}`;
+  const created = await engineApi('POST', '/api/servers', { name });
+  assert.equal(created.status, 201);
+  const hostHome = mkdtempSync(path.join(os.tmpdir(), 'rstream-browser-host-'));
+  const env = { PATH: process.env.PATH, HOME: hostHome, ...engine.env };
+  try {
+    execFileSync(process.env.RSTREAM_BIN, ['webtty', 'server', 'enroll', created.json.id], { env });
+    const server = spawn(process.env.RSTREAM_BIN, ['webtty', 'server', '--server-id', created.json.id],
+      { env, stdio: ['ignore', 'ignore', 'ignore'], detached: true });
+    const cell = page.locator(`tr[data-server="${name}"] [data-testid=online]`);
+    try {
+      await page.locator('.tab', { hasText: 'Registered servers' }).click();
+      await cell.filter({ hasText: /^online$/ }).waitFor({ timeout: 15000 });
+    } finally {
+      process.kill(-server.pid, 'SIGKILL');
+    }
+    await cell.filter({ hasText: /^offline, last seen / }).waitFor({ timeout: 20000 });
+    await screenshot(page, 'registered-server-offline');
+  } finally {
+    rmSync(hostHome, { recursive: true, force: true });
+  }
 });
 
 test('a read-only token sees the list but cannot register or change a server', async () => {
