@@ -256,7 +256,10 @@ class RegisteredServers(unittest.TestCase):
                         break
                     answer += chunk
             self.assertEqual(answer[1], FRAME_ERROR, answer)
-            self.assertEqual(json.loads(answer[6:])["code"], "e2e_required")
+            refusal = json.loads(answer[6:])
+            self.assertEqual(refusal["code"], "e2e_required")
+            # The engine's own refusal: the plaintext Open never reached the server.
+            self.assertIn("did not start with an E2E handshake", refusal["message"])
             for path in ("/webtty", "/fs/"):
                 status, body = self.engine.api("GET", "/api/tunnels/%s%s" % (name, path))
                 self.assertEqual((status, body["error"]["code"]), (403, "e2e_required"), body)
