@@ -7,7 +7,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "rstream/base/log_failure.hpp"
 #include "rstream/base/secret.hpp"
@@ -139,13 +138,7 @@ asio::awaitable<void> engine_server::accept_loop() {
 asio::awaitable<void> engine_server::on_channel(std::unique_ptr<transport::frame_channel> owned) {
   std::shared_ptr<transport::frame_channel> channel = std::move(owned);
   // The first frame says what this connection is; it must come promptly.
-  asio::steady_timer first_frame_deadline(channel->get_executor(), config_.first_frame_timeout);
-  first_frame_deadline.async_wait([weak = std::weak_ptr(channel)](boost::system::error_code ec) {
-    if (ec) return;
-    if (auto c = weak.lock()) c->close();
-  });
-  auto r = co_await channel->read_frame();
-  first_frame_deadline.cancel();
+  auto r = co_await transport::read_frame_within(channel, config_.first_frame_timeout);
   if (r.what == transport::read_result::kind::protocol_error) {
     const codec::frame error = codec::error_frame{r.protocol.code, r.protocol.message};
     co_await transport::refuse(*channel, error);
@@ -327,8 +320,8 @@ asio::awaitable<void> engine_server::route_authenticated(
     refused = check_session_access(*record, who.id, who.name, path);
   }
   if (refused) {
-    const codec::frame refusal_frame = codec::error_frame{refused->code, refused->message};
-    co_await transport::refuse(*client, refusal_frame);
+    const codec::frame refusal = refusal_frame(*refused);
+    co_await transport::refuse(*client, refusal);
     co_return;
   }
   const std::string name = found->name;
@@ -336,15 +329,12 @@ asio::awaitable<void> engine_server::route_authenticated(
   // explicit_key: the session must open with an E2E handshake; it goes to the server first.
   std::optional<codec::frame> opening;
   if (record && record->encryption == api::encryption_policy::explicit_key) {
-    const std::string record_name = record->name;
-    auto first = co_await read_promptly(client);
+    // Made now: the record may be gone once the frame has come.
+    const codec::frame plaintext = refusal_frame(plaintext_refusal(*record));
+    auto first = co_await transport::read_frame_within(client, config_.first_frame_timeout);
     if (first.what != transport::read_result::kind::frame) co_return;
     if (!starts_end_to_end(first.frame)) {
-      const codec::frame refusal_frame = codec::error_frame{
-          "e2e_required", "server '" + record_name +
-                              "' requires end-to-end encryption (explicit_key): this session "
-                              "did not start with an E2E handshake"};
-      co_await transport::refuse(*client, refusal_frame);
+      co_await transport::refuse(*client, plaintext);
       co_return;
     }
     opening = std::move(first.frame);

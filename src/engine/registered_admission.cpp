@@ -10,20 +10,11 @@
 #include "rstream/e2e/identity.hpp"
 #include "rstream/engine/engine_server.hpp"
 #include "rstream/engine/inventory_view.hpp"
-#include "rstream/transport/deadline.hpp"
 #include "tunnel_link.hpp"
 
 namespace asio = boost::asio;
 
 namespace rstream::engine {
-namespace {
-
-codec::frame refusal_frame(const refusal& refused) {
-  return codec::error_frame{refused.code, refused.message};
-}
-
-}  // namespace
-
 std::vector<api::tunnel_entry> engine_server::entries() const {
   return inventory_entries(inventory_, servers_, base_url());
 }
@@ -32,18 +23,16 @@ std::string engine_server::entries_text() {
   if (entries_listing_.fresh(servers_.last_revision(), inventory_.changes())) {
     return entries_listing_.text;
   }
+  const std::string base = base_url();
   std::vector<std::pair<std::string_view, const std::string*>> listed;
-  std::vector<std::string> lightweight;  // built per request: they change with every connection
+  // Built per request: they change with every connection. Reserved, so the pointers hold.
+  std::vector<std::string> lightweight;
   lightweight.reserve(inventory_.size());
   for (const auto& [id, tunnel] : inventory_.all()) {
-    if (tunnel.server_id.empty())
-      lightweight.push_back(api::json_text(entry_json(tunnel, base_url())));
+    if (!tunnel.server_id.empty()) continue;
+    lightweight.push_back(api::json_text(entry_json(tunnel, base)));
+    listed.emplace_back(tunnel.name, &lightweight.back());
   }
-  std::size_t next = 0;
-  for (const auto& [id, tunnel] : inventory_.all()) {
-    if (tunnel.server_id.empty()) listed.emplace_back(tunnel.name, &lightweight[next++]);
-  }
-  const std::string base = base_url();
   for (const api::server_record* record : servers_.all()) {
     const tunnel_record* online = inventory_.find_server(record->id);
     const std::string variant = online ? online->id : std::string();
@@ -69,15 +58,18 @@ std::string engine_server::server_records_text() {
   texts.reserve(servers_.size());
   for (const api::server_record* record : servers_.all()) {
     const bool online = inventory_.find_server(record->id) != nullptr;
-    texts.push_back(
-        &record_texts_.text(record->id, servers_.revision(record->id), online ? "online" : "", [&] {
-          api::server_record shown = *record;
-          shown.online = online;
-          return api::json_text(api::to_json(shown));
-        }));
+    texts.push_back(&record_texts_.text(record->id, servers_.revision(record->id),
+                                        online ? "online" : "",
+                                        [&] { return api::json_text(record_json(*record)); }));
   }
   records_listing_ = {servers_.last_revision(), inventory_.changes(), json_array_text(texts)};
   return records_listing_.text;
+}
+
+nlohmann::json engine_server::record_json(const api::server_record& record) const {
+  api::server_record shown = record;
+  shown.online = inventory_.find_server(record.id) != nullptr;
+  return api::to_json(shown);
 }
 
 const api::server_record* engine_server::registered_target(const std::string& name_or_id) const {
@@ -85,17 +77,6 @@ const api::server_record* engine_server::registered_target(const std::string& na
   // A tunnel id of a registered server's tunnel names it too.
   const tunnel_record* tunnel = inventory_.find_id(name_or_id);
   return tunnel && !tunnel->server_id.empty() ? servers_.find(tunnel->server_id) : nullptr;
-}
-
-asio::awaitable<transport::read_result> engine_server::read_promptly(
-    std::shared_ptr<transport::frame_channel> channel) {
-  transport::deadline_guard deadline(io_.get_executor(), config_.first_frame_timeout,
-                                     [weak = std::weak_ptr(channel)] {
-                                       if (auto c = weak.lock()) c->close();
-                                     });
-  auto frame = co_await channel->read_frame();
-  deadline.disarm();
-  co_return frame;
 }
 
 void engine_server::enforce_record(const std::string& server_id) {
@@ -133,7 +114,7 @@ asio::awaitable<void> engine_server::admit_registered(
   if (auto ec = co_await channel->write(ask)) co_return;
 
   // The proof must come promptly, like the first frame.
-  auto answer = co_await read_promptly(channel);
+  auto answer = co_await transport::read_frame_within(channel, config_.first_frame_timeout);
   if (answer.what != transport::read_result::kind::frame) co_return;
   const auto* message = std::get_if<codec::control_message>(&answer.frame);
   tunnel::tunnel_proof proof;

@@ -103,6 +103,12 @@ refusal offline_refusal(const api::server_record& record) {
                  "server " + record.name + " is registered but not online (" + seen + ")", 503};
 }
 
+refusal plaintext_refusal(const api::server_record& record) {
+  return refusal{"e2e_required", "server '" + record.name +
+                                     "' requires end-to-end encryption (explicit_key): this "
+                                     "session did not start with an E2E handshake"};
+}
+
 bool starts_end_to_end(const codec::frame& first) {
   const auto* message = std::get_if<codec::e2e_message>(&first);
   return message && message->type == codec::frame_type::e2e_handshake && !message->bytes.empty();

@@ -93,11 +93,6 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
         "enrolling a host needs a read-write token; token '" + who.name + "' is read-only");
     co_return;
   }
-  // Every answer says whether the record's server is connected now.
-  const auto answer = [this](api::server_record record) {
-    record.online = inventory_.find_server(record.id) != nullptr;
-    return api::to_json(record);
-  };
   if (route == records::list) {
     const std::string listing = "{\"servers\":" + server_records_text() + "}";
     co_await ex.respond_json(200, listing);
@@ -110,7 +105,7 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
       co_await ex.respond_error(404, code_of(missing.code), missing.message);
       co_return;
     }
-    co_await ex.respond_json(200, api::json_text(answer(*record)));
+    co_await ex.respond_json(200, api::json_text(record_json(*record)));
     co_return;
   }
 
@@ -153,7 +148,8 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
     entry_texts_.forget(done->id);
     record_texts_.forget(done->id);
   }
-  co_await ex.respond_json(route == records::create ? 201 : 200, api::json_text(answer(*done)));
+  co_await ex.respond_json(route == records::create ? 201 : 200,
+                           api::json_text(record_json(*done)));
 }
 
 }  // namespace rstream::engine

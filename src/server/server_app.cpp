@@ -159,7 +159,10 @@ bool server_app::build(std::string& error) {
     // Re-reads the authorized clients on every handshake: changes apply to the next session.
     settings.e2e_authorizer = e2e::authorize_from_store(store, config_.identity);
   }
-  if (config_.tunnel && !config_.tunnel->server_id.empty()) {
+  if (config_.tunnel && !config_.tunnel->server_id.empty() &&
+      config_.identity == config_.tunnel->enrolled_identity) {
+    enrolled_identity_ = settings.e2e_identity;  // explicit_key: the E2E identity, loaded above
+  } else if (config_.tunnel && !config_.tunnel->server_id.empty()) {
     auto enrolled = e2e::key_store().load_identity(config_.tunnel->enrolled_identity);
     if (!enrolled) {
       error = "the enrolled identity of server " + config_.tunnel->server_id +

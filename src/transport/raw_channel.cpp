@@ -60,6 +60,16 @@ asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason)
   channel.close();
 }
 
+asio::awaitable<read_result> read_frame_within(std::shared_ptr<frame_channel> channel,
+                                               std::chrono::milliseconds limit) {
+  deadline_guard deadline(channel->get_executor(), limit, [weak = std::weak_ptr(channel)] {
+    if (auto c = weak.lock()) c->close();
+  });
+  auto frame = co_await channel->read_frame();
+  deadline.disarm();
+  co_return frame;
+}
+
 namespace detail {
 
 std::string peer_of(const asio::ip::tcp::socket& socket) {

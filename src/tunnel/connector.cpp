@@ -126,7 +126,7 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
     co_return "the engine closed the connection during registration: " + ec.message();
   }
 
-  auto first = co_await read_answer(channel);
+  auto first = co_await transport::read_frame_within(channel, config_.connect.timeout);
   // A registered server proves it is the enrolled host before the welcome.
   if (const auto* challenge = std::get_if<codec::control_message>(&first.frame);
       first.what == transport::read_result::kind::frame && challenge &&
@@ -136,7 +136,7 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
       fatal = !ever_online_;
       co_return not_proven;
     }
-    first = co_await read_answer(channel);
+    first = co_await transport::read_frame_within(channel, config_.connect.timeout);
   }
   if (first.what != transport::read_result::kind::frame) {
     co_return "registration failed: " + first.describe();
@@ -189,18 +189,6 @@ asio::awaitable<std::string> tunnel_connector::session(bool& fatal) {
                    base::log_failure{"dial-back", self});
   }
   co_return "stopped";
-}
-
-asio::awaitable<transport::read_result> tunnel_connector::read_answer(
-    std::shared_ptr<transport::frame_channel> channel) {
-  asio::steady_timer deadline(io_, config_.connect.timeout);
-  deadline.async_wait([weak = std::weak_ptr(channel)](boost::system::error_code ec) {
-    if (ec) return;
-    if (auto c = weak.lock()) c->close();
-  });
-  auto answer = co_await channel->read_frame();
-  deadline.cancel();
-  co_return answer;
 }
 
 asio::awaitable<std::string> tunnel_connector::prove(transport::frame_channel& channel,

@@ -87,6 +87,8 @@ class engine_server {
   std::string entries_text();
   /// GET /api/servers' list as the JSON text of its "servers" array (cached per record).
   std::string server_records_text();
+  /// A record as /api/servers answers it: with whether its server is connected now.
+  nlohmann::json record_json(const api::server_record& record) const;
 
   // Called by tunnel links.
   void tunnel_gone(const std::string& id, const std::string& reason);
@@ -102,10 +104,6 @@ class engine_server {
   /// its proof, then the tunnel under the record's name.
   boost::asio::awaitable<void> admit_registered(std::shared_ptr<transport::frame_channel> channel,
                                                 tunnel::tunnel_hello hello, token_info who);
-  /// Reads the channel's next frame; the channel is closed when none came within the first-frame
-  /// timeout (a handshake step must come promptly).
-  boost::asio::awaitable<transport::read_result> read_promptly(
-      std::shared_ptr<transport::frame_channel> channel);
   /// Closes the tunnel of a registered server whose record no longer admits it (deleted,
   /// suspended, enrollment reset).
   void enforce_record(const std::string& server_id);

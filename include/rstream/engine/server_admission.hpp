@@ -30,6 +30,11 @@ struct refusal {
   int http_status = 403;
 };
 
+/// The refusal as the Error frame a connection gets.
+inline codec::frame refusal_frame(const refusal& refused) {
+  return codec::error_frame{refused.code, refused.message};
+}
+
 /// The label a server sets to say whether it requires E2E ("required" | "disabled").
 inline constexpr const char* e2e_label = "rstream.webtty.e2e";
 
@@ -60,6 +65,9 @@ std::optional<refusal> check_session_access(const api::server_record& record,
 
 /// "server NAME is registered but not online (last seen ...)" (code server_offline, 503).
 refusal offline_refusal(const api::server_record& record);
+
+/// The refusal of a native session to an explicit_key record that did not start end to end.
+refusal plaintext_refusal(const api::server_record& record);
 
 /// What a native session to an explicit_key record must start with: true when the client's
 /// first frame (after Route) is an E2E handshake message with content.

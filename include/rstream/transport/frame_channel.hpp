@@ -11,6 +11,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/system/error_code.hpp>
 #include <cstdint>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -105,5 +106,10 @@ class frame_channel {
 /// (at most two seconds): closing with unread bytes would make the kernel answer with a reset,
 /// and the peer could lose the Error and see only a broken pipe.
 boost::asio::awaitable<void> refuse(frame_channel& channel, const codec::frame& reason);
+
+/// Reads the channel's next frame, closing the channel when none came within `limit` (a first
+/// frame, a handshake step or an answer that must come promptly).
+boost::asio::awaitable<read_result> read_frame_within(std::shared_ptr<frame_channel> channel,
+                                                      std::chrono::milliseconds limit);
 
 }  // namespace rstream::transport

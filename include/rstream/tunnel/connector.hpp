@@ -72,9 +72,6 @@ class tunnel_connector : public std::enable_shared_from_this<tunnel_connector> {
   boost::asio::awaitable<void> run();
   /// One connection's life: register, then serve until it ends. Returns why it ended.
   boost::asio::awaitable<std::string> session(bool& fatal);
-  /// Reads the engine's answer to the registration, within the connect timeout.
-  boost::asio::awaitable<transport::read_result> read_answer(
-      std::shared_ptr<transport::frame_channel> channel);
   /// Answers a TunnelChallenge with the signed proof; why not, or empty when sent.
   boost::asio::awaitable<std::string> prove(transport::frame_channel& channel,
                                             const codec::control_message& challenge);
