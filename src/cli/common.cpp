@@ -109,27 +109,7 @@ void print_error(const std::string& message) {
 }
 
 void print_table(const std::vector<std::vector<std::string>>& unsafe_rows) {
-  std::vector<std::vector<std::string>> rows;
-  rows.reserve(unsafe_rows.size());
-  for (const auto& row : unsafe_rows) {
-    auto& safe = rows.emplace_back();
-    for (const auto& cell : row) safe.push_back(terminal_safe(cell));
-  }
-  std::vector<std::size_t> widths;
-  for (const auto& row : rows) {
-    if (widths.size() < row.size()) widths.resize(row.size(), 0);
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
-  }
-  std::string out;
-  for (const auto& row : rows) {
-    std::string line;
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
-    }
-    out += line + "\n";
-  }
-  std::fputs(out.c_str(), stdout);
+  std::fputs(base::table_text(unsafe_rows).c_str(), stdout);
 }
 
 void print_json(const nlohmann::json& value) { std::puts(value.dump(2).c_str()); }

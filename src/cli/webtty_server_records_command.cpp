@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "rstream/api/server_list.hpp"
 #include "rstream/cli/commands.hpp"
 #include "rstream/cli/common.hpp"
 #include "rstream/client/registered_servers.hpp"
@@ -100,17 +101,19 @@ int run_create(const record_flags& f) {
 int run_list(const record_flags& f) {
   auto servers = client::list_servers(f.context, f.status, f.filter);
   if (!servers) return report_outcome(servers.error());
-  nlohmann::json records = nlohmann::json::array();
+  if (f.output == "json") {
+    std::puts(api::server_list_text(*servers).c_str());
+    return exit_ok;
+  }
   std::vector<std::vector<std::string>> rows{
       {"NAME", "STATUS", "ONLINE", "RECORDING", "ENCRYPTION", "ACCESS", "LABELS", "SERVER-ID"}};
   for (const auto& r : *servers) {
-    records.push_back(api::to_json(r));
     rows.push_back({r.name, api::name_of(r.status), r.online ? "yes" : "no",
                     api::name_of(r.recording), api::name_of(r.encryption), api::name_of(r.access),
                     labels_text(r.labels), r.id});
   }
   const bool narrowed = !f.status.empty() || !f.filter.empty();
-  return print_listing(f.output == "json", records, std::move(rows),
+  return print_listing(false, nullptr, std::move(rows),
                        narrowed ? "rstream: no registered server matches"
                                 : "rstream: no registered servers; create one with `rstream "
                                   "webtty server create NAME`");

@@ -9,8 +9,10 @@
 
 namespace rstream::client {
 
-engine_reply call_engine(const std::string& context, const std::string& method,
-                         const std::string& path, const std::string& body) {
+namespace {
+
+engine_reply engine_call(const std::string& context, const std::string& method,
+                         const std::string& path, const std::string& body, bool parse_success) {
   engine_reply reply;
   auto fail = [&reply](int exit_code, std::string message) {
     reply.exit_code = exit_code;
@@ -22,13 +24,17 @@ engine_reply call_engine(const std::string& context, const std::string& method,
   transport::http_target target{engine->engine.tls, engine->engine.host, engine->engine.port};
   transport::connect_options options;
   options.timeout = std::chrono::seconds(10);
-  const auto response =
-      transport::http_call_and_wait(target, method, path, engine->token, body, options);
+  auto response = transport::http_call_and_wait(target, method, path, engine->token, body, options);
   if (response.status == 0) {
     return fail(api::exit_remote_failure,
                 "cannot reach the engine at " + engine->engine.text() + ": " + response.error);
   }
   reply.status = response.status;
+  if (!parse_success && response.status >= 200 && response.status < 300) {
+    reply.text = std::move(response.body);
+    reply.ok = true;
+    return reply;
+  }
   reply.body = nlohmann::json::parse(response.body, nullptr, false);
   if (response.status >= 200 && response.status < 300) {
     if (reply.body.is_discarded()) {
@@ -45,6 +51,18 @@ engine_reply call_engine(const std::string& context, const std::string& method,
                     "); check `rstream project current` or RSTREAM_AUTHENTICATION_TOKEN");
   }
   return fail(api::exit_failure, message);
+}
+
+}  // namespace
+
+engine_reply call_engine(const std::string& context, const std::string& method,
+                         const std::string& path, const std::string& body) {
+  return engine_call(context, method, path, body, true);
+}
+
+engine_reply call_engine_text(const std::string& context, const std::string& method,
+                              const std::string& path, const std::string& body) {
+  return engine_call(context, method, path, body, false);
 }
 
 engine_reply create_token(const std::string& context, const std::string& role,

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "rstream/api/error_reply.hpp"
+#include "rstream/api/server_list.hpp"
 #include "rstream/base/percent.hpp"
 #include "rstream/base/private_files.hpp"
 #include "rstream/base/utc_time.hpp"
@@ -69,22 +70,18 @@ engine_result<std::vector<api::server_record>> list_servers(const std::string& c
   const auto matching =
       tunnel::tunnel_filter::parse(filter, error, {server_filter_fields, "labels.role=ci"});
   if (!matching) return failure(api::exit_usage, "--filter: " + error);
-  auto reply = call_engine(context, "GET", "/api/servers", "");
+  auto reply = call_engine_text(context, "GET", "/api/servers", "");
   if (!reply.ok) return refused(reply);
-  const auto servers = reply.body.find("servers");
-  if (servers == reply.body.end() || !servers->is_array()) {
-    return failure(api::exit_remote_failure, "the engine's answer has no list of servers");
-  }
+  // Read record by record (10,000 records are 3.8 MB): no document of the whole answer.
   std::vector<api::server_record> records;
-  for (const auto& entry : *servers) {
-    auto record = api::server_record_from_json(entry);
-    if (!record) {
-      return failure(api::exit_remote_failure, "the engine's answer: " + record.error().message);
+  const auto read = api::read_server_list(reply.text, [&](api::server_record&& record) {
+    if ((status.empty() || status == api::name_of(record.status)) &&
+        (filter.empty() || matching->matches(api::to_json(record)))) {
+      records.push_back(std::move(record));
     }
-    if ((status.empty() || status == api::name_of(record->status)) &&
-        matching->matches(api::to_json(*record))) {
-      records.push_back(std::move(*record));
-    }
+  });
+  if (!read) {
+    return failure(api::exit_remote_failure, "the engine's answer " + read.error().message);
   }
   return records;
 }

@@ -17,12 +17,17 @@ struct engine_reply {
   int status = 0;       ///< the HTTP status (0: no answer)
   nlohmann::json body;  ///< the parsed JSON answer (also of a refusal, when it was JSON)
   std::string message;  ///< when !ok: why, in one sentence
+  std::string text;     ///< call_engine_text only: the answer's bytes (body is then unset)
 };
 
 /// One request to the engine of `context` (empty: $RSTREAM_CONTEXT or the current one).
 /// `body` is sent as JSON when not empty.
 engine_reply call_engine(const std::string& context, const std::string& method,
                          const std::string& path, const std::string& body);
+/// The same call for a large answer the caller reads as it goes (api::read_array_elements): a
+/// successful answer is left unparsed in `text`; a refusal is read as call_engine reads it.
+engine_reply call_engine_text(const std::string& context, const std::string& method,
+                              const std::string& path, const std::string& body);
 
 /// POST /api/tokens: creates a token with `role` and `name`; the body holds its secret (once)
 /// and its id, name and role.

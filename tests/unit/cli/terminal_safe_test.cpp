@@ -24,3 +24,16 @@ TEST(TerminalSafe, InvalidUtf8BecomesByteEscapes) {
   EXPECT_EQ(terminal_safe("\xe2\x9c"), "\\xe2\\x9c");                    // cut short
   EXPECT_EQ(terminal_safe("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // past U+10FFFF
 }
+
+TEST(TerminalSafe, TablesAlignSafeCells) {
+  using rstream::base::table_text;
+  using rstream::base::terminal_safe_as_is;
+  EXPECT_TRUE(terminal_safe_as_is("build-01 ok"));
+  EXPECT_FALSE(terminal_safe_as_is("caf\xc3\xa9"));
+  EXPECT_FALSE(terminal_safe_as_is("a\x1b"));
+  EXPECT_EQ(table_text({{"NAME", "STATUS"}, {"a\x1b[2J", "up"}, {"longer-name", "caf\xc3\xa9"}}),
+            "NAME         STATUS\n"
+            "a\\x1b[2J     up\n"
+            "longer-name  caf\xc3\xa9\n");
+  EXPECT_EQ(table_text({}), "");
+}
