@@ -1,6 +1,7 @@
 // live_api: HTTP handlers of the live-sessions API (see live_api.hpp; the WebSocket
 // participant is in live_participant.cpp).
 #include "rstream/server/live_api.hpp"
+#include "rstream/live_io/live_participant.hpp"
 #include "rstream/server/server_routes.hpp"
 #include "rstream/api/live_messages.hpp"
 #include "rstream/api/router.hpp"
@@ -158,7 +159,7 @@ asio::awaitable<void> stream_events(transport::http_exchange& exchange,
   if (co_await exchange.write_head(200, headers, std::nullopt)) co_return;
   auto executor = co_await asio::this_coro::executor;
   async_event wake(executor);
-  observer_subscription subscription(terminal, wake);
+  live_io::observer_subscription subscription(terminal, wake);
   std::string chunk;
   bool failed = false;
   auto keepalive_at = std::chrono::steady_clock::now() + sse_keepalive;
@@ -249,7 +250,7 @@ asio::awaitable<void> serve_socket(transport::http_exchange& exchange, live_regi
     co_await socket->close_politely(1008, "unknown session", std::chrono::seconds(2));
     co_return;
   }
-  co_await serve_live_participant(std::move(socket), std::move(terminal), name, spectator);
+  co_await live_io::serve_live_participant(std::move(socket), std::move(terminal), name, spectator);
 }
 
 /// GET /api/terminal/sessions[?status=active|terminated]

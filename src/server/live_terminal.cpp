@@ -80,11 +80,11 @@ std::shared_ptr<live_terminal> live_terminal::start(const asio::any_io_executor&
 
 live_terminal::live_terminal(const asio::any_io_executor& executor, live::session_options options,
                              std::chrono::milliseconds kill_grace)
-    : executor_(executor),
+    : live_host(executor),
+      executor_(executor),
       state_(std::move(options), now()),
       kill_grace_(kill_grace),
-      drain_(executor),
-      expiry_timer_(executor) {}
+      drain_(executor) {}
 
 void live_terminal::run(pty::async_child child, pty::child_stdio stdio) {
   child_ = std::move(child);
@@ -99,16 +99,6 @@ void live_terminal::run(pty::async_child child, pty::child_stdio stdio) {
                  base::log_failure{"live session " + id + ": output reader", self});
   asio::co_spawn(executor_, watch_child(),
                  base::log_failure{"live session " + id + ": child watcher", self});
-}
-
-void live_terminal::subscribe(async_event* event) { observers_.push_back(event); }
-
-void live_terminal::unsubscribe(async_event* event) {
-  observers_.erase(std::remove(observers_.begin(), observers_.end(), event), observers_.end());
-}
-
-void live_terminal::changed() {
-  for (auto* observer : observers_) observer->notify();
 }
 
 asio::awaitable<void> live_terminal::read_output() {
@@ -170,7 +160,7 @@ asio::awaitable<void> live_terminal::watch_child() {
 void live_terminal::maybe_finish() {
   if (!child_exited_ || !output_done_ || terminated()) return;
   drain_.cancel();
-  expiry_timer_.cancel();
+  stop_expiry();
   // Stragglers of the group (background jobs) end with the session.
   pty::signal_group(child_.pid(), SIGHUP);
   boost::system::error_code ignored;
@@ -223,32 +213,11 @@ void live_terminal::hang_up() {
 asio::awaitable<void> live_terminal::wait_terminated(std::chrono::milliseconds limit) {
   auto self = shared_from_this();
   async_event event(executor_);
-  observer_subscription subscription(self, event);
+  live_io::observer_subscription subscription(self, event);
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (!terminated() && std::chrono::steady_clock::now() < deadline) {
     co_await event.wait_until(deadline);
   }
-}
-
-void live_terminal::mark_removed() {
-  removed_ = true;
-  changed();
-}
-
-void live_terminal::schedule_expiry() {
-  auto next = state_.control().next_expiry(control_request_ttl);
-  if (!next || terminated()) return;
-  const auto delay = std::max(live::clock::duration::zero(), *next - now());
-  std::weak_ptr<live_terminal> weak = weak_from_this();
-  expiry_timer_.expires_after(
-      std::chrono::duration_cast<std::chrono::steady_clock::duration>(delay) +
-      std::chrono::milliseconds(5));
-  expiry_timer_.async_wait([weak](boost::system::error_code ec) {
-    auto self = weak.lock();
-    if (ec || !self) return;
-    if (self->state_.expire_pending(now(), control_request_ttl) > 0) self->changed();
-    self->schedule_expiry();
-  });
 }
 
 }  // namespace rstream::server

@@ -1,9 +1,9 @@
 // live_api: the live-sessions HTTP API and WebSocket of a server (docs/api.md §live sessions):
 // /api/terminal/sessions (list, create, info, delete, events as JSON or Server-Sent Events,
 // control requests), /api/terminal/cleanup, and /ws/terminal/{id} where each WebSocket is a
-// participant (live_participant.cpp). Requests reach it authenticated (server_routes checks
-// the token); the token holder acts as admin.
-// Thread-safety: one single-threaded io_context; everything on its thread.
+// participant (live_io::serve_live_participant). Requests reach it authenticated (server_routes
+// checks the token); the token holder acts as admin. Thread-safety: one single-threaded io_context;
+// everything on its thread.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -26,10 +26,5 @@ class live_api {
  private:
   std::shared_ptr<live_registry> registry_;
 };
-
-/// Serves one WebSocket participant of `terminal` until it leaves or the session ends.
-boost::asio::awaitable<void> serve_live_participant(
-    std::unique_ptr<transport::message_socket> socket, std::shared_ptr<live_terminal> terminal,
-    std::string name, bool spectator_only);
 
 }  // namespace rstream::server

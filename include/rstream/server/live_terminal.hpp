@@ -13,7 +13,6 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -25,6 +24,7 @@
 #include <vector>
 
 #include "rstream/common/async_event.hpp"
+#include "rstream/live_io/live_host.hpp"
 #include "rstream/live/live_session_state.hpp"
 #include "rstream/pty/async_child.hpp"
 #include "rstream/pty/output_drain.hpp"
@@ -44,7 +44,7 @@ struct live_start_failure {
   std::string message;
 };
 
-class live_terminal : public std::enable_shared_from_this<live_terminal> {
+class live_terminal : public live_io::live_host {
  public:
   /// Spawns the command in a PTY (TERM=xterm-256color). Null with `failure` when it cannot start
   /// (bad working directory, command not found or not executable, ...).
@@ -55,43 +55,26 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   live_terminal(const live_terminal&) = delete;
   live_terminal& operator=(const live_terminal&) = delete;
 
-  live::live_session_state& state() { return state_; }
-  const live::live_session_state& state() const { return state_; }
-  const std::string& id() const { return state_.id(); }
-  bool terminated() const { return state_.state() == live::session_state::terminated; }
-  /// Removed from the registry: observers finish what they send and go.
-  bool removed() const { return removed_; }
+  live::live_session_state& state() override { return state_; }
+  const live::live_session_state& state() const override { return state_; }
   /// When it terminated (steady clock); meaningful once terminated().
   std::chrono::steady_clock::time_point terminated_at() const { return terminated_at_; }
   /// Called once, from the terminal's own handler, when it terminates (the registry uses it
   /// to cap and expire terminated sessions). It must not destroy the terminal synchronously.
   void on_terminated(std::function<void()> callback) { on_terminated_ = std::move(callback); }
 
-  /// Observers: `event` is notified on every change until unsubscribed. One waiter per event.
-  /// Prefer observer_subscription, which cannot forget to unsubscribe.
-  void subscribe(async_event* event);
-  void unsubscribe(async_event* event);
-  /// Wakes every observer (after a change made through state()).
-  void changed();
-
   /// Writes input to the PTY, waiting while the terminal does not take it (the caller's
   /// connection is then not read: backpressure). The caller checked authorize_input.
-  boost::asio::awaitable<void> write_input(std::span<const std::uint8_t> bytes);
+  boost::asio::awaitable<void> write_input(std::span<const std::uint8_t> bytes) override;
   /// Applies a size the state accepted (live_session_state::resize) to the PTY.
-  void apply_size();
+  void apply_size() override;
   /// Sends a signal to the terminal's foreground process group, else the command's group (the
   /// caller checked authorize_signal).
-  void send_signal(int signal);
+  void send_signal(int signal) override;
   /// Ends the process group: SIGHUP, then SIGKILL after the grace period.
   void hang_up();
   /// Waits until terminated (for DELETE), at most `limit`.
   boost::asio::awaitable<void> wait_terminated(std::chrono::milliseconds limit);
-  /// Marks it removed and wakes the observers (the registry forgets it).
-  void mark_removed();
-  /// Arms the timer that expires pending control requests (after a request was made).
-  void schedule_expiry();
-  /// How long a pending control request waits for a decision.
-  static constexpr std::chrono::seconds control_request_ttl{60};
 
  private:
   live_terminal(const boost::asio::any_io_executor& executor, live::session_options options,
@@ -109,33 +92,13 @@ class live_terminal : public std::enable_shared_from_this<live_terminal> {
   std::optional<boost::asio::posix::stream_descriptor> input_;   // dup of the master, writes
   /// After master_, whose wait it cancels (destroyed first).
   pty::output_drain drain_;
-  boost::asio::steady_timer expiry_timer_;
-  std::vector<async_event*> observers_;
   std::function<void()> on_terminated_;
   std::chrono::steady_clock::time_point terminated_at_{};
   std::vector<std::uint8_t> read_buffer_;
   bool output_done_ = false;
   bool child_exited_ = false;
-  bool removed_ = false;
   int exit_code_ = 0;
   int exit_signal_ = 0;
-};
-
-/// Subscribes an event to a terminal for its own lifetime (also when a coroutine holding it is
-/// destroyed without finishing).
-class observer_subscription {
- public:
-  observer_subscription(std::shared_ptr<live_terminal> terminal, async_event& event)
-      : terminal_(std::move(terminal)), event_(&event) {
-    terminal_->subscribe(event_);
-  }
-  ~observer_subscription() { terminal_->unsubscribe(event_); }
-  observer_subscription(const observer_subscription&) = delete;
-  observer_subscription& operator=(const observer_subscription&) = delete;
-
- private:
-  std::shared_ptr<live_terminal> terminal_;
-  async_event* event_;
 };
 
 }  // namespace rstream::server

@@ -1,4 +1,5 @@
-// One WebSocket participant of a live session (/ws/terminal/{id}, docs/api.md): a writer sends
+// One WebSocket participant of a live session (/ws/terminal/{id} on a server,
+// /ws/webtty/sessions/{id} on an engine; docs/api.md): a writer sends
 // the participant's output (scrollback first, then live; binary messages) and the session's
 // events (text messages), a reader takes input (binary, gated on control) and JSON control
 // messages. The participant's own queue in live_session_state bounds what waits for a slow
@@ -10,14 +11,14 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
-#include "rstream/server/live_api.hpp"
-#include "rstream/api/live_messages.hpp"
+#include "rstream/live_io/live_participant.hpp"
 #include "rstream/api/json_text.hpp"
+#include "rstream/api/live_messages.hpp"
 
 namespace asio = boost::asio;
 using nlohmann::json;
 
-namespace rstream::server {
+namespace rstream::live_io {
 namespace {
 
 /// Output bytes per binary message: with its WebSocket header (4 bytes at this size) one
@@ -42,7 +43,7 @@ std::string refusal_text(const live::error& error) {
 class live_participant : public std::enable_shared_from_this<live_participant> {
  public:
   live_participant(std::unique_ptr<transport::message_socket> socket,
-                   std::shared_ptr<live_terminal> terminal)
+                   std::shared_ptr<live_host> terminal)
       : socket_(std::move(socket)),
         terminal_(std::move(terminal)),
         wake_(socket_->get_executor()) {}
@@ -241,7 +242,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
   }
 
   std::unique_ptr<transport::message_socket> socket_;
-  std::shared_ptr<live_terminal> terminal_;
+  std::shared_ptr<live_host> terminal_;
   async_event wake_;
   std::string id_;
   std::uint64_t last_seq_ = 0;
@@ -253,10 +254,10 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
 }  // namespace
 
 asio::awaitable<void> serve_live_participant(std::unique_ptr<transport::message_socket> socket,
-                                             std::shared_ptr<live_terminal> terminal,
-                                             std::string name, bool spectator_only) {
+                                             std::shared_ptr<live_host> terminal, std::string name,
+                                             bool spectator_only) {
   auto participant = std::make_shared<live_participant>(std::move(socket), std::move(terminal));
   co_await participant->run(std::move(name), spectator_only);
 }
 
-}  // namespace rstream::server
+}  // namespace rstream::live_io
