@@ -39,6 +39,7 @@ void to_json(nlohmann::json& json, const exec_report& report) {
     if (!report.signal_name.empty()) json["signal_name"] = report.signal_name;
   }
   if (report.pid) json["pid"] = report.pid;
+  if (!report.session_id.empty()) json["session_id"] = report.session_id;
   if (report.timed_out) json["timed_out"] = true;
   if (!report.error.empty()) json["error"] = report.error;
   if (!report.error_code.empty()) json["error_code"] = report.error_code;

@@ -25,6 +25,7 @@ struct engine_flags {
   std::string listen = "127.0.0.1:8765";
   std::string data_dir;
   std::string name_grace = "10m";
+  std::string detached_timeout = "1h";
   int verbosity = 0;
 };
 
@@ -37,7 +38,8 @@ int run_engine(const engine_flags& flags) {
     return exit_usage;
   }
   auto name_grace = duration_flag("--name-grace", flags.name_grace);
-  if (!name_grace) return exit_usage;
+  auto detached = duration_flag("--detached-session-timeout", flags.detached_timeout, false);
+  if (!name_grace || !detached) return exit_usage;
   engine::engine_config config = flags.config;
   config.listen_host = address->host;
   config.listen_port = address->port;
@@ -45,6 +47,7 @@ int run_engine(const engine_flags& flags) {
   config.data_dir = flags.data_dir.empty() ? default_dir : std::filesystem::path(flags.data_dir);
   config.write_local_context = config.data_dir == default_dir;
   config.name_grace = *name_grace;
+  config.detached_session_timeout = *detached;
   if (auto why = engine::engine_config_problem(config)) {
     print_error(*why);
     return exit_usage;
@@ -133,6 +136,10 @@ void add_engine(CLI::App& app, command_table& table) {
   cmd->add_option("--name-grace", flags->name_grace,
                   "How long a tunnel name stays reserved for the token that registered it after "
                   "its server goes offline (another token gets name_taken meanwhile)")
+      ->capture_default_str();
+  cmd->add_option("--detached-session-timeout", flags->detached_timeout,
+                  "How long an interactive managed session runs on with no participant at all "
+                  "(its client left; `sessions join` reattaches meanwhile)")
       ->capture_default_str();
   cmd->add_flag("--allow-plaintext", flags->config.tls.allow_plaintext,
                 "With --tls-cert: also serve plaintext clients and servers (http://, ws://, raw "

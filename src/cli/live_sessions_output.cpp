@@ -74,6 +74,32 @@ int print_listing(const client::live_reply& reply, const char* key, bool as_json
   return print_listing(as_json, items, std::move(rows), std::string("rstream: ") + none);
 }
 
+int print_sessions(const client::live_reply& reply, bool as_json, bool managed) {
+  if (!managed) {
+    return print_listing(reply, "sessions", as_json, "no live sessions",
+                         {"ID", "NAME", "STATE", "CLIENTS", "CONTROLLER", "COMMAND", "CREATED"},
+                         [](const json& s) {
+                           std::string state = cell(s, "state");
+                           if (state == "terminated") state += " (" + cell(s, "exit_code") + ")";
+                           return std::vector<std::string>{
+                               cell(s, "id"),        cell(s, "name"),       state,
+                               cell(s, "clients"),   cell(s, "controller"), command_text(s),
+                               cell(s, "created_at")};
+                         });
+  }
+  return print_listing(
+      reply, "sessions", as_json, "no managed sessions",
+      {"ID", "SERVER", "STATUS", "MODE", "CONTROLLER", "PARTICIPANTS", "STARTED", "ORIGIN"},
+      [](const json& s) {
+        std::string status = cell(s, "status");
+        if (status == "terminated") status += " (" + cell(s, "exit_code") + ")";
+        return std::vector<std::string>{
+            cell(s, "id"),         cell(s, "server"),     status,
+            cell(s, "mode"),       cell(s, "controller"), cell(s, "clients"),
+            cell(s, "started_at"), cell(s, "origin")};
+      });
+}
+
 int print_session_sheet(const json& s) {
   std::vector<std::vector<std::string>> rows{
       {"id:", cell(s, "id")},

@@ -5,6 +5,8 @@
 #include "rstream/cli/common.hpp"
 #include "rstream/cli/live_attach.hpp"
 #include "rstream/cli/remote_command.hpp"
+#include "rstream/base/utf8.hpp"
+#include "rstream/codec/frame.hpp"
 
 namespace rstream::cli {
 namespace {
@@ -44,6 +46,19 @@ void add_shared_flags(CLI::App& cmd, remote_flags& flags, const char* default_he
       ->capture_default_str();
   add_tls_trust_flags(cmd, flags.options.exec.connect.tls_ca_file,
                       flags.options.exec.connect.tls_insecure_skip_verify, "tls:// and wss://");
+  cmd.add_option("--origin", flags.options.exec.origin,
+                 "Who starts the session, for the engine's session list: human (client's "
+                 "default), ci, agent, api (exec's default), automation, scheduled-job")
+      ->envname("RSTREAM_WEBTTY_ORIGIN")
+      ->check(CLI::IsMember({"human", "ci", "agent", "api", "automation", "scheduled-job"}));
+  cmd.add_option("--group", flags.options.exec.group,
+                 "A session group to list it under (`sessions groups`): a CI job, a rollout")
+      ->envname("RSTREAM_WEBTTY_GROUP")
+      ->check([](const std::string& group) {
+        return codec::is_group_name(group) && base::is_valid_utf8(group)
+                   ? std::string()
+                   : std::string("a group is 1..128 bytes of text without control characters");
+      });
   add_verbosity_flag(cmd, flags.verbosity);
   cmd.add_option("command", flags.positional, "The command and its arguments (after --)");
 }
@@ -78,6 +93,7 @@ void add_webtty_exec(CLI::App& webtty, command_table& table, const command_tail&
       "not found; 126 not executable; 124 --timeout expired; 255 connection or protocol failure;\n"
       "2 bad command line.\n"
       "stdin is forwarded when it is not a terminal (or with -i).");
+  flags->options.exec.origin = "api";
   add_shared_flags(*cmd, *flags, "0");
   auto output_ptr = std::make_shared<std::string>("text");
   add_output_option(*cmd, *output_ptr, "text: stream output as it comes; json: one object",
@@ -111,6 +127,7 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
       "--attach ID attaches only (exit 3 when there is none). First the scrollback is shown.\n"
       "~. then detaches and leaves the session running; when it ends, its exit code is ours.\n"
       "~r asks for control, ~g grants it to the latest participant asking, ~? lists the keys.");
+  flags->options.exec.origin = "human";
   add_shared_flags(*cmd, *flags, "10s");
   auto live = std::make_shared<client::live_client_request>();
   auto* session_option = cmd->add_option(

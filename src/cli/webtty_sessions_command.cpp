@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +43,7 @@ struct sessions_command {
   std::vector<std::string> ids;  ///< positional: ID [REQ]
   // list
   std::string status;
+  std::map<std::string, std::string> narrow;  ///< engine only: server_id, origin, group_id, ...
   // create
   std::string name;
   int cols = 0, rows = 0;
@@ -58,9 +61,9 @@ struct sessions_command {
 
 void add_server_flags(CLI::App& cmd, server_flags& flags) {
   cmd.add_option("--url", flags.url,
-                 "The server's --listen address: http(s)://H:P[/PREFIX], tcp://H:P, ws://H:P, "
-                 "tls://H:P or wss://H:P (rstrm:// is not supported yet)")
-      ->required()
+                 "A server's --listen address (http(s)://H:P[/PREFIX], tcp://, ws://, tls://, "
+                 "wss://) for its own live sessions; none, or rstrm://NAME for one server: the "
+                 "managed sessions of the current context's engine")
       ->envname("RSTREAM_WEBTTY_URL");
   cmd.add_option("--token", flags.token, "Bearer token the server requires (its admin token)")
       ->envname("RSTREAM_WEBTTY_TOKEN");
@@ -109,15 +112,18 @@ int print_request(const json& request) {
 
 int cmd_list(const sessions& api, const sessions_command& c) {
   const bool as_json = c.output == "json" || (c.output.empty() && ::isatty(STDOUT_FILENO) != 1);
-  return print_listing(
-      api.list(c.status), "sessions", as_json, "no live sessions",
-      {"ID", "NAME", "STATE", "CLIENTS", "CONTROLLER", "COMMAND", "CREATED"}, [](const json& s) {
-        std::string state = cell(s, "state");
-        if (state == "terminated") state += " (" + cell(s, "exit_code") + ")";
-        return std::vector<std::string>{
-            cell(s, "id"),   cell(s, "name"),      state, cell(s, "clients"), cell(s, "controller"),
-            command_text(s), cell(s, "created_at")};
-      });
+  auto narrow = c.narrow;
+  std::erase_if(narrow, [](const auto& entry) { return entry.second.empty(); });
+  if (!api.server().engine) {
+    if (!narrow.empty()) {
+      print_error("--" + narrow.begin()->first +
+                  " narrows an engine's managed sessions; a server's own live sessions have none");
+      return exit_usage;
+    }
+    return print_sessions(api.list(c.status), as_json, false);
+  }
+  narrow["status"] = c.status;
+  return print_sessions(api.list(narrow), as_json, true);
 }
 
 int cmd_create(const sessions& api, const sessions_command& c, const command_tail& tail) {
@@ -244,12 +250,15 @@ sessions_runner replying(
 
 void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_tail& tail) {
   auto* sessions_cmd = webtty.add_subcommand(
-      "sessions", "Live sessions of a server: persistent terminals shared by participants");
+      "sessions",
+      "Live sessions: an engine's managed sessions, or a server's own persistent terminals");
   sessions_cmd->require_subcommand(1);
   sessions_cmd->footer(
       "A live session keeps running when everyone has left; participants watch it, and at most\n"
-      "one controls it (its input and window size). --url is the server's --listen address;\n"
-      "http(s)://H:P/PREFIX puts the API under PREFIX (behind a proxy).\n"
+      "one controls it (its input and window size). Without --url (or with rstrm://NAME) they\n"
+      "are the managed sessions of the current context's engine: every session to a registered\n"
+      "server; with a server's --listen address, that server's own (http(s)://H:P/PREFIX puts\n"
+      "the API under PREFIX). Example: rstream webtty sessions list --status active\n"
       "Exit codes: 0 ok; 1 the server refused (its message is shown); 2 bad command line;\n"
       "3 no such session (or control request); 4 permission denied (missing or invalid token,\n"
       "not the controller); 255 the server could not be reached or the connection broke.\n"
@@ -271,6 +280,27 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
                    state);
   cmd->add_option("--status", state->status, "Only active (starting, running) or terminated")
       ->check(CLI::IsMember({"active", "terminated"}));
+  for (const auto& [flag, help] : std::vector<std::pair<const char*, const char*>>{
+           {"server_id", "Engine: only the sessions of this registered server (id or name)"},
+           {"origin", "Engine: only sessions of this origin (human, ci, agent, api, ...)"},
+           {"group_id", "Engine: only the sessions of this group"},
+           {"started_from", "Engine: only sessions started at or after this UTC time"},
+           {"started_to", "Engine: only sessions started at or before this UTC time"}}) {
+    std::string name = std::string("--") + flag;
+    std::replace(name.begin(), name.end(), '_', '-');
+    cmd->add_option(name, state->narrow[flag], help);
+  }
+
+  leaf("groups", "The engine's session groups (exec/client --group)",
+       replying([](const sessions& api, const sessions_command&) { return api.groups(); },
+                [](const json& body) {
+                  for (const auto& g : body.value("groups", json::array())) {
+                    print_line(cell(g, "group") + "  " + cell(g, "sessions") + " sessions, " +
+                               cell(g, "active") + " active");
+                  }
+                  return exit_ok;
+                }),
+       {"text or json", {"text", "json"}, "text", false}, state);
 
   leaf("info", "Show one session",
        replying([](const sessions& api, const sessions_command& c) { return api.show(c.ids[0]); },

@@ -69,6 +69,7 @@ void client_session::finish(client_outcome outcome) {
   if (finished_) return;
   finished_ = true;
   outcome.pid = outcome_.pid;
+  outcome.session_id = outcome_.session_id;
   outcome_ = std::move(outcome);
   channel_->close();
   heartbeat_timer_.cancel();
@@ -172,6 +173,7 @@ asio::awaitable<client_outcome> client_session::run() {
     } else if (auto* ack = std::get_if<codec::ack>(&f)) {
       started_ = true;
       outcome_.pid = ack->pid;
+      outcome_.session_id = ack->session_id;
     } else if (auto* close = std::get_if<codec::close_frame>(&f)) {
       finish({.what = client_outcome::kind::closed,
               .exit_code = close->exit_code,

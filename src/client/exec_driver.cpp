@@ -74,6 +74,8 @@ class exec_run {
     open.interactive = config_.forward_stdin;
     open.allocate_tty = config_.allocate_tty;
     open.heartbeat_ms = static_cast<std::uint32_t>(config_.heartbeat.count());
+    open.origin = config_.origin;
+    open.group = config_.group;
     // WebSocket carries the token in its Authorization header; raw streams in Open.
     // Through an engine, the engine checks the token (in Route) and the server trusts it.
     open.token = url_.uses_websocket() || engine_ ? std::string() : config_.connect.token;
@@ -311,6 +313,7 @@ api::exec_report make_exec_report(const exec_config& config, const exec_ending& 
   report.signal = ending.outcome.signal;
   if (report.signal) report.signal_name = signal_name(report.signal);
   report.pid = ending.outcome.pid;
+  report.session_id = ending.outcome.session_id;
   report.timed_out = ending.timed_out;
   report.error = verdict.message;
   report.error_code = ending.outcome.error_code;

@@ -76,7 +76,7 @@ class live_attachment {
   // ---- the connection ----
 
   asio::awaitable<void> drive() {
-    std::string path = options_.server.target("/ws/terminal/" + base::percent_encode(session_id_));
+    std::string path = options_.server.target(options_.server.socket_path(session_id_));
     std::string query;
     if (options_.spectator) query += "role=spectator";
     if (!options_.participant_name.empty()) {

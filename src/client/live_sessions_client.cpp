@@ -1,6 +1,8 @@
 // The live-sessions API client (see live_sessions_client.hpp).
 #include "rstream/client/live_sessions_client.hpp"
 
+#include "rstream/config/contexts.hpp"
+
 #include <signal.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -27,13 +29,33 @@ transport::endpoint_url live_server::websocket_url() const {
   return ws;
 }
 
+std::string live_server::sessions_path() const {
+  return engine ? "/api/webtty/sessions" : "/api/terminal/sessions";
+}
+
+std::string live_server::session_path(const std::string& id_or_name) const {
+  return sessions_path() + "/" + base::percent_encode(id_or_name);
+}
+
+std::string live_server::socket_path(const std::string& id) const {
+  return engine ? session_path(id) + "/ws" : "/ws/terminal/" + base::percent_encode(id);
+}
+
 base::result<live_server, live_failure> resolve_live_server(
-    const std::string& url, const transport::connect_options& connect) {
-  if (is_tunnel_url(url)) {
-    return live_failure{
-        api::exit_usage,
-        {},
-        "live sessions through the engine are not supported yet; use the server's --listen URL"};
+    const std::string& url, const transport::connect_options& connect, const std::string& context) {
+  if (url.empty() || is_tunnel_url(url)) {
+    // The engine's managed sessions (of one registered server with rstrm://NAME).
+    auto engine = config::resolve_engine(context);
+    if (!engine) return live_failure{api::exit_remote_failure, {}, engine.error().message};
+    live_server server;
+    server.url.target = {engine->engine.tls, engine->engine.host, engine->engine.port};
+    server.url.http_form = true;
+    server.given = engine->engine.text();
+    server.connect = connect;
+    if (server.connect.token.empty()) server.connect.token = engine->token;
+    server.engine = true;
+    if (!url.empty()) server.scope = url.substr(std::string_view("rstrm://").size());
+    return server;
   }
   std::string error;
   auto direct = parse_direct_server_url(url, error);
@@ -94,10 +116,6 @@ live_reply interpret_live_response(const live_server& server, int status, const 
   return failure;
 }
 
-std::string session_path(const std::string& id_or_name) {
-  return "/api/terminal/sessions/" + base::percent_encode(id_or_name);
-}
-
 live_reply live_sessions_client::call(const std::string& method, const std::string& api_path,
                                       const std::optional<json>& body) const {
   const auto response = transport::http_call_and_wait(
@@ -107,21 +125,36 @@ live_reply live_sessions_client::call(const std::string& method, const std::stri
 }
 
 live_reply live_sessions_client::list(const std::string& status) const {
-  std::string path = "/api/terminal/sessions";
-  if (!status.empty()) path += "?status=" + base::percent_encode(status);
+  return list(std::map<std::string, std::string>{{"status", status}});
+}
+
+live_reply live_sessions_client::list(const std::map<std::string, std::string>& query) const {
+  std::string path = server_.sessions_path();
+  char separator = '?';
+  auto add = [&](const std::string& key, const std::string& value) {
+    if (value.empty()) return;
+    path += separator + key + "=" + base::percent_encode(value);
+    separator = '&';
+  };
+  for (const auto& [key, value] : query) add(key, value);
+  if (server_.engine && query.count("server_id") == 0) add("server_id", server_.scope);
   return call("GET", path);
 }
 
+live_reply live_sessions_client::groups() const {
+  return call("GET", server_.sessions_path() + "/groups");
+}
+
 live_reply live_sessions_client::show(const std::string& session) const {
-  return call("GET", session_path(session));
+  return call("GET", server_.session_path(session));
 }
 
 live_reply live_sessions_client::create(const api::live_session_request& request) const {
-  return call("POST", "/api/terminal/sessions", api::to_body(request));
+  return call("POST", server_.sessions_path(), api::to_body(request));
 }
 
 live_reply live_sessions_client::kill(const std::string& session) const {
-  return call("DELETE", session_path(session));
+  return call("DELETE", server_.session_path(session));
 }
 
 live_reply live_sessions_client::cleanup() const {
@@ -130,11 +163,11 @@ live_reply live_sessions_client::cleanup() const {
 
 live_reply live_sessions_client::request_control(const std::string& session,
                                                  const api::live_control_request& request) const {
-  return call("POST", session_path(session) + "/control-requests", api::to_body(request));
+  return call("POST", server_.session_path(session) + "/control-requests", api::to_body(request));
 }
 
 live_reply live_sessions_client::control_requests(const std::string& session) const {
-  return call("GET", session_path(session) + "/control-requests");
+  return call("GET", server_.session_path(session) + "/control-requests");
 }
 
 live_reply live_sessions_client::resolve_control(const std::string& session,
@@ -145,14 +178,14 @@ live_reply live_sessions_client::resolve_control(const std::string& session,
                         {},
                         "REQ must be a control request id (a number), got '" + request_id + "'"};
   }
-  return call("POST", session_path(session) + "/control-requests/" + request_id,
+  return call("POST", server_.session_path(session) + "/control-requests/" + request_id,
               api::to_body(decision));
 }
 
 namespace {
 
-std::string events_path(const std::string& session, long long since) {
-  std::string path = session_path(session) + "/events";
+std::string events_path(const live_server& server, const std::string& session, long long since) {
+  std::string path = server.session_path(session) + "/events";
   if (since >= 0) path += "?since=" + std::to_string(since);
   return path;
 }
@@ -233,7 +266,7 @@ asio::awaitable<void> follow(follow_state& state) {
 }  // namespace
 
 live_reply live_sessions_client::events(const std::string& session, long long since) const {
-  return call("GET", events_path(session, since));
+  return call("GET", events_path(server_, session, since));
 }
 
 live_follow_result live_sessions_client::follow_events(
@@ -243,7 +276,7 @@ live_follow_result live_sessions_client::follow_events(
   state.server = &server_;
   state.on_event = &on_event;
   state.request.method = "GET";
-  state.request.target = server_.target(events_path(session, since));
+  state.request.target = server_.target(events_path(server_, session, since));
   state.request.token = server_.connect.token;
   state.request.headers.push_back({"Accept", "text/event-stream"});
   state.options.connect = server_.connect;

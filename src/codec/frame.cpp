@@ -197,10 +197,31 @@ bool read_string(frame_type type, const json& object, const char* key, bool requ
 
 bool has_nul(const std::string& s) { return s.find('\0') != std::string::npos; }
 
+}  // namespace
+
+bool is_session_origin(std::string_view origin) {
+  for (const char* word : session_origins) {
+    if (origin == word) return true;
+  }
+  return false;
+}
+
+bool is_group_name(std::string_view group) {
+  if (group.empty() || group.size() > max_group_length) return false;
+  // UTF-8 is the JSON parser's check when it comes from a frame (and the CLI's for a flag).
+  for (const char c : group) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) return false;
+  }
+  return true;
+}
+
+namespace {
+
 json open_to_json(const open_request& open) {
   json env = json::object();
   for (const auto& [key, value] : open.env) env[key] = value;
-  return json{
+  json j{
       {"argv", open.argv},
       {"login_shell", open.login_shell},
       {"env", std::move(env)},
@@ -212,6 +233,9 @@ json open_to_json(const open_request& open) {
       {"heartbeat_ms", open.heartbeat_ms},
       {"token", open.token},
   };
+  if (!open.origin.empty()) j["origin"] = open.origin;
+  if (!open.group.empty()) j["group"] = open.group;
+  return j;
 }
 
 bool decode_open(const std::vector<std::uint8_t>& payload, frame& out, decode_error& error) {
@@ -282,6 +306,16 @@ bool decode_open(const std::vector<std::uint8_t>& payload, frame& out, decode_er
   }
   if (!read_string(type, j, "token", false, open.token, error)) return false;
   if (has_nul(open.token)) return malformed(error, type, "token contains a NUL byte");
+  if (!read_string(type, j, "origin", false, open.origin, error)) return false;
+  if (!open.origin.empty() && !is_session_origin(open.origin)) {
+    return malformed(error, type,
+                     "origin must be human, ci, agent, api, automation or scheduled-job");
+  }
+  if (!read_string(type, j, "group", false, open.group, error)) return false;
+  if (!open.group.empty() && !is_group_name(open.group)) {
+    return malformed(error, type,
+                     "group must be at most 128 bytes of UTF-8 without control characters");
+  }
 
   out = std::move(open);
   return true;
@@ -296,6 +330,8 @@ bool decode_ack(const std::vector<std::uint8_t>& payload, frame& out, decode_err
                 std::numeric_limits<std::int64_t>::max(), true, a.pid, error)) {
     return false;
   }
+  if (!read_string(type, j, "session_id", false, a.session_id, error)) return false;
+  if (has_nul(a.session_id)) return malformed(error, type, "session_id contains a NUL byte");
   out = a;
   return true;
 }
@@ -504,7 +540,11 @@ std::vector<std::uint8_t> big_endian_fields(Field... fields) {
 }
 
 std::vector<std::uint8_t> encode_body(const open_request& o) { return dump_json(open_to_json(o)); }
-std::vector<std::uint8_t> encode_body(const ack& a) { return dump_json(json{{"pid", a.pid}}); }
+std::vector<std::uint8_t> encode_body(const ack& a) {
+  json j{{"pid", a.pid}};
+  if (!a.session_id.empty()) j["session_id"] = a.session_id;
+  return dump_json(j);
+}
 std::vector<std::uint8_t> encode_body(const error_frame& e) {
   return dump_json(json{{"code", e.code}, {"message", e.message}});
 }

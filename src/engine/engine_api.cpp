@@ -36,7 +36,16 @@ enum engine_route : int {
   create_server,
   update_server,
   delete_server,
-  enroll_server
+  enroll_server,
+  list_sessions,
+  session_groups,
+  show_session,
+  kill_session,
+  session_events,
+  list_control_requests,
+  create_control_request,
+  resolve_control_request,
+  join_session
 };
 
 /// The route table: method, path pattern, route. A route's methods are listed in Allow in this
@@ -63,6 +72,15 @@ constexpr route_row engine_route_rows[] = {
     {"PATCH", "/api/servers/{}", update_server},
     {"DELETE", "/api/servers/{}", delete_server},
     {"POST", "/api/servers/{}/enrollment", enroll_server},
+    {"GET", "/api/webtty/sessions", list_sessions},
+    {"GET", "/api/webtty/sessions/groups", session_groups},
+    {"GET", "/api/webtty/sessions/{}", show_session},
+    {"DELETE", "/api/webtty/sessions/{}", kill_session},
+    {"GET", "/api/webtty/sessions/{}/events", session_events},
+    {"GET", "/api/webtty/sessions/{}/control-requests", list_control_requests},
+    {"POST", "/api/webtty/sessions/{}/control-requests", create_control_request},
+    {"POST", "/api/webtty/sessions/{}/control-requests/{}", resolve_control_request},
+    {"*", "/api/webtty/sessions/{}/ws", join_session},
 };
 
 const api::router& engine_routes() {
@@ -79,6 +97,13 @@ bool is_token_route(int route) {
 }
 
 bool is_server_route(int route) { return route >= list_servers && route <= enroll_server; }
+
+bool is_session_route(int route) { return route >= list_sessions && route <= join_session; }
+
+/// The /api/webtty/sessions route of a table route (their order is the same).
+sessions_route sessions_route_of(int route) {
+  return static_cast<sessions_route>(route - list_sessions);
+}
 
 /// The /api/servers route of a table route (their order is the same).
 server_records_route records_route_of(int route) {
@@ -115,11 +140,14 @@ asio::awaitable<void> method_not_allowed(transport::http_exchange& ex, int route
     co_await no_endpoint(ex);
     co_return;
   }
-  const char* why = route == list_tunnels ? "use GET on /api/tunnels"
-                    : is_server_route(route)
-                        ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
-                          "/api/servers/ID; POST on /api/servers/ID/enrollment"
-                        : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
+  const char* why =
+      route == list_tunnels     ? "use GET on /api/tunnels"
+      : is_server_route(route)  ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
+                                  "/api/servers/ID; POST on /api/servers/ID/enrollment"
+      : is_session_route(route) ? "use GET on /api/webtty/sessions and its events and control "
+                                  "requests; DELETE on /api/webtty/sessions/ID; POST to ask for or "
+                                  "resolve control"
+                                : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
   std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
   co_await ex.respond_error(405, "method_not_allowed", why, std::move(allow));
 }
@@ -180,7 +208,8 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
   // is 404 whatever else; a registered one offline is shown, and 503 for a session or files.
   std::optional<tunnel_record> target;
   std::optional<api::server_record> registered;
-  if (!match.params.empty() && !is_token_route(match.route) && !is_server_route(match.route)) {
+  if (!match.params.empty() && !is_token_route(match.route) && !is_server_route(match.route) &&
+      !is_session_route(match.route)) {
     const std::string& name = match.params[0];
     if (const api::server_record* record = registered_target(name)) registered = *record;
     const tunnel_record* found =
@@ -250,6 +279,17 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
       co_await api_server_records(ex, who, records_route_of(match.route), std::move(id_or_name));
       break;
     }
+    case list_sessions:
+    case session_groups:
+    case show_session:
+    case kill_session:
+    case session_events:
+    case list_control_requests:
+    case create_control_request:
+    case resolve_control_request:
+    case join_session:
+      co_await api_sessions(ex, who, sessions_route_of(match.route), match.params);
+      break;
   }
 }
 

@@ -59,6 +59,7 @@ bool engine_app::start(std::string& error) {
   server_config.listen_port = config_.listen_port;
   server_config.public_url = config_.public_url;
   server_config.name_grace = config_.name_grace;
+  server_config.detached_session_timeout = config_.detached_session_timeout;
   server_config.limits = config_.limits;
   if (!transport::load_server_tls(config_.tls, server_config.tls, server_config.allow_plaintext,
                                   error)) {

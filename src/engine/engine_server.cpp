@@ -122,6 +122,7 @@ void engine_server::shutdown() {
   stopping_ = true;
   boost::system::error_code ignored;
   acceptor_.close(ignored);
+  sessions_.kill_all();
   auto links = links_;
   for (auto& [id, link] : links) link->close("the engine is shutting down");
   for (auto& [id, pending] : pending_) {
@@ -326,18 +327,23 @@ asio::awaitable<void> engine_server::route_authenticated(
   }
   const std::string name = found->name;
   const std::string tunnel_id = found->id;
-  // explicit_key: the session must open with an E2E handshake; it goes to the server first.
   std::optional<codec::frame> opening;
-  if (record && record->encryption == api::encryption_policy::explicit_key) {
-    // Made now: the record may be gone once the frame has come.
-    const codec::frame plaintext = refusal_frame(plaintext_refusal(*record));
-    auto first = co_await transport::read_frame_within(client, config_.first_frame_timeout);
-    if (first.what != transport::read_result::kind::frame) co_return;
-    if (!starts_end_to_end(first.frame)) {
-      co_await transport::refuse(*client, plaintext);
-      co_return;
+  if (record) {
+    api::server_record registered = *record;  // a copy: the record may go while this waits
+    // explicit_key: the session must open with an E2E handshake; it goes to the server first.
+    if (registered.encryption == api::encryption_policy::explicit_key) {
+      const codec::frame plaintext = refusal_frame(plaintext_refusal(registered));
+      auto first = co_await transport::read_frame_within(client, config_.first_frame_timeout);
+      if (first.what != transport::read_result::kind::frame) co_return;
+      if (!starts_end_to_end(first.frame)) {
+        co_await transport::refuse(*client, plaintext);
+        co_return;
+      }
+      opening = std::move(first.frame);
     }
-    opening = std::move(first.frame);
+    // Every session to a registered server is a managed session.
+    co_await route_managed(client, std::move(registered), tunnel_id, name, who, std::move(opening));
+    co_return;
   }
   codec::error_frame failure;
   auto server = co_await open_stream(tunnel_id, name, tunnel::stream_kind::webtty, failure);
@@ -345,9 +351,6 @@ asio::awaitable<void> engine_server::route_authenticated(
     const codec::frame refusal = failure;
     co_await transport::refuse(*client, refusal);
     co_return;
-  }
-  if (opening) {
-    if (auto ec = co_await server->write(*opening)) co_return;
   }
   const std::string what = "stream to '" + name + "'";
   spdlog::debug("{}: relaying for {}", what, client->peer());

@@ -23,6 +23,17 @@ void live_host::changed() {
   for (auto* observer : observers_) observer->notify();
 }
 
+void live_host::set_owner(const std::string& participant, std::string owner) {
+  owners_[participant] = std::move(owner);
+}
+
+void live_host::forget_owner(const std::string& participant) { owners_.erase(participant); }
+
+bool live_host::owned_by(const std::string& participant, const std::string& owner) const {
+  const auto it = owners_.find(participant);
+  return it != owners_.end() && it->second == owner;
+}
+
 void live_host::schedule_expiry() {
   auto next = state().control().next_expiry(control_request_ttl);
   if (!next || terminated()) return;

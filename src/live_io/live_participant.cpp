@@ -49,7 +49,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
         wake_(socket_->get_executor()) {}
   ~live_participant() { terminal_->unsubscribe(&wake_); }  // if finish() never ran
 
-  asio::awaitable<void> run(std::string name, bool spectator_only) {
+  asio::awaitable<void> run(std::string name, bool spectator_only, std::string owner) {
     auto& state = terminal_->state();
     const auto now = live::clock::now();
     last_seq_ = state.events().last_seq();  // from our own participant_joined on
@@ -61,6 +61,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       co_return;
     }
     id_ = joined->id;
+    terminal_->set_owner(id_, std::move(owner));
     terminal_->subscribe(&wake_);
     terminal_->changed();
     spdlog::info("live session {}: {} joined from {} as {}", terminal_->id(), id_, socket_->peer(),
@@ -93,6 +94,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
     wake_.notify();
     terminal_->unsubscribe(&wake_);
     socket_->close();
+    if (!id_.empty()) terminal_->forget_owner(id_);
     if (!id_.empty() && terminal_->state().detach(id_, live::clock::now())) {
       spdlog::info("live session {}: {} {}", terminal_->id(), id_, why);
     }
@@ -255,9 +257,9 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
 
 asio::awaitable<void> serve_live_participant(std::unique_ptr<transport::message_socket> socket,
                                              std::shared_ptr<live_host> terminal, std::string name,
-                                             bool spectator_only) {
+                                             bool spectator_only, std::string owner) {
   auto participant = std::make_shared<live_participant>(std::move(socket), std::move(terminal));
-  co_await participant->run(std::move(name), spectator_only);
+  co_await participant->run(std::move(name), spectator_only, std::move(owner));
 }
 
 }  // namespace rstream::live_io

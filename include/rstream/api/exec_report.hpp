@@ -35,6 +35,7 @@ struct exec_report {
   int signal = 0;           ///< the signal that ended the remote command (0: none)
   std::string signal_name;  ///< "SIGKILL"...; empty when unknown
   std::int64_t pid = 0;     ///< the remote process id, when the server said
+  std::string session_id;   ///< the engine's managed session (registered servers), if any
   bool timed_out = false;
   std::string error;       ///< why the run failed, for people (empty: it did not)
   std::string error_code;  ///< the server's error code, when it sent one
@@ -42,7 +43,7 @@ struct exec_report {
 
 /// The report as JSON: url, command, exit_code, stdout, stderr, duration_ms always; for each
 /// stream "<name>_base64" (not valid UTF-8) and "<name>_truncated" when they apply; signal
-/// and signal_name, pid, timed_out, error and error_code when set.
+/// and signal_name, pid, session_id, timed_out, error and error_code when set.
 void to_json(nlohmann::json& json, const exec_report& report);
 
 }  // namespace rstream::api

@@ -36,6 +36,10 @@ int print_listing(const client::live_reply& reply, const char* key, bool as_json
 
 /// The sheet of `sessions info`.
 int print_session_sheet(const nlohmann::json& session);
+/// `sessions list`: a server's live sessions (ID NAME STATE CLIENTS CONTROLLER COMMAND
+/// CREATED) or an engine's managed ones (ID SERVER STATUS MODE CONTROLLER PARTICIPANTS STARTED
+/// ORIGIN), as a table or the API's array.
+int print_sessions(const client::live_reply& reply, bool as_json, bool managed);
 /// The events of `sessions events` (without --follow), one line each.
 int print_event_lines(const nlohmann::json& answer);
 

@@ -34,6 +34,7 @@ struct client_outcome {
   std::string error_code;
   std::string message;
   std::int64_t pid = 0;
+  std::string session_id;  ///< the engine's managed session, when there is one
 };
 
 /// Exit code a local process should return for an outcome (as ssh: 255 for failures).

@@ -47,6 +47,10 @@ struct exec_config {
   std::string client_identity;        ///< answers an E2E server's proof request
   std::optional<window_size> window;  ///< the local terminal's size, for a PTY
   std::string local_term;             ///< $TERM, for a PTY when env has no TERM
+  /// What started the session and the group it belongs to, for an engine's session list
+  /// (codec::open_request::origin and group; empty: not said).
+  std::string origin;
+  std::string group;
 };
 
 /// The user's side of a run: the standard streams and the terminal. Called on the driver's

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -20,14 +21,24 @@
 
 namespace rstream::client {
 
-/// A server whose live sessions we speak to, directly (never through an engine yet).
+/// Where live sessions are: a server reached directly (its own live sessions, /api/terminal),
+/// or the current context's engine (its managed sessions, /api/webtty: docs/api.md), maybe
+/// scoped to one registered server (--url rstrm://NAME).
 struct live_server {
   direct_server_url url;
-  std::string given;                   ///< --url as typed, for messages
+  std::string given;                   ///< --url as typed (or the engine's URL), for messages
   transport::connect_options connect;  ///< token, TLS trust, connect timeout
+  bool engine = false;                 ///< the engine's managed sessions
+  std::string scope;                   ///< engine only: the server of rstrm://NAME ("" all)
 
   /// The request target for an API path ("/api/terminal/sessions"), under the URL's path.
   std::string target(const std::string& api_path) const { return url.path + api_path; }
+  /// "/api/terminal/sessions" on a server, "/api/webtty/sessions" on an engine.
+  std::string sessions_path() const;
+  /// sessions_path() + "/" + the percent-encoded id or name.
+  std::string session_path(const std::string& id_or_name) const;
+  /// A participant's WebSocket path: "/ws/terminal/ID" or "/api/webtty/sessions/ID/ws".
+  std::string socket_path(const std::string& id) const;
   /// The WebSocket URL of the server (its host and port), for connect_message_socket.
   transport::endpoint_url websocket_url() const;
 };
@@ -44,16 +55,15 @@ struct live_failure {
 /// The JSON body of a 2xx answer, or why not.
 using live_reply = base::result<nlohmann::json, live_failure>;
 
-/// Resolves --url for live sessions. rstrm:// is refused (usage: not supported yet).
+/// Resolves --url for live sessions: a server's own URL; or, empty or rstrm://NAME, the engine
+/// of `context` (empty: the current one), whose token is used unless connect.token is set.
 base::result<live_server, live_failure> resolve_live_server(
-    const std::string& url, const transport::connect_options& connect);
+    const std::string& url, const transport::connect_options& connect,
+    const std::string& context = {});
 
 /// Turns a response (status 0: none, see `transport_error`) into a reply.
 live_reply interpret_live_response(const live_server& server, int status, const std::string& body,
                                    const std::string& transport_error);
-
-/// "/api/terminal/sessions/" + the percent-encoded id or name.
-std::string session_path(const std::string& id_or_name);
 
 /// How following a session's events ended: the exit code (0 when the server ended the stream,
 /// 141 when on_event said stdout is gone, 128+N on signal N) and the message (empty: none).
@@ -72,6 +82,10 @@ class live_sessions_client {
                   const std::optional<nlohmann::json>& body = std::nullopt) const;
 
   live_reply list(const std::string& status) const;  ///< status: "", active or terminated
+  /// The engine's list, narrowed (GET /api/webtty/sessions's query; empty values are left out).
+  live_reply list(const std::map<std::string, std::string>& query) const;
+  /// The engine's session groups.
+  live_reply groups() const;
   live_reply show(const std::string& session) const;
   live_reply create(const api::live_session_request& request) const;
   live_reply kill(const std::string& session) const;

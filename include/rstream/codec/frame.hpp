@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -74,12 +75,32 @@ struct open_request {
   std::uint16_t rows = 24;
   std::uint32_t heartbeat_ms = 0;  ///< 0: no heartbeats; otherwise both sides send one this often
   std::string token;               ///< bearer token on transports without HTTP headers
+  /// Who or what starts the session, for the engine's session list and recordings: empty (not
+  /// said) or one of session_origins. Servers ignore it.
+  std::string origin;
+  /// A session group the caller names (a CI job, a rollout): empty or 1..max_group_length bytes
+  /// of UTF-8 without control characters. Servers ignore it.
+  std::string group;
   bool operator==(const open_request&) const = default;
 };
+
+/// The words an Open's origin may be.
+inline constexpr const char* session_origins[] = {"human", "ci",         "agent",
+                                                  "api",   "automation", "scheduled-job"};
+/// Longest session group name, in bytes.
+inline constexpr std::size_t max_group_length = 128;
+/// Whether `origin` is one of session_origins.
+bool is_session_origin(std::string_view origin);
+/// Whether `group` may name a session group: 1..max_group_length bytes, no control character
+/// (UTF-8 validity is checked where the text comes in: the frame's JSON, the CLI's flag).
+bool is_group_name(std::string_view group);
 
 /// Server → client: the command started.
 struct ack {
   std::int64_t pid = 0;
+  /// Set by an engine that manages the session (a registered server's): the id under which
+  /// `rstream webtty sessions` lists it. Empty from a server.
+  std::string session_id;
   bool operator==(const ack&) const = default;
 };
 

@@ -35,6 +35,8 @@ struct engine_config {
   transport::connection_limit_settings limits;  ///< 0: derived from RLIMIT_NOFILE
   std::string public_url;  ///< base of the URLs given to users; empty: the bound address
   std::chrono::milliseconds name_grace{std::chrono::minutes(10)};
+  /// A managed interactive session with no participant ends after this long.
+  std::chrono::milliseconds detached_session_timeout{std::chrono::hours(1)};
 };
 
 /// Why `config` cannot be served (a message for users naming the flag), or nullopt.

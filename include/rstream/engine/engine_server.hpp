@@ -23,6 +23,7 @@
 #include "rstream/engine/listing_cache.hpp"
 #include "rstream/engine/server_admission.hpp"
 #include "rstream/engine/server_registry.hpp"
+#include "rstream/engine/session_directory.hpp"
 #include "rstream/engine/token_store.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/http.hpp"
@@ -58,6 +59,9 @@ struct engine_server_config {
   std::chrono::milliseconds first_frame_timeout{10000};  ///< a raw connection's first frame
   std::size_t max_tunnels = 100000;
   std::size_t max_pending_streams = 10000;
+  /// A managed interactive session with no participant at all ends after this long
+  /// (`engine --detached-session-timeout`).
+  std::chrono::milliseconds detached_session_timeout{std::chrono::hours(1)};
 };
 
 class tunnel_link;
@@ -65,6 +69,18 @@ struct pending_stream;
 
 /// The routes of /api/servers (server_records_api.cpp).
 enum class server_records_route { list, show, create, update, remove, enroll };
+/// The routes of /api/webtty/sessions (sessions_api.cpp).
+enum class sessions_route {
+  list,
+  groups,
+  show,
+  kill,
+  events,
+  list_control_requests,
+  create_control_request,
+  resolve_control_request,
+  join
+};
 
 class engine_server {
  public:
@@ -118,6 +134,12 @@ class engine_server {
   boost::asio::awaitable<void> route_authenticated(std::shared_ptr<transport::frame_channel> client,
                                                    const std::string& target, const token_info& who,
                                                    session_path path);
+  /// A session to a registered server (managed_route.cpp): the E2E probe is watched, a
+  /// plaintext session becomes a managed_session and an end-to-end one is relayed and listed.
+  boost::asio::awaitable<void> route_managed(std::shared_ptr<transport::frame_channel> client,
+                                             api::server_record record, std::string tunnel_id,
+                                             std::string name, const token_info& who,
+                                             std::optional<codec::frame> first);
   /// Asks the server of the tunnel `id` (named `name`) to dial back a stream of `kind` and
   /// waits for it (dial_timeout). Null with `failure` = {code, message} when it does not come.
   boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_stream(
@@ -150,6 +172,12 @@ class engine_server {
                                                   const token_info& who, server_records_route route,
                                                   std::string id_or_name);
 
+  boost::asio::awaitable<void> api_sessions(transport::http_exchange& ex, const token_info& who,
+                                            sessions_route route, std::vector<std::string> params);
+  /// Whether a token may see a managed session: an admin always; otherwise when the session's
+  /// server admits the token (a restricted record's allowed tokens).
+  bool may_see(const managed_session& session, const token_info& who) const;
+
   /// The token's record, unless it is invalid or its source is throttled (`throttled` set).
   std::optional<token_info> authenticate(const std::string& token, std::string_view peer,
                                          bool& throttled);
@@ -174,6 +202,7 @@ class engine_server {
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
   base::auth_throttle auth_throttle_;
   ui::listener_door door_;  ///< credential → authentication → browser rule (ui/front_door.hpp)
+  session_directory sessions_;  ///< managed sessions (registered servers' sessions)
   bool stopping_ = false;
 };
 

@@ -12,6 +12,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -53,6 +54,12 @@ class live_host : public std::enable_shared_from_this<live_host> {
   /// Delivers a signal (the caller checked authorize_signal).
   virtual void send_signal(int signal) = 0;
 
+  /// Which token a participant joined with (its id; "" where one token owns everything), so that
+  /// a caller can act as a participant only if it is its own (live_routes.hpp).
+  void set_owner(const std::string& participant, std::string owner);
+  void forget_owner(const std::string& participant);
+  bool owned_by(const std::string& participant, const std::string& owner) const;
+
   /// Arms the timer that expires pending control requests (after a request was made).
   void schedule_expiry();
   /// How long a pending control request waits for a decision.
@@ -67,6 +74,7 @@ class live_host : public std::enable_shared_from_this<live_host> {
   boost::asio::any_io_executor executor_;
   boost::asio::steady_timer expiry_timer_;
   std::vector<async_event*> observers_;
+  std::map<std::string, std::string> owners_;
   bool removed_ = false;
 };
 

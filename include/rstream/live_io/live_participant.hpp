@@ -17,9 +17,10 @@
 
 namespace rstream::live_io {
 
-/// Serves one WebSocket participant of `host` until it leaves or the session ends.
+/// Serves one WebSocket participant of `host` until it leaves or the session ends. `owner` is
+/// the token it joined with (live_host::set_owner).
 boost::asio::awaitable<void> serve_live_participant(
     std::unique_ptr<transport::message_socket> socket, std::shared_ptr<live_host> host,
-    std::string name, bool spectator_only);
+    std::string name, bool spectator_only, std::string owner = {});
 
 }  // namespace rstream::live_io
