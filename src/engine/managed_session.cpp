@@ -68,7 +68,10 @@ asio::awaitable<void> managed_session::run(std::shared_ptr<transport::frame_chan
   server_ = std::move(server);
   const auto joined =
       state_.attach("", info_.started_by, /*spectator_only=*/false, live::clock::now());
-  if (joined) origin_participant_ = joined->id;
+  if (joined) {
+    origin_participant_ = joined->id;
+    set_owner(origin_participant_, info_.started_by_token_id);  // its token acts as it
+  }
   to_server_.push(std::move(*open), 64);
   const base::log_failure log_failure{"managed session " + id(), self};
   asio::co_spawn(executor(), write_server(), log_failure);
