@@ -36,7 +36,9 @@ enum engine_route : int {
   create_server,
   update_server,
   delete_server,
-  enroll_server
+  enroll_server,
+  recording_events,
+  recording_export
 };
 
 /// The route table: method, path pattern, route. A route's methods are listed in Allow in this
@@ -63,6 +65,8 @@ constexpr route_row engine_route_rows[] = {
     {"PATCH", "/api/servers/{}", update_server},
     {"DELETE", "/api/servers/{}", delete_server},
     {"POST", "/api/servers/{}/enrollment", enroll_server},
+    {"GET", "/api/webtty/sessions/{}/events", recording_events},
+    {"GET", "/api/webtty/sessions/{}/export", recording_export},
 };
 
 const api::router& engine_routes() {
@@ -79,6 +83,15 @@ bool is_token_route(int route) {
 }
 
 bool is_server_route(int route) { return route >= list_servers && route <= enroll_server; }
+
+bool is_recording_route(int route) {
+  return route == recording_events || route == recording_export;
+}
+
+/// The routes whose first parameter names a tunnel or a registered server.
+bool is_tunnel_route(int route) {
+  return route == show_tunnel || route == tunnel_webtty || route == tunnel_files;
+}
 
 /// The /api/servers route of a table route (their order is the same).
 server_records_route records_route_of(int route) {
@@ -115,11 +128,12 @@ asio::awaitable<void> method_not_allowed(transport::http_exchange& ex, int route
     co_await no_endpoint(ex);
     co_return;
   }
-  const char* why = route == list_tunnels ? "use GET on /api/tunnels"
-                    : is_server_route(route)
-                        ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
-                          "/api/servers/ID; POST on /api/servers/ID/enrollment"
-                        : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
+  const char* why =
+      route == list_tunnels       ? "use GET on /api/tunnels"
+      : is_server_route(route)    ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
+                                    "/api/servers/ID; POST on /api/servers/ID/enrollment"
+      : is_recording_route(route) ? "a session's recording is read with GET"
+                                  : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
   std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
   co_await ex.respond_error(405, "method_not_allowed", why, std::move(allow));
 }
@@ -180,7 +194,7 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
   // is 404 whatever else; a registered one offline is shown, and 503 for a session or files.
   std::optional<tunnel_record> target;
   std::optional<api::server_record> registered;
-  if (!match.params.empty() && !is_token_route(match.route) && !is_server_route(match.route)) {
+  if (!match.params.empty() && is_tunnel_route(match.route)) {
     const std::string& name = match.params[0];
     if (const api::server_record* record = registered_target(name)) registered = *record;
     const tunnel_record* found =
@@ -248,6 +262,14 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
       std::string id_or_name;
       if (!match.params.empty()) id_or_name = match.params[0];
       co_await api_server_records(ex, who, records_route_of(match.route), std::move(id_or_name));
+      break;
+    }
+    case recording_events:
+    case recording_export: {
+      const recordings_route route = match.route == recording_events
+                                         ? recordings_route::events
+                                         : recordings_route::export_body;
+      co_await api_recordings(ex, who, route, match.params[0]);
       break;
     }
   }
