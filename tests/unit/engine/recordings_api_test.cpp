@@ -133,7 +133,7 @@ TEST(recordings_api, RecordedSessionsReadBackExportAndRefuse) {
   ASSERT_EQ(r[2].answer.status, 200) << r[2].answer.body;
   EXPECT_EQ(r[2].answer.content_type, "application/x-asciicast");
   const auto cast = lines_of(r[2].answer.body);
-  ASSERT_EQ(cast.size(), 6u) << r[2].answer.body;  // header, o, o, r, o (no i)
+  ASSERT_EQ(cast.size(), 5u) << r[2].answer.body;  // header, o, o, r, o (no i)
   EXPECT_EQ(cast[0]["version"], 2);
   EXPECT_EQ(cast[0]["width"], 80);
   EXPECT_EQ(cast[1][2], "$ ls\r\nprice: ");
@@ -141,7 +141,7 @@ TEST(recordings_api, RecordedSessionsReadBackExportAndRefuse) {
   EXPECT_EQ(cast[3][1], "r");
   EXPECT_EQ(cast[4][2], "bad\xef\xbf\xbd byte\r\n");
   const auto with_input = lines_of(r[3].answer.body);
-  ASSERT_EQ(with_input.size(), 7u);
+  ASSERT_EQ(with_input.size(), 6u);
   EXPECT_EQ(with_input[3][1], "i");
 
   ASSERT_EQ(r[4].answer.status, 200);

@@ -3,25 +3,16 @@
 // recording keeps no data; a producer waits (asynchronously) while the writer cannot keep up
 // and goes on once it can; stopping writes what was queued and closes running recordings;
 // recordings left running are ended at start; retention deletes the oldest ended recordings at
-// start and while running. A full disk (a small tmpfs in a mount namespace, else RLIMIT_FSIZE)
-// breaks the running recording, refuses new ones with SQLite's words, and a begin after space
-// came back makes the recorder healthy again.
-#include <fcntl.h>
+// start and while running. (A full disk: recorder_disk_full_test.cpp.)
 #include <gtest/gtest.h>
-#include <sched.h>
-#include <signal.h>
 #include <sqlite3.h>
 #include <stdlib.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
-#include <fstream>
 
 #include "rstream/common/async_event.hpp"
 #include "rstream/base/utc_time.hpp"
@@ -208,8 +199,6 @@ asio::awaitable<void> push_against_a_lock(session_recorder& rec, sqlite3* blocke
   out.resumed = done;
   disarm();
 }
-
-}  // namespace
 
 asio::awaitable<void> begin_then_stop(session_recorder& rec, std::function<void()> disarm,
                                       std::shared_ptr<engine::session_recording>& kept) {
