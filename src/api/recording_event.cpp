@@ -140,27 +140,11 @@ body_error refused(std::string message) { return body_error{std::move(message)};
 }  // namespace
 
 const char* name_of(recording_kind kind) {
-  switch (kind) {
-    case recording_kind::open:
-      return "open";
-    case recording_kind::output:
-      return "output";
-    case recording_kind::input:
-      return "input";
-    case recording_kind::resize:
-      return "resize";
-    case recording_kind::participant_joined:
-      return "participant_joined";
-    case recording_kind::participant_left:
-      return "participant_left";
-    case recording_kind::control:
-      return "control";
-    case recording_kind::close:
-      return "close";
-    case recording_kind::unknown:
-      break;
-  }
-  return "unknown";
+  static constexpr const char* names[] = {
+      "unknown",          "open",    "output", "input", "resize", "participant_joined",
+      "participant_left", "control", "close"};
+  const auto index = static_cast<std::size_t>(kind);
+  return index < std::size(names) ? names[index] : "unknown";
 }
 
 recording_kind parse_recording_kind(std::string_view word) {
@@ -171,19 +155,9 @@ recording_kind parse_recording_kind(std::string_view word) {
 }
 
 const char* name_of(recording_stream stream) {
-  switch (stream) {
-    case recording_stream::none:
-      return "none";
-    case recording_stream::standard_input:
-      return "stdin";
-    case recording_stream::standard_output:
-      return "stdout";
-    case recording_stream::standard_error:
-      return "stderr";
-    case recording_stream::unknown:
-      break;
-  }
-  return "unknown";
+  static constexpr const char* names[] = {"none", "stdin", "stdout", "stderr"};
+  const auto index = static_cast<std::size_t>(stream);
+  return index < std::size(names) ? names[index] : "unknown";
 }
 
 recording_stream parse_recording_stream(std::string_view word) {

@@ -1,7 +1,43 @@
-// SHA-256 digests as hex (see sha256.hpp).
+// SHA-256 by OpenSSL, and digests as hex (see sha256.hpp).
 #include "rstream/base/sha256.hpp"
 
+#include <openssl/evp.h>
+
+#include <new>
+
 namespace rstream::base {
+namespace {
+
+/// The algorithm, fetched once: an implicit fetch on every init costs more than hashing a
+/// small event.
+const EVP_MD* sha256_algorithm() {
+  static EVP_MD* const algorithm = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return algorithm;
+}
+
+}  // namespace
+
+sha256::sha256() : context_(EVP_MD_CTX_new()) {
+  if (!context_ || !sha256_algorithm() ||
+      EVP_DigestInit_ex(context_, sha256_algorithm(), nullptr) != 1) {
+    EVP_MD_CTX_free(context_);
+    throw std::bad_alloc();
+  }
+}
+
+sha256::~sha256() { EVP_MD_CTX_free(context_); }
+
+sha256& sha256::update(std::string_view bytes) {
+  EVP_DigestUpdate(context_, bytes.data(), bytes.size());
+  return *this;
+}
+
+sha256::digest sha256::finish() {
+  digest out{};
+  unsigned int size = 0;
+  EVP_DigestFinal_ex(context_, out.data(), &size);
+  return out;
+}
 
 std::string hex_of(const sha256::digest& digest) {
   static constexpr char digits[] = "0123456789abcdef";

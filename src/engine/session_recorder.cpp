@@ -17,17 +17,24 @@ namespace rstream::engine {
 session_recording::session_recording(std::shared_ptr<detail::recorder_core> core,
                                      std::shared_ptr<detail::recorder_signals> signals,
                                      std::uint64_t number, std::string session_id,
-                                     api::recording_policy policy, std::uint64_t failure_epoch)
+                                     api::recording_policy policy, std::uint64_t failure_epoch,
+                                     std::chrono::steady_clock::time_point started)
     : core_(std::move(core)),
       signals_(std::move(signals)),
       number_(number),
       session_id_(std::move(session_id)),
       policy_(policy),
       failure_epoch_(failure_epoch),
-      started_(std::chrono::steady_clock::now()) {}
+      started_(started) {}
 
 session_recording::~session_recording() {
   if (!closed_) close({std::nullopt, std::nullopt, "session_ended"});
+}
+
+std::int64_t session_recording::since_start() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                               started_)
+      .count();
 }
 
 bool session_recording::broken() const { return core_->failure_epoch() > failure_epoch_; }
@@ -39,9 +46,7 @@ void session_recording::push(api::recording_kind kind, api::recording_stream str
   detail::queued_event queued;
   queued.event.kind = kind;
   queued.event.stream = stream;
-  queued.event.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                             std::chrono::steady_clock::now() - started_)
-                             .count();
+  queued.event.time_us = since_start();
   queued.event.payload = std::move(payload);
   const std::size_t cost = queued.event.payload.size() + recorder_settings::event_overhead;
   core_->push({number_, std::move(queued), cost});
@@ -80,9 +85,7 @@ void session_recording::close(const api::recording_close& close) {
   end.ended_at = base::utc_iso8601(std::chrono::system_clock::now(), true);
   end.fields = close;
   end.close.kind = api::recording_kind::close;
-  end.close.time_us = std::chrono::duration_cast<std::chrono::microseconds>(
-                          std::chrono::steady_clock::now() - started_)
-                          .count();
+  end.close.time_us = since_start();
   end.close.payload = api::close_payload(close);
   const std::size_t cost = end.close.payload.size() + recorder_settings::event_overhead;
   core_->push({number_, std::move(end), cost});
@@ -136,6 +139,7 @@ void session_recorder::start() {
 asio::awaitable<session_recorder::begun> session_recorder::begin(recording_start start) {
   const auto core = core_;
   const auto signals = signals_;
+  const auto started = std::chrono::steady_clock::now();
   const auto now = std::chrono::system_clock::now();
   detail::queued_begin queued;
   queued.summary.session_id = start.session_id;
@@ -160,7 +164,7 @@ asio::awaitable<session_recorder::begun> session_recorder::begin(recording_start
     co_return answer;
   }
   answer.recording.reset(new session_recording(core, signals, number, start.session_id,
-                                               start.policy, wait->failure_epoch));
+                                               start.policy, wait->failure_epoch, started));
   co_return answer;
 }
 

@@ -110,6 +110,24 @@ std::optional<error> refused_append(const recording_append& append, const append
   return std::nullopt;
 }
 
+/// Ends the running recordings that `condition` (with `session_id` bound, when not empty)
+/// selects; how many.
+result<std::size_t> end_where(connection& db, const char* condition, const std::string& session_id,
+                              const recording_end& end) {
+  const std::string sql = std::string(
+                              "UPDATE recordings SET ended_at = ?, exit_code = ?, exit_signal = ?, "
+                              "end_reason = ? WHERE ended_at IS NULL AND ") +
+                          condition;
+  statement update(db, sql.c_str());
+  update.bind(1, end.ended_at);
+  bind_optional(update, 2, end.close.exit_code);
+  bind_optional(update, 3, end.close.signal);
+  update.bind(4, end.close.reason);
+  if (!session_id.empty()) update.bind(5, session_id);
+  if (auto done = update.run("ending recordings"); !done) return done.error();
+  return static_cast<std::size_t>(db.changes());
+}
+
 }  // namespace
 
 result<void> begin_recording(connection& db, const api::recording_summary& r) {
@@ -182,28 +200,14 @@ result<void> append_recording_events(connection& db, const std::vector<recording
 
 result<void> end_recording(connection& db, const std::string& session_id,
                            const recording_end& end) {
-  statement update(db,
-                   "UPDATE recordings SET ended_at = ?, exit_code = ?, exit_signal = ?, "
-                   "end_reason = ? WHERE session_id = ? AND ended_at IS NULL");
-  update.bind(1, end.ended_at);
-  bind_optional(update, 2, end.close.exit_code);
-  bind_optional(update, 3, end.close.signal);
-  update.bind(4, end.close.reason).bind(5, session_id);
-  if (auto done = update.run("ending the recording of session " + session_id); !done) return done;
-  if (db.changes() == 0) return no_recording(session_id, "running ");
+  auto ended = end_where(db, "session_id = ?", session_id, end);
+  if (!ended) return ended.error();
+  if (*ended == 0) return no_recording(session_id, "running ");
   return {};
 }
 
 result<std::size_t> end_unfinished_recordings(connection& db, const recording_end& end) {
-  statement update(db,
-                   "UPDATE recordings SET ended_at = ?, exit_code = ?, exit_signal = ?, "
-                   "end_reason = ? WHERE ended_at IS NULL");
-  update.bind(1, end.ended_at);
-  bind_optional(update, 2, end.close.exit_code);
-  bind_optional(update, 3, end.close.signal);
-  update.bind(4, end.close.reason);
-  if (auto done = update.run("ending unfinished recordings"); !done) return done.error();
-  return static_cast<std::size_t>(db.changes());
+  return end_where(db, "1 = 1", {}, end);
 }
 
 result<std::vector<api::recording_event>> read_recording_events(connection& db,

@@ -11,16 +11,14 @@
 #include <string_view>
 
 #include "rstream/api/recording_export.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using json = nlohmann::json;
 using namespace rstream::api;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 void check_event(const recording_event& event) {
   auto again = read_recording_event(json::parse(to_json(event).dump()));

@@ -1,15 +1,17 @@
-// SHA-256 (FIPS 180-4) by libsodium, fed in pieces: the hash chain of a session's recording
-// (api/recording_event.hpp) hashes each event's head and payload without joining them.
+// SHA-256 (FIPS 180-4) by OpenSSL, fed in pieces: the hash chain of a session's recording
+// (api/recording_event.hpp) hashes each event's head and payload without joining them. OpenSSL
+// rather than libsodium: it uses the CPU's SHA extensions (about 1.5 GB/s against 0.35 here,
+// docs/performance.md "Recordings"), and every byte a recorded session prints is hashed.
 //
-// Thread-safety: one object per thread; the function is pure.
+// Thread-safety: one object per thread; the functions are pure.
 #pragma once
-
-#include <sodium.h>
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+struct evp_md_ctx_st;
 
 namespace rstream::base {
 
@@ -18,23 +20,18 @@ class sha256 {
   static constexpr std::size_t digest_size = 32;
   using digest = std::array<std::uint8_t, digest_size>;
 
-  sha256() { crypto_hash_sha256_init(&state_); }
+  sha256();
+  ~sha256();
+  sha256(const sha256&) = delete;
+  sha256& operator=(const sha256&) = delete;
 
   /// Adds bytes; chainable.
-  sha256& update(std::string_view bytes) {
-    crypto_hash_sha256_update(&state_, reinterpret_cast<const unsigned char*>(bytes.data()),
-                              bytes.size());
-    return *this;
-  }
+  sha256& update(std::string_view bytes);
   /// The digest of everything added (the object is spent afterwards).
-  digest finish() {
-    digest out{};
-    crypto_hash_sha256_final(&state_, out.data());
-    return out;
-  }
+  digest finish();
 
  private:
-  crypto_hash_sha256_state state_{};
+  evp_md_ctx_st* context_;
 };
 
 /// `digest` as 64 lower-case hex digits.

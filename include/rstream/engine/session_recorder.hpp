@@ -120,8 +120,10 @@ class session_recording {
   session_recording(std::shared_ptr<detail::recorder_core> core,
                     std::shared_ptr<detail::recorder_signals> signals, std::uint64_t number,
                     std::string session_id, api::recording_policy policy,
-                    std::uint64_t failure_epoch);
+                    std::uint64_t failure_epoch, std::chrono::steady_clock::time_point started);
   void push(api::recording_kind kind, api::recording_stream stream, std::string payload);
+  /// Microseconds since begin() was called (the events' monotonic time).
+  std::int64_t since_start() const;
 
   std::shared_ptr<detail::recorder_core> core_;
   std::shared_ptr<detail::recorder_signals> signals_;

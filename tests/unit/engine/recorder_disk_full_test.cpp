@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -24,6 +23,7 @@
 #include "rstream/engine/session_recorder.hpp"
 #include "rstream/store/sqlite_store.hpp"
 #include "support/in_process.hpp"
+#include "support/temporary_dir.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -179,9 +179,9 @@ int disk_full_child(const fs::path& dir, std::ostringstream& report) {
 }  // namespace
 
 TEST(recorder_disk_full, FailsCleanlyRefusesNewSessionsAndRecovers) {
-  std::string pattern = (fs::temp_directory_path() / "rstream-full-XXXXXX").string();
-  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-  const fs::path dir = pattern;
+  const test::temporary_dir temporary;
+  const fs::path& dir = temporary.path();
+  ASSERT_FALSE(dir.empty());
   int pipe_fds[2];
   ASSERT_EQ(::pipe(pipe_fds), 0);
   const pid_t child = ::fork();
@@ -201,7 +201,6 @@ TEST(recorder_disk_full, FailsCleanlyRefusesNewSessionsAndRecovers) {
   ::close(pipe_fds[0]);
   int status = 0;
   ASSERT_EQ(::waitpid(child, &status, 0), child);
-  fs::remove_all(dir);
   ASSERT_TRUE(WIFEXITED(status)) << "the child died: " << report;
   EXPECT_EQ(WEXITSTATUS(status), 0) << report;
   std::printf("%s", report.c_str());

@@ -6,7 +6,6 @@
 // start and while running. (A full disk: recorder_disk_full_test.cpp.)
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/detached.hpp>
@@ -19,6 +18,7 @@
 #include "rstream/engine/session_recorder.hpp"
 #include "rstream/store/sqlite_store.hpp"
 #include "support/in_process.hpp"
+#include "support/temporary_dir.hpp"
 
 namespace asio = boost::asio;
 namespace fs = std::filesystem;
@@ -73,17 +73,11 @@ read_back read_recording(store::engine_store& store, const std::string& id) {
 class SessionRecorder : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "rstream-recorder-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    auto opened = store::open_sqlite_store(dir_ / "engine.db");
+    auto opened = store::open_sqlite_store(dir_.path() / "engine.db");
     ASSERT_TRUE(opened.ok()) << opened.error().message;
     store_ = std::move(*opened);
   }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<session_recorder> make(recorder_settings settings = {}) {
     auto companion = store_->open_companion();
@@ -100,7 +94,7 @@ class SessionRecorder : public ::testing::Test {
     return test::run_in_process(io_, std::move(work));
   }
 
-  fs::path dir_;
+  test::temporary_dir dir_;
   asio::io_context io_;
   std::unique_ptr<store::engine_store> store_;
 };
@@ -277,7 +271,7 @@ TEST_F(SessionRecorder, AProducerWaitsWhileTheWriterCannotKeepUp) {
   settings.max_queue_bytes = 64 * 1024;
   auto rec = make(settings);
   sqlite3* blocker = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ / "engine.db").c_str(), &blocker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_open((dir_.path() / "engine.db").c_str(), &blocker), SQLITE_OK);
   backpressure_outcome out;
   ASSERT_TRUE(run([&](std::function<void()> disarm) {
     return push_against_a_lock(*rec, blocker, std::move(disarm), out);

@@ -5,7 +5,6 @@
 // verify at that event.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +12,7 @@
 #include <thread>
 
 #include "rstream/store/sqlite_store.hpp"
+#include "support/temporary_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace rstream;
@@ -23,17 +23,12 @@ namespace {
 class Recordings : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "rstream-recordings-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    file_ = dir_ / "engine.db";
+    ASSERT_FALSE(dir_.path().empty());
+    file_ = dir_.path() / "engine.db";
     store_ = open();
     ASSERT_TRUE(store_);
   }
-  void TearDown() override {
-    store_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { store_.reset(); }
 
   std::unique_ptr<engine_store> open() {
     auto opened = store::open_sqlite_store(file_);
@@ -116,7 +111,7 @@ class Recordings : public ::testing::Test {
     sqlite3_close(db);
   }
 
-  fs::path dir_;
+  test::temporary_dir dir_;
   fs::path file_;
   std::unique_ptr<engine_store> store_;
 };
