@@ -28,6 +28,7 @@ struct measured {
   double seconds = 0;
   double cpu_seconds = 0;  ///< user + system, both threads: what a loaded machine does not skew
   std::uint64_t events = 0;
+  double delete_seconds = 0;  ///< deleting the recording afterwards
 };
 
 double cpu_now() {
@@ -93,9 +94,14 @@ void measure(std::uint64_t total, std::size_t chunk) {
       from = page->back().seq + 1;
     }
     EXPECT_TRUE(verifier.finish(summary->events, summary->last_hash));
+    const auto deleting = std::chrono::steady_clock::now();
+    EXPECT_TRUE((*store)->delete_recording("ses_throughput").ok());
+    out.delete_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - deleting).count();
   }
   // Every connection closed: the WAL is checkpointed into the file and removed.
   const double on_disk = static_cast<double>(fs::file_size(dir / "engine.db"));
+  std::printf("  (deleting it took %.3f s)\n", out.delete_seconds);
   const double mib = static_cast<double>(total) / (1024.0 * 1024.0);
   std::printf(
       "%8zu B chunks: %6.0f MiB in %6.2f s = %7.1f MiB/s, %8.0f events/s, %.2f CPU ms per MiB; "
