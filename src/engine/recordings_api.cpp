@@ -69,11 +69,13 @@ asio::awaitable<void> engine_server::api_recordings(transport::http_exchange& ex
   }
   auto found = recording_reads_->find_recording(session_id);
   if (!found) {
+    // Named before the co_await: GCC 12 miscompiles a conditional expression inside one.
     const bool missing = found.code() == store::error::errc::not_found;
+    const int status = missing ? 404 : 500;
+    const std::string code = missing ? "session_not_found" : "store_failed";
     const std::string why =
         missing ? "no recorded session with id '" + session_id + "'" : found.error().message;
-    co_await ex.respond_error(missing ? 404 : 500, missing ? "session_not_found" : "store_failed",
-                              why);
+    co_await ex.respond_error(status, code, why);
     co_return;
   }
   const auto& request = ex.request();
@@ -92,7 +94,9 @@ asio::awaitable<void> engine_server::api_recordings(transport::http_exchange& ex
                                     "only; export it as json");
       co_return;
     }
-    co_await stream_export(ex, std::move(*found), *format, api::export_options{*include_stdin});
+    api::export_options options;
+    options.include_stdin = *include_stdin;
+    co_await stream_export(ex, std::move(*found), *format, options);
     co_return;
   }
   const auto from_seq =
