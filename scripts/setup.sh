@@ -20,6 +20,7 @@ build_packages=(
 )
 test_packages=(
   tmux python3 clang clang-format libclang-rt-14-dev procps curl rclone chromium fonts-dejavu-core
+  asciinema
 )
 bench_packages=(
   openssh-server openssh-client hyperfine python3-cryptography

@@ -32,6 +32,8 @@ std::optional<std::chrono::milliseconds> parse_duration(std::string_view text) {
     ms_per_unit = 60'000;
   else if (unit == "h")
     ms_per_unit = 3'600'000;
+  else if (unit == "d")
+    ms_per_unit = 86'400'000;
   else
     return std::nullopt;
   double ms = value * ms_per_unit;

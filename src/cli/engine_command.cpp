@@ -26,6 +26,8 @@ struct engine_flags {
   std::string data_dir;
   std::string name_grace = "10m";
   std::string detached_timeout = "1h";
+  std::string recording_retention = "0";
+  std::string recording_max_bytes = "0";
   int verbosity = 0;
 };
 
@@ -39,7 +41,9 @@ int run_engine(const engine_flags& flags) {
   }
   auto name_grace = duration_flag("--name-grace", flags.name_grace);
   auto detached = duration_flag("--detached-session-timeout", flags.detached_timeout, false);
-  if (!name_grace || !detached) return exit_usage;
+  auto retention = duration_flag("--recording-retention", flags.recording_retention);
+  auto max_bytes = size_flag("--recording-max-bytes", flags.recording_max_bytes);
+  if (!name_grace || !detached || !retention || !max_bytes) return exit_usage;
   engine::engine_config config = flags.config;
   config.listen_host = address->host;
   config.listen_port = address->port;
@@ -48,6 +52,8 @@ int run_engine(const engine_flags& flags) {
   config.write_local_context = config.data_dir == default_dir;
   config.name_grace = *name_grace;
   config.detached_session_timeout = *detached;
+  config.recording_retention = *retention;
+  config.recording_max_bytes = *max_bytes;
   if (auto why = engine::engine_config_problem(config)) {
     print_error(*why);
     return exit_usage;
@@ -141,6 +147,11 @@ void add_engine(CLI::App& app, command_table& table) {
                   "How long an interactive managed session runs on with no participant at all "
                   "(its client left; `sessions join` reattaches meanwhile)")
       ->capture_default_str();
+  add_defaulted_options(
+      *cmd, {{"--recording-retention", &flags->recording_retention,
+              "Delete recordings of managed sessions this long after they ended (0: keep)"},
+             {"--recording-max-bytes", &flags->recording_max_bytes,
+              "Delete the oldest ended recordings while all of them hold more (0: no cap)"}});
   cmd->add_flag("--allow-plaintext", flags->config.tls.allow_plaintext,
                 "With --tls-cert: also serve plaintext clients and servers (http://, ws://, raw "
                 "frames) on the same port; by default they are refused and told to use TLS");

@@ -394,6 +394,7 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
 
   leaf("cleanup", "Remove every terminated session; prints the removed ids", cmd_cleanup,
        {"text or json ({removed: [...]})", {"text", "json"}, "text", false}, state);
+  add_webtty_recordings(*sessions_cmd, table);
 }
 
 }  // namespace rstream::cli

@@ -45,7 +45,8 @@ enum engine_route : int {
   list_control_requests,
   create_control_request,
   resolve_control_request,
-  join_session
+  join_session,
+  recording_export
 };
 
 /// The route table: method, path pattern, route. A route's methods are listed in Allow in this
@@ -81,6 +82,7 @@ constexpr route_row engine_route_rows[] = {
     {"POST", "/api/webtty/sessions/{}/control-requests", create_control_request},
     {"POST", "/api/webtty/sessions/{}/control-requests/{}", resolve_control_request},
     {"*", "/api/webtty/sessions/{}/ws", join_session},
+    {"GET", "/api/webtty/sessions/{}/export", recording_export},
 };
 
 const api::router& engine_routes() {
@@ -103,6 +105,13 @@ bool is_session_route(int route) { return route >= list_sessions && route <= joi
 /// The /api/webtty/sessions route of a table route (their order is the same).
 sessions_route sessions_route_of(int route) {
   return static_cast<sessions_route>(route - list_sessions);
+}
+
+bool is_recording_route(int route) { return route == recording_export; }
+
+/// The routes whose first parameter names a tunnel or a registered server.
+bool is_tunnel_route(int route) {
+  return route == show_tunnel || route == tunnel_webtty || route == tunnel_files;
 }
 
 /// The /api/servers route of a table route (their order is the same).
@@ -141,13 +150,14 @@ asio::awaitable<void> method_not_allowed(transport::http_exchange& ex, int route
     co_return;
   }
   const char* why =
-      route == list_tunnels     ? "use GET on /api/tunnels"
-      : is_server_route(route)  ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
-                                  "/api/servers/ID; POST on /api/servers/ID/enrollment"
-      : is_session_route(route) ? "use GET on /api/webtty/sessions and its events and control "
-                                  "requests; DELETE on /api/webtty/sessions/ID; POST to ask for or "
-                                  "resolve control"
-                                : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
+      route == list_tunnels       ? "use GET on /api/tunnels"
+      : is_server_route(route)    ? "use GET or POST on /api/servers; GET, PATCH or DELETE on "
+                                    "/api/servers/ID; POST on /api/servers/ID/enrollment"
+      : is_session_route(route)   ? "use GET on /api/webtty/sessions and its events and control "
+                                    "requests; DELETE on /api/webtty/sessions/ID; POST to ask "
+                                    "for or resolve control"
+      : is_recording_route(route) ? "a session's recording is read with GET"
+                                  : "use GET or POST on /api/tokens, DELETE on /api/tokens/ID";
   std::vector<transport::http_header> allow{{"Allow", std::move(allowed)}};
   co_await ex.respond_error(405, "method_not_allowed", why, std::move(allow));
 }
@@ -208,8 +218,7 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
   // is 404 whatever else; a registered one offline is shown, and 503 for a session or files.
   std::optional<tunnel_record> target;
   std::optional<api::server_record> registered;
-  if (!match.params.empty() && !is_token_route(match.route) && !is_server_route(match.route) &&
-      !is_session_route(match.route)) {
+  if (!match.params.empty() && is_tunnel_route(match.route)) {
     const std::string& name = match.params[0];
     if (const api::server_record* record = registered_target(name)) registered = *record;
     const tunnel_record* found =
@@ -279,16 +288,29 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
       co_await api_server_records(ex, who, records_route_of(match.route), std::move(id_or_name));
       break;
     }
+    case session_events: {
+      // Followed as Server-Sent Events: the live session's events (any token); read as JSON:
+      // the recording's events (admin; `sessions events ID --from-seq N --limit N`).
+      const std::string* accept = req.header("Accept");
+      if (accept && accept->find("text/event-stream") != std::string::npos) {
+        co_await api_sessions(ex, who, sessions_route_of(match.route), match.params);
+      } else {
+        co_await api_recordings(ex, who, recordings_route::events, match.params[0]);
+      }
+      break;
+    }
     case list_sessions:
     case session_groups:
     case show_session:
     case kill_session:
-    case session_events:
     case list_control_requests:
     case create_control_request:
     case resolve_control_request:
     case join_session:
       co_await api_sessions(ex, who, sessions_route_of(match.route), match.params);
+      break;
+    case recording_export:
+      co_await api_recordings(ex, who, recordings_route::export_body, match.params[0]);
       break;
   }
 }

@@ -9,6 +9,7 @@
 #include "rstream/base/private_files.hpp"
 #include "rstream/config/contexts.hpp"
 #include "rstream/engine/engine_server.hpp"
+#include "rstream/engine/session_recorder.hpp"
 #include "rstream/store/sqlite_store.hpp"
 #include "rstream/transport/listener.hpp"
 
@@ -37,6 +38,18 @@ bool engine_app::open_store(std::string& error) {
     error = loaded.error().message;
     return false;
   }
+  // The recorder writes on a thread of its own, through a connection of its own.
+  auto companion = store_->open_companion();
+  if (!companion) {
+    error = companion.error().message;
+    return false;
+  }
+  recorder_settings settings;
+  settings.retention.max_age = config_.recording_retention;
+  settings.retention.max_bytes = config_.recording_max_bytes;
+  recorder_ =
+      std::make_unique<session_recorder>(io_.get_executor(), std::move(*companion), settings);
+  recorder_->start();
   return true;
 }
 
@@ -66,6 +79,7 @@ bool engine_app::start(std::string& error) {
     return false;
   }
   server_ = std::make_unique<engine_server>(io_, std::move(server_config), tokens_, *servers_);
+  server_->attach_recordings(*recorder_, *store_);
   if (!server_->listen(error)) return false;
   if (config_.write_local_context) write_local_context();
   server_->start();

@@ -102,12 +102,42 @@ asio::awaitable<void> engine_server::route_managed(std::shared_ptr<transport::fr
   if (info.origin.empty()) {
     info.origin = open && open->interactive && open->allocate_tty ? "human" : "api";
   }
+  const std::string id = new_session_id();
+  // A recorded (or private) server's session starts only once its recording has begun.
+  std::shared_ptr<session_recording> recording;
+  if (recorder_) {
+    recording_start start;
+    start.session_id = id;
+    start.policy = record.recording;
+    start.open.server_id = info.server_id;
+    start.open.server_name = name;
+    start.open.who = who.name;
+    start.open.origin = info.origin;
+    start.open.group = info.group;
+    start.open.e2e = end_to_end;
+    if (open) {
+      start.open.argv = open->argv;
+      start.open.cols = open->cols;
+      start.open.rows = open->rows;
+    }
+    auto begun = co_await recorder_->begin(std::move(start));
+    if (!begun.recording) {
+      const codec::frame refusal = codec::error_frame{
+          "recording_failed", "server '" + name +
+                                  "' records its sessions and the engine cannot record now (" +
+                                  begun.refusal + "): the session was not started"};
+      server->close();
+      co_await transport::refuse(*client, refusal);
+      co_return;
+    }
+    recording = std::move(begun.recording);
+  }
   managed_session_settings settings;
   settings.detached_timeout = config_.detached_session_timeout;
-  const std::string id = new_session_id();
   auto session = std::make_shared<managed_session>(io_.get_executor(), id, std::move(info),
                                                    std::move(open), settings);
   session->on_terminated([this, id] { sessions_.terminated(id); });
+  if (recording) session->record_to(std::move(recording));
   sessions_.add(session);
   spdlog::info("managed session {} on '{}' started by '{}'{}", id, name, who.name,
                end_to_end ? " (end-to-end: relayed, not readable)" : "");

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 
 #include "rstream/base/log_failure.hpp"
 #include "rstream/engine/frame_relay.hpp"
@@ -37,6 +38,10 @@ live::session_options options_of(const std::string& id, const managed_session_in
 }
 
 }  // namespace
+
+constexpr const char* unrecorded_message =
+    "the engine can no longer record this session, and its server's sessions are recorded: it "
+    "was ended";
 
 std::string new_session_id() { return "ses_" + random_hex(10); }
 
@@ -77,6 +82,7 @@ asio::awaitable<void> managed_session::run(std::shared_ptr<transport::frame_chan
   asio::co_spawn(executor(), write_server(), log_failure);
   asio::co_spawn(executor(), read_server(), log_failure);
   if (detachable()) asio::co_spawn(executor(), watch_detached(), log_failure);
+  if (recording_) asio::co_spawn(executor(), record_events(), log_failure);
   changed();
   co_await read_origin();
   while (origin_) co_await origin_done_.wait();
@@ -135,6 +141,14 @@ asio::awaitable<void> managed_session::read_origin() {
     } else if (!controls) {
       continue;  // a spectator's input, signals and resizes do not reach the command
     }
+    if (recording_) {
+      if (const auto* data = std::get_if<codec::data_frame>(&r.frame)) {
+        const auto in = data->bytes();
+        if (!in.empty()) recording_->input({reinterpret_cast<const char*>(in.data()), in.size()});
+      } else if (const auto* size = std::get_if<codec::resize>(&r.frame)) {
+        recording_->resize(size->cols, size->rows);
+      }
+    }
     if (std::holds_alternative<codec::data_frame>(r.frame) ||
         std::holds_alternative<codec::resize>(r.frame) ||
         std::holds_alternative<codec::signal_frame>(r.frame)) {
@@ -165,6 +179,22 @@ asio::awaitable<void> managed_session::read_server() {
       if (!data->bytes().empty()) {
         state_.on_output(data->bytes());
         changed();
+        if (recording_) {
+          const auto out = data->bytes();
+          recording_->output(data->stream() == codec::stream_id::err
+                                 ? api::recording_stream::standard_error
+                                 : api::recording_stream::standard_output,
+                             {reinterpret_cast<const char*>(out.data()), out.size()});
+          // Slowed, never unrecorded: wait while the recorder is behind; end when it failed.
+          const bool room = co_await recording_->wait_for_space();
+          if (!room) {
+            const codec::frame error = codec::error_frame{"recording_failed", unrecorded_message};
+            if (auto origin = origin_) (void)co_await origin->write(error);
+            spdlog::error("managed session {}: {}", id(), unrecorded_message);
+            finish(255, 0, "recording failed");
+            break;
+          }
+        }
       }
     } else if (auto* ack = std::get_if<codec::ack>(&r.frame)) {
       (void)state_.set_running(ack->pid, live::clock::now());
@@ -227,11 +257,13 @@ asio::awaitable<void> managed_session::send_heartbeats(std::chrono::milliseconds
 
 asio::awaitable<void> managed_session::write_input(std::span<const std::uint8_t> bytes) {
   if (server_closed_ || terminated()) co_return;
+  if (recording_) recording_->input({reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   (void)co_await to_server(codec::data_frame(codec::stream_id::in, bytes));
 }
 
 void managed_session::apply_size() {
   if (server_closed_ || terminated()) return;
+  if (recording_) recording_->resize(state_.cols(), state_.rows());
   to_server_.push(codec::resize{state_.cols(), state_.rows()}, 64);
 }
 
@@ -287,7 +319,46 @@ void managed_session::finish(int exit_code, int signal, const std::string& why) 
   stop_expiry();
   close_server();
   changed();
+  if (recording_) {
+    api::recording_close end;
+    if (!info_.end_to_end) {
+      end.exit_code = exit_code;
+      if (signal != 0) end.signal = signal;
+    }
+    end.reason = why == "recording failed" ? "recording_failed" : "exited";
+    recording_->close(end);
+  }
   if (auto callback = std::move(on_terminated_)) callback();
+}
+
+asio::awaitable<void> managed_session::record_events() {
+  auto self = shared_from_this();
+  async_event wake(executor());
+  live_io::observer_subscription subscription(self, wake);
+  std::uint64_t last = 0;
+  while (recording_ && !recording_->closed()) {
+    const auto& log = state_.events();
+    const auto page = log.since(last, 256);
+    for (const auto& e : page.events) {
+      last = e.seq;
+      const json fields = log.to_json(e);
+      switch (e.type) {
+        case live::event_type::participant_joined:
+          recording_->participant_joined(fields);
+          break;
+        case live::event_type::participant_left:
+          recording_->participant_left(fields);
+          break;
+        case live::event_type::state_changed:
+        case live::event_type::output_skipped:
+          break;  // the open and close events say it; a participant's lag is not the session's
+        default:
+          recording_->control(fields);
+      }
+    }
+    if (terminated()) break;
+    if (page.events.empty()) co_await wake.wait();
+  }
 }
 
 void managed_session::close_server() {

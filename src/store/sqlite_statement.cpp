@@ -66,6 +66,20 @@ statement& statement::bind(int index, std::int64_t value) {
   return *this;
 }
 
+statement& statement::bind_blob(int index, std::string_view bytes) {
+  // A zero-length blob needs a non-null pointer (null would bind NULL). Not copied: the bytes
+  // outlive every step of the statements that bind them.
+  static const char empty = 0;
+  sqlite3_bind_blob64(stmt_, index, bytes.empty() ? &empty : bytes.data(), bytes.size(),
+                      SQLITE_STATIC);
+  return *this;
+}
+
+statement& statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
 result<bool> statement::step(std::string_view doing) {
   if (!stmt_) return prepare_error_;
   const int rc = sqlite3_step(stmt_);
@@ -90,6 +104,16 @@ std::string statement::text(int column) const {
 }
 
 std::int64_t statement::integer(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+std::string statement::blob(int column) const {
+  const auto* bytes = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  const int size = sqlite3_column_bytes(stmt_, column);
+  return bytes ? std::string(bytes, static_cast<std::size_t>(size)) : std::string();
+}
+
+bool statement::is_null(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
 
 transaction::~transaction() {
   if (open_) sqlite3_exec(db_.get(), "ROLLBACK", nullptr, nullptr, nullptr);

@@ -53,14 +53,23 @@ class statement {
   /// Binds parameter `index` (1-based); chainable.
   statement& bind(int index, std::string_view text);
   statement& bind(int index, std::int64_t value);
+  /// Binds bytes as a BLOB (never text: no encoding is assumed). Not copied: they must stay
+  /// valid until the statement is stepped for the last time with them.
+  statement& bind_blob(int index, std::string_view bytes);
+  statement& bind_null(int index);
 
   /// One step: true with a row to read, false at the end; an error on failure.
   result<bool> step(std::string_view doing);
   /// Steps to the end of a statement without rows.
   result<void> run(std::string_view doing);
+  /// Rewinds the statement to run it again (bindings stay until replaced).
+  void reset() { sqlite3_reset(stmt_); }
 
   std::string text(int column) const;
   std::int64_t integer(int column) const;
+  /// A BLOB (or text) column's bytes.
+  std::string blob(int column) const;
+  bool is_null(int column) const;
 
  private:
   sqlite3* db_;

@@ -4,12 +4,14 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <map>
 
+#include "sqlite_recordings.hpp"
 #include "sqlite_statement.hpp"
 
 namespace rstream::store {
@@ -20,7 +22,8 @@ using sqlite::statement;
 using sqlite::transaction;
 
 /// The schema, one step per version. A step never changes once released: a later change is a
-/// new step. Plain SQL that PostgreSQL also runs (TEXT, INTEGER, foreign keys).
+/// new step. Plain SQL that PostgreSQL also runs (TEXT, INTEGER, BIGINT, BYTEA, foreign keys;
+/// SQLite stores a BYTEA column's BLOBs as they are).
 constexpr const char* migrations[] = {
     // 1: tokens and registered servers.
     "CREATE TABLE tokens ("
@@ -51,6 +54,38 @@ constexpr const char* migrations[] = {
     "  server_id TEXT NOT NULL REFERENCES servers(id) ON DELETE CASCADE,"
     "  token_id TEXT NOT NULL REFERENCES tokens(id) ON DELETE CASCADE,"
     "  PRIMARY KEY (server_id, token_id));",
+    // 2: recordings of managed sessions (store/engine_store.hpp, api/recording_event.hpp).
+    "CREATE TABLE recordings ("
+    "  session_id TEXT PRIMARY KEY,"
+    "  server_id TEXT NOT NULL,"
+    "  server_name TEXT NOT NULL,"
+    "  argv TEXT NOT NULL,"
+    "  width INTEGER NOT NULL,"
+    "  height INTEGER NOT NULL,"
+    "  who TEXT NOT NULL,"
+    "  origin TEXT NOT NULL,"
+    "  group_name TEXT NOT NULL,"
+    "  e2e INTEGER NOT NULL,"
+    "  policy TEXT NOT NULL,"
+    "  started_at TEXT NOT NULL,"
+    "  started_timestamp BIGINT NOT NULL,"
+    "  ended_at TEXT,"
+    "  exit_code INTEGER,"
+    "  exit_signal INTEGER,"
+    "  end_reason TEXT NOT NULL,"
+    "  payload_bytes BIGINT NOT NULL,"
+    "  event_count BIGINT NOT NULL,"
+    "  last_hash TEXT NOT NULL);"
+    "CREATE INDEX recordings_by_start ON recordings (started_at);"
+    "CREATE TABLE recording_events ("
+    "  session_id TEXT NOT NULL REFERENCES recordings(session_id) ON DELETE CASCADE,"
+    "  seq BIGINT NOT NULL,"
+    "  time_us BIGINT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  stream TEXT NOT NULL,"
+    "  payload BYTEA NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  PRIMARY KEY (session_id, seq));",
 };
 constexpr int known_version = static_cast<int>(std::size(migrations));
 
@@ -110,9 +145,13 @@ result<void> create_private_database(const std::filesystem::path& file) {
   return {};
 }
 
+/// Opens `file` as an existing database with the store's settings (defined below); `check`:
+/// run the integrity check first.
+result<connection> open_connection(const std::filesystem::path& file, bool check);
+
 class sqlite_store final : public engine_store {
  public:
-  sqlite_store(std::filesystem::path file, connection db, std::unique_ptr<directory_lock> lock)
+  sqlite_store(std::filesystem::path file, connection db, std::shared_ptr<directory_lock> lock)
       : file_(std::move(file)), db_(std::move(db)), lock_(std::move(lock)) {}
 
   std::string location() const override { return file_.string(); }
@@ -242,6 +281,47 @@ class sqlite_store final : public engine_store {
     return {};
   }
 
+  result<void> begin_recording(const api::recording_summary& recording) override {
+    return sqlite::begin_recording(db_, recording);
+  }
+  result<void> append_recording_events(const std::vector<recording_append>& batch) override {
+    return sqlite::append_recording_events(db_, batch);
+  }
+  result<void> end_recording(const std::string& session_id, const recording_end& end) override {
+    return sqlite::end_recording(db_, session_id, end);
+  }
+  result<std::size_t> end_unfinished_recordings(const recording_end& end) override {
+    return sqlite::end_unfinished_recordings(db_, end);
+  }
+  result<std::vector<api::recording_event>> read_recording_events(const std::string& session_id,
+                                                                  std::uint64_t from_seq,
+                                                                  std::size_t limit,
+                                                                  std::size_t max_bytes) override {
+    return sqlite::read_recording_events(db_, session_id, from_seq, limit, max_bytes);
+  }
+  result<api::recording_summary> find_recording(const std::string& session_id) override {
+    return sqlite::find_recording(db_, session_id);
+  }
+  result<std::vector<api::recording_summary>> list_recordings() override {
+    return sqlite::list_recordings(db_);
+  }
+  result<void> delete_recording(const std::string& session_id) override {
+    return sqlite::delete_recording(db_, session_id);
+  }
+
+  std::optional<std::uint64_t> room() override {
+    struct statvfs fs {};
+    if (::statvfs(file_.parent_path().c_str(), &fs) != 0) return std::nullopt;
+    return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+  }
+
+  result<std::unique_ptr<engine_store>> open_companion() override {
+    auto db = open_connection(file_, false);  // checked when the store itself was opened
+    if (!db) return db.error();
+    return std::unique_ptr<engine_store>(
+        std::make_unique<sqlite_store>(file_, std::move(*db), lock_));
+  }
+
  private:
   static error not_found(const char* what, const std::string& id) {
     return make_error(error::errc::not_found, std::string("no ") + what + " with id " + id);
@@ -329,7 +409,7 @@ class sqlite_store final : public engine_store {
 
   std::filesystem::path file_;
   connection db_;
-  std::unique_ptr<directory_lock> lock_;
+  std::shared_ptr<directory_lock> lock_;  ///< shared with the companions
 };
 
 /// Checks the file before anything is written to it: a file SQLite cannot read as a database,
@@ -348,6 +428,35 @@ result<void> check_integrity(connection& db, const std::filesystem::path& file) 
   }
   if (*row && check.text(0) != "ok") return damaged(file, "integrity check: " + check.text(0));
   return {};
+}
+
+/// Opens `file` with the store's settings: extended result codes, a
+/// busy timeout (the engine's thread and the recorder's writer share the file), WAL, NORMAL
+/// synchronisation and foreign keys (the last two are per connection).
+result<connection> open_connection(const std::filesystem::path& file, bool check) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  connection db(raw);
+  if (rc != SQLITE_OK) {
+    auto e = sqlite::failure(raw, rc, "opening " + file.string());
+    return e.code == error::errc::corrupt ? damaged(file, e.message) : e;
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  if (check) {
+    if (auto checked = check_integrity(db, file); !checked) return checked.error();
+  }
+  // WAL: readers never block the writer, and a commit is one append. NORMAL: no fsync per
+  // commit; a killed process loses nothing committed (the OS has the pages).
+  auto configured =
+      db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+                 "configuring " + file.string());
+  if (!configured) {
+    return configured.code() == error::errc::corrupt ? damaged(file, configured.error().message)
+                                                     : configured.error();
+  }
+  return db;
 }
 
 /// Applies the migrations this file lacks, each in its own transaction with its version row.
@@ -423,29 +532,12 @@ const char* code_name(error::errc code) {
 int sqlite_schema_version() { return known_version; }
 
 result<std::unique_ptr<engine_store>> open_sqlite_store(const std::filesystem::path& file) {
-  auto lock = std::make_unique<directory_lock>();
+  auto lock = std::make_shared<directory_lock>();
   if (auto locked = lock->acquire(file); !locked) return locked.error();
   if (auto created = create_private_database(file); !created) return created.error();
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(file.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
-  connection db(raw);
-  if (rc != SQLITE_OK) {
-    auto e = sqlite::failure(raw, rc, "opening " + file.string());
-    return e.code == error::errc::corrupt ? damaged(file, e.message) : e;
-  }
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 5000);
-  if (auto checked = check_integrity(db, file); !checked) return checked.error();
-  // WAL: readers never block the writer, and a commit is one append. NORMAL: no fsync per
-  // commit; a killed process loses nothing committed (the OS has the pages).
-  auto configured =
-      db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                 "configuring " + file.string());
-  if (!configured) {
-    return configured.code() == error::errc::corrupt ? damaged(file, configured.error().message)
-                                                     : configured.error();
-  }
+  auto opened = open_connection(file, true);
+  if (!opened) return opened.error();
+  connection db = std::move(*opened);
   if (auto migrated = migrate(db, file); !migrated) return migrated.error();
   return std::unique_ptr<engine_store>(
       std::make_unique<sqlite_store>(file, std::move(db), std::move(lock)));

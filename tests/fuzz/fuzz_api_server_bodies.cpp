@@ -11,16 +11,14 @@
 #include <string_view>
 
 #include "rstream/api/server_record.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using json = nlohmann::json;
 using namespace rstream::api;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 template <typename T, typename Parse>
 void round_trip(const json& input, Parse parse, const char* what) {

@@ -15,16 +15,14 @@
 #include <vector>
 
 #include "rstream/api/sse_parser.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using rstream::api::sse_event;
 using rstream::api::sse_parser;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 /// Small enough that the fuzzer reaches it.
 constexpr std::size_t max_line = 512;

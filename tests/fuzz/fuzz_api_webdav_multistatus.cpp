@@ -14,15 +14,13 @@
 
 #include "rstream/api/webdav_multistatus.hpp"
 #include "rstream/base/percent.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using namespace rstream::api;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 /// Latest second whose http_date() has a four-digit year.
 constexpr std::int64_t last_four_digit_year = 253402300799;

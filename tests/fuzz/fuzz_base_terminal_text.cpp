@@ -12,13 +12,11 @@
 #include <string_view>
 
 #include "rstream/base/terminal_text.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 /// Length of the valid UTF-8 sequence at `s[i]`, or 0.
 std::size_t utf8_length(std::string_view s, std::size_t i) {

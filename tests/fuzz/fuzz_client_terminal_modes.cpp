@@ -14,15 +14,13 @@
 #include <string>
 
 #include "rstream/client/terminal_mode_tracker.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using rstream::client::terminal_mode_tracker;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 std::span<const std::uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};

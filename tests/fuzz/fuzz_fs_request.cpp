@@ -16,15 +16,13 @@
 
 #include "rstream/fs/webdav_parse.hpp"
 #include "rstream/base/percent.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using namespace rstream::fs;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 /// %XX decoding (as base::percent_decode does, which the fuzz build leaves out with Asio).
 bool decode(std::string_view in, std::string& out) {

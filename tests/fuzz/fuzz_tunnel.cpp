@@ -17,15 +17,13 @@
 #include "rstream/codec/frame.hpp"
 #include "rstream/tunnel/filter.hpp"
 #include "rstream/tunnel/protocol.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
 using namespace rstream;
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 template <typename Message>
 void round_trip(codec::frame_type type, const std::vector<std::uint8_t>& payload) {

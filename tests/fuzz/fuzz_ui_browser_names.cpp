@@ -17,13 +17,11 @@
 #include <vector>
 
 #include "rstream/ui/browser_names.hpp"
+#include "fuzz_property.hpp"
 
 namespace {
 
-[[noreturn]] void fail(const char* what) {
-  std::fprintf(stderr, "property violated: %s\n", what);
-  std::abort();
-}
+using rstream::fuzz::fail;
 
 void check_authority(const std::string& authority) {
   const auto colon = authority.rfind(':');

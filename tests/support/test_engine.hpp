@@ -4,33 +4,15 @@
 // Thread-safety: one test thread.
 #pragma once
 
-#include <stdlib.h>
-
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
 #include <memory>
 #include <string>
 
 #include "rstream/engine/engine_app.hpp"
+#include "support/temporary_dir.hpp"
 
 namespace rstream::test {
-
-/// A private temporary directory, removed with its contents at the end of the test.
-class temporary_dir {
- public:
-  temporary_dir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "rstream-engine-XXXXXX");
-    if (::mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~temporary_dir() {
-    std::error_code ignored;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 /// An engine_app on 127.0.0.1, any free port, with a fresh data directory.
 struct test_engine {

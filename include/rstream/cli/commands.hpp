@@ -56,6 +56,8 @@ void add_webtty_list(CLI::App& webtty, command_table& table);
 void add_webtty_fs(CLI::App& webtty, command_table& table);
 /// `rstream webtty sessions list|info|create|join|...` (live sessions of a server)
 void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_tail& tail);
+/// `rstream webtty sessions export|verify` (recordings on the context's engine)
+void add_webtty_recordings(CLI::App& sessions, command_table& table);
 /// `rstream engine` and `rstream engine token create|list|revoke`
 void add_engine(CLI::App& app, command_table& table);
 /// `rstream project use|list|current`

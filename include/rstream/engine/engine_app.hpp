@@ -1,6 +1,7 @@
 // engine_app: the whole relay (`rstream engine`) as one object that a command or a test starts
 // on an io_context: its data directory and token store (with the admin token written on first
-// start), TLS, the engine_server, and the project context "local" for this machine's clients.
+// start), the recorder of managed sessions (with its writer thread), TLS, the engine_server,
+// and the project context "local" for this machine's clients.
 // engine_config is plain data, the settings the command's flags produce; the process-wide
 // parts (logging, signals, stdout) stay with the caller.
 //
@@ -37,12 +38,18 @@ struct engine_config {
   std::chrono::milliseconds name_grace{std::chrono::minutes(10)};
   /// A managed interactive session with no participant ends after this long.
   std::chrono::milliseconds detached_session_timeout{std::chrono::hours(1)};
+  /// Recordings of managed sessions (session_recorder.hpp): ended ones older than this are
+  /// deleted (0: kept), and the oldest ended ones while all of them hold more than
+  /// recording_max_bytes of events (0: no cap).
+  std::chrono::milliseconds recording_retention{0};
+  std::uint64_t recording_max_bytes = 0;
 };
 
 /// Why `config` cannot be served (a message for users naming the flag), or nullopt.
 std::optional<std::string> engine_config_problem(const engine_config& config);
 
 class engine_server;
+class session_recorder;
 
 class engine_app {
  public:
@@ -69,6 +76,8 @@ class engine_app {
   std::filesystem::path admin_token_file() const { return config_.data_dir / "admin-token"; }
   /// The admin token written on first start, or empty when its file is gone.
   std::string admin_token() const;
+  /// The recorder of managed sessions (after start).
+  session_recorder& recorder() { return *recorder_; }
 
  private:
   bool open_store(std::string& error);
@@ -80,6 +89,8 @@ class engine_app {
   std::unique_ptr<store::engine_store> store_;  ///< DATA_DIR/engine.db
   token_store tokens_;
   std::unique_ptr<server_registry> servers_;
+  /// Before server_: the sessions it holds end (and queue their last events) first.
+  std::unique_ptr<session_recorder> recorder_;
   std::unique_ptr<engine_server> server_;
 };
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "rstream/api/recording_export.hpp"
 #include "rstream/base/auth_throttle.hpp"
 #include "rstream/engine/inventory.hpp"
 #include "rstream/engine/listing_cache.hpp"
@@ -25,6 +26,7 @@
 #include "rstream/engine/server_registry.hpp"
 #include "rstream/engine/session_directory.hpp"
 #include "rstream/engine/token_store.hpp"
+#include "rstream/store/engine_store.hpp"
 #include "rstream/transport/connection_limit_settings.hpp"
 #include "rstream/transport/http.hpp"
 #include "rstream/ui/browser_auth.hpp"
@@ -81,6 +83,10 @@ enum class sessions_route {
   resolve_control_request,
   join
 };
+/// The routes of a session's recording (recordings_api.cpp).
+enum class recordings_route { events, export_body };
+
+class session_recorder;
 
 class engine_server {
  public:
@@ -96,6 +102,10 @@ class engine_server {
   void start();
   /// Stops accepting and closes every tunnel and stream.
   void shutdown();
+
+  /// The recorder of managed sessions, and the store connection the recordings API reads
+  /// through (the engine_app's, on this thread). Before start().
+  void attach_recordings(session_recorder& recorder, store::engine_store& reads);
 
   /// Inventory entries as GET /api/tunnels returns them (inventory_view.hpp).
   std::vector<api::tunnel_entry> entries() const;
@@ -177,6 +187,14 @@ class engine_server {
   /// Whether a token may see a managed session: an admin always; otherwise when the session's
   /// server admits the token (a restricted record's allowed tokens).
   bool may_see(const managed_session& session, const token_info& who) const;
+  /// /api/webtty/sessions/{id}/events and .../export (admin): a session's recording.
+  boost::asio::awaitable<void> api_recordings(transport::http_exchange& ex, const token_info& who,
+                                              recordings_route route, std::string session_id);
+  /// Streams the export of `recording` as `format` (recordings_api.cpp).
+  boost::asio::awaitable<void> stream_export(transport::http_exchange& ex,
+                                             api::recording_summary recording,
+                                             api::export_format format,
+                                             api::export_options options);
 
   /// The token's record, unless it is invalid or its source is throttled (`throttled` set).
   std::optional<token_info> authenticate(const std::string& token, std::string_view peer,
@@ -202,7 +220,9 @@ class engine_server {
   std::map<std::string, std::shared_ptr<pending_stream>> pending_;
   base::auth_throttle auth_throttle_;
   ui::listener_door door_;  ///< credential → authentication → browser rule (ui/front_door.hpp)
-  session_directory sessions_;  ///< managed sessions (registered servers' sessions)
+  session_directory sessions_;            ///< managed sessions (registered servers' sessions)
+  session_recorder* recorder_ = nullptr;  ///< engine_app's (attach_recordings)
+  store::engine_store* recording_reads_ = nullptr;  ///< engine_app's store, this thread
   bool stopping_ = false;
 };
 

@@ -39,6 +39,7 @@
 #include <string>
 
 #include "rstream/codec/frame.hpp"
+#include "rstream/engine/session_recorder.hpp"
 #include "rstream/common/async_queue.hpp"
 #include "rstream/live_io/live_host.hpp"
 #include "rstream/transport/frame_channel.hpp"
@@ -88,6 +89,14 @@ class managed_session : public live_io::live_host {
   void apply_size() override;
   void send_signal(int signal) override;
 
+  /// Records the session (its server's policy is recorded or private): output, input, resizes,
+  /// participants and control as they happen, and how it ended. Call before run(). When the
+  /// recording can no longer be written, the session ends (a recorded server's session never
+  /// runs unrecorded).
+  void record_to(std::shared_ptr<session_recording> recording) {
+    recording_ = std::move(recording);
+  }
+
   /// Ends the command: SIGHUP through the server, and the stream cut after kill_grace.
   void kill();
 
@@ -109,6 +118,8 @@ class managed_session : public live_io::live_host {
   boost::asio::awaitable<void> read_server();
   boost::asio::awaitable<void> write_server();
   boost::asio::awaitable<void> watch_detached();
+  /// Passes the live log's participant and control events on to the recording.
+  boost::asio::awaitable<void> record_events();
   boost::asio::awaitable<void> send_heartbeats(std::chrono::milliseconds interval);
   boost::asio::awaitable<void> relay_opaque(std::shared_ptr<transport::frame_channel> origin,
                                             std::shared_ptr<transport::frame_channel> server);
@@ -131,6 +142,7 @@ class managed_session : public live_io::live_host {
   boost::asio::steady_timer kill_timer_;
   async_event origin_done_;
   std::function<void()> on_terminated_;
+  std::shared_ptr<session_recording> recording_;
   bool server_closed_ = false;
 };
 

@@ -1,18 +1,25 @@
-// engine_store: the engine's durable state (API tokens, registered servers) behind one
+// engine_store: the engine's durable state (API tokens, registered servers, recordings of
+// managed sessions) behind one
 // interface, so that the embedded SQLite store (sqlite_store.hpp) and a PostgreSQL store for a
 // cluster of engines can both serve it. The interface speaks in records, never in SQL; every
 // call is one transaction, so a crash leaves either all of a change or none of it.
 //
-// The engine keeps what it reads here in memory and writes through: reads at startup
-// (load_*), one write per change.
+// The engine keeps tokens and servers in memory and writes through: reads at startup (load_*),
+// one write per change. Recordings are written by the engine's session_recorder on a
+// connection of its own (open_companion) and read by the API in pages.
 //
-// Thread-safety: none; one owner (the engine's io_context thread).
+// Thread-safety: none; one owner per connection (the engine's io_context thread for the store
+// it opened, the recorder's writer thread for its companion).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "rstream/api/recording_event.hpp"
 #include "rstream/api/server_record.hpp"
 #include "rstream/base/result.hpp"
 
@@ -49,6 +56,18 @@ struct token_row {
   bool operator==(const token_row&) const = default;
 };
 
+/// Events to add to one recording: sealed (seq and hash set), in order after its last event.
+struct recording_append {
+  std::string session_id;
+  std::vector<api::recording_event> events;
+};
+
+/// How a recording ended: when, and the close event's fields.
+struct recording_end {
+  std::string ended_at;  ///< ISO 8601 UTC
+  api::recording_close close;
+};
+
 class engine_store {
  public:
   virtual ~engine_store() = default;
@@ -73,6 +92,41 @@ class engine_store {
   virtual result<void> delete_server(const std::string& id) = 0;
   /// Sets when the server was last online (written when its tunnel comes and goes).
   virtual result<void> set_last_seen(const std::string& id, const std::string& when) = 0;
+
+  // ---- recordings (api/recording_event.hpp) ----
+
+  /// Adds a running recording (its summary with no events yet); name_taken when the session id
+  /// has one already.
+  virtual result<void> begin_recording(const api::recording_summary& recording) = 0;
+  /// Adds the events of several recordings in one transaction, and moves each recording's
+  /// bytes, event count and last hash along. not_found for an unknown or ended recording;
+  /// failed for a data event (output, input) of a private recording: its policy keeps
+  /// metadata and the non-data events only.
+  virtual result<void> append_recording_events(const std::vector<recording_append>& batch) = 0;
+  /// Marks a running recording ended; not_found when there is no running one with that id.
+  virtual result<void> end_recording(const std::string& session_id, const recording_end& end) = 0;
+  /// Marks every recording still running ended (a previous engine stopped without ending
+  /// them); how many there were.
+  virtual result<std::size_t> end_unfinished_recordings(const recording_end& end) = 0;
+  /// The events of a recording from seq `from_seq` on, in order: at most `limit` events, and
+  /// no more once their payloads reach `max_bytes` (at least one event when there is one).
+  virtual result<std::vector<api::recording_event>> read_recording_events(
+      const std::string& session_id, std::uint64_t from_seq, std::size_t limit,
+      std::size_t max_bytes) = 0;
+  /// One recording's summary; not_found when there is none.
+  virtual result<api::recording_summary> find_recording(const std::string& session_id) = 0;
+  /// Every recording's summary, oldest start first.
+  virtual result<std::vector<api::recording_summary>> list_recordings() = 0;
+  /// Deletes a recording and its events; not_found when there is none.
+  virtual result<void> delete_recording(const std::string& session_id) = 0;
+
+  /// How many more bytes the store can take (for SQLite: what the filesystem holding the file
+  /// has available); nullopt when it cannot tell.
+  virtual std::optional<std::uint64_t> room() = 0;
+
+  /// Another connection to the same store, for another thread (the recorder's writer): same
+  /// file, same settings, and the lock stays held while either is open.
+  virtual result<std::unique_ptr<engine_store>> open_companion() = 0;
 };
 
 }  // namespace rstream::store

@@ -15,3 +15,14 @@ TEST(Base64, Rfc4648Vectors) {
   EXPECT_EQ(base64(std::string_view("foobar")), "Zm9vYmFy");
   EXPECT_EQ(base64(std::string_view("\xff\xfe\x00\x3e\x3f", 5)), "//4APj8=");
 }
+
+TEST(Base64, DecodesWhatItEncodesAndRefusesTheRest) {
+  const std::string bytes("\x00\xff\x10 text\xc3", 9);
+  EXPECT_EQ(rstream::base::base64_decode(base64(bytes)), bytes);
+  EXPECT_EQ(rstream::base::base64_decode(""), "");
+  EXPECT_EQ(rstream::base::base64_decode("Zm9vYmE="), "fooba");
+  EXPECT_FALSE(rstream::base::base64_decode("Zm9vYmE"));     // padding missing
+  EXPECT_FALSE(rstream::base::base64_decode("Zm9v YmE="));   // a space
+  EXPECT_FALSE(rstream::base::base64_decode("Zm9vYmE=xx"));  // bytes after the end
+  EXPECT_FALSE(rstream::base::base64_decode("Zm9_"));        // another alphabet
+}

@@ -13,6 +13,7 @@ TEST(ParseDuration, UnitsAndBareSeconds) {
   EXPECT_EQ(parse_duration("10s"), 10s);
   EXPECT_EQ(parse_duration("1.5s"), 1500ms);
   EXPECT_EQ(parse_duration("2m"), 120s);
+  EXPECT_EQ(parse_duration("30d"), std::chrono::hours(30 * 24));
   EXPECT_EQ(parse_duration("1h"), 3600s);
   EXPECT_EQ(parse_duration("3"), 3s);
   EXPECT_EQ(parse_duration("0"), 0ms);
