@@ -142,6 +142,18 @@ class ManagedSessions(unittest.TestCase):
                           entry["mode"], entry["exit_code"], entry["started_by"]),
                          ("managed-1", self.server_id, "api", "deploy-42", "command", 3, "alice"))
         self.assertNotIn(session, self.listed("alice", "--status", "active"))
+        # Its server is recorded: the recording verifies and exports (an admin reads it).
+        r = self.cli(None, "webtty", "sessions", "verify", session)
+        self.assertEqual(r.returncode, 0, r)
+        r = self.cli(None, "webtty", "sessions", "export", session, "--format", "asciicast")
+        self.assertEqual(r.returncode, 0, r)
+        lines = [json.loads(line) for line in r.stdout.decode().splitlines()]
+        self.assertEqual(lines[0]["version"], 2)
+        printed = "".join(e[2] for e in lines[1:] if e[1] == "o")
+        self.assertIn("out\n", printed)
+        self.assertIn("err\n", printed)
+        r = self.cli("alice", "webtty", "sessions", "export", session, "--format", "json")
+        self.assertEqual(r.returncode, 4, r)  # reading recordings needs an admin token
         self.assertIn(session, self.listed("alice", "--server-id", "managed-1",
                                            "--group-id", "deploy-42", "--origin", "api"))
         self.assertNotIn(session, self.listed("alice", "--origin", "ci"))

@@ -243,11 +243,25 @@ TEST_F(ClientLiveSessions, CallsReturnTheAnswerOrAFailureWithItsExitCode) {
   EXPECT_EQ(gone.error().exit_code, api::exit_not_found);
 }
 
-TEST(ClientLiveServer, TunnelUrlsAndUnreachableServersAreRefused) {
+TEST(ClientLiveServer, TunnelUrlsNameTheEnginesManagedSessionsAndUnreachableOnesAreRefused) {
+  // No --url, or rstrm://NAME: the engine of the context (here from the environment).
+  ::setenv("RSTREAM_ENGINE", "http://127.0.0.1:1", 1);
+  ::setenv("RSTREAM_AUTHENTICATION_TOKEN", "rst_test", 1);
   auto tunnel = client::resolve_live_server("rstrm://box", {});
-  ASSERT_FALSE(tunnel);
-  EXPECT_EQ(tunnel.error().exit_code, api::exit_usage);
-  EXPECT_NE(tunnel.error().message.find("not supported yet"), std::string::npos);
+  auto engine = client::resolve_live_server("", {});
+  ::unsetenv("RSTREAM_ENGINE");
+  ::unsetenv("RSTREAM_AUTHENTICATION_TOKEN");
+  ASSERT_TRUE(tunnel) << tunnel.error().message;
+  ASSERT_TRUE(engine) << engine.error().message;
+  EXPECT_TRUE(tunnel->engine);
+  EXPECT_EQ(tunnel->scope, "box");
+  EXPECT_EQ(engine->scope, "");
+  EXPECT_EQ(tunnel->connect.token, "rst_test");
+  EXPECT_EQ(tunnel->session_path("a b"), "/api/webtty/sessions/a%20b");
+  EXPECT_EQ(tunnel->socket_path("ses_1"), "/api/webtty/sessions/ses_1/ws");
+  auto unreachable = client::live_sessions_client(*tunnel).list("");
+  ASSERT_FALSE(unreachable);
+  EXPECT_EQ(unreachable.error().exit_code, api::exit_remote_failure);
 
   auto server = client::resolve_live_server("http://127.0.0.1:1", {});
   ASSERT_TRUE(server);
