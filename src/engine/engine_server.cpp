@@ -345,13 +345,8 @@ asio::awaitable<void> engine_server::route_authenticated(
     co_await route_managed(client, std::move(registered), tunnel_id, name, who, std::move(opening));
     co_return;
   }
-  codec::error_frame failure;
-  auto server = co_await open_stream(tunnel_id, name, tunnel::stream_kind::webtty, failure);
-  if (!server) {
-    const codec::frame refusal = failure;
-    co_await transport::refuse(*client, refusal);
-    co_return;
-  }
+  auto server = co_await open_session_stream(client, tunnel_id, name);
+  if (!server) co_return;
   const std::string what = "stream to '" + name + "'";
   spdlog::debug("{}: relaying for {}", what, client->peer());
   const auto relay = choose_relay_path(transport::parse_scheme(client->scheme()),
@@ -368,6 +363,17 @@ asio::awaitable<void> engine_server::route_authenticated(
     }
   }
   co_await relay_frames(client, server, what);
+}
+
+asio::awaitable<std::shared_ptr<transport::frame_channel>> engine_server::open_session_stream(
+    std::shared_ptr<transport::frame_channel> client, std::string tunnel_id, std::string name) {
+  codec::error_frame failure;
+  auto server = co_await open_stream(tunnel_id, name, tunnel::stream_kind::webtty, failure);
+  if (!server) {
+    const codec::frame refusal = failure;
+    co_await transport::refuse(*client, refusal);
+  }
+  co_return server;
 }
 
 asio::awaitable<std::shared_ptr<transport::frame_channel>> engine_server::open_stream(

@@ -45,13 +45,8 @@ asio::awaitable<void> engine_server::route_managed(std::shared_ptr<transport::fr
     co_await transport::refuse(*client, refusal);
     co_return;
   }
-  codec::error_frame failure;
-  auto server = co_await open_stream(tunnel_id, name, tunnel::stream_kind::webtty, failure);
-  if (!server) {
-    const codec::frame refusal = failure;
-    co_await transport::refuse(*client, refusal);
-    co_return;
-  }
+  auto server = co_await open_session_stream(client, tunnel_id, name);
+  if (!server) co_return;
   bool end_to_end = false;
   if (is_handshake(*first)) {
     if (auto ec = co_await server->write(*first)) co_return;

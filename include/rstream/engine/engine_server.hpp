@@ -150,6 +150,9 @@ class engine_server {
                                              api::server_record record, std::string tunnel_id,
                                              std::string name, const token_info& who,
                                              std::optional<codec::frame> first);
+  /// open_stream of a WebTTY stream for `client`, which is refused with why when none comes.
+  boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_session_stream(
+      std::shared_ptr<transport::frame_channel> client, std::string tunnel_id, std::string name);
   /// Asks the server of the tunnel `id` (named `name`) to dial back a stream of `kind` and
   /// waits for it (dial_timeout). Null with `failure` = {code, message} when it does not come.
   boost::asio::awaitable<std::shared_ptr<transport::frame_channel>> open_stream(
