@@ -1,0 +1,14 @@
+// How many columns libvterm 0.1.4 gives a code point: 0 for a combining mark (joined to the
+// glyph before it), 1, or 2. The input guard needs it to bound runs of combining marks, which
+// that libvterm keeps without limit. Answered by a small libvterm of this thread's own and
+// remembered (at most 65,536 answers per thread; about 3 MiB at worst).
+// Thread-safety: safe; each thread asks its own libvterm.
+#pragma once
+
+namespace rstream::live {
+
+/// The width libvterm gives `code_point`, a Unicode scalar value that is not a C0 or C1
+/// control nor DEL (their "width" is undefined: the caller filters them out first).
+int glyph_width(char32_t code_point);
+
+}  // namespace rstream::live

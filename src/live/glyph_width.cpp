@@ -1,0 +1,60 @@
+// glyph_width: libvterm's width of a code point, asked of libvterm (rstream/live/glyph_width.hpp).
+#include "rstream/live/glyph_width.hpp"
+
+#include <vterm.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "rstream/base/utf8.hpp"
+
+namespace rstream::live {
+namespace {
+
+/// Most answers a thread remembers before starting over.
+constexpr std::size_t max_remembered = 65536;
+
+void discard_output(const char*, size_t, void*) {}
+
+/// A 1x4 libvterm (state layer only). Each question writes "a" at the home position, goes home
+/// again and writes the code point: where the cursor stops is the width (a combining mark stays
+/// at column 0, and never joins the previous question's mark, so nothing accumulates).
+class width_oracle {
+ public:
+  width_oracle() : vt_(vterm_new(1, 4)) {
+    vterm_set_utf8(vt_, 1);
+    vterm_output_set_callback(vt_, &discard_output, nullptr);
+    vterm_state_reset(vterm_obtain_state(vt_), 1);
+  }
+  ~width_oracle() { vterm_free(vt_); }
+  width_oracle(const width_oracle&) = delete;
+  width_oracle& operator=(const width_oracle&) = delete;
+
+  int width(char32_t c) {
+    if (c < 0x7F) return 1;  // printable ASCII (controls are the caller's)
+    if (const auto it = known_.find(c); it != known_.end()) return it->second;
+    if (known_.size() >= max_remembered) known_.clear();
+    std::string probe = "\x1b[Ha\x1b[H";
+    base::append_utf8(probe, c);
+    vterm_input_write(vt_, probe.data(), probe.size());
+    VTermPos pos;
+    vterm_state_get_cursorpos(vterm_obtain_state(vt_), &pos);
+    const int answer = pos.col < 0 ? 0 : pos.col > 2 ? 2 : pos.col;
+    known_.emplace(c, static_cast<std::int8_t>(answer));
+    return answer;
+  }
+
+ private:
+  VTerm* vt_;
+  std::unordered_map<char32_t, std::int8_t> known_;
+};
+
+}  // namespace
+
+int glyph_width(char32_t code_point) {
+  thread_local width_oracle oracle;
+  return oracle.width(code_point);
+}
+
+}  // namespace rstream::live

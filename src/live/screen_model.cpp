@@ -1,0 +1,424 @@
+// The terminal model of a live session (rstream/live/screen_model.hpp): libvterm's state layer
+// driving a screen_grid, behind a vterm_input_guard.
+#include "rstream/live/screen_model.hpp"
+
+#include <vterm.h>
+
+#include <algorithm>
+#include <string_view>
+#include <utility>
+
+#include "rstream/live/screen_painter.hpp"
+
+namespace rstream::live {
+namespace {
+
+/// The size a model keeps for a terminal of cols x rows.
+std::pair<int, int> model_size(int cols, int rows) {
+  const int c = std::clamp(cols, 1, max_model_cols);
+  const int r = std::clamp(rows, 1, std::max(1, max_model_cells / c));
+  return {c, r};
+}
+
+cell_color to_cell_color(const VTermColor& color, bool foreground) {
+  if (foreground ? VTERM_COLOR_IS_DEFAULT_FG(&color) : VTERM_COLOR_IS_DEFAULT_BG(&color)) {
+    return {};
+  }
+  if (VTERM_COLOR_IS_INDEXED(&color)) {
+    return {cell_color::kind::indexed, color.indexed.idx, 0, 0};
+  }
+  return {cell_color::kind::rgb, color.rgb.red, color.rgb.green, color.rgb.blue};
+}
+
+std::string cursor_position(int row, int col) {
+  return "\x1b[" + std::to_string(row + 1) + ';' + std::to_string(col + 1) + 'H';
+}
+
+std::string dec_mode(int mode, bool on) {
+  return "\x1b[?" + std::to_string(mode) + (on ? 'h' : 'l');
+}
+
+/// DECSCUSR for libvterm's shape numbering (1 block, 2 underline, 3 bar) and blinking.
+std::string cursor_style(int shape, bool blink) {
+  if (shape < 1 || shape > 3) return "";
+  return "\x1b[" + std::to_string(shape * 2 - (blink ? 1 : 0)) + " q";
+}
+
+/// libvterm's line attributes as the final byte of their ESC # sequence (0: normal).
+std::uint8_t line_kind(const VTermLineInfo* info) {
+  if (info == nullptr || !info->doublewidth) return 0;
+  if (info->doubleheight == 1) return '3';
+  if (info->doubleheight == 2) return '4';
+  return '6';
+}
+
+}  // namespace
+
+struct screen_model::impl {
+  impl(int cols, int rows, const screen_limits& limits)
+      : history(limits.history_lines, limits.history_bytes),
+        grid(cols, rows,
+             [this](std::span<const screen_cell> line) {
+               std::string painted;
+               viewer_pen pen;
+               paint_row(painted, line, cell_attrs{}, pen);
+               if (pen.attrs != cell_attrs{} || pen.protect) set_pen(painted, pen, {}, false);
+               history.push(std::move(painted));
+             }),
+        guard(
+            [this](std::string_view piece) { vterm_input_write(vt, piece.data(), piece.size()); }),
+        vt(vterm_new(rows, cols)) {
+    vterm_set_utf8(vt, 1);
+    vterm_output_set_callback(vt, &on_output, this);
+    state = vterm_obtain_state(vt);
+    vterm_state_set_callbacks(state, &callbacks, this);
+    vterm_state_reset(state, 1);
+  }
+  ~impl() { vterm_free(vt); }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+
+  // ---- libvterm's state callbacks ----
+
+  static impl& self(void* user) { return *static_cast<impl*>(user); }
+
+  static int on_putglyph(VTermGlyphInfo* info, VTermPos pos, void* user) {
+    std::size_t count = 0;
+    while (count < max_cell_chars && info->chars[count] != 0) ++count;
+    const std::span<const std::uint32_t> chars(info->chars, count);
+    impl& m = self(user);
+    m.grid.put(pos.row, pos.col, chars, info->width, info->protected_cell != 0, m.pen);
+    return 1;
+  }
+
+  static int on_scrollrect(VTermRect rect, int downward, int rightward, void* user) {
+    impl& m = self(user);
+    m.grid.scroll({rect.start_row, rect.end_row, rect.start_col, rect.end_col}, downward, rightward,
+                  m.pen);
+    return 1;
+  }
+
+  static int on_erase(VTermRect rect, int selective, void* user) {
+    impl& m = self(user);
+    m.grid.erase({rect.start_row, rect.end_row, rect.start_col, rect.end_col}, m.pen,
+                 selective != 0);
+    return 1;
+  }
+
+  static int on_initpen(void* user) {
+    // A reset (RIS, or the first one): libvterm leaves the alternate screen without saying so.
+    impl& m = self(user);
+    m.pen = {};
+    m.grid.use_alternate(false);
+    return 1;
+  }
+
+  static int on_setpenattr(VTermAttr attr, VTermValue* value, void* user) {
+    cell_attrs& pen = self(user).pen;
+    switch (attr) {
+      case VTERM_ATTR_BOLD:
+        pen.bold = value->boolean != 0;
+        break;
+      case VTERM_ATTR_UNDERLINE:
+        pen.underline = static_cast<std::uint8_t>(std::clamp(value->number, 0, 3));
+        break;
+      case VTERM_ATTR_ITALIC:
+        pen.italic = value->boolean != 0;
+        break;
+      case VTERM_ATTR_BLINK:
+        pen.blink = value->boolean != 0;
+        break;
+      case VTERM_ATTR_REVERSE:
+        pen.reverse = value->boolean != 0;
+        break;
+      case VTERM_ATTR_STRIKE:
+        pen.strike = value->boolean != 0;
+        break;
+      case VTERM_ATTR_FONT:
+        pen.font = static_cast<std::uint8_t>(std::clamp(value->number, 0, 9));
+        break;
+      case VTERM_ATTR_FOREGROUND:
+        pen.fg = to_cell_color(value->color, true);
+        break;
+      case VTERM_ATTR_BACKGROUND:
+        pen.bg = to_cell_color(value->color, false);
+        break;
+      default:
+        break;
+    }
+    return 1;
+  }
+
+  static int on_settermprop(VTermProp prop, VTermValue* value, void* user) {
+    impl& m = self(user);
+    switch (prop) {
+      case VTERM_PROP_ALTSCREEN:
+        if (value->boolean) {
+          // Entering (also again): what DECSC is about to save, for the repaint's own switch.
+          m.alternate_saved = m.cursor();
+          m.grid.use_alternate(true);
+        } else {
+          m.grid.use_alternate(false);
+        }
+        break;
+      case VTERM_PROP_CURSORVISIBLE:
+        m.cursor_visible = value->boolean != 0;
+        break;
+      case VTERM_PROP_CURSORBLINK:
+        m.cursor_blink = value->boolean != 0;
+        break;
+      case VTERM_PROP_CURSORSHAPE:
+        m.cursor_shape = value->number;
+        break;
+      case VTERM_PROP_REVERSE:
+        m.reverse_video = value->boolean != 0;
+        break;
+      case VTERM_PROP_MOUSE:
+        m.mouse = value->number == VTERM_PROP_MOUSE_CLICK  ? 1000
+                  : value->number == VTERM_PROP_MOUSE_DRAG ? 1002
+                  : value->number == VTERM_PROP_MOUSE_MOVE ? 1003
+                                                           : 0;
+        break;
+      default:
+        break;
+    }
+    return 1;
+  }
+
+  static int on_resize(int rows, int cols, VTermPos* delta, void* user) {
+    impl& m = self(user);
+    VTermPos cursor;
+    vterm_state_get_cursorpos(m.state, &cursor);
+    delta->row -= m.grid.resize(cols, rows, cursor.row);
+    return 1;
+  }
+
+  static int on_setlineinfo(int row, const VTermLineInfo* now, const VTermLineInfo* before,
+                            void* user) {
+    impl& m = self(user);
+    if (now->doublewidth && !before->doublewidth) {
+      // Only the left half of a double-width line is shown: the rest is blank.
+      m.grid.erase({row, row + 1, m.grid.cols() / 2, m.grid.cols()}, m.pen, false);
+    }
+    return 1;
+  }
+
+  static void on_output(const char* bytes, size_t length, void* user) {
+    impl& m = self(user);
+    if (m.asking) m.answers.append(bytes, length);  // libvterm's answers to the program: dropped
+  }
+
+  static constexpr VTermStateCallbacks callbacks = {
+      .putglyph = &on_putglyph,
+      .movecursor = nullptr,
+      .scrollrect = &on_scrollrect,
+      .moverect = nullptr,
+      .erase = &on_erase,
+      .initpen = &on_initpen,
+      .setpenattr = &on_setpenattr,
+      .settermprop = &on_settermprop,
+      .bell = nullptr,
+      .resize = &on_resize,
+      .setlineinfo = &on_setlineinfo,
+  };
+
+  // ---- reading the state ----
+
+  cursor_state cursor() const {
+    VTermPos pos;
+    vterm_state_get_cursorpos(state, &pos);
+    return {pos.row, pos.col, cursor_visible, cursor_blink, cursor_shape, pen};
+  }
+
+  terminal_modes modes() {
+    terminal_modes modes;
+    modes.scroll_bottom = grid.rows();
+    modes.margin_right = grid.cols();
+    answers.clear();
+    asking = true;
+    const std::string_view questions = mode_questions();
+    vterm_input_write(vt, questions.data(), questions.size());
+    asking = false;
+    read_mode_answers(answers, grid.cols(), grid.rows(), modes);
+    answers.clear();
+    modes.reverse_video = reverse_video;
+    modes.mouse = mouse;
+    return modes;
+  }
+
+  std::uint8_t line_kind_of(int row) const {
+    return line_kind(vterm_state_get_lineinfo(state, row));
+  }
+
+  std::string repaint();
+  void paint_modes(std::string& out, const terminal_modes& modes, viewer_pen& pen) const;
+
+  line_history history;
+  screen_grid grid;
+  vterm_input_guard guard;
+  VTerm* vt;
+  VTermState* state = nullptr;
+  cell_attrs pen;
+  bool cursor_visible = true;
+  bool cursor_blink = true;
+  int cursor_shape = VTERM_PROP_CURSORSHAPE_BLOCK;
+  bool reverse_video = false;
+  int mouse = 0;
+  cursor_state alternate_saved;
+  bool asking = false;
+  std::string answers;
+};
+
+std::string screen_model::impl::repaint() {
+  const terminal_modes now = modes();
+  std::string out;
+  // A known starting point: the primary screen, cleared, default rendition and modes.
+  out +=
+      "\x1b[?1049l\x1b[0m\x1b[0\"q\x1b[4l\x1b[20l\x1b[?6l\x1b[?69l\x1b[r\x1b[?7h\x1b(B\x1b)B\x0f";
+  out += "\x1b[H\x1b[2J";
+  viewer_pen painter;
+  // The history, then the primary screen, line after line: the history scrolls into the
+  // viewer's own scrollback.
+  for (const std::string& line : history.lines()) {
+    out += line;
+    out += "\r\n";
+  }
+  for (int r = 0; r < grid.rows(); ++r) {
+    paint_row(out, grid.primary_row(r), cell_attrs{}, painter);
+    if (r + 1 < grid.rows()) {
+      set_pen(out, painter, cell_attrs{}, false);  // a new line is blanked with the pen
+      out += "\r\n";
+    }
+  }
+  if (grid.alternate_active()) {
+    const cursor_state& saved = alternate_saved;
+    out += cursor_position(saved.row, saved.col);
+    set_pen(out, painter, saved.pen, false);
+    out += dec_mode(25, saved.visible) + cursor_style(saved.shape, saved.blink) +
+           dec_mode(12, saved.blink);
+    out += "\x1b[?1049h";  // saves that cursor and clears the screen with that rendition
+    for (int r = 0; r < grid.rows(); ++r) {
+      out += cursor_position(r, 0);
+      paint_row(out, grid.row(r), saved.pen, painter);
+    }
+  }
+  bool special_lines = false;
+  for (int r = 0; r < grid.rows() && !special_lines; ++r) special_lines = line_kind_of(r) != 0;
+  for (int r = 0; special_lines && r < grid.rows(); ++r) {
+    const std::uint8_t kind = line_kind_of(r);
+    out += cursor_position(r, 0) + "\x1b#" + static_cast<char>(kind == 0 ? '5' : kind);
+  }
+  paint_modes(out, now, painter);
+  out += guard.partial();
+  return out;
+}
+
+void screen_model::impl::paint_modes(std::string& out, const terminal_modes& modes,
+                                     viewer_pen& painter) const {
+  const guarded_modes& kept = guard.modes();
+  out += std::string("\x1b[4") + (kept.insert ? 'h' : 'l');
+  out += std::string("\x1b[20") + (kept.newline ? 'h' : 'l');
+  out += kept.keypad_application ? "\x1b=" : "\x1b>";
+  out += std::string("\x1b(") + kept.g0 + "\x1b)" + kept.g1 + (kept.shifted_out ? '\x0e' : '\x0f');
+  out += dec_mode(1, modes.application_cursor) + dec_mode(5, modes.reverse_video) +
+         dec_mode(7, modes.autowrap);
+  out += "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l";
+  if (modes.mouse != 0) out += dec_mode(modes.mouse, true);
+  if (modes.mouse_encoding != 0) out += dec_mode(modes.mouse_encoding, true);
+  out += dec_mode(1004, modes.focus_events) + dec_mode(2004, modes.bracketed_paste);
+  out += dec_mode(25, cursor_visible) + cursor_style(cursor_shape, cursor_blink) +
+         dec_mode(12, cursor_blink);
+  if (modes.left_right_margins) {
+    out += "\x1b[?69h\x1b[" + std::to_string(modes.margin_left + 1) + ';' +
+           std::to_string(modes.margin_right) + 's';
+  }
+  if (modes.scroll_top != 0 || modes.scroll_bottom != grid.rows()) {
+    out += "\x1b[" + std::to_string(modes.scroll_top + 1) + ';' +
+           std::to_string(modes.scroll_bottom) + 'r';
+  }
+  VTermPos pos;
+  vterm_state_get_cursorpos(state, &pos);
+  if (modes.origin) {
+    out += "\x1b[?6h";
+    pos.row -= modes.scroll_top;
+    pos.col -= modes.left_right_margins ? modes.margin_left : 0;
+  }
+  out += cursor_position(std::max(pos.row, 0), std::max(pos.col, 0));
+  set_pen(out, painter, pen, modes.protect);
+}
+
+// ---- screen_model ----
+
+screen_model::screen_model(int cols, int rows, screen_limits limits) {
+  const auto [c, r] = model_size(cols, rows);
+  impl_ = std::make_unique<impl>(c, r, limits);
+}
+
+screen_model::~screen_model() = default;
+
+void screen_model::feed(std::span<const std::uint8_t> bytes) { impl_->guard.feed(bytes); }
+
+void screen_model::resize(int cols, int rows) {
+  const auto [c, r] = model_size(cols, rows);
+  if (c == impl_->grid.cols() && r == impl_->grid.rows()) return;
+  vterm_set_size(impl_->vt, r, c);
+}
+
+int screen_model::cols() const { return impl_->grid.cols(); }
+int screen_model::rows() const { return impl_->grid.rows(); }
+
+std::string screen_model::repaint() { return impl_->repaint(); }
+
+std::string screen_model::render_text() const {
+  std::string text;
+  for (const std::string& line : impl_->history.lines()) {
+    text += painted_text(line);
+    text += '\n';
+  }
+  std::vector<std::string> screen;
+  for (int r = 0; r < impl_->grid.rows(); ++r) screen.push_back(row_text(impl_->grid.row(r)));
+  while (!screen.empty() && screen.back().empty()) screen.pop_back();
+  for (const std::string& line : screen) {
+    text += line;
+    text += '\n';
+  }
+  return text;
+}
+
+screen_snapshot screen_model::snapshot() {
+  impl& m = *impl_;
+  screen_snapshot s;
+  s.cols = m.grid.cols();
+  s.rows = m.grid.rows();
+  s.history.assign(m.history.lines().begin(), m.history.lines().end());
+  for (int r = 0; r < s.rows; ++r) {
+    const std::uint8_t kind = m.line_kind_of(r);
+    s.line_kinds.push_back(kind);
+    auto copy_row = [&](std::span<const screen_cell> row, std::vector<screen_cell>& into) {
+      const std::size_t start = into.size();
+      into.insert(into.end(), row.begin(), row.end());
+      // The right half of a double-width line is not shown: whatever is there is equal.
+      if (kind != 0) {
+        std::fill(into.begin() + static_cast<std::ptrdiff_t>(start + row.size() / 2), into.end(),
+                  screen_cell{});
+      }
+    };
+    copy_row(m.grid.primary_row(r), s.primary);
+    if (m.grid.alternate_active()) copy_row(m.grid.row(r), s.alternate);
+  }
+  s.cursor = m.cursor();
+  if (m.grid.alternate_active()) s.saved_for_alternate = m.alternate_saved;
+  s.modes = m.modes();
+  s.guarded = m.guard.modes();
+  s.partial = m.guard.partial();
+  return s;
+}
+
+const line_history& screen_model::history() const { return impl_->history; }
+
+std::size_t screen_model::memory_bytes() const {
+  return impl_->grid.memory_bytes() + impl_->history.charged_bytes() +
+         vterm_input_guard::max_string_bytes;
+}
+
+}  // namespace rstream::live
