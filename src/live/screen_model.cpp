@@ -40,7 +40,6 @@ std::string dec_mode(int mode, bool on) {
 
 /// DECSCUSR for libvterm's shape numbering (1 block, 2 underline, 3 bar) and blinking.
 std::string cursor_style(int shape, bool blink) {
-  if (shape < 1 || shape > 3) return "";
   return "\x1b[" + std::to_string(shape * 2 - (blink ? 1 : 0)) + " q";
 }
 
@@ -61,8 +60,7 @@ struct screen_model::impl {
              [this](std::span<const screen_cell> line) {
                std::string painted;
                viewer_pen pen;
-               paint_row(painted, line, cell_attrs{}, pen);
-               if (pen.attrs != cell_attrs{} || pen.protect) set_pen(painted, pen, {}, false);
+               paint_line(painted, line, pen);
                history.push(std::move(painted));
              }),
         guard(
@@ -168,7 +166,9 @@ struct screen_model::impl {
         m.cursor_blink = value->boolean != 0;
         break;
       case VTERM_PROP_CURSORSHAPE:
-        m.cursor_shape = value->number;
+        // 0 comes from restoring a cursor that was never saved: shown as the block it was.
+        m.cursor_shape =
+            value->number >= 1 && value->number <= 3 ? value->number : VTERM_PROP_CURSORSHAPE_BLOCK;
         break;
       case VTERM_PROP_REVERSE:
         m.reverse_video = value->boolean != 0;
@@ -248,6 +248,41 @@ struct screen_model::impl {
 
   std::uint8_t line_kind_of(int row) const {
     return line_kind(vterm_state_get_lineinfo(state, row));
+  }
+
+  void write(std::string_view bytes) { vterm_input_write(vt, bytes.data(), bytes.size()); }
+
+  /// After a resize: the scroll region and margins become the whole screen (as xterm and tmux
+  /// do; libvterm 0.1.4 keeps a region that starts below the new bottom and then moves line
+  /// attributes outside their array), and a saved cursor (DECSC, entering the alternate
+  /// screen) outside a smaller screen is saved again inside (restoring it would read and write
+  /// line attributes past their array). The cursor, rendition and cursor look stay.
+  void settle_after_resize(bool shrunk) {
+    const terminal_modes before = modes();
+    VTermPos here;
+    vterm_state_get_cursorpos(state, &here);
+    write(before.left_right_margins ? "\x1b[r\x1b[s" : "\x1b[r");  // (CSI s is DECSC otherwise)
+    if (shrunk) {
+      const cell_attrs current_pen = pen;
+      const bool visible = cursor_visible;
+      const bool blink = cursor_blink;
+      const int shape = cursor_shape;
+      write(
+          "\x1b"
+          "8");
+      VTermPos saved;
+      vterm_state_get_cursorpos(state, &saved);
+      write(cursor_position(std::min(saved.row, grid.rows() - 1),
+                            std::min(saved.col, grid.cols() - 1)) +
+            "\x1b"
+            "7");
+      std::string back;
+      append_sgr(back, current_pen);
+      write(back + dec_mode(25, visible) + cursor_style(shape, blink) + dec_mode(12, blink));
+      alternate_saved.row = std::min(alternate_saved.row, grid.rows() - 1);
+      alternate_saved.col = std::min(alternate_saved.col, grid.cols() - 1);
+    }
+    write(cursor_position(here.row, here.col));  // the region is the whole screen: absolute
   }
 
   std::string repaint();
@@ -360,8 +395,10 @@ void screen_model::feed(std::span<const std::uint8_t> bytes) { impl_->guard.feed
 
 void screen_model::resize(int cols, int rows) {
   const auto [c, r] = model_size(cols, rows);
+  const bool shrinks = c < impl_->grid.cols() || r < impl_->grid.rows();
   if (c == impl_->grid.cols() && r == impl_->grid.rows()) return;
   vterm_set_size(impl_->vt, r, c);
+  impl_->settle_after_resize(shrinks);
 }
 
 int screen_model::cols() const { return impl_->grid.cols(); }
@@ -397,10 +434,21 @@ screen_snapshot screen_model::snapshot() {
     auto copy_row = [&](std::span<const screen_cell> row, std::vector<screen_cell>& into) {
       const std::size_t start = into.size();
       into.insert(into.end(), row.begin(), row.end());
-      // The right half of a double-width line is not shown: whatever is there is equal.
+      for (std::size_t i = start + 1; i < into.size(); ++i) {
+        if (!into[i].continuation()) continue;  // drawn as part of the glyph before it
+        into[i].attrs = into[i - 1].attrs;
+        into[i].protected_cell = into[i - 1].protected_cell;
+      }
+      // The right half of a double-width line is not shown: whatever is there is equal, and a
+      // wide glyph cut by its middle is blank (as setting the line double-width makes it).
       if (kind != 0) {
-        std::fill(into.begin() + static_cast<std::ptrdiff_t>(start + row.size() / 2), into.end(),
-                  screen_cell{});
+        const std::size_t half = start + row.size() / 2;
+        std::fill(into.begin() + static_cast<std::ptrdiff_t>(half), into.end(), screen_cell{});
+        if (half > start && into[half - 1].width == 2) {
+          into[half - 1].chars = {};
+          into[half - 1].width = 1;
+          into[half - 1].protected_cell = false;
+        }
       }
     };
     copy_row(m.grid.primary_row(r), s.primary);

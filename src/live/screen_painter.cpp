@@ -1,7 +1,9 @@
 // Painting cells as terminal bytes (rstream/live/screen_painter.hpp).
 #include "rstream/live/screen_painter.hpp"
 
+#include <algorithm>
 #include <string>
+#include <string_view>
 
 #include "rstream/base/utf8.hpp"
 
@@ -60,8 +62,19 @@ void append_sgr(std::string& out, const cell_attrs& attrs) {
   if (attrs.reverse) out += ";7";
   if (attrs.strike) out += ";9";
   if (attrs.font > 0) out += ';' + std::to_string(10 + attrs.font);
-  append_color(out, attrs.fg, true);
-  append_color(out, attrs.bg, false);
+  std::string colors;
+  append_color(colors, attrs.fg, true);
+  append_color(colors, attrs.bg, false);
+  // libvterm reads at most 16 parameters (separated by ';' or ':') of one sequence.
+  const auto parameters = [](std::string_view text) {
+    return std::count_if(text.begin(), text.end(), [](char c) { return c == ';' || c == ':'; });
+  };
+  const std::size_t start = out.rfind("\x1b[");
+  if (parameters(std::string_view(out).substr(start)) + parameters(colors) >= 16) {
+    out += "m\x1b[";
+    colors.erase(0, 1);  // its leading ';'
+  }
+  out += colors;
   out += 'm';
 }
 
@@ -78,12 +91,28 @@ void set_pen(std::string& out, viewer_pen& pen, const cell_attrs& attrs, bool pr
 
 void paint_row(std::string& out, std::span<const screen_cell> row, const cell_attrs& baseline,
                viewer_pen& pen) {
+  paint_cells(out, row, baseline, pen, false);
+}
+
+void paint_line(std::string& out, std::span<const screen_cell> row, viewer_pen& pen) {
+  paint_cells(out, row, cell_attrs{}, pen, true);
+  set_pen(out, pen, cell_attrs{}, false);
+}
+
+void paint_cells(std::string& out, std::span<const screen_cell> row, const cell_attrs& baseline,
+                 viewer_pen& pen, bool as_text) {
   int last = static_cast<int>(row.size()) - 1;
   while (last >= 0 && baseline_blank(row[last], baseline)) --last;
   int cursor = 0;
   for (int c = 0; c <= last; ++c) {
     const screen_cell& cell = row[c];
     if (cell.continuation()) continue;  // painted with the wide glyph before it
+    if (cell.blank() && as_text) {
+      set_pen(out, pen, cell.attrs, cell.protected_cell);
+      out += ' ';
+      cursor = c + 1;
+      continue;
+    }
     if (cell.blank()) {
       int end = c + 1;
       while (end <= last && row[end].blank() && row[end].attrs == cell.attrs &&

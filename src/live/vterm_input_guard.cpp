@@ -4,6 +4,7 @@
 #include "rstream/live/vterm_input_guard.hpp"
 
 #include <algorithm>
+#include <string_view>
 
 #include "rstream/base/utf8.hpp"
 #include "rstream/live/glyph_width.hpp"
@@ -18,6 +19,12 @@ constexpr char32_t replacement = 0xFFFD;
 constexpr std::size_t max_kept_bytes = 15;
 
 bool is_intermediate(std::uint8_t c) { return c >= 0x20 && c <= 0x2F; }
+
+/// The DEC special graphics set (ESC ( 0) for 0x60..0x7E, as libvterm maps it.
+constexpr char32_t dec_graphics[] = {0x25C6, 0x2592, 0x2409, 0x240C, 0x240D, 0x240A, 0x00B0, 0x00B1,
+                                     0x2424, 0x240B, 0x2518, 0x2510, 0x250C, 0x2514, 0x253C, 0x23BA,
+                                     0x23BB, 0x2500, 0x23BC, 0x23BD, 0x251C, 0x2524, 0x2534, 0x252C,
+                                     0x2502, 0x2A7D, 0x2A7E, 0x03C0, 0x2260, 0x00A3, 0x00B7};
 
 /// What libvterm's UTF-8 decoder turns a complete sequence into: U+FFFD for overlong forms,
 /// surrogates, U+FFFE and U+FFFF; here also for values past U+10FFFF (5- and 6-byte forms).
@@ -36,7 +43,7 @@ void vterm_input_guard::feed(std::span<const std::uint8_t> bytes) {
   const std::uint8_t* p = bytes.data();
   const std::uint8_t* const end = p + bytes.size();
   while (p != end) {
-    if (phase_ == phase::text && utf8_left_ == 0) {
+    if (phase_ == phase::text && utf8_left_ == 0 && text_is_ascii()) {
       // Printable ASCII is the common case: whole runs at once.
       const std::uint8_t* q = p;
       while (q != end && *q >= 0x20 && *q < 0x7F) ++q;
@@ -210,10 +217,16 @@ void vterm_input_guard::finish_escape(std::uint8_t final_byte) {
     if (final_byte == 'c') modes_ = guarded_modes{};  // RIS
     if (final_byte == '=') modes_.keypad_application = true;
     if (final_byte == '>') modes_.keypad_application = false;
+    // Single and locking shifts: character sets are the guard's (see text_is_ascii).
+    if (std::string_view("NOno~}|").find(static_cast<char>(final_byte)) != std::string_view::npos) {
+      return;
+    }
   } else if (intermediates_.size() == 1 &&
-             (final_byte == 'B' || final_byte == '0' || final_byte == 'A')) {
-    if (intermediates_[0] == '(') modes_.g0 = static_cast<char>(final_byte);
-    if (intermediates_[0] == ')') modes_.g1 = static_cast<char>(final_byte);
+             std::string_view("()*+").find(intermediates_[0]) != std::string_view::npos) {
+    const bool known = final_byte == 'B' || final_byte == '0' || final_byte == 'A';
+    if (known && intermediates_[0] == '(') modes_.g0 = static_cast<char>(final_byte);
+    if (known && intermediates_[0] == ')') modes_.g1 = static_cast<char>(final_byte);
+    return;  // not for libvterm
   }
   out_ += static_cast<char>(esc);
   out_ += intermediates_;
@@ -262,10 +275,21 @@ void vterm_input_guard::finish_csi(std::uint8_t final_byte) {
   write_csi(csi_arguments(), final_byte);
 }
 
+bool vterm_input_guard::text_is_ascii() const {
+  return (modes_.shifted_out ? modes_.g1 : modes_.g0) == 'B';
+}
+
 void vterm_input_guard::on_text_byte(std::uint8_t c) {
   if (c < 0x80) {
     end_utf8();
-    put_ascii(&c, 1);
+    const char set = modes_.shifted_out ? modes_.g1 : modes_.g0;
+    if (set == '0' && c >= 0x60) {
+      put_code_point(dec_graphics[c - 0x60]);
+    } else if (set == 'A' && c == '#') {
+      put_code_point(0xA3);  // the UK set's pound sign
+    } else {
+      put_ascii(&c, 1);
+    }
     return;
   }
   if (c < 0xC0) {  // a continuation byte
@@ -327,8 +351,10 @@ void vterm_input_guard::put_ascii(const std::uint8_t* text, std::size_t count) {
 }
 
 void vterm_input_guard::put_control(std::uint8_t c) {
-  if (c == 0x0E) modes_.shifted_out = true;   // SO
-  if (c == 0x0F) modes_.shifted_out = false;  // SI
+  if (c == 0x0E || c == 0x0F) {  // SO, SI: character sets are the guard's
+    modes_.shifted_out = c == 0x0E;
+    return;
+  }
   out_ += static_cast<char>(c);
   maybe_flush();
 }

@@ -5,6 +5,7 @@
 // `baseline` rendition: glyphs as UTF-8, runs of blank cells in another rendition with ECH
 // (erase characters, which keeps the rendition, as libvterm and xterm do), gaps with CUF
 // (cursor forward). Only these sequences appear, so painted_text() can read a painted row back.
+// A line for the scrollback (paint_line) is plain text instead: spaces for blank cells.
 // Thread-safety: pure functions.
 #pragma once
 
@@ -29,6 +30,13 @@ void set_pen(std::string& out, viewer_pen& pen, const cell_attrs& attrs, bool pr
 /// Appends what paints `row` (see above); `pen` is the viewer's before and after.
 void paint_row(std::string& out, std::span<const screen_cell> row, const cell_attrs& baseline,
                viewer_pen& pen);
+/// Appends what writes `row` as a line of text for the viewer's scrollback: blank cells as
+/// spaces (so that a narrower viewer wraps the line without losing a column), ending in the
+/// default rendition. The row is blank in the default rendition before.
+void paint_line(std::string& out, std::span<const screen_cell> row, viewer_pen& pen);
+/// What paint_row (as_text false) and paint_line (as_text true) share.
+void paint_cells(std::string& out, std::span<const screen_cell> row, const cell_attrs& baseline,
+                 viewer_pen& pen, bool as_text);
 /// A row as text: glyphs, a space per blank cell, trailing spaces removed.
 std::string row_text(std::span<const screen_cell> row);
 /// The text of a row painted by paint_row, trailing spaces removed.

@@ -14,7 +14,11 @@
 //     multi-parameter SM/RM (`CSI ? 1;1049 h`) as one sequence per mode (libvterm applies only
 //     the first), `CSI b` only when the last glyph had a width;
 //   - complete OSC and DCS strings of at most 4 KiB ended by BEL (longer ones are dropped);
-//     SOS, PM and APC strings are swallowed, as xterm does.
+//     SOS, PM and APC strings are swallowed, as xterm does;
+//   - no character set designations or shifts: the guard translates G0/G1 (ASCII, DEC special
+//     graphics, UK) itself, so libvterm always decodes UTF-8 (with a designated ASCII set it
+//     decodes a character and its combining marks separately, and the marks of one written at
+//     the right margin land on the next line). G2, G3 and their shifts are ignored.
 // Each write to libvterm ends between two of these and is at most about 8 KiB (libvterm puts a
 // buffer of 4 bytes per input byte on the stack), so between writes libvterm is never inside a
 // sequence: a repaint can query it, and partial() is what a repaint appends so that a viewer
@@ -92,6 +96,7 @@ class vterm_input_guard {
   void put_code_point(char32_t c);
   void put_ascii(const std::uint8_t* text, std::size_t count);
   void put_control(std::uint8_t c);
+  bool text_is_ascii() const;
   void maybe_flush();
   void flush();
 
