@@ -3,6 +3,7 @@
 
 #include <vterm.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <unordered_map>
@@ -12,7 +13,7 @@
 namespace rstream::live {
 namespace {
 
-/// Most answers a thread remembers before starting over.
+/// Most answers beyond the basic plane a thread remembers before starting over.
 constexpr std::size_t max_remembered = 65536;
 
 void discard_output(const char*, size_t, void*) {}
@@ -32,22 +33,38 @@ class width_oracle {
   width_oracle& operator=(const width_oracle&) = delete;
 
   int width(char32_t c) {
-    if (c < 0x7F) return 1;  // printable ASCII (controls are the caller's)
+    if (c < 0x7F || c == 0xFFFD) return 1;  // printable ASCII (controls are the caller's)
+    if (c < basic_plane.size()) {
+      std::int8_t& answer = basic_plane[c];
+      if (answer < 0) answer = static_cast<std::int8_t>(ask(c));
+      return answer;
+    }
     if (const auto it = known_.find(c); it != known_.end()) return it->second;
     if (known_.size() >= max_remembered) known_.clear();
-    std::string probe = "\x1b[Ha\x1b[H";
-    base::append_utf8(probe, c);
-    vterm_input_write(vt_, probe.data(), probe.size());
-    VTermPos pos;
-    vterm_state_get_cursorpos(vterm_obtain_state(vt_), &pos);
-    const int answer = pos.col < 0 ? 0 : pos.col > 2 ? 2 : pos.col;
+    const int answer = ask(c);
     known_.emplace(c, static_cast<std::int8_t>(answer));
     return answer;
   }
 
  private:
+  int ask(char32_t c) {
+    std::string probe = "\x1b[Ha\x1b[H";
+    base::append_utf8(probe, c);
+    vterm_input_write(vt_, probe.data(), probe.size());
+    VTermPos pos;
+    vterm_state_get_cursorpos(vterm_obtain_state(vt_), &pos);
+    return pos.col < 0 ? 0 : pos.col > 2 ? 2 : pos.col;
+  }
+
   VTerm* vt_;
-  std::unordered_map<char32_t, std::int8_t> known_;
+  std::array<std::int8_t, 0x10000> basic_plane = make_unknown();  ///< -1: not asked yet
+  std::unordered_map<char32_t, std::int8_t> known_;               ///< beyond the basic plane
+
+  static std::array<std::int8_t, 0x10000> make_unknown() {
+    std::array<std::int8_t, 0x10000> table;
+    table.fill(-1);
+    return table;
+  }
 };
 
 }  // namespace

@@ -29,6 +29,7 @@ screen_grid::buffer screen_grid::blank_buffer(int cols, int rows) const {
   buffer b;
   b.cells.resize(static_cast<std::size_t>(cols) * static_cast<std::size_t>(rows));
   b.order.resize(static_cast<std::size_t>(rows));
+  b.used.assign(static_cast<std::size_t>(rows), 0);
   for (int r = 0; r < rows; ++r) b.order[r] = r;
   return b;
 }
@@ -45,6 +46,27 @@ std::span<const screen_cell> screen_grid::row(int r) const {
 
 std::span<const screen_cell> screen_grid::primary_row(int r) const {
   return {row_cells(primary_, r), static_cast<std::size_t>(cols_)};
+}
+
+std::span<const screen_cell> screen_grid::used_row(int r) const {
+  const buffer& b = active();
+  return {row_cells(b, r), static_cast<std::size_t>(b.used[static_cast<std::size_t>(b.order[r])])};
+}
+
+std::span<const screen_cell> screen_grid::used_primary_row(int r) const {
+  return {row_cells(primary_, r),
+          static_cast<std::size_t>(primary_.used[static_cast<std::size_t>(primary_.order[r])])};
+}
+
+void screen_grid::blank_row(buffer& b, int r, const cell_attrs& pen) {
+  int& extent = used(b, r);
+  if (pen == cell_attrs{}) {
+    blank_cells(row_cells(b, r), extent, pen);  // the rest is blank already
+    extent = 0;
+  } else {
+    blank_cells(row_cells(b, r), cols_, pen);
+    extent = cols_;
+  }
 }
 
 void screen_grid::blank_cells(screen_cell* from, int count, const cell_attrs& pen) {
@@ -83,14 +105,17 @@ void screen_grid::put(int r, int c, std::span<const std::uint32_t> chars, int wi
                       bool protected_cell, const cell_attrs& pen) {
   if (width <= 0 || r < 0 || r >= rows_ || c < 0 || c >= cols_ || chars.empty()) return;
   screen_cell* row = row_cells(active(), r);
+  int& extent = used(active(), r);
   split_wide_at(row, c);
   if (width >= 2) {
     if (c + 1 >= cols_) {  // a wide glyph with no room for its second half: not shown
       row[c].attrs = pen;
+      extent = cols_;
       return;
     }
     split_wide_at(row, c + 1);
   }
+  extent = std::max(extent, std::min(c + std::max(width, 1), cols_));
   screen_cell& cell = row[c];
   cell.chars = {};
   for (std::size_t i = 0; i < chars.size() && i < max_cell_chars && chars[i] != 0; ++i) {
@@ -114,16 +139,24 @@ void screen_grid::erase(const cell_rect& rect, const cell_attrs& pen, bool selec
   const int left = std::max(rect.left, 0);
   const int right = std::min(rect.right, cols_);
   if (top >= bottom || left >= right) return;
+  const bool default_pen = pen == cell_attrs{};
   for (int r = top; r < bottom; ++r) {
     screen_cell* row = row_cells(active(), r);
+    int& extent = used(active(), r);
     split_wide_at(row, left);
     split_wide_at(row, right - 1);
-    for (int c = left; c < right; ++c) {
+    const int end = default_pen ? std::min(right, extent) : right;  // the rest is blank already
+    for (int c = left; c < end; ++c) {
       if (selective && row[c].protected_cell) continue;
       make_blank(row[c]);
       row[c].attrs = pen;
     }
     if (selective) repair_row(row);
+    if (!default_pen) {
+      extent = std::max(extent, right);
+    } else if (!selective && right >= extent) {
+      extent = std::min(extent, left);
+    }
   }
 }
 
@@ -148,13 +181,13 @@ void screen_grid::scroll_lines(buffer& b, const cell_rect& rect, int downward,
   auto last = b.order.begin() + rect.bottom;
   if (downward > 0) {
     if (&b == &primary_ && rect.top == 0 && on_scrolled_off_) {
-      for (int r = 0; r < n; ++r) on_scrolled_off_(primary_row(r));
+      for (int r = 0; r < n; ++r) on_scrolled_off_(used_primary_row(r));
     }
     std::rotate(first, first + n, last);
-    for (int r = rect.bottom - n; r < rect.bottom; ++r) blank_cells(row_cells(b, r), cols_, pen);
+    for (int r = rect.bottom - n; r < rect.bottom; ++r) blank_row(b, r, pen);
   } else {
     std::rotate(first, last - n, last);
-    for (int r = rect.top; r < rect.top + n; ++r) blank_cells(row_cells(b, r), cols_, pen);
+    for (int r = rect.top; r < rect.top + n; ++r) blank_row(b, r, pen);
   }
 }
 
@@ -183,6 +216,7 @@ void screen_grid::scroll_columns(buffer& b, const cell_rect& rect, int downward,
       }
     }
     repair_row(row);
+    used(b, rect.top + r) = cols_;
   }
 }
 
@@ -199,7 +233,7 @@ int screen_grid::resize(int cols, int rows, int cursor_row) {
     }
     scrolled = keep_until - rows;
     if (on_scrolled_off_) {
-      for (int r = 0; r < scrolled; ++r) on_scrolled_off_(primary_row(r));
+      for (int r = 0; r < scrolled; ++r) on_scrolled_off_(used_primary_row(r));
     }
   }
   auto resized = [&](const buffer& old, int skip) {
@@ -210,6 +244,8 @@ int screen_grid::resize(int cols, int rows, int cursor_row) {
       screen_cell* to =
           b.cells.data() + static_cast<std::size_t>(r) * static_cast<std::size_t>(cols);
       std::copy(from, from + keep, to);
+      b.used[static_cast<std::size_t>(r)] =
+          std::min(old.used[static_cast<std::size_t>(old.order[r + skip])], cols);
     }
     return b;
   };
@@ -229,7 +265,9 @@ int screen_grid::resize(int cols, int rows, int cursor_row) {
 
 std::size_t screen_grid::memory_bytes() const {
   return (primary_.cells.capacity() + alternate_.cells.capacity()) * sizeof(screen_cell) +
-         (primary_.order.capacity() + alternate_.order.capacity()) * sizeof(int);
+         (primary_.order.capacity() + alternate_.order.capacity() + primary_.used.capacity() +
+          alternate_.used.capacity()) *
+             sizeof(int);
 }
 
 }  // namespace rstream::live

@@ -319,7 +319,7 @@ std::string screen_model::impl::repaint() {
     out += "\r\n";
   }
   for (int r = 0; r < grid.rows(); ++r) {
-    paint_row(out, grid.primary_row(r), cell_attrs{}, painter);
+    paint_row(out, grid.used_primary_row(r), cell_attrs{}, painter);
     if (r + 1 < grid.rows()) {
       set_pen(out, painter, cell_attrs{}, false);  // a new line is blanked with the pen
       out += "\r\n";

@@ -1,7 +1,8 @@
 // How many columns libvterm 0.1.4 gives a code point: 0 for a combining mark (joined to the
 // glyph before it), 1, or 2. The input guard needs it to bound runs of combining marks, which
 // that libvterm keeps without limit. Answered by a small libvterm of this thread's own and
-// remembered (at most 65,536 answers per thread; about 3 MiB at worst).
+// remembered (a table of 64 KiB for the basic plane, at most 65,536 answers beyond it: about
+// 3 MiB per thread at worst).
 // Thread-safety: safe; each thread asks its own libvterm.
 #pragma once
 

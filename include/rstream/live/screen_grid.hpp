@@ -7,7 +7,7 @@
 // (width 0) on the same row, and a continuation always follows such a cell; writing over or
 // erasing half of a wide character blanks the other half (as xterm does). A glyph of width 0
 // (a combining mark with nothing to combine with) is not stored.
-// Memory: cols x rows cells of sizeof(screen_cell) (40 bytes) for the primary screen, as much
+// Memory: cols x rows cells of sizeof(screen_cell) (44 bytes) for the primary screen, as much
 // again while the alternate screen is in use (allocated on entry, freed on exit).
 // Thread-safety: none; owned by one thread (the session's).
 #pragma once
@@ -83,6 +83,11 @@ class screen_grid {
   /// One row of the active screen, or of the primary screen while the alternate one is active.
   std::span<const screen_cell> row(int r) const;
   std::span<const screen_cell> primary_row(int r) const;
+  /// The same rows without their tail of blank cells in the default rendition (a prefix of
+  /// the row that contains every other cell; kept as rows change, so painting a line of a wide
+  /// terminal costs what the line holds).
+  std::span<const screen_cell> used_row(int r) const;
+  std::span<const screen_cell> used_primary_row(int r) const;
 
   /// Writes a glyph (chars: 1..6 code points) of width 1 or 2 at (r, c); width 0 is ignored.
   void put(int r, int c, std::span<const std::uint32_t> chars, int width, bool protected_cell,
@@ -104,6 +109,7 @@ class screen_grid {
   struct buffer {
     std::vector<screen_cell> cells;  ///< physical rows of cols_ cells
     std::vector<int> order;          ///< logical row -> physical row
+    std::vector<int> used;           ///< per physical row: cells from here on are default blanks
   };
 
   buffer& active() { return alternate_active_ ? alternate_ : primary_; }
@@ -116,6 +122,8 @@ class screen_grid {
   }
   buffer blank_buffer(int cols, int rows) const;
   void blank_cells(screen_cell* from, int count, const cell_attrs& pen);
+  void blank_row(buffer& b, int r, const cell_attrs& pen);
+  int& used(buffer& b, int r) { return b.used[static_cast<std::size_t>(b.order[r])]; }
   void split_wide_at(screen_cell* row, int c);
   void repair_row(screen_cell* row);
   void scroll_lines(buffer& b, const cell_rect& rect, int downward, const cell_attrs& pen);
