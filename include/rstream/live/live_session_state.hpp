@@ -22,7 +22,8 @@
 //       total_written(); its cursor jumps there and it switches to live mode at once. A
 //       participant that had a cursor (it lagged) gets an output_skipped event with the bytes
 //       the repaint replaced ("repainted": true). Participants that start at the same offset
-//       share one repaint.
+//       share one repaint. One that joins before any output starts live at offset 0 (the
+//       stream itself, byte for byte).
 //   - live: on_output() pushes each new chunk into its queue, whose bytes are exactly
 //     [cursor, total_written()). If a chunk does not fit, the queue drops what it holds and the
 //     participant goes back to catching up from its unchanged cursor: the bytes it missed are
