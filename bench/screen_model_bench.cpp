@@ -1,8 +1,8 @@
 // What feeding a live session's terminal model costs (docs/performance.md): MB/s of
 // live::screen_model::feed for kinds of output, in 64 KiB chunks (what the server's live output
 // reader hands on_output), at two terminal sizes; the input guard alone for comparison; and
-// what a repaint costs. Build: cmake --build build --target rstream_screen_model_bench;
-// run: build/rstream_screen_model_bench [MiB per kind, default 32].
+// what a repaint costs. Build: cmake --build build --target screen_model_bench;
+// run: build/screen_model_bench [MiB per kind, default 32].
 // Thread-safety: a single-threaded program.
 #include <chrono>
 #include <cstdio>

@@ -277,7 +277,8 @@ result<participant> live_session_state::attach(std::string participant_id, std::
   result<participant> joined =
       control_.join(std::move(participant_id), std::move(name), spectator_only, now);
   if (!joined) return joined;
-  participant_output& o = outputs_.try_emplace(joined->id, options_.queue_limit_bytes).first->second;
+  participant_output& o =
+      outputs_.try_emplace(joined->id, options_.queue_limit_bytes).first->second;
   if (screen_ && scrollback_.total_written() == 0) {
     // Nothing was written yet: the stream itself, from its first byte, is the whole screen.
     o.cursor = 0;
