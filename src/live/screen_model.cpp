@@ -310,7 +310,10 @@ std::string screen_model::impl::repaint() {
   // A known starting point: the primary screen, cleared, default rendition and modes.
   out +=
       "\x1b[?1049l\x1b[0m\x1b[0\"q\x1b[4l\x1b[20l\x1b[?6l\x1b[?69l\x1b[r\x1b[?7h\x1b(B\x1b)B\x0f";
-  out += "\x1b[H\x1b[2J";
+  // The viewer's screen scrolls into its own scrollback (a notice printed before stays there),
+  // which leaves it blank.
+  out += cursor_position(grid.rows() - 1, 0) +
+         std::string(static_cast<std::size_t>(grid.rows()), '\n') + "\x1b[H";
   viewer_pen painter;
   // The history, then the primary screen, line after line: the history scrolls into the
   // viewer's own scrollback.

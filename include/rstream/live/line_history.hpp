@@ -1,6 +1,7 @@
 // The lines that scrolled off the top of a terminal's primary screen, newest last, each kept as
 // the bytes that paint it (screen_painter), bounded both in lines and in bytes: the oldest go
-// first when either bound is passed.
+// first when either bound is passed. Its first line is never a blank one (a blank line before
+// any other carries nothing; a repaint starts by scrolling a screen of them).
 // Memory: at most max_bytes, counting each line's bytes plus line_overhead.
 // Thread-safety: none; owned by one screen_model.
 #pragma once

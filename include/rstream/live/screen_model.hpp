@@ -6,10 +6,12 @@
 // Built on libvterm's parser and state layer (Debian's libvterm 0.1.4, the emulator neovim
 // uses), behind a vterm_input_guard (libvterm 0.1.4 hangs or corrupts memory on some inputs),
 // with cells of its own (screen_grid) and a bounded history of the lines that scrolled off the
-// top (line_history: history_lines lines and history_bytes bytes, whichever is reached first).
+// top (line_history: history_lines lines and history_bytes bytes, whichever is reached first;
+// blank lines before the first other one are not kept).
 //
 // repaint(): bytes that, written to a fresh xterm-compatible terminal of the same size,
-// reproduce what a person sees: the history lines (they land in the viewer's scrollback), the
+// reproduce what a person sees (first the viewer's own screen scrolls into its scrollback, so
+// what was there is kept): the history lines (they land in the viewer's scrollback), the
 // primary screen, and when a program uses the alternate screen, the switch to it (with the
 // cursor and rendition it saved) and its content; cell renditions (bold, underline, italic,
 // reverse, strike, 16/256/RGB colours), wide and combining characters; the cursor's position,
