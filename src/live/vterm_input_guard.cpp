@@ -202,14 +202,11 @@ void vterm_input_guard::start_string(char introducer) {
 }
 
 void vterm_input_guard::finish_string() {
+  // Strings never reach libvterm: they change nothing on the screen, and libvterm 0.1.4 crashes
+  // on some (`DCS $ q` with a setting it does not know passes an int where printf reads a
+  // string). Only partial() needs them, for a viewer's parser.
   phase_ = phase::text;
-  if (string_too_long_ || (string_introducer_ != ']' && string_introducer_ != 'P')) return;
-  out_ += static_cast<char>(esc);
-  out_ += string_introducer_;
-  out_ += string_;
-  out_ += static_cast<char>(bel);
   string_.clear();
-  maybe_flush();
 }
 
 void vterm_input_guard::finish_escape(std::uint8_t final_byte) {

@@ -13,8 +13,9 @@
 //   - complete escape sequences; CSI sequences with at most 16 parameters of at most 65535, a
 //     multi-parameter SM/RM (`CSI ? 1;1049 h`) as one sequence per mode (libvterm applies only
 //     the first), `CSI b` only when the last glyph had a width;
-//   - complete OSC and DCS strings of at most 4 KiB ended by BEL (longer ones are dropped);
-//     SOS, PM and APC strings are swallowed, as xterm does;
+//   - no strings (OSC, DCS, SOS, PM, APC): they change nothing on a screen, and `DCS $ q` with
+//     a setting libvterm does not know crashes it (a format string bug); the guard follows
+//     them (the first 4 KiB of one in progress are kept for partial());
 //   - no character set designations or shifts: the guard translates G0/G1 (ASCII, DEC special
 //     graphics, UK) itself, so libvterm always decodes UTF-8 (with a designated ASCII set it
 //     decodes a character and its combining marks separately, and the marks of one written at
