@@ -298,6 +298,7 @@ TEST(ScreenModel, InputsThatBreakLibvtermAloneAreHarmless) {
   feed(model, "\xc2\x85\xc2\x85\x1b[K");                // C1 in UTF-8, then erase: crashes
   feed(model, "\x1b[" + std::string(4000, ';') + "m");  // 4000 parameters: corrupts memory
   feed(model, "\x1b[" + std::string(500, '9') + "C");   // overflowing parameter
+  feed(model, "\x1bP$qo\x1b\\");  // an unknown DECRQSS: a printf of an int as a string
   std::string marks = "a";
   for (int i = 0; i < 200000; ++i) marks += "\xcc\x81";  // combining marks without end
   for (std::size_t i = 0; i < marks.size(); i += 1000) {
