@@ -63,9 +63,9 @@ struct screen_model::impl {
                paint_line(painted, line, pen);
                history.push(std::move(painted));
              }),
-        guard(
-            [this](std::string_view piece) { vterm_input_write(vt, piece.data(), piece.size()); }),
-        vt(vterm_new(rows, cols)) {
+        guard([this](std::string_view piece) { write_canonical(piece); }),
+        vt(vterm_new(rows, cols)),
+        direct_text(limits.direct_text) {
     vterm_set_utf8(vt, 1);
     vterm_output_set_callback(vt, &on_output, this);
     state = vterm_obtain_state(vt);
@@ -250,7 +250,86 @@ struct screen_model::impl {
     return line_kind(vterm_state_get_lineinfo(state, row));
   }
 
-  void write(std::string_view bytes) { vterm_input_write(vt, bytes.data(), bytes.size()); }
+  void write(std::string_view bytes) {
+    if (!bytes.empty()) vterm_input_write(vt, bytes.data(), bytes.size());
+  }
+
+  /// The guard's output (complete units, no strings). Runs of printable ASCII go mostly
+  /// straight to the grid (put_text_directly), the rest to libvterm.
+  void write_canonical(std::string_view piece) {
+    if (!direct_text) return write(piece);
+    std::size_t written = 0;  // piece[0, written) went to libvterm or the grid
+    std::size_t i = 0;
+    while (i < piece.size()) {
+      const auto c = static_cast<unsigned char>(piece[i]);
+      if (c == 0x1B) {  // a complete escape or control sequence: skip it, noting what matters
+        const std::size_t start = i++;
+        if (i < piece.size() && piece[i] == '[') {
+          ++i;
+          while (i < piece.size() && (piece[i] < 0x40 || piece[i] > 0x7E)) ++i;
+        } else {
+          while (i < piece.size() && piece[i] >= 0x20 && piece[i] <= 0x2F) ++i;
+        }
+        ++i;
+        note_sequence(piece.substr(start, i - start));
+        continue;
+      }
+      std::size_t end = i;
+      while (end < piece.size() && piece[end] >= 0x20 && piece[end] < 0x7F) ++end;
+      if (end - i >= min_direct_run) {
+        write(piece.substr(written, i - written));
+        i += put_text_directly(piece.substr(i, end - i));
+        written = i;
+      }
+      i = std::max(end, i + 1);
+    }
+    write(piece.substr(written));
+  }
+
+  /// Follows what put_text_directly needs of libvterm's state that it cannot ask at once: the
+  /// sequences (in the guard's canonical form) that set insert mode, origin mode and DECSCA
+  /// protection.
+  void note_sequence(std::string_view sequence) {
+    constexpr std::string_view reset =
+        "\x1b"
+        "c";  // RIS
+    if (sequence == "\x1b[4h" || sequence == "\x1b[4l") inserting = sequence.back() == 'h';
+    if (sequence == "\x1b[?6h" || sequence == "\x1b[?6l") origin = sequence.back() == 'h';
+    if (sequence == reset) inserting = protecting = origin = false;
+    if (sequence.size() >= 4 && sequence[1] == '[' && sequence.ends_with("\"q")) {
+      const std::string_view value = sequence.substr(2, sequence.size() - 4);  // as libvterm
+      if (value == "1") protecting = true;
+      if (value.empty() || value == "0" || value == "2") protecting = false;
+    }
+  }
+
+  /// Puts the first characters of `text` (printable ASCII) into the grid where libvterm would,
+  /// moves libvterm's cursor past them (CUF) and returns how many: never the last one, nor one
+  /// in the line's last column (libvterm writes those itself, so that its pending wrap and its
+  /// memory of the last glyph, for repeats and combining marks, stay its own). Nothing while
+  /// insert or origin mode is on or a wrap may be pending.
+  std::size_t put_text_directly(std::string_view text) {
+    if (inserting || origin) return 0;  // (origin mode stops a cursor move at a margin)
+    VTermPos pos;
+    vterm_state_get_cursorpos(state, &pos);
+    const VTermLineInfo* line = vterm_state_get_lineinfo(state, pos.row);
+    const int width = line != nullptr && line->doublewidth ? grid.cols() / 2 : grid.cols();
+    // A wrap may be pending where a glyph (1 or 2 wide) ended a line, full or double-width:
+    // libvterm keeps the cursor on it, steps that move nothing keep the wrap pending, and a
+    // line's width may change under it (double-width line attributes move with scrolls).
+    const int half = grid.cols() / 2;
+    if (pos.col >= width - 2 || pos.col == half - 1 || pos.col == half - 2) return 0;
+    const int room = width - 1 - pos.col;
+    const std::size_t count = std::min(text.size() - 1, static_cast<std::size_t>(room));
+    const bool protect = protecting;
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::uint32_t ch = static_cast<unsigned char>(text[k]);
+      grid.put(pos.row, pos.col + static_cast<int>(k), std::span<const std::uint32_t>(&ch, 1), 1,
+               protect, pen);
+    }
+    write("\x1b[" + std::to_string(count) + 'C');
+    return count;
+  }
 
   /// After a resize: the scroll region and margins become the whole screen (as xterm and tmux
   /// do; libvterm 0.1.4 keeps a region that starts below the new bottom and then moves line
@@ -302,6 +381,12 @@ struct screen_model::impl {
   cursor_state alternate_saved;
   bool asking = false;
   std::string answers;
+  bool direct_text;
+  bool inserting = false;   ///< libvterm's insert mode (IRM), as note_sequence follows it
+  bool protecting = false;  ///< libvterm's DECSCA, as note_sequence follows it
+  bool origin = false;      ///< libvterm's origin mode (DECOM), as note_sequence follows it
+  /// Shorter runs are not worth a cursor move.
+  static constexpr std::size_t min_direct_run = 8;
 };
 
 std::string screen_model::impl::repaint() {

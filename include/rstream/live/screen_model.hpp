@@ -47,6 +47,10 @@ namespace rstream::live {
 struct screen_limits {
   std::size_t history_lines = 10000;
   std::size_t history_bytes = std::size_t{1024} * 1024;
+  /// Printable ASCII text goes straight to the cells where libvterm would put it (all but the
+  /// last character of a run that stays inside its line), which is most of typical output;
+  /// false: every byte through libvterm (tests compare the two).
+  bool direct_text = true;
 };
 
 /// Most cells a model keeps per screen (a larger terminal is modelled on its top-left part).
