@@ -133,6 +133,24 @@ void screen_grid::put(int r, int c, std::span<const std::uint32_t> chars, int wi
   }
 }
 
+void screen_grid::put_narrow(int r, int c, std::span<const char32_t> glyphs, bool protected_cell,
+                             const cell_attrs& pen) {
+  const int count = static_cast<int>(glyphs.size());
+  if (count == 0 || r < 0 || r >= rows_ || c < 0 || c + count > cols_) return;
+  screen_cell* row = row_cells(active(), r);
+  split_wide_at(row, c);  // wide glyphs cut at either end lose their other half
+  split_wide_at(row, c + count - 1);
+  for (int i = 0; i < count; ++i) {
+    screen_cell& cell = row[c + i];
+    cell.chars = {glyphs[static_cast<std::size_t>(i)]};
+    cell.width = 1;
+    cell.protected_cell = protected_cell;
+    cell.attrs = pen;
+  }
+  int& extent = used(active(), r);
+  extent = std::max(extent, c + count);
+}
+
 void screen_grid::erase(const cell_rect& rect, const cell_attrs& pen, bool selective) {
   const int top = std::max(rect.top, 0);
   const int bottom = std::min(rect.bottom, rows_);

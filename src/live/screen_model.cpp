@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "rstream/live/glyph_width.hpp"
 #include "rstream/live/screen_painter.hpp"
 
 namespace rstream::live {
@@ -254,8 +255,8 @@ struct screen_model::impl {
     if (!bytes.empty()) vterm_input_write(vt, bytes.data(), bytes.size());
   }
 
-  /// The guard's output (complete units, no strings). Runs of printable ASCII go mostly
-  /// straight to the grid (put_text_directly), the rest to libvterm.
+  /// The guard's output (complete units, no strings). Runs of glyphs one column wide go
+  /// mostly straight to the grid (put_text_directly), the rest to libvterm.
   void write_canonical(std::string_view piece) {
     if (!direct_text) return write(piece);
     std::size_t written = 0;  // piece[0, written) went to libvterm or the grid
@@ -274,16 +275,53 @@ struct screen_model::impl {
         note_sequence(piece.substr(start, i - start));
         continue;
       }
+      if (c < 0x20) {
+        ++i;
+        continue;
+      }
+      // A run of glyphs one column wide: printable ASCII and what libvterm gives width 1.
+      run.clear();
+      run_ends.clear();
       std::size_t end = i;
-      while (end < piece.size() && piece[end] >= 0x20 && piece[end] < 0x7F) ++end;
-      if (end - i >= min_direct_run) {
+      while (end < piece.size()) {
+        const std::size_t length = narrow_glyph_at(piece, end);
+        if (length == 0) break;
+        end += length;
+        run_ends.push_back(end);
+      }
+      if (run.size() >= min_direct_run) {
         write(piece.substr(written, i - written));
-        i += put_text_directly(piece.substr(i, end - i));
+        const std::size_t placed = put_text_directly();
+        if (placed > 0) i = run_ends[placed - 1];
         written = i;
       }
-      i = std::max(end, i + 1);
+      // Past the run, or past the glyph that is not narrow (wide, combining) where it stopped.
+      if (end > i) {
+        i = end;
+      } else {
+        ++i;
+        while (i < piece.size() && (static_cast<unsigned char>(piece[i]) & 0xC0) == 0x80) ++i;
+      }
     }
     write(piece.substr(written));
+  }
+
+  /// The length of the glyph one column wide at piece[at] (its code point appended to `run`),
+  /// or 0 when there is none (a control, an escape, a wide or combining character). The guard
+  /// writes only valid UTF-8.
+  std::size_t narrow_glyph_at(std::string_view piece, std::size_t at) {
+    const auto lead = static_cast<unsigned char>(piece[at]);
+    if (lead >= 0x20 && lead < 0x7F) {
+      run.push_back(lead);
+      return 1;
+    }
+    const std::size_t length = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 0;
+    if (length == 0 || at + length > piece.size()) return 0;
+    char32_t c = lead & (0x7F >> length);
+    for (std::size_t k = 1; k < length; ++k) c = (c << 6) | (piece[at + k] & 0x3F);
+    if (glyph_width(c) != 1) return 0;
+    run.push_back(c);
+    return length;
   }
 
   /// Follows what put_text_directly needs of libvterm's state that it cannot ask at once: the
@@ -303,12 +341,12 @@ struct screen_model::impl {
     }
   }
 
-  /// Puts the first characters of `text` (printable ASCII) into the grid where libvterm would,
+  /// Puts the first glyphs of `run` (each one column wide) into the grid where libvterm would,
   /// moves libvterm's cursor past them (CUF) and returns how many: never the last one, nor one
   /// in the line's last column (libvterm writes those itself, so that its pending wrap and its
   /// memory of the last glyph, for repeats and combining marks, stay its own). Nothing while
   /// insert or origin mode is on or a wrap may be pending.
-  std::size_t put_text_directly(std::string_view text) {
+  std::size_t put_text_directly() {
     if (inserting || origin) return 0;  // (origin mode stops a cursor move at a margin)
     VTermPos pos;
     vterm_state_get_cursorpos(state, &pos);
@@ -320,13 +358,8 @@ struct screen_model::impl {
     const int half = grid.cols() / 2;
     if (pos.col >= width - 2 || pos.col == half - 1 || pos.col == half - 2) return 0;
     const int room = width - 1 - pos.col;
-    const std::size_t count = std::min(text.size() - 1, static_cast<std::size_t>(room));
-    const bool protect = protecting;
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::uint32_t ch = static_cast<unsigned char>(text[k]);
-      grid.put(pos.row, pos.col + static_cast<int>(k), std::span<const std::uint32_t>(&ch, 1), 1,
-               protect, pen);
-    }
+    const std::size_t count = std::min(run.size() - 1, static_cast<std::size_t>(room));
+    grid.put_narrow(pos.row, pos.col, std::span<const char32_t>(run).first(count), protecting, pen);
     write("\x1b[" + std::to_string(count) + 'C');
     return count;
   }
@@ -382,11 +415,13 @@ struct screen_model::impl {
   bool asking = false;
   std::string answers;
   bool direct_text;
-  bool inserting = false;   ///< libvterm's insert mode (IRM), as note_sequence follows it
-  bool protecting = false;  ///< libvterm's DECSCA, as note_sequence follows it
-  bool origin = false;      ///< libvterm's origin mode (DECOM), as note_sequence follows it
+  std::vector<char32_t> run;          ///< write_canonical's run of narrow glyphs
+  std::vector<std::size_t> run_ends;  ///< where each of them ends in the piece
+  bool inserting = false;             ///< libvterm's insert mode (IRM), as note_sequence follows it
+  bool protecting = false;            ///< libvterm's DECSCA, as note_sequence follows it
+  bool origin = false;  ///< libvterm's origin mode (DECOM), as note_sequence follows it
   /// Shorter runs are not worth a cursor move.
-  static constexpr std::size_t min_direct_run = 8;
+  static constexpr std::size_t min_direct_run = 4;
 };
 
 std::string screen_model::impl::repaint() {

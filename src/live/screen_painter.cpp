@@ -79,6 +79,7 @@ void append_sgr(std::string& out, const cell_attrs& attrs) {
 }
 
 void set_pen(std::string& out, viewer_pen& pen, const cell_attrs& attrs, bool protect) {
+  if (pen.protect == protect && pen.attrs == attrs) return;
   if (pen.attrs != attrs) {
     append_sgr(out, attrs);
     pen.attrs = attrs;
@@ -101,6 +102,7 @@ void paint_line(std::string& out, std::span<const screen_cell> row, viewer_pen& 
 
 void paint_cells(std::string& out, std::span<const screen_cell> row, const cell_attrs& baseline,
                  viewer_pen& pen, bool as_text) {
+  out.reserve(out.size() + row.size());
   int last = static_cast<int>(row.size()) - 1;
   while (last >= 0 && baseline_blank(row[last], baseline)) --last;
   int cursor = 0;
@@ -129,9 +131,13 @@ void paint_cells(std::string& out, std::span<const screen_cell> row, const cell_
     }
     move_right(out, cursor, c);
     set_pen(out, pen, cell.attrs, cell.protected_cell);
-    for (const char32_t ch : cell.chars) {
-      if (ch == 0) break;
-      base::append_utf8(out, ch);
+    if (cell.chars[0] < 0x80 && cell.chars[1] == 0) {
+      out += static_cast<char>(cell.chars[0]);  // the common case
+    } else {
+      for (const char32_t ch : cell.chars) {
+        if (ch == 0) break;
+        base::append_utf8(out, ch);
+      }
     }
     cursor = c + cell.width;
   }

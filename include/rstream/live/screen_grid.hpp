@@ -92,6 +92,10 @@ class screen_grid {
   /// Writes a glyph (chars: 1..6 code points) of width 1 or 2 at (r, c); width 0 is ignored.
   void put(int r, int c, std::span<const std::uint32_t> chars, int width, bool protected_cell,
            const cell_attrs& pen);
+  /// Writes glyphs one column wide (one code point each) from (r, c) on, all inside the row:
+  /// what put() of each would do, at once.
+  void put_narrow(int r, int c, std::span<const char32_t> glyphs, bool protected_cell,
+                  const cell_attrs& pen);
   /// Blanks the cells of `rect` with the pen's rendition; selective: keeps protected cells.
   void erase(const cell_rect& rect, const cell_attrs& pen, bool selective);
   /// Moves the contents of `rect` up by `downward` rows (down when negative) or left by
