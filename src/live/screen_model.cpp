@@ -335,7 +335,10 @@ struct screen_model::impl {
     if (sequence == "\x1b[?6h" || sequence == "\x1b[?6l") origin = sequence.back() == 'h';
     if (sequence == reset) inserting = protecting = origin = false;
     if (sequence.size() >= 4 && sequence[1] == '[' && sequence.ends_with("\"q")) {
-      const std::string_view value = sequence.substr(2, sequence.size() - 4);  // as libvterm
+      // DECSCA: CSI Ps " q, with no leader and no other intermediate (else libvterm ignores it).
+      const std::string_view parameters = sequence.substr(2, sequence.size() - 4);
+      if (parameters.find_first_not_of("0123456789;:") != std::string_view::npos) return;
+      const std::string_view value = parameters.substr(0, parameters.find_first_of(";:"));
       if (value == "1") protecting = true;
       if (value.empty() || value == "0" || value == "2") protecting = false;
     }

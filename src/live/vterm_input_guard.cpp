@@ -323,7 +323,9 @@ void vterm_input_guard::end_utf8() {
 }
 
 void vterm_input_guard::put_code_point(char32_t c) {
-  if (glyph_width(c) == 0) {
+  const int width = glyph_width(c);
+  if (width < 0) return;  // joined with a width of its own: a glyph 3 columns wide
+  if (width == 0) {
     if (combining_run_ >= max_combining_marks) return;
     ++combining_run_;
     last_glyph_has_width_ = false;

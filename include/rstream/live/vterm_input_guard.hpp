@@ -7,7 +7,8 @@
 // there crashes), combining marks are kept without bound, and a string split over two writes
 // is lost. The guard follows libvterm's own parser state by state and writes only:
 //   - text as valid UTF-8 (a broken sequence is one U+FFFD, as libvterm shows it; C1 controls
-//     are dropped; at most five combining marks in a row are kept, as many as a cell shows);
+//     are dropped; at most five combining marks in a row are kept, as many as a cell shows; the
+//     few marks libvterm would join although they are wide are dropped, see glyph_width);
 //   - C0 controls (also those inside a sequence, which libvterm executes there: written before
 //     the sequence, with the same effect);
 //   - complete escape sequences; CSI sequences with at most 16 parameters of at most 65535, a
