@@ -41,3 +41,15 @@ if(NOT RSTREAM_SANITIZE)
 else()
   target_link_libraries(rstream::sqlite INTERFACE PkgConfig::SQLITE3)
 endif()
+
+# libvterm (Debian's libvterm-dev, 0.1.4), the terminal model of live sessions (src/live only).
+# Linked statically outside sanitizer builds, like SQLite: one shared object fewer to load.
+pkg_check_modules(VTERM REQUIRED IMPORTED_TARGET vterm)
+add_library(rstream::vterm INTERFACE IMPORTED)
+if(NOT RSTREAM_SANITIZE)
+  find_library(VTERM_STATIC_LIBRARY NAMES libvterm.a HINTS ${VTERM_LIBRARY_DIRS} REQUIRED)
+  target_include_directories(rstream::vterm INTERFACE ${VTERM_INCLUDE_DIRS})
+  target_link_libraries(rstream::vterm INTERFACE ${VTERM_STATIC_LIBRARY})
+else()
+  target_link_libraries(rstream::vterm INTERFACE PkgConfig::VTERM)
+endif()

@@ -33,6 +33,9 @@ live::session_options options_of(const std::string& id, const managed_session_in
     options.working_dir = open->workdir;
     options.cols = open->cols;
     options.rows = open->rows;
+    // A terminal session keeps a screen model: a participant that joins sees the screen as it
+    // is (live_session_state), whatever the scrollback still holds.
+    options.terminal = open->allocate_tty;
   }
   return options;
 }

@@ -2,6 +2,7 @@
 // live_session_state.hpp).
 #include "rstream/live/live_session_state.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <utility>
@@ -83,6 +84,11 @@ live_session_state::live_session_state(session_options options, time_point now)
       cols_(options_.cols),
       rows_(options_.rows),
       scrollback_(options_.scrollback_bytes),
+      screen_(options_.terminal
+                  ? std::make_unique<screen_model>(
+                        options_.cols, options_.rows,
+                        screen_limits{screen_limits{}.history_lines, options_.scrollback_bytes})
+                  : nullptr),
       events_(options_.event_capacity, options_.id),
       control_(events_, options_.control) {}
 
@@ -124,6 +130,10 @@ result<void> live_session_state::terminate(int exit_code, time_point now, int si
 void live_session_state::on_output(std::span<const std::uint8_t> bytes) {
   if (bytes.empty()) return;
   scrollback_.append(bytes);
+  if (screen_) {
+    screen_->feed(bytes);
+    repaint_now_.reset();
+  }
   shared_bytes chunk;  // allocated only if some participant is live
   for (auto& [id, out] : outputs_) {
     if (out.catching_up) continue;
@@ -158,6 +168,22 @@ result<output_batch> live_session_state::take_output_pieces(const std::string& p
     return fail(errc::unknown_participant, "no participant " + participant_id + " in this session");
   }
   output_batch batch;
+  if (screen_ && (o->catching_up || o->repaint)) {
+    // A terminal session: the repaint first, then the queue (see the header).
+    if (o->catching_up) start_from_repaint(participant_id, *o, batch, now);
+    const std::span<const std::uint8_t> rest =
+        std::span<const std::uint8_t>(*o->repaint).subspan(o->repaint_sent);
+    batch.offset = *o->cursor;
+    batch.repaint = true;
+    batch.bytes = std::min(rest.size(), max_bytes);
+    if (batch.bytes > 0) pieces.push_back({o->repaint, rest.first(batch.bytes)});
+    o->repaint_sent += batch.bytes;
+    if (o->repaint_sent == o->repaint->size()) {
+      o->repaint.reset();
+      o->repaint_sent = 0;
+    }
+    return batch;
+  }
   if (!o->catching_up) {
     batch.offset = *o->cursor;
     batch.bytes = o->queue.pop_pieces(pieces, max_bytes);
@@ -189,10 +215,40 @@ result<output_batch> live_session_state::take_output_pieces(const std::string& p
   return batch;
 }
 
+void live_session_state::start_from_repaint(const std::string& participant_id,
+                                            participant_output& o, output_batch& batch,
+                                            time_point now) {
+  const std::uint64_t offset = scrollback_.total_written();
+  if (o.cursor && *o.cursor < offset) {
+    batch.skipped = offset - *o.cursor;
+    events_.append(event_type::output_skipped,
+                   {{"participant_id", participant_id},
+                    {"bytes", batch.skipped},
+                    {"offset", *o.cursor},
+                    {"repainted", true}},
+                   now);
+  }
+  o.cursor = offset;
+  o.repaint = current_repaint();
+  o.repaint_sent = 0;
+  o.catching_up = false;
+  o.queue.resume();  // from now on on_output() queues exactly the bytes from the cursor on
+}
+
+shared_bytes live_session_state::current_repaint() {
+  if (!repaint_now_) {
+    const std::string bytes = screen_->repaint();
+    repaint_now_ = std::make_shared<const std::vector<std::uint8_t>>(bytes.begin(), bytes.end());
+  }
+  return repaint_now_;
+}
+
 bool live_session_state::has_output(const std::string& participant_id) const {
   const participant_output* o = find_output(participant_id);
   if (o == nullptr) return false;
+  if (o->repaint) return true;
   if (!o->catching_up) return !o->queue.empty();
+  if (screen_) return true;  // a repaint is due
   const std::uint64_t from = o->cursor ? *o->cursor : scrollback_.safe_start();
   return from < scrollback_.total_written();
 }
@@ -220,7 +276,14 @@ result<participant> live_session_state::attach(std::string participant_id, std::
   }
   result<participant> joined =
       control_.join(std::move(participant_id), std::move(name), spectator_only, now);
-  if (joined) outputs_.try_emplace(joined->id, options_.queue_limit_bytes);
+  if (!joined) return joined;
+  participant_output& o =
+      outputs_.try_emplace(joined->id, options_.queue_limit_bytes).first->second;
+  if (screen_ && scrollback_.total_written() == 0) {
+    // Nothing was written yet: the stream itself, from its first byte, is the whole screen.
+    o.cursor = 0;
+    o.catching_up = false;
+  }
   return joined;
 }
 
@@ -256,6 +319,10 @@ result<void> live_session_state::resize(const std::string& participant_id, std::
   if (auto size = check_size(cols, rows); !size) return size;
   cols_ = cols;
   rows_ = rows;
+  if (screen_) {
+    screen_->resize(cols, rows);
+    repaint_now_.reset();
+  }
   return {};
 }
 
@@ -273,7 +340,12 @@ bool live_session_state::catching_up(const std::string& participant_id) const {
 
 std::size_t live_session_state::memory_bytes() const {
   std::size_t total = scrollback_.memory_bytes();
-  for (const auto& [id, out] : outputs_) total += out.queue.charged_bytes();
+  if (screen_) total += screen_->memory_bytes();
+  if (repaint_now_) total += repaint_now_->size();
+  for (const auto& [id, out] : outputs_) {
+    total += out.queue.charged_bytes();
+    if (out.repaint && out.repaint != repaint_now_) total += out.repaint->size();
+  }
   return total;
 }
 

@@ -61,6 +61,7 @@ std::shared_ptr<live_terminal> live_terminal::start(const asio::any_io_executor&
   }
   spawn.workdir = request.options.working_dir;
   spawn.use_tty = true;
+  request.options.terminal = true;  // a PTY: a participant starts from the screen's repaint
   spawn.cols = request.options.cols;
   spawn.rows = request.options.rows;
 

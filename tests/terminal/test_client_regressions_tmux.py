@@ -65,7 +65,7 @@ class ClientRegressionsInTerminalTest(LiveServerTestCase):
                        ["sessions", "join", sid, "--url", self.url, "--tty"], tag)
         pane.wait_for_line(r".*ready-to-watch.*")
         match = wait_until(
-            lambda: re.search(r"(?:as|joined as) (p\d+)", pane.terminal.screen_text()),
+            lambda: re.search(r"(?:as|joined as) (p\d+)", pane.terminal.printed_text()),
             describe=pane.describe)
         return pane, match.group(1)
 

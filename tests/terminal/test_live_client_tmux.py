@@ -46,7 +46,8 @@ class LiveClientInTerminalTest(LiveServerTestCase):
         first = LiveClientPane(self, self.workdir, self.server,
                                ["--session", "work", "-e", f"PS1={REMOTE_PROMPT}",
                                 "--", "bash", "--norc", "--noprofile"], "first")
-        first.wait_for_text("type ~. at the start of a line to detach")
+        # (Printed before the session's screen, which may scroll it up.)
+        first.terminal.wait_for_printed("type ~. at the start of a line to detach")
         first.wait_for_line(r"\[remote\]\$.*")
         first.terminal.type_line('echo hel""lo-$((6*7))')
         first.wait_for_line(r"hello-42")

@@ -252,6 +252,16 @@ class TmuxTerminal:
     def screen_text(self):
         return "\n".join(self.screen())
 
+    def printed_text(self):
+        """Everything printed and still kept: the pane's scrollback, then the screen."""
+        return self.tmux("capture-pane", "-p", "-S", "-", "-t", self.target)
+
+    def wait_for_printed(self, text, timeout=DEFAULT_TIMEOUT, extra=lambda: ""):
+        """Waits until `text` was printed: on the screen or scrolled above it (a repaint of a
+        live session scrolls the screen into the scrollback first)."""
+        wait_until(lambda: text in self.printed_text().replace("\n", ""), timeout,
+                   lambda: f"{text!r} not printed\n" + self.describe() + "\n" + extra())
+
     def describe(self):
         return "--- screen ---\n" + self.screen_text() + "\n--- end of screen ---"
 

@@ -51,6 +51,10 @@ export function createTerminal(container, { onResize } = {}) {
   container.addEventListener('mousedown', () => term.focus());
 
   let last = { cols: term.cols, rows: term.rows };
+  let markFitted;
+  // Resolved once the terminal has its real size (its container is shown): a live session's
+  // first output is a repaint of its screen, which must land on a terminal of that size.
+  const fitted = new Promise((resolve) => { markFitted = resolve; });
   const fit = () => {
     if (!container.isConnected || container.clientWidth === 0 || container.clientHeight === 0) return;
     try {
@@ -58,6 +62,7 @@ export function createTerminal(container, { onResize } = {}) {
     } catch {
       return;
     }
+    markFitted();
     if (term.cols !== last.cols || term.rows !== last.rows) {
       last = { cols: term.cols, rows: term.rows };
       if (onResize) onResize(term.cols, term.rows);
@@ -73,6 +78,7 @@ export function createTerminal(container, { onResize } = {}) {
   return {
     term,
     fit,
+    fitted,
     dispose() {
       observer.disconnect();
       term.dispose();

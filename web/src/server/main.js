@@ -108,6 +108,11 @@ class Attachment {
   }
 
   connect() {
+    // The session's first output repaints its screen: connect once the terminal has its size.
+    this.terminal.fitted.then(() => this.openSocket());
+  }
+
+  openSocket() {
     const query = new URLSearchParams({ name: 'browser' });
     if (this.spectator) query.set('role', 'spectator');
     const socket = new WebSocket(websocketUrl(`/ws/terminal/${encodeURIComponent(this.sessionId)}?${query}`));
