@@ -5,6 +5,7 @@
 #include <vterm.h>
 
 #include <algorithm>
+#include <charconv>
 #include <string_view>
 #include <utility>
 
@@ -363,7 +364,10 @@ struct screen_model::impl {
     const int room = width - 1 - pos.col;
     const std::size_t count = std::min(run.size() - 1, static_cast<std::size_t>(room));
     grid.put_narrow(pos.row, pos.col, std::span<const char32_t>(run).first(count), protecting, pen);
-    write("\x1b[" + std::to_string(count) + 'C');
+    char move[16] = "\x1b[";  // CUF count
+    char* end = std::to_chars(move + 2, move + sizeof move - 1, count).ptr;
+    *end++ = 'C';
+    write(std::string_view(move, static_cast<std::size_t>(end - move)));
     return count;
   }
 
