@@ -124,7 +124,7 @@ void add_webtty_client(CLI::App& webtty, command_table& table, const command_tai
       "behaves like `exec -t`. Exit code: the remote one; 255 when the connection fails.\n"
       "Live sessions (the server's --listen URL): --session NAME attaches to the running session\n"
       "NAME, or starts it (this terminal's size; the command after --, --env, --workdir);\n"
-      "--attach ID attaches only (exit 3 when there is none). First the scrollback is shown.\n"
+      "--attach ID attaches only (exit 3 when there is none). First its screen is repainted.\n"
       "~. then detaches and leaves the session running; when it ends, its exit code is ours.\n"
       "~r asks for control, ~g grants it to the latest participant asking, ~? lists the keys.");
   flags->options.exec.origin = "human";

@@ -254,7 +254,7 @@ void add_webtty_server(CLI::App& webtty, command_table& table) {
        {"--max-live-sessions", &flags->config.max_live_sessions,
         "Live sessions (persistent terminals at /api/terminal) running at once; 0 turns them off"},
        {"--scrollback", &flags->scrollback,
-        "Output each live session keeps for participants that attach later"},
+        "Output each live session keeps: raw, and as lines of its screen's history"},
        {"--max-terminated-sessions", &flags->config.max_terminated_sessions,
         "Terminated live sessions kept for `sessions list` and late joiners (each keeps its "
         "scrollback); beyond it the oldest are removed"},

@@ -322,8 +322,8 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
   cmd->add_option("-e,--env", state->env, "Set a variable for the command (repeatable)")
       ->type_name("K=V");
 
-  cmd = leaf("join", "Attach to a session: its output (first the scrollback) to stdout", cmd_join,
-             {}, state);
+  cmd = leaf("join", "Attach to a session: its screen (a repaint), then its output, to stdout",
+             cmd_join, {}, state);
   cmd->footer(
       "Without --interactive this joins as a spectator: it never sends input nor keeps control\n"
       "granted to it, the output is written to stdout byte for byte until the session ends\n"

@@ -5,6 +5,7 @@
 #include <vterm.h>
 
 #include <algorithm>
+#include <charconv>
 #include <string_view>
 #include <utility>
 
@@ -113,37 +114,24 @@ struct screen_model::impl {
   }
 
   static int on_setpenattr(VTermAttr attr, VTermValue* value, void* user) {
+    static constexpr std::pair<VTermAttr, bool cell_attrs::*> switches[] = {
+        {VTERM_ATTR_BOLD, &cell_attrs::bold},
+        {VTERM_ATTR_ITALIC, &cell_attrs::italic},
+        {VTERM_ATTR_BLINK, &cell_attrs::blink},
+        {VTERM_ATTR_REVERSE, &cell_attrs::reverse},
+        {VTERM_ATTR_STRIKE, &cell_attrs::strike}};
     cell_attrs& pen = self(user).pen;
-    switch (attr) {
-      case VTERM_ATTR_BOLD:
-        pen.bold = value->boolean != 0;
-        break;
-      case VTERM_ATTR_UNDERLINE:
-        pen.underline = static_cast<std::uint8_t>(std::clamp(value->number, 0, 3));
-        break;
-      case VTERM_ATTR_ITALIC:
-        pen.italic = value->boolean != 0;
-        break;
-      case VTERM_ATTR_BLINK:
-        pen.blink = value->boolean != 0;
-        break;
-      case VTERM_ATTR_REVERSE:
-        pen.reverse = value->boolean != 0;
-        break;
-      case VTERM_ATTR_STRIKE:
-        pen.strike = value->boolean != 0;
-        break;
-      case VTERM_ATTR_FONT:
-        pen.font = static_cast<std::uint8_t>(std::clamp(value->number, 0, 9));
-        break;
-      case VTERM_ATTR_FOREGROUND:
-        pen.fg = to_cell_color(value->color, true);
-        break;
-      case VTERM_ATTR_BACKGROUND:
-        pen.bg = to_cell_color(value->color, false);
-        break;
-      default:
-        break;
+    for (const auto& [which, member] : switches) {
+      if (attr == which) pen.*member = value->boolean != 0;
+    }
+    if (attr == VTERM_ATTR_UNDERLINE) {
+      pen.underline = static_cast<std::uint8_t>(std::clamp(value->number, 0, 3));
+    } else if (attr == VTERM_ATTR_FONT) {
+      pen.font = static_cast<std::uint8_t>(std::clamp(value->number, 0, 9));
+    } else if (attr == VTERM_ATTR_FOREGROUND) {
+      pen.fg = to_cell_color(value->color, true);
+    } else if (attr == VTERM_ATTR_BACKGROUND) {
+      pen.bg = to_cell_color(value->color, false);
     }
     return 1;
   }
@@ -363,7 +351,10 @@ struct screen_model::impl {
     const int room = width - 1 - pos.col;
     const std::size_t count = std::min(run.size() - 1, static_cast<std::size_t>(room));
     grid.put_narrow(pos.row, pos.col, std::span<const char32_t>(run).first(count), protecting, pen);
-    write("\x1b[" + std::to_string(count) + 'C');
+    char move[16] = "\x1b[";  // CUF count
+    char* end = std::to_chars(move + 2, move + sizeof move - 1, count).ptr;
+    *end++ = 'C';
+    write(std::string_view(move, static_cast<std::size_t>(end - move)));
     return count;
   }
 

@@ -44,8 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::size_t at = 0;
   bool resized = false;
   while (at < output.size()) {
-    chunking = chunking * 1103515245u + 12345u;
-    const std::size_t n = std::min<std::size_t>(output.size() - at, 1 + (chunking >> 16) % 64);
+    chunking = (chunking << 5) ^ (chunking >> 3) ^ output[at];  // chunk sizes from the input
+    const std::size_t n = std::min<std::size_t>(output.size() - at, 1 + chunking % 64);
     model.feed(output.subspan(at, n));
     slow.feed(output.subspan(at, n));
     at += n;

@@ -12,28 +12,15 @@
 #include <vector>
 #include <algorithm>
 
+#include "rstream/base/terminal_text.hpp"
 #include "rstream/live/glyph_width.hpp"
 #include "rstream/live/screen_model.hpp"
 #include "rstream/live/screen_painter.hpp"
 
 namespace rstream::testing {
 
-/// `bytes` with controls and non-ASCII escaped, for messages.
-inline std::string visible(std::string_view bytes) {
-  std::string out;
-  static constexpr char hex[] = "0123456789abcdef";
-  for (const char ch : bytes) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c >= 0x20 && c < 0x7F && c != '\\') {
-      out += ch;
-    } else {
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+/// `bytes` with controls (and what is not UTF-8) escaped, for messages.
+inline std::string visible(std::string_view bytes) { return base::terminal_safe(bytes); }
 
 inline std::string describe_cell(const live::screen_cell& c) {
   std::ostringstream s;

@@ -14,8 +14,10 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 namespace rstream::live {
@@ -41,8 +43,13 @@ struct cell_attrs {
   std::uint8_t font = 0;       ///< 0..9 (SGR 10..19)
   cell_color fg;
   cell_color bg;
-  bool operator==(const cell_attrs&) const = default;
+  /// Compared byte for byte: the hot loops of painting compare renditions cell by cell.
+  bool operator==(const cell_attrs& other) const {
+    return std::memcmp(this, &other, sizeof(cell_attrs)) == 0;
+  }
 };
+static_assert(std::has_unique_object_representations_v<cell_attrs>,
+              "cell_attrs is compared byte for byte: no padding");
 
 /// Most code points one cell holds: a character and up to five combining marks (libvterm's).
 inline constexpr std::size_t max_cell_chars = 6;

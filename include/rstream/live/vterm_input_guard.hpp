@@ -21,7 +21,7 @@
 //     graphics, UK) itself, so libvterm always decodes UTF-8 (with a designated ASCII set it
 //     decodes a character and its combining marks separately, and the marks of one written at
 //     the right margin land on the next line). G2, G3 and their shifts are ignored.
-// Each write to libvterm ends between two of these and is at most about 8 KiB (libvterm puts a
+// Each write to libvterm ends between two of these and is at most about 4 KiB (libvterm puts a
 // buffer of 4 bytes per input byte on the stack), so between writes libvterm is never inside a
 // sequence: a repaint can query it, and partial() is what a repaint appends so that a viewer
 // continues the stream where the model stands.

@@ -16,24 +16,15 @@
 
 namespace {
 
-using rstream::live::event_type;
-using rstream::live::live_session_state;
-using rstream::live::screen_model;
-using rstream::live::session_options;
-using rstream::live::time_point;
+namespace live = rstream::live;
+using live::live_session_state;
+using live::session_options;
 using rstream::testing::as_bytes;
-using rstream::testing::snapshot_difference;
 
-const time_point t0 = time_point{} + std::chrono::seconds(1'700'000'000);
+const live::time_point t0 = live::time_point{} + std::chrono::seconds(1'700'000'000);
 
 session_options terminal_options(std::size_t queue = 256 * 1024) {
-  session_options o;
-  o.id = "t1";
-  o.cols = 80;
-  o.rows = 24;
-  o.queue_limit_bytes = queue;
-  o.terminal = true;
-  return o;
+  return {.id = "t1", .cols = 80, .rows = 24, .queue_limit_bytes = queue, .terminal = true};
 }
 
 struct received {
@@ -58,12 +49,12 @@ received take_all(live_session_state& s, const std::string& id, std::size_t step
 
 /// What a terminal that received `bytes` shows, against the session's model.
 std::string screen_difference(live_session_state& s, const std::string& bytes, bool with_history) {
-  screen_model viewer(s.cols(), s.rows());
+  live::screen_model viewer(s.cols(), s.rows());
   viewer.feed(as_bytes(bytes));
   auto expected = s.screen()->snapshot();
   auto got = viewer.snapshot();
   if (!with_history) expected.history = got.history = {};
-  return snapshot_difference(expected, got);
+  return rstream::testing::snapshot_difference(expected, got);
 }
 
 std::string progress_rewrites(int count) {
@@ -122,7 +113,7 @@ TEST(TerminalSession, ALaggingParticipantIsRepaintedAndItsTerminalShowsTheSessio
   const auto page = s.events().since(0, 100);
   bool told = false;
   for (const auto& e : page.events) {
-    if (e.type != event_type::output_skipped) continue;
+    if (e.type != live::event_type::output_skipped) continue;
     told = true;
     EXPECT_EQ(e.fields.at("participant_id"), "p1");
     EXPECT_EQ(e.fields.at("repainted"), true);
