@@ -194,7 +194,7 @@ asio::awaitable<void> managed_session::read_server() {
             const codec::frame error = codec::error_frame{"recording_failed", unrecorded_message};
             if (auto origin = origin_) (void)co_await origin->write(error);
             spdlog::error("managed session {}: {}", id(), unrecorded_message);
-            finish(255, 0, "recording failed");
+            finish(255, 0, "recording failed", "recording_failed");
             break;
           }
         }
@@ -313,7 +313,8 @@ void managed_session::origin_left(const char* why) {
   }
 }
 
-void managed_session::finish(int exit_code, int signal, const std::string& why) {
+void managed_session::finish(int exit_code, int signal, const std::string& why,
+                             const char* recording_end) {
   if (terminated()) return;
   (void)state_.terminate(exit_code, live::clock::now(), signal);
   spdlog::info("managed session {} on '{}' ended: {} (exit code {})", id(), info_.server_name, why,
@@ -328,7 +329,7 @@ void managed_session::finish(int exit_code, int signal, const std::string& why) 
       end.exit_code = exit_code;
       if (signal != 0) end.signal = signal;
     }
-    end.reason = why == "recording failed" ? "recording_failed" : "exited";
+    end.reason = recording_end;
     recording_->close(end);
   }
   if (auto callback = std::move(on_terminated_)) callback();

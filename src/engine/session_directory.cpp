@@ -75,11 +75,14 @@ std::shared_ptr<managed_session> session_directory::find(const std::string& id) 
   return it == sessions_.end() ? nullptr : it->second;
 }
 
-json session_directory::list(const session_filter& filter) {
+json session_directory::list(const session_filter& filter,
+                             const std::function<bool(const managed_session&)>& visible) {
   forget_old();
   std::vector<const managed_session*> found;
   for (const auto& [id, session] : sessions_) {
-    if (matches(*session, filter)) found.push_back(session.get());
+    if (matches(*session, filter) && (!visible || visible(*session))) {
+      found.push_back(session.get());
+    }
   }
   std::sort(found.begin(), found.end(), [](const auto* a, const auto* b) {
     return a->info().started_at != b->info().started_at

@@ -45,11 +45,8 @@ asio::awaitable<void> engine_server::api_sessions(transport::http_exchange& ex,
       co_await ex.respond_error(400, "invalid_argument", error);
       co_return;
     }
-    json visible = json::array();
-    for (auto& entry : sessions_.list(*filter)) {
-      auto session = sessions_.find(entry.value("id", ""));
-      if (session && may_see(*session, who)) visible.push_back(std::move(entry));
-    }
+    const json visible =
+        sessions_.list(*filter, [&](const managed_session& s) { return may_see(s, who); });
     co_await ex.respond_json(200, live_io::keyed_text("sessions", visible));
     co_return;
   }

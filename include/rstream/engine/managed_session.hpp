@@ -128,7 +128,9 @@ class managed_session : public live_io::live_host {
   /// The origin left: detach it (a detachable session goes on) or end the session.
   void origin_left(const char* why);
   /// The server side ended (Close, Error or a lost stream): the session is over.
-  void finish(int exit_code, int signal, const std::string& why);
+  /// `recording_end` is the recording's close reason ("exited", "recording_failed").
+  void finish(int exit_code, int signal, const std::string& why,
+              const char* recording_end = "exited");
   void close_server();
 
   std::string origin_participant_;

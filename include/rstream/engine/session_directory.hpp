@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -46,8 +47,10 @@ class session_directory {
   /// Notes that a session terminated (keeps it listed for a while).
   void terminated(const std::string& id);
   std::shared_ptr<managed_session> find(const std::string& id);
-  /// Sessions matching `filter`, oldest first, as their listing entries.
-  nlohmann::json list(const session_filter& filter);
+  /// Sessions matching `filter` (and `visible`, when given), oldest first, as their listing
+  /// entries.
+  nlohmann::json list(const session_filter& filter,
+                      const std::function<bool(const managed_session&)>& visible = {});
   /// Session groups: {group, sessions, active, servers, first_started_at, last_started_at}.
   nlohmann::json groups();
   /// Ends every session (engine shutdown).
