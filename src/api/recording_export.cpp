@@ -155,18 +155,27 @@ class json_writer final : public recording_exporter {
 }  // namespace
 
 const char* name_of(export_format format) {
-  return format == export_format::asciicast ? "asciicast" : "json";
+  switch (format) {
+    case export_format::asciicast:
+      return "asciicast";
+    case export_format::text:
+      return "text";
+    default:
+      return "json";
+  }
 }
 
 std::optional<export_format> parse_export_format(std::string_view word) {
   if (word == "json") return export_format::json;
   if (word == "asciicast") return export_format::asciicast;
+  if (word == "text") return export_format::text;
   return std::nullopt;
 }
 
 std::unique_ptr<recording_exporter> make_exporter(export_format format,
                                                   const recording_summary& summary,
                                                   const export_options& options, export_sink sink) {
+  if (format == export_format::text) return nullptr;
   if (format == export_format::asciicast) {
     return std::make_unique<asciicast_writer>(summary, options, std::move(sink));
   }

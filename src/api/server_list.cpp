@@ -1,13 +1,12 @@
 // read_server_list and server_list_text (see server_list.hpp).
 #include "rstream/api/server_list.hpp"
 
-#include <nlohmann/json.hpp>
 #include <optional>
+
+#include "rstream/api/json_scan.hpp"
 
 namespace rstream::api {
 namespace {
-
-using json = nlohmann::json;
 
 /// The record's fields by key, as server_record_from_json knows them.
 enum class field {
@@ -69,28 +68,21 @@ struct record_fields {
 // fields), the list, a record, a record's labels object or its allowed_token_ids array.
 enum class place { outside, top, list, record, labels, token_ids };
 
-class list_reader : public nlohmann::json_sax<json> {
+class list_reader {
  public:
   explicit list_reader(const std::function<void(server_record&&)>& on_record)
       : on_record_(on_record) {}
 
-  bool null() override { return scalar(kind::null, {}); }
-  bool boolean(bool v) override {
+  // The events of json_scan.hpp.
+  bool null_value() { return scalar(kind::null, {}); }
+  bool boolean(bool v) {
     flag_ = v;
     return scalar(kind::boolean, {});
   }
-  bool number_integer(number_integer_t) override { return scalar(kind::number, {}); }
-  bool number_unsigned(number_unsigned_t) override { return scalar(kind::number, {}); }
-  bool number_float(number_float_t, const string_t&) override { return scalar(kind::number, {}); }
-  bool string(string_t& v) override { return scalar(kind::string, std::move(v)); }
-  bool binary(binary_t&) override { return fail("is not JSON"); }
+  bool number(std::string_view) { return scalar(kind::number, {}); }
+  bool string(std::string&& v) { return scalar(kind::string, std::move(v)); }
 
-  bool start_object(std::size_t) override { return start(true); }
-  bool start_array(std::size_t) override { return start(false); }
-  bool end_object() override { return end(); }
-  bool end_array() override { return end(); }
-
-  bool key(string_t& k) override {
+  bool key(std::string&& k) {
     if (skip_ > 0) return true;
     switch (place_) {
       case place::top:
@@ -110,9 +102,20 @@ class list_reader : public nlohmann::json_sax<json> {
     }
   }
 
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception&) override {
-    return fail("is not JSON (at byte " + std::to_string(position) + ")");
+  bool start(bool object) {
+    if (skip_ > 0) {
+      ++skip_;
+      return true;
+    }
+    return enter(object);
+  }
+
+  bool end() {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    return leave();
   }
 
   std::size_t records() const { return records_; }
@@ -203,11 +206,7 @@ class list_reader : public nlohmann::json_sax<json> {
     return true;
   }
 
-  bool start(bool object) {
-    if (skip_ > 0) {
-      ++skip_;
-      return true;
-    }
+  bool enter(bool object) {
     switch (place_) {
       case place::outside:
         if (!object) return fail("is not a JSON object");
@@ -252,11 +251,7 @@ class list_reader : public nlohmann::json_sax<json> {
     return true;
   }
 
-  bool end() {
-    if (skip_ > 0) {
-      --skip_;
-      return true;
-    }
+  bool leave() {
     switch (place_) {
       case place::labels:
       case place::token_ids:
@@ -434,9 +429,11 @@ void append_record(std::string& out, const server_record& r) {
 body_result<std::size_t> read_server_list(std::string_view text,
                                           const std::function<void(server_record&&)>& on_record) {
   list_reader reader(on_record);
-  const bool parsed = json::sax_parse(text.begin(), text.end(), &reader, json::input_format_t::json,
-                                      /*strict=*/true);
-  if (!parsed) return body_error{reader.error().empty() ? "is not JSON" : reader.error()};
+  const json_scan_result scanned = scan_json(text, reader);
+  if (scanned.what == json_scan_result::kind::not_json) {
+    return body_error{"is not JSON (at byte " + std::to_string(scanned.at + 1) + ")"};
+  }
+  if (scanned.what == json_scan_result::kind::stopped) return body_error{reader.error()};
   if (!reader.found()) return body_error{"has no list of servers"};
   return reader.records();
 }

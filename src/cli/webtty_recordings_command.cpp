@@ -46,7 +46,9 @@ void add_webtty_recordings(CLI::App& sessions, command_table& table) {
       "Recordings are on the engine of the project context; reading them needs an admin token.\n"
       "Exit codes: 0 ok; 1 refused, or the chain is broken (verify); 3 no such recording; 4 not\n"
       "an admin token; 255 the engine could not be reached. asciicast replays with `asciinema\n"
-      "play|cat FILE`; json is every event with its hash (docs/api.md, \"Recordings\").";
+      "play|cat FILE`; json is every event with its hash; text is the output as a terminal\n"
+      "showed it (full-screen programs by their last screen). docs/api.md, \"Recordings\".\n"
+      "Example: rstream webtty sessions export ses_... --format asciicast --file s.cast";
   auto [exporter, e] = add_leaf<recording_flags>(
       sessions, table, "export", "Export a managed session's recording", run_export, footer);
   auto [verifier, v] = add_leaf<recording_flags>(
@@ -56,8 +58,10 @@ void add_webtty_recordings(CLI::App& sessions, command_table& table) {
     cmd->add_option("id", flags->request.session_id, "The session id (ses_...)")->required();
     add_context_option(*cmd, flags->request.context);
   }
-  exporter->add_option("--format", e->format, "json or asciicast")
-      ->check(CLI::IsMember({"json", "asciicast"}))
+  exporter->add_option("--format", e->format,
+                       "json (every event with its hash), asciicast (for asciinema) or text "
+                       "(what a person reads)")
+      ->check(CLI::IsMember({"json", "asciicast", "text"}))
       ->capture_default_str();
   exporter->add_option("--file", e->file, "Write to FILE (mode 0600) instead of stdout");
   exporter->add_flag("--include-stdin", e->request.include_stdin,

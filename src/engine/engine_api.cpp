@@ -331,8 +331,8 @@ asio::awaitable<void> engine_server::api_list_tunnels(transport::http_exchange& 
   }
   if (filter->empty()) {
     // The common case, kept fast for large fleets: registered entries come from a cache.
-    const std::string answer = entries_text();
-    co_await ex.respond_json(200, answer);
+    const std::shared_ptr<const std::string> answer = tunnels_answer();
+    co_await ex.respond(200, "application/json", *answer);
     co_return;
   }
   json out = json::array();

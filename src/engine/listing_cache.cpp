@@ -15,17 +15,23 @@ const std::string& listing_cache::text(const std::string& id, std::uint64_t revi
   return cached.text;
 }
 
-std::string json_array_text(const std::vector<const std::string*>& items) {
-  std::size_t size = 2;
+std::shared_ptr<const std::string> json_array_answer(std::string_view prefix,
+                                                     const std::vector<const std::string*>& items,
+                                                     std::string_view suffix) {
+  std::size_t size = prefix.size() + 2 + suffix.size();
   for (const std::string* item : items) size += item->size() + 1;
-  std::string out;
-  out.reserve(size);
-  out += '[';
+  auto out = std::make_shared<std::string>();
+  out->reserve(size);
+  *out += prefix;
+  *out += '[';
+  bool first = true;
   for (const std::string* item : items) {
-    if (out.size() > 1) out += ',';
-    out += *item;
+    if (!first) *out += ',';
+    first = false;
+    *out += *item;
   }
-  out += ']';
+  *out += ']';
+  *out += suffix;
   return out;
 }
 

@@ -1,6 +1,6 @@
 // A managed session's recording over HTTP (docs/api.md, "Recordings"), admin tokens only:
 //   GET /api/webtty/sessions/{id}/events?from_seq=N&limit=N   a page of events (JSON)
-//   GET /api/webtty/sessions/{id}/export?format=json|asciicast[&include_stdin=1]   streamed
+//   GET /api/webtty/sessions/{id}/export?format=json|asciicast|text[&include_stdin=1]   streamed
 // Reads go through the engine's own store connection on the io thread, a page at a time
 // (bounded in events and bytes), while the recorder's writer thread keeps appending on its own.
 #include <spdlog/spdlog.h>
@@ -9,6 +9,7 @@
 
 #include "rstream/api/json_text.hpp"
 #include "rstream/engine/engine_server.hpp"
+#include "rstream/live/text_transcript.hpp"
 
 namespace asio = boost::asio;
 
@@ -47,6 +48,22 @@ std::span<const std::uint8_t> bytes_of(const std::string& text) {
   return {reinterpret_cast<const std::uint8_t*>(text.data()), text.size()};
 }
 
+/// The text export: the output through a terminal model, written as it scrolls.
+class text_exporter final : public api::recording_exporter {
+ public:
+  explicit text_exporter(api::export_sink sink) : transcript_(std::move(sink)) {}
+  bool add(const api::recording_event& event) override {
+    api::feed_terminal(
+        event, {[this](std::uint16_t cols, std::uint16_t rows) { transcript_.resize(cols, rows); },
+                [this](std::string_view output) { transcript_.output(output); }});
+    return true;
+  }
+  bool finish() override { return transcript_.finish(); }
+
+ private:
+  live::text_transcript transcript_;
+};
+
 }  // namespace
 
 void engine_server::attach_recordings(session_recorder& recorder, store::engine_store& reads) {
@@ -84,10 +101,10 @@ asio::awaitable<void> engine_server::api_recordings(transport::http_exchange& ex
     const auto include_stdin = flag_parameter(request, "include_stdin");
     if (!format || !include_stdin) {
       co_await ex.respond_error(400, "bad_request",
-                                "format is json or asciicast, include_stdin is 0 or 1");
+                                "format is json, asciicast or text, include_stdin is 0 or 1");
       co_return;
     }
-    if (found->open.e2e && *format == api::export_format::asciicast) {
+    if (found->open.e2e && *format != api::export_format::json) {
       co_await ex.respond_error(409, "e2e_recording",
                                 "session " + session_id +
                                     " was end-to-end encrypted: its recording holds ciphertext "
@@ -129,18 +146,26 @@ asio::awaitable<void> engine_server::stream_export(transport::http_exchange& ex,
                                                    api::export_format format,
                                                    api::export_options options) {
   const bool cast = format == api::export_format::asciicast;
-  const std::string filename = recording.session_id + (cast ? ".cast" : ".json");
+  const bool text = format == api::export_format::text;
+  const std::string filename = recording.session_id + (cast ? ".cast" : text ? ".txt" : ".json");
+  const std::string type = cast   ? "application/x-asciicast"
+                           : text ? "text/plain; charset=utf-8"
+                                  : "application/json";
   std::vector<transport::http_header> headers{
-      {"Content-Type", cast ? "application/x-asciicast" : "application/json"},
+      {"Content-Type", type},
+      {"X-Content-Type-Options", "nosniff"},
       {"Content-Disposition", "attachment; filename=\"" + filename + "\""},
       {"Cache-Control", "no-store"}};
   const auto head_error = co_await ex.write_head(200, headers, std::nullopt);
   if (head_error) co_return;
   std::string pending;
-  auto exporter = api::make_exporter(format, recording, options, [&pending](std::string_view p) {
+  auto collect = [&pending](std::string_view p) {
     pending.append(p);
     return true;
-  });
+  };
+  std::unique_ptr<api::recording_exporter> exporter =
+      text ? std::make_unique<text_exporter>(collect)
+           : api::make_exporter(format, recording, options, collect);
   // What was recorded when the export began; a running recording goes on without it.
   const std::uint64_t last = recording.events;
   std::uint64_t next = 1;

@@ -19,9 +19,9 @@ std::vector<api::tunnel_entry> engine_server::entries() const {
   return inventory_entries(inventory_, servers_, base_url());
 }
 
-std::string engine_server::entries_text() {
+std::shared_ptr<const std::string> engine_server::tunnels_answer() {
   if (entries_listing_.fresh(servers_.last_revision(), inventory_.changes())) {
-    return entries_listing_.text;
+    return entries_listing_.answer;
   }
   const std::string base = base_url();
   std::vector<std::pair<std::string_view, const std::string*>> listed;
@@ -46,13 +46,14 @@ std::string engine_server::entries_text() {
   std::vector<const std::string*> texts;
   texts.reserve(listed.size());
   for (const auto& [name, text] : listed) texts.push_back(text);
-  entries_listing_ = {servers_.last_revision(), inventory_.changes(), json_array_text(texts)};
-  return entries_listing_.text;
+  entries_listing_ = {servers_.last_revision(), inventory_.changes(),
+                      json_array_answer("", texts, "\n")};
+  return entries_listing_.answer;
 }
 
-std::string engine_server::server_records_text() {
+std::shared_ptr<const std::string> engine_server::servers_answer() {
   if (records_listing_.fresh(servers_.last_revision(), inventory_.changes())) {
-    return records_listing_.text;
+    return records_listing_.answer;
   }
   std::vector<const std::string*> texts;
   texts.reserve(servers_.size());
@@ -62,8 +63,9 @@ std::string engine_server::server_records_text() {
                                         online ? "online" : "",
                                         [&] { return api::json_text(record_json(*record)); }));
   }
-  records_listing_ = {servers_.last_revision(), inventory_.changes(), json_array_text(texts)};
-  return records_listing_.text;
+  records_listing_ = {servers_.last_revision(), inventory_.changes(),
+                      json_array_answer("{\"servers\":", texts, "}\n")};
+  return records_listing_.answer;
 }
 
 nlohmann::json engine_server::record_json(const api::server_record& record) const {

@@ -94,8 +94,8 @@ asio::awaitable<void> engine_server::api_server_records(transport::http_exchange
     co_return;
   }
   if (route == records::list) {
-    const std::string listing = "{\"servers\":" + server_records_text() + "}";
-    co_await ex.respond_json(200, listing);
+    const std::shared_ptr<const std::string> answer = servers_answer();
+    co_await ex.respond(200, "application/json", *answer);
     co_return;
   }
   if (route == records::show) {

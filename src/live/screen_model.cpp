@@ -64,6 +64,7 @@ struct screen_model::impl {
                viewer_pen pen;
                paint_line(painted, line, pen);
                history.push(std::move(painted));
+               if (observer) observer->line_scrolled(line);
              }),
         guard([this](std::string_view piece) { write_canonical(piece); }),
         vt(vterm_new(rows, cols)),
@@ -109,7 +110,7 @@ struct screen_model::impl {
     // A reset (RIS, or the first one): libvterm leaves the alternate screen without saying so.
     impl& m = self(user);
     m.pen = {};
-    m.grid.use_alternate(false);
+    m.leave_alternate();
     return 1;
   }
 
@@ -145,7 +146,7 @@ struct screen_model::impl {
           m.alternate_saved = m.cursor();
           m.grid.use_alternate(true);
         } else {
-          m.grid.use_alternate(false);
+          m.leave_alternate();
         }
         break;
       case VTERM_PROP_CURSORVISIBLE:
@@ -394,6 +395,17 @@ struct screen_model::impl {
   std::string repaint();
   void paint_modes(std::string& out, const terminal_modes& modes, viewer_pen& pen) const;
 
+  /// Leaves the alternate screen (if in it), telling the observer first.
+  void leave_alternate() {
+    if (observer && grid.alternate_active()) {
+      std::vector<std::string> rows;
+      for (int r = 0; r < grid.rows(); ++r) rows.push_back(row_text(grid.row(r)));
+      observer->leaving_alternate(rows, alternate_saved.row, alternate_saved.col);
+    }
+    grid.use_alternate(false);
+  }
+
+  screen_observer* observer = nullptr;
   line_history history;
   screen_grid grid;
   vterm_input_guard guard;
@@ -523,14 +535,23 @@ int screen_model::rows() const { return impl_->grid.rows(); }
 
 std::string screen_model::repaint() { return impl_->repaint(); }
 
+std::vector<std::string> screen_model::screen_rows_text() const {
+  std::vector<std::string> rows;
+  for (int r = 0; r < impl_->grid.rows(); ++r) rows.push_back(row_text(impl_->grid.row(r)));
+  return rows;
+}
+
+bool screen_model::alternate_active() const { return impl_->grid.alternate_active(); }
+
+void screen_model::observe(screen_observer* observer) { impl_->observer = observer; }
+
 std::string screen_model::render_text() const {
   std::string text;
   for (const std::string& line : impl_->history.lines()) {
     text += painted_text(line);
     text += '\n';
   }
-  std::vector<std::string> screen;
-  for (int r = 0; r < impl_->grid.rows(); ++r) screen.push_back(row_text(impl_->grid.row(r)));
+  std::vector<std::string> screen = screen_rows_text();
   while (!screen.empty() && screen.back().empty()) screen.pop_back();
   for (const std::string& line : screen) {
     text += line;

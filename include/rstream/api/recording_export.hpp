@@ -11,8 +11,9 @@
 //   json       {"format","recording":SUMMARY,"events":[EVENT,...]}: every event in the events
 //              API's form (recording_event.hpp) with its hash, one per line.
 //
-// The text export (the screen as a person reads it) needs a terminal model; feed_terminal
-// gives it what it needs: the size and each output chunk in order.
+//   text       what a person reads: the output through a terminal model (live::text_transcript;
+//              the api layer has none, so make_exporter leaves it to the engine); feed_terminal
+//              gives the model what it needs: the size and each output chunk in order.
 //
 // Thread-safety: a writer belongs to one thread.
 #pragma once
@@ -28,9 +29,9 @@
 
 namespace rstream::api {
 
-enum class export_format { json, asciicast };
+enum class export_format { json, asciicast, text };
 
-/// "json", "asciicast".
+/// "json", "asciicast", "text".
 const char* name_of(export_format format);
 std::optional<export_format> parse_export_format(std::string_view word);
 
@@ -52,8 +53,9 @@ class recording_exporter {
   virtual bool finish() = 0;
 };
 
-/// An exporter of `format` for the recording `summary` (the json header's, and asciicast's when
-/// the first event is not an open event), writing to `sink`.
+/// An exporter of `format` (json or asciicast; text needs a terminal model: nullptr, and the
+/// engine makes it with live::text_transcript) for the recording `summary` (the json header's, and
+/// asciicast's when the first event is not an open event), writing to `sink`.
 std::unique_ptr<recording_exporter> make_exporter(export_format format,
                                                   const recording_summary& summary,
                                                   const export_options& options, export_sink sink);

@@ -1,7 +1,8 @@
 // A long list of registered servers, read and written without a JSON document of the whole list.
 // GET /api/servers answers 10,000 records in 3.8 MB; building that as one nlohmann document and
 // freeing it cost the CLI 150 ms of its 230 (docs/performance.md). Here the answer is read with
-// nlohmann's SAX interface straight into server_record values, as strictly as
+// api/json_scan (a strict tokenizer, faster than nlohmann's lexer) straight into server_record
+// values, as strictly as
 // server_record_from_json reads one record (the same fields, types and words; fuzz_api_server_list
 // checks that both accept the same records with the same values), and `-o json` is written
 // record by record as exactly the text `json::array(to_json(...)...).dump(2)` would be.

@@ -109,10 +109,11 @@ class engine_server {
 
   /// Inventory entries as GET /api/tunnels returns them (inventory_view.hpp).
   std::vector<api::tunnel_entry> entries() const;
-  /// The same, unfiltered, as the JSON text of the answer (registered servers' entries cached).
-  std::string entries_text();
-  /// GET /api/servers' list as the JSON text of its "servers" array (cached per record).
-  std::string server_records_text();
+  /// The same, unfiltered: GET /api/tunnels' whole answer body (registered servers' entries
+  /// cached per record, the whole answer until the registry or the inventory changes).
+  std::shared_ptr<const std::string> tunnels_answer();
+  /// GET /api/servers' whole answer body, {"servers":[...]} (cached the same way).
+  std::shared_ptr<const std::string> servers_answer();
   /// A record as /api/servers answers it: with whether its server is connected now.
   nlohmann::json record_json(const api::server_record& record) const;
 

@@ -9,7 +9,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -32,18 +34,23 @@ class listing_cache {
   std::unordered_map<std::string, entry> entries_;
 };
 
-/// A whole listing's text, valid while neither the registry nor the inventory changed.
+/// A whole listing's answer body, valid while neither the registry nor the inventory changed.
+/// Shared: a response being written keeps the body it started with alive while a later request
+/// replaces the cache, and the bytes go to the socket without a copy (10,000 records are
+/// 3.6 MB; each copy of that into fresh memory cost about 2 ms of page faults).
 struct cached_listing {
   std::uint64_t records_revision = 0;
   std::uint64_t tunnel_changes = 0;
-  std::string text;  ///< empty: nothing cached
+  std::shared_ptr<const std::string> answer;  ///< null: nothing cached
 
   bool fresh(std::uint64_t records, std::uint64_t tunnels) const {
-    return !text.empty() && records == records_revision && tunnels == tunnel_changes;
+    return answer && records == records_revision && tunnels == tunnel_changes;
   }
 };
 
-/// "[a,b,...]" from the texts of JSON values.
-std::string json_array_text(const std::vector<const std::string*>& items);
+/// prefix + "[a,b,...]" + suffix, from the texts of JSON values.
+std::shared_ptr<const std::string> json_array_answer(std::string_view prefix,
+                                                     const std::vector<const std::string*>& items,
+                                                     std::string_view suffix);
 
 }  // namespace rstream::engine

@@ -85,6 +85,20 @@ struct screen_snapshot {
   bool operator==(const screen_snapshot&) const = default;
 };
 
+/// Told what leaves the screen as it happens (text_transcript writes a recording's text export
+/// from it). Called on the model's thread, inside feed() or resize().
+class screen_observer {
+ public:
+  virtual ~screen_observer() = default;
+  /// A line scrolled off the top of the primary screen (it goes to the history).
+  virtual void line_scrolled(std::span<const screen_cell> line) = 0;
+  /// The program is about to leave the alternate screen: `rows` are its last content (the
+  /// alternate screen's rows, top first), `primary_cursor_row` and `_col` where the primary
+  /// screen's cursor was when the program entered it.
+  virtual void leaving_alternate(const std::vector<std::string>& rows, int primary_cursor_row,
+                                 int primary_cursor_col) = 0;
+};
+
 class screen_model {
  public:
   /// cols, rows >= 1 (clamped to the model's limits).
@@ -106,6 +120,14 @@ class screen_model {
   std::string render_text() const;
   /// The state a repaint reproduces.
   screen_snapshot snapshot();
+
+  /// The text of each row of the screen in use (trailing blanks of a row removed).
+  std::vector<std::string> screen_rows_text() const;
+  /// Whether a program has the alternate screen.
+  bool alternate_active() const;
+  /// Tells `observer` (it must outlive the model, or be unset with nullptr) what leaves the
+  /// screen from now on.
+  void observe(screen_observer* observer);
 
   const line_history& history() const;
   /// Bytes held: cells, history, pending input.

@@ -180,7 +180,12 @@ TEST(recording_export, ASinkThatRefusesStopsTheExport) {
   EXPECT_FALSE(exporter->add(events[1]));
   EXPECT_EQ(parse_export_format("asciicast"), export_format::asciicast);
   EXPECT_EQ(parse_export_format("json"), export_format::json);
-  EXPECT_FALSE(parse_export_format("text"));
+  EXPECT_EQ(parse_export_format("text"), export_format::text);
+  EXPECT_FALSE(parse_export_format("html"));
+  // The api layer has no terminal model: the engine makes the text export.
+  EXPECT_EQ(
+      make_exporter(export_format::text, summary_of(), {}, [](std::string_view) { return true; }),
+      nullptr);
 }
 
 TEST(recording_export, TheTerminalFeedGetsSizesAndOutputInOrder) {
