@@ -186,6 +186,7 @@ class ManagedSessions(unittest.TestCase):
         self.assertEqual(len(active), 1, active)
         session = active[0]["id"]
         self.assertEqual(active[0]["origin"], "human")
+        self.assertEqual(active[0]["recording"], "recorded")  # the record's default policy
 
         # A read-only token watches: the scrollback first, then the same bytes as the client.
         watcher = Joiner(self.env("watcher"), session)
