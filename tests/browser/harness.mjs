@@ -173,6 +173,20 @@ export async function launchBrowser(extraArgs = []) {
   });
 }
 
+/** A new context of `browser` signed into the engine dashboard with `token`, on the tab named
+ *  `tab` once `ready` (a selector) shows; `options` go to newContext. Resolves {context, page}. */
+export async function dashboardAs(browser, engine, token, { tab, ready, ...options }) {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, ...options });
+  const page = await context.newPage();
+  await page.goto(engine.url + '/');
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-token', token);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('.tab', { hasText: tab }).click();
+  await page.waitForSelector(ready);
+  return { context, page };
+}
+
 /** The text rows an xterm.js terminal shows (its DOM renderer's rows), in `scope`. */
 export async function screenText(page, scope = '.pane:not([hidden])') {
   return page.evaluate((sel) => {

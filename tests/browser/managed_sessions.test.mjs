@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import {
-  binary, cleanEnv, launchBrowser, rawRequest, runCli, screenText, screenshot, startEngine,
+  binary, cleanEnv, dashboardAs, launchBrowser, rawRequest, runCli, screenText, screenshot, startEngine,
   startRegisteredServer, typeInTerminal, waitForScreenLine,
 } from './harness.mjs';
 
@@ -63,16 +63,8 @@ function startClient() {
 }
 
 /** A browser context signed into the dashboard with `token`, on the Sessions tab. */
-async function signedIn(token) {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 860 } });
-  const page = await context.newPage();
-  await page.goto(engine.url + '/');
-  await page.waitForSelector('#login-form');
-  await page.fill('#login-token', token);
-  await page.click('#login-form button[type=submit]');
-  await page.locator('.tab', { hasText: 'Sessions' }).click();
-  await page.waitForSelector('table[data-testid=sessions]');
-  return { context, page };
+function signedIn(token) {
+  return dashboardAs(browser, engine, token, { tab: 'Sessions', ready: 'table[data-testid=sessions]' });
 }
 
 before(async () => {
@@ -133,6 +125,24 @@ test('a read-only token watches but gets the engine\'s 403 for control and for r
   const error = page.locator('.pane:not([hidden]) [data-testid=session-error]');
   await error.waitFor();
   assert.match(await error.innerText(), /read-only: requesting control needs a read-write token/);
+  // Nor through the WebSocket's own control message (what `sessions join --request-control` sends).
+  const answer = await page.evaluate((id) => new Promise((resolve, reject) => {
+    const socket = new WebSocket(`ws://${location.host}/api/webtty/sessions/${id}/ws?name=sneak`);
+    socket.onmessage = (event) => {
+      if (typeof event.data !== 'string') return;
+      const message = JSON.parse(event.data);
+      if (message.type === 'hello') socket.send(JSON.stringify({ type: 'request_control', reason: 'sneak' }));
+      if (message.type === 'error' || message.type === 'control_requested') {
+        socket.close();
+        resolve(message);
+      }
+    };
+    socket.onclose = () => reject(new Error('closed before an answer'));
+  }), sessionId);
+  assert.equal(answer.code, 'forbidden', JSON.stringify(answer));
+  assert.match(answer.message, /read-only/);
+  const requests = await engineApi('GET', `/api/webtty/sessions/${sessionId}/control-requests`);
+  assert.deepEqual(requests.json.requests, []);
   await page.locator('.tab', { hasText: 'Sessions' }).click();
   await page.fill('#replay-id', sessionId);
   await page.click('.replay-by-id button[type=submit]');

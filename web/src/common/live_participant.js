@@ -172,6 +172,17 @@ export class LiveParticipant {
     this.sendSize(this.terminal.term.cols, this.terminal.term.rows);
   }
 
+  /** Shows the role on `badge` and the tab's dot; the terminal takes keys only while controlling. */
+  showRole(badge, tab) {
+    const controlling = this.controlling;
+    badge.textContent = this.ended ? 'ended' : this.role || 'connecting';
+    badge.className = `badge ${this.ended ? 'ended' : this.role || 'pending'}`;
+    badge.dataset.role = this.role || '';
+    this.terminal.term.options.disableStdin = !controlling;
+    this.terminal.term.options.cursorBlink = controlling;
+    tab.setStatus(this.ended ? 'ended' : controlling ? 'controller' : 'spectator');
+  }
+
   close() {
     const socket = this.socket;
     this.socket = null;

@@ -98,11 +98,7 @@ export class SessionView {
   render() {
     const live = this.live;
     const session = live.session;
-    this.badge.textContent = live.ended ? 'ended' : live.role || 'connecting';
-    this.badge.className = `badge ${live.ended ? 'ended' : live.role || 'pending'}`;
-    this.badge.dataset.role = live.role || '';
-    this.terminal.term.options.disableStdin = !live.controlling;
-    this.terminal.term.options.cursorBlink = live.controlling;
+    live.showRole(this.badge, this.tab);
     this.askForm.hidden = live.ended || live.role !== 'spectator';
     this.askButton.disabled = live.myRequest !== null;
     this.requestStatus.textContent = live.requestState ? REQUEST_TEXT[live.requestState] : '';
@@ -111,7 +107,6 @@ export class SessionView {
     const count = live.participants.size;
     const size = session.cols && session.rows ? ` · ${session.cols}×${session.rows}` : '';
     this.meta.textContent = `${session.server || ''}${size} · ${count} ${count === 1 ? 'participant' : 'participants'}`;
-    this.tab.setStatus(live.ended ? 'ended' : live.controlling ? 'controller' : 'spectator');
   }
 
   flashHint() {

@@ -114,11 +114,7 @@ class Attachment {
   updateRole() {
     const live = this.live;
     const controlling = live.controlling;
-    this.badge.textContent = live.ended ? 'ended' : live.role || 'connecting';
-    this.badge.className = `badge ${live.ended ? 'ended' : live.role || 'pending'}`;
-    this.badge.dataset.role = live.role || '';
-    this.terminal.term.options.disableStdin = !controlling;
-    this.terminal.term.options.cursorBlink = controlling;
+    live.showRole(this.badge, this.tab);
     this.requestButton.hidden = live.ended || live.role !== 'spectator';
     if (this.requestButton.hidden) this.askForm.hidden = true;
     this.requestButton.disabled = live.myRequest !== null;
@@ -128,7 +124,6 @@ class Attachment {
     const count = live.participants.size;
     const size = this.session.cols && this.session.rows ? `${this.session.cols}×${this.session.rows} · ` : '';
     this.meta.textContent = `${commandText(this.session)} · ${size}${count} ${count === 1 ? 'client' : 'clients'}`;
-    this.tab.setStatus(live.ended ? 'ended' : controlling ? 'controller' : 'spectator');
     this.renderRequests();
   }
 
