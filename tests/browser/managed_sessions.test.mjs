@@ -109,9 +109,10 @@ test('spectating shows the screen, then live output, and keystrokes go nowhere',
   const { page } = admin;
   await page.locator(`tr[data-session="${sessionId}"] [data-action=spectate]`).click();
   await page.waitForSelector('.pane:not([hidden]) [data-testid=role-badge][data-role=spectator]');
-  await waitForScreenLine(page, (line) => line.trim() === 'SPECTATE-42', { what: 'the repainted SPECTATE-42' });
+  // Markers end a line (the shell may print its prompt first when the command was typed early).
+  await waitForScreenLine(page, (line) => line.endsWith('SPECTATE-42'), { what: 'the repainted SPECTATE-42' });
   client.type('echo LIVE-$((1+1))\n');
-  await waitForScreenLine(page, (line) => line.trim() === 'LIVE-2', { what: 'live output LIVE-2' });
+  await waitForScreenLine(page, (line) => line.endsWith('LIVE-2'), { what: 'live output LIVE-2' });
   await typeInTerminal(page, 'echo LEAK-$((2+2))\n');
   await screenshot(page, 'sessions-spectate');
 });
@@ -119,7 +120,7 @@ test('spectating shows the screen, then live output, and keystrokes go nowhere',
 test('a read-only token watches but gets the engine\'s 403 for control and for recordings', async () => {
   const { page } = viewer;
   await page.locator(`tr[data-session="${sessionId}"] [data-action=spectate]`).click();
-  await waitForScreenLine(page, (line) => line.trim() === 'LIVE-2', { what: 'LIVE-2 for the read-only token' });
+  await waitForScreenLine(page, (line) => line.endsWith('LIVE-2'), { what: 'LIVE-2 for the read-only token' });
   await page.fill('.pane:not([hidden]) [data-testid=control-reason]', 'let me in');
   await page.click('.pane:not([hidden]) [data-action=request-control]');
   const error = page.locator('.pane:not([hidden]) [data-testid=session-error]');
@@ -168,7 +169,7 @@ test('control requested with a reason and granted from the CLI: typed text reach
   await page.waitForSelector('.pane:not([hidden]) [data-testid=role-badge][data-role=controller]');
   assert.match(await status.innerText(), /granted/);
   await typeInTerminal(page, 'echo CTRL-$((3+3))\n');
-  await waitForScreenLine(page, (line) => line.trim() === 'CTRL-6', { what: 'CTRL-6 typed by the browser' });
+  await waitForScreenLine(page, (line) => line.endsWith('CTRL-6'), { what: 'CTRL-6 typed by the browser' });
   await client.waitFor('CTRL-6');
   // What was typed while spectating never reached the shell (input is ordered: it would be here).
   assert.ok(!client.seen.includes('LEAK'), 'a spectator\'s keystrokes reached the session');
@@ -191,14 +192,14 @@ test('the recording replays: play at 4x, seek to the end, seek back to the start
   await page.waitForFunction((sel) => /ended/.test(document.querySelector(`${sel} [data-testid=replay-meta]`)?.textContent || ''), pane);
   await page.selectOption(`${pane} [data-testid=replay-speed]`, '4');
   await page.click(`${pane} [data-action=play]`);
-  await waitForScreenLine(page, (line) => line.trim() === 'SPECTATE-42', { scope: pane, what: 'SPECTATE-42 played back' });
+  await waitForScreenLine(page, (line) => line.endsWith('SPECTATE-42'), { scope: pane, what: 'SPECTATE-42 played back' });
   const seek = page.locator(`${pane} [data-testid=replay-seek]`);
   const seekTo = (where) => seek.evaluate((input, to) => {
     input.value = to === 'end' ? input.max : '0';
     input.dispatchEvent(new Event('input'));
   }, where);
   await seekTo('end');
-  await waitForScreenLine(page, (line) => line.trim() === 'FINAL-25', { scope: pane, what: 'FINAL-25 at the end' });
+  await waitForScreenLine(page, (line) => line.endsWith('FINAL-25'), { scope: pane, what: 'FINAL-25 at the end' });
   await screenshot(page, 'sessions-replay-end');
   const play = page.locator(`${pane} [data-action=play]`);
   if ((await play.innerText()) === 'Pause') await play.click();
@@ -208,6 +209,6 @@ test('the recording replays: play at 4x, seek to the end, seek back to the start
     return !start.includes('FINAL-25') && !start.includes('SPECTATE-42');
   }, 'an empty screen at the start of the recording');
   await seekTo('end');
-  await waitForScreenLine(page, (line) => line.trim() === 'CTRL-6', { scope: pane, what: 'CTRL-6 after seeking again' });
+  await waitForScreenLine(page, (line) => line.endsWith('CTRL-6'), { scope: pane, what: 'CTRL-6 after seeking again' });
   assert.match(await page.locator(`${pane} [data-testid=replay-time]`).innerText(), /^(\d+:\d\d) \/ \1$/);
 });

@@ -99,6 +99,7 @@ export class SessionView {
     const live = this.live;
     const session = live.session;
     live.showRole(this.badge, this.tab);
+    if (live.controlling) this.hint.hidden = true;
     this.askForm.hidden = live.ended || live.role !== 'spectator';
     this.askButton.disabled = live.myRequest !== null;
     this.requestStatus.textContent = live.requestState ? REQUEST_TEXT[live.requestState] : '';
