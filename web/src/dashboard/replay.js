@@ -68,7 +68,12 @@ export class RecordingReplay {
     SPEEDS.map((s) => h('option', { value: s, selected: s === 1 }, `${s}×`)));
     this.seek = h('input', { type: 'range', class: 'replay-seek', min: 0, max: 0, step: 1, value: 0,
       'data-testid': 'replay-seek', 'aria-label': 'Position in the recording' });
-    this.seek.addEventListener('input', () => this.seekTo(Number(this.seek.value)));
+    // Dragging fires many input events: one seek per frame, to where the thumb is then.
+    let seeking = 0;
+    this.seek.addEventListener('input', () => {
+      cancelAnimationFrame(seeking);
+      seeking = requestAnimationFrame(() => this.seekTo(Number(this.seek.value)));
+    });
     this.time = h('span', { class: 'replay-time mono small', 'data-testid': 'replay-time' }, '0:00 / 0:00');
     this.termHost = h('div', { class: 'term-host' });
     this.pane = h('div', { class: 'terminal-pane replay', dataset: { replay: sessionId } },
