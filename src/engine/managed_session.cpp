@@ -384,6 +384,8 @@ json managed_session::to_json() const {
   out["mode"] = detachable() ? "interactive" : "command";
   out["status"] = terminated() ? "terminated" : "active";
   out["client_attached"] = origin_ != nullptr;
+  // The recording policy it is recorded under (recorded | private), or null: none.
+  out["recording"] = recording_ ? json(api::name_of(recording_->policy())) : json(nullptr);
   if (info_.end_to_end && terminated()) out["exit_code"] = nullptr;  // sealed: never seen
   return out;
 }

@@ -1,5 +1,5 @@
 // One WebSocket participant of a live session (/ws/terminal/{id} on a server,
-// /ws/webtty/sessions/{id} on an engine; docs/api.md): a writer sends
+// /api/webtty/sessions/{id}/ws on an engine; docs/api.md): a writer sends
 // the participant's output (scrollback first, then live; binary messages) and the session's
 // events (text messages), a reader takes input (binary, gated on control) and JSON control
 // messages. The participant's own queue in live_session_state bounds what waits for a slow
@@ -43,10 +43,11 @@ std::string refusal_text(const live::error& error) {
 class live_participant : public std::enable_shared_from_this<live_participant> {
  public:
   live_participant(std::unique_ptr<transport::message_socket> socket,
-                   std::shared_ptr<live_host> terminal)
+                   std::shared_ptr<live_host> terminal, bool watch_only)
       : socket_(std::move(socket)),
         terminal_(std::move(terminal)),
-        wake_(socket_->get_executor()) {}
+        wake_(socket_->get_executor()),
+        watch_only_(watch_only) {}
   ~live_participant() { terminal_->unsubscribe(&wake_); }  // if finish() never ran
 
   asio::awaitable<void> run(std::string name, bool spectator_only, std::string owner) {
@@ -195,6 +196,13 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
       post_error(parsed.error);
       return;
     }
+    if (watch_only_ && !std::holds_alternative<api::live_resize>(parsed.message)) {
+      post_error(
+          "this participant joined with a read-only token: it watches; requesting or "
+          "resolving control needs a read-write token",
+          "forbidden");
+      return;
+    }
     std::visit([this](const auto& message) { on_message(message); }, parsed.message);
   }
 
@@ -250,6 +258,7 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
   std::uint64_t last_seq_ = 0;
   std::deque<std::string> outbox_;
   bool done_ = false;
+  bool watch_only_ = false;
   std::chrono::steady_clock::time_point next_refusal_notice_{};
 };
 
@@ -257,8 +266,10 @@ class live_participant : public std::enable_shared_from_this<live_participant> {
 
 asio::awaitable<void> serve_live_participant(std::unique_ptr<transport::message_socket> socket,
                                              std::shared_ptr<live_host> terminal, std::string name,
-                                             bool spectator_only, std::string owner) {
-  auto participant = std::make_shared<live_participant>(std::move(socket), std::move(terminal));
+                                             bool spectator_only, std::string owner,
+                                             bool watch_only) {
+  auto participant =
+      std::make_shared<live_participant>(std::move(socket), std::move(terminal), watch_only);
   co_await participant->run(std::move(name), spectator_only, std::move(owner));
 }
 

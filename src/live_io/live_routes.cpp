@@ -154,7 +154,7 @@ asio::awaitable<void> serve_participant_socket(transport::http_exchange& exchang
     co_return;
   }
   co_await serve_live_participant(std::move(socket), std::move(host), name, spectator,
-                                  std::move(owner));
+                                  std::move(owner), spectator_only);
 }
 
 asio::awaitable<void> respond_events(transport::http_exchange& exchange,

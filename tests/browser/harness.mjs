@@ -9,7 +9,7 @@
 //   RSTREAM_CHROMIUM   the browser (default /usr/bin/chromium)
 //   RSTREAM_BROWSER_NODE_MODULES  where playwright-core is installed
 // Every wait is bounded and waits for an event or a condition, never a fixed time.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -25,14 +25,14 @@ const { chromium } = createRequire(path.join(modules, 'noop.js'))('playwright-co
 export const artifacts = process.env.RSTREAM_ARTIFACTS || path.join(os.tmpdir(), 'rstream-test-artifacts');
 mkdirSync(artifacts, { recursive: true });
 
-function binary() {
+export function binary() {
   const bin = process.env.RSTREAM_BIN;
   if (!bin) throw new Error('set RSTREAM_BIN to the rstream binary under test');
   return bin;
 }
 
 /** The environment for rstream processes: ours without RSTREAM_*, plus `extra`. */
-function cleanEnv(extra = {}) {
+export function cleanEnv(extra = {}) {
   const env = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('RSTREAM_')) env[k] = v;
   return { ...env, ...extra };
@@ -126,6 +126,33 @@ export async function startTunnelServer(engine, name, extraArgs = []) {
   return { proc, stop: () => proc.stop() };
 }
 
+/** `rstream ARGS` run to its end as the engine's admin (plus `env`); answers its stdout, throws
+ *  with its stderr when it fails. */
+export function runCli(engine, args, env = {}) {
+  return execFileSync(binary(), args, {
+    env: cleanEnv({ ...engine.env, HOME: engine.home, ...env }),
+    encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 30000,
+  });
+}
+
+/** A registered server: `webtty server create NAME CREATE_ARGS` on `engine`, enrolled from a host
+ *  HOME of its own, and running (`webtty server --server-id ID`); resolves {id, stop} once online. */
+export async function startRegisteredServer(engine, name, createArgs = []) {
+  const record = JSON.parse(runCli(engine, ['webtty', 'server', 'create', name, '-o', 'json', ...createArgs]));
+  const home = mkdtempSync(path.join(os.tmpdir(), 'rstream-browser-host-'));
+  runCli(engine, ['webtty', 'server', 'enroll', record.id], { HOME: home });
+  const proc = launch(['webtty', 'server', '--server-id', record.id], cleanEnv({ ...engine.env, HOME: home }));
+  await waitForLine(proc, (line) => line.startsWith('online as rstrm://'), `registered server ${name} online`);
+  proc.stdout.resume();
+  return {
+    id: record.id, proc,
+    async stop() {
+      await proc.stop();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
 /** A page on its own origin (another port of 127.0.0.1, so the same site: a browser sends
  *  cookies of the other ports to it): the attacker's site. Resolves the http.Server. */
 export function startAttackerSite() {
@@ -144,6 +171,20 @@ export async function launchBrowser(extraArgs = []) {
     executablePath: process.env.RSTREAM_CHROMIUM || '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', ...extraArgs],
   });
+}
+
+/** A new context of `browser` signed into the engine dashboard with `token`, on the tab named
+ *  `tab` once `ready` (a selector) shows; `options` go to newContext. Resolves {context, page}. */
+export async function dashboardAs(browser, engine, token, { tab, ready, ...options }) {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, ...options });
+  const page = await context.newPage();
+  await page.goto(engine.url + '/');
+  await page.waitForSelector('#login-form');
+  await page.fill('#login-token', token);
+  await page.click('#login-form button[type=submit]');
+  await page.locator('.tab', { hasText: tab }).click();
+  await page.waitForSelector(ready);
+  return { context, page };
 }
 
 /** The text rows an xterm.js terminal shows (its DOM renderer's rows), in `scope`. */

@@ -11,7 +11,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { launchBrowser, rawRequest, screenshot, startAttackerSite, startEngine } from './harness.mjs';
+import {
+  dashboardAs, launchBrowser, rawRequest, screenshot, startAttackerSite, startEngine,
+} from './harness.mjs';
 
 let engine;
 let browser;
@@ -38,16 +40,9 @@ async function record(name) {
 }
 
 /** A new browser context signed into the dashboard with `token`, on the servers tab. */
-async function signedIn(token, options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1360, height: 900 }, ...options });
-  const page = await context.newPage();
-  await page.goto(engine.url + '/');
-  await page.waitForSelector('#login-form');
-  await page.fill('#login-token', token);
-  await page.click('#login-form button[type=submit]');
-  await page.locator('.tab', { hasText: 'Registered servers' }).click();
-  await page.waitForSelector('table[data-testid=servers]');
-  return { context, page };
+function signedIn(token, options = {}) {
+  return dashboardAs(browser, engine, token,
+    { tab: 'Registered servers', ready: 'table[data-testid=servers]', ...options });
 }
 
 /** The visible detail pane of the record `name`. */

@@ -186,6 +186,7 @@ class ManagedSessions(unittest.TestCase):
         self.assertEqual(len(active), 1, active)
         session = active[0]["id"]
         self.assertEqual(active[0]["origin"], "human")
+        self.assertEqual(active[0]["recording"], "recorded")  # the record's default policy
 
         # A read-only token watches: the scrollback first, then the same bytes as the client.
         watcher = Joiner(self.env("watcher"), session)
@@ -199,6 +200,14 @@ class ManagedSessions(unittest.TestCase):
                                      "--participant-id", "p1", "--reason", "let me")
         self.assertEqual(code, 4, err)
         self.assertIn(b"read-only", err)
+        # ... not even with its WebSocket's own request (what `join --request-control` sends).
+        sneak = Joiner(self.env("watcher"), session, "--interactive", "--request-control",
+                       "--reason", "sneak")
+        self.addCleanup(sneak.kill)
+        wait_until(lambda: b"read-only token" in sneak.err.data, 10, interval=0.1,
+                   message="the refusal of a read-only participant's control request")
+        sneak.kill()
+        self.assertEqual(self.requests(session), [])
 
         # Bob joins interactively and asks; his keys wait while Alice controls.
         bob = Joiner(self.env("bob"), session, "--interactive", "--request-control",

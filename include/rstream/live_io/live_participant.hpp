@@ -18,9 +18,11 @@
 namespace rstream::live_io {
 
 /// Serves one WebSocket participant of `host` until it leaves or the session ends. `owner` is
-/// the token it joined with (live_host::set_owner).
+/// the token it joined with (live_host::set_owner). A `watch_only` participant (a read-only
+/// token's) is a spectator that may not ask for control either: its control messages are
+/// refused as `forbidden`.
 boost::asio::awaitable<void> serve_live_participant(
     std::unique_ptr<transport::message_socket> socket, std::shared_ptr<live_host> host,
-    std::string name, bool spectator_only, std::string owner = {});
+    std::string name, bool spectator_only, std::string owner = {}, bool watch_only = false);
 
 }  // namespace rstream::live_io

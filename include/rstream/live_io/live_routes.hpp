@@ -51,7 +51,8 @@ boost::asio::awaitable<void> resolve_control_request(transport::http_exchange& e
                                                      std::shared_ptr<live_host> host,
                                                      std::string request_text, live_caller caller);
 /// A participant's WebSocket (query: name, role=spectator). A null host answers
-/// session_not_found on the socket; `spectator_only` forces a spectator whatever the query says.
+/// session_not_found on the socket; `spectator_only` (a read-only token) forces a spectator
+/// whatever the query says, one that may not ask for control.
 boost::asio::awaitable<void> serve_participant_socket(transport::http_exchange& exchange,
                                                       std::shared_ptr<live_host> host,
                                                       std::string id, std::string owner,

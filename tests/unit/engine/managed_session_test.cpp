@@ -159,6 +159,7 @@ TEST(ManagedSession, ACommandEndsWhenItsOriginGoes) {
   h.run_until([&] { return h.session->terminated(); });
   EXPECT_TRUE(h.session->terminated());
   EXPECT_EQ(h.session->to_json()["mode"], "command");
+  EXPECT_TRUE(h.session->to_json()["recording"].is_null());  // no recorder, no recording
 }
 
 TEST(SessionDirectory, FiltersAreCheckedAndNamed) {

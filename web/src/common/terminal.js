@@ -20,9 +20,10 @@ export const theme = {
 
 /**
  * Creates a terminal inside `container`. `onResize(cols, rows)` is called after every fit that
- * changed the size. Returns {term, fit, dispose}.
+ * changed the size. With `fixed: true` the terminal keeps the size given to term.resize() (a
+ * recording's) instead of fitting its pane. Returns {term, fit, fitted, dispose}.
  */
-export function createTerminal(container, { onResize } = {}) {
+export function createTerminal(container, { onResize, fixed = false } = {}) {
   const term = new Terminal({
     allowProposedApi: true,
     cursorBlink: true,
@@ -56,6 +57,10 @@ export function createTerminal(container, { onResize } = {}) {
   // first output is a repaint of its screen, which must land on a terminal of that size.
   const fitted = new Promise((resolve) => { markFitted = resolve; });
   const fit = () => {
+    if (fixed) {
+      markFitted();
+      return;
+    }
     if (!container.isConnected || container.clientWidth === 0 || container.clientHeight === 0) return;
     try {
       fitAddon.fit();

@@ -1,7 +1,8 @@
 // The engine's dashboard (`rstream engine`, page /): the tunnel inventory (GET /api/tunnels)
 // with labels and a filter, a browser terminal on any published tunnel through the published
-// WebSocket /api/tunnels/{name}/webtty, which carries WebTTY frames (webtty.js), and the
-// registered servers (servers.js).
+// WebSocket /api/tunnels/{name}/webtty, which carries WebTTY frames (webtty.js), the
+// registered servers (servers.js), and the managed sessions: watch, ask for control, replay
+// (sessions.js).
 import { api, ApiError, h, websocketUrl, ago } from '../common/api.js';
 import { showLogin, logout } from '../common/login.js';
 import { createTerminal } from '../common/terminal.js';
@@ -10,6 +11,7 @@ import {
   FrameType, FrameError, decodeFrame, encodeOpen, encodeResize, encodeStdin,
 } from '../common/webtty.js';
 import { RegisteredServers } from './servers.js';
+import { ManagedSessions } from './sessions.js';
 
 const POLL_MS = 3000;
 const USER_LABEL = 'rstream.webtty.label.';
@@ -22,6 +24,7 @@ const state = {
   authRequired: false,
   tabs: null,
   servers: null,
+  sessions: null,
 };
 
 // ---- a terminal on one tunnel: one WebTTY session --------------------------------------------
@@ -301,6 +304,7 @@ function build() {
   const home = state.tabs.add({ title: 'Tunnels', pane: inventory, closable: false });
   home.setStatus('home');
   state.servers = new RegisteredServers(state.tabs);
+  state.sessions = new ManagedSessions(state.tabs);
   const signOut = h('button', { class: 'btn ghost small', type: 'button', hidden: !state.authRequired,
     onclick: () => logout() }, 'Sign out');
   document.body.append(topbar('engine', view.health, signOut), h('div', { class: 'layout single' }, state.tabs.el));

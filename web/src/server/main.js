@@ -2,13 +2,13 @@
 // sessions"): a sidebar of sessions, a terminal tab per attachment (WebSocket
 // /ws/terminal/{id}: binary = terminal bytes, text = JSON control), the controller/spectator
 // role, control requests, and a form to start a session.
-import { api, ApiError, h, websocketUrl, ago } from '../common/api.js';
+import { api, ApiError, h, ago } from '../common/api.js';
 import { showLogin, logout } from '../common/login.js';
+import { endedText, LiveParticipant } from '../common/live_participant.js';
 import { createTerminal } from '../common/terminal.js';
 import { topbar, toast, Tabs, field, onSubmit } from '../common/ui.js';
 
 const POLL_MS = 2000;
-const encoder = new TextEncoder();
 
 const state = {
   sessions: [],
@@ -31,28 +31,23 @@ function commandText(session) {
 class Attachment {
   constructor(session, { spectator = false } = {}) {
     this.sessionId = session.id;
-    this.session = session;
     this.spectator = spectator;
-    this.participantId = null;
-    this.role = null;
-    this.controller = session.controller || null;
-    this.participants = new Map();
-    this.requests = new Map();  // request_id → {participant_id, reason}
-    this.myRequest = null;
-    this.ended = false;
-    this.socket = null;
-    this.build();
-    this.connect();
+    this.build(session);
+    this.live.connect();
   }
 
-  build() {
+  get session() {
+    return this.live.session;
+  }
+
+  build(session) {
     this.badge = h('span', { class: 'badge', 'data-testid': 'role-badge' }, 'connecting');
-    this.title = h('span', { class: 'pane-title' }, sessionTitle(this.session));
+    this.title = h('span', { class: 'pane-title' }, sessionTitle(session));
     this.meta = h('span', { class: 'pane-meta' }, '');
     this.requestButton = h('button', { class: 'btn', type: 'button', 'data-action': 'request-control',
       onclick: () => this.askForControl() }, 'Request control');
     this.releaseButton = h('button', { class: 'btn', type: 'button', 'data-action': 'release-control',
-      onclick: () => this.send({ type: 'release_control' }) }, 'Release control');
+      onclick: () => this.live.send({ type: 'release_control' }) }, 'Release control');
     this.duplicateButton = h('button', { class: 'btn ghost', type: 'button', title: 'Open this session in another tab',
       onclick: () => openAttachment(this.session) }, 'New tab');
     this.killButton = h('button', { class: 'btn danger ghost', type: 'button', 'data-action': 'kill',
@@ -66,10 +61,9 @@ class Attachment {
       h('button', { class: 'btn ghost small', type: 'button', onclick: () => { this.askForm.hidden = true; } }, 'Cancel'));
     this.askForm.addEventListener('submit', (event) => {
       event.preventDefault();
-      this.send({ type: 'request_control', reason: this.reasonInput.value.trim() || 'I would like to type' });
+      this.live.send({ type: 'request_control', reason: this.reasonInput.value.trim() || 'I would like to type' });
       this.askForm.hidden = true;
-      this.myRequest = -1;  // until the control_requested event names it
-      this.updateRole();
+      this.live.requested();
     });
     this.termHost = h('div', { class: 'term-host' });
     this.notice = h('div', { class: 'notice', hidden: true, 'data-testid': 'notice' });
@@ -83,17 +77,27 @@ class Attachment {
       this.askForm,
       h('div', { class: 'term-frame' }, this.termHost, this.hint, this.notice));
     this.terminal = createTerminal(this.termHost, {
-      onResize: (cols, rows) => this.sendSize(cols, rows),
+      onResize: (cols, rows) => this.live.sendSize(cols, rows),
     });
-    this.terminal.term.onData((data) => this.input(encoder.encode(data)));
-    this.terminal.term.onBinary((data) => {
-      this.input(Uint8Array.from(data, (c) => c.charCodeAt(0) & 0xff));
+    const query = new URLSearchParams({ name: 'browser' });
+    if (this.spectator) query.set('role', 'spectator');
+    this.live = new LiveParticipant({
+      path: `/ws/terminal/${encodeURIComponent(this.sessionId)}?${query}`,
+      terminal: this.terminal,
+      session,
+      onChange: () => this.updateRole(),
+      onEnded: (info) => {
+        this.showEnded(info);
+        refreshSessions();
+      },
+      onClosed: (reason) => this.showNotice('Disconnected from the session.', reason, 'warn', true),
+      notify: toast,
     });
     this.termHost.addEventListener('keydown', () => {
-      if (this.role !== 'controller' && !this.ended) this.flashHint();
+      if (!this.live.controlling && !this.live.ended) this.flashHint();
     }, true);
     this.tab = state.tabs.add({
-      title: sessionTitle(this.session),
+      title: sessionTitle(session),
       pane: this.pane,
       onClose: () => this.dispose(),
       onShow: () => {
@@ -107,179 +111,41 @@ class Attachment {
     this.updateRole();
   }
 
-  connect() {
-    // The session's first output repaints its screen: connect once the terminal has its size.
-    this.terminal.fitted.then(() => this.openSocket());
-  }
-
-  openSocket() {
-    const query = new URLSearchParams({ name: 'browser' });
-    if (this.spectator) query.set('role', 'spectator');
-    const socket = new WebSocket(websocketUrl(`/ws/terminal/${encodeURIComponent(this.sessionId)}?${query}`));
-    socket.binaryType = 'arraybuffer';
-    socket.onmessage = (event) => {
-      if (typeof event.data === 'string') this.onControl(event.data);
-      else this.terminal.term.write(new Uint8Array(event.data));
-    };
-    socket.onclose = (event) => {
-      if (this.socket !== socket) return;
-      this.socket = null;
-      if (!this.ended) {
-        this.showNotice('Disconnected from the session.', event.reason || `connection closed (${event.code})`, 'warn', true);
-        this.role = null;
-        this.updateRole();
-      }
-    };
-    this.socket = socket;
-  }
-
-  send(message) {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
-  }
-
-  input(bytes) {
-    if (this.role !== 'controller' || this.ended) return;
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(bytes);
-  }
-
-  sendSize(cols, rows) {
-    if (this.role !== 'controller' || this.ended) return;
-    this.send({ type: 'resize', cols, rows });
-    this.session = { ...this.session, cols, rows };
-    this.updateRole();
-  }
-
-  onControl(text) {
-    let message;
-    try {
-      message = JSON.parse(text);
-    } catch {
-      return;
-    }
-    switch (message.type) {
-      case 'hello':
-        this.participantId = message.participant_id;
-        this.role = message.role;
-        if (message.session) {
-          this.session = message.session;
-          this.controller = message.session.controller || null;
-          for (const p of message.session.participants || []) this.participants.set(p.id, p);
-          if (message.session.state === 'terminated') this.ended = true;
-        }
-        this.updateRole();
-        if (this.role === 'controller') this.sendSize(this.terminal.term.cols, this.terminal.term.rows);
-        if (this.ended) this.showEnded(message.session);
-        break;
-      case 'participant_joined':
-        this.participants.set(message.participant_id, { id: message.participant_id, name: message.name, role: message.role });
-        this.updateRole();
-        break;
-      case 'participant_left':
-        this.participants.delete(message.participant_id);
-        if (this.controller === message.participant_id) this.controller = null;
-        this.updateRole();
-        break;
-      case 'control_requested':
-        if (message.participant_id === this.participantId) {
-          this.myRequest = message.request_id;
-        } else {
-          this.requests.set(message.request_id, message);
-        }
-        this.updateRole();
-        break;
-      case 'control_granted':
-        this.requests.delete(message.request_id);
-        this.setController(message.participant_id);
-        if (message.participant_id === this.participantId) {
-          this.myRequest = null;
-          toast('You now control this session.', 'success');
-        } else if (message.previous_controller === this.participantId) {
-          toast('Control passed to another participant: you are watching now.');
-        }
-        break;
-      case 'control_refused':
-      case 'control_expired':
-        this.requests.delete(message.request_id);
-        if (message.request_id === this.myRequest) {
-          this.myRequest = null;
-          toast(message.type === 'control_refused' ? 'Your control request was refused.' : 'Your control request expired.', 'error');
-        }
-        this.updateRole();
-        break;
-      case 'controller_revoked':
-        if (this.controller === message.participant_id) this.controller = null;
-        this.setController(this.controller);
-        break;
-      case 'state_changed':
-        this.session = { ...this.session, state: message.state, exit_code: message.exit_code, signal: message.signal };
-        if (message.state === 'terminated') {
-          this.ended = true;
-          this.showEnded(message);
-        }
-        this.updateRole();
-        refreshSessions();
-        break;
-      case 'output_skipped':
-        if (message.participant_id === this.participantId) {
-          toast(`This tab fell behind: ${message.bytes} bytes of output were skipped.`);
-        }
-        break;
-      case 'events_dropped':
-        break;
-      case 'error':
-        toast(message.message || 'The server refused that.', 'error');
-        break;
-      default:
-        break;
-    }
-  }
-
-  setController(id) {
-    this.controller = id;
-    if (this.participantId) this.role = id === this.participantId ? 'controller' : 'spectator';
-    for (const p of this.participants.values()) p.role = p.id === id ? 'controller' : 'spectator';
-    this.updateRole();
-    if (this.role === 'controller') this.sendSize(this.terminal.term.cols, this.terminal.term.rows);
-  }
-
   updateRole() {
-    const controlling = this.role === 'controller' && !this.ended;
-    this.badge.textContent = this.ended ? 'ended' : this.role || 'connecting';
-    this.badge.className = `badge ${this.ended ? 'ended' : this.role || 'pending'}`;
-    this.badge.dataset.role = this.role || '';
-    this.terminal.term.options.disableStdin = !controlling;
-    this.terminal.term.options.cursorBlink = controlling;
-    this.requestButton.hidden = this.ended || this.role !== 'spectator';
+    const live = this.live;
+    const controlling = live.controlling;
+    live.showRole(this.badge, this.tab);
+    this.requestButton.hidden = live.ended || live.role !== 'spectator';
     if (this.requestButton.hidden) this.askForm.hidden = true;
-    this.requestButton.disabled = this.myRequest !== null;
-    this.requestButton.textContent = this.myRequest !== null ? 'Waiting for approval…' : 'Request control';
+    this.requestButton.disabled = live.myRequest !== null;
+    this.requestButton.textContent = live.myRequest !== null ? 'Waiting for approval…' : 'Request control';
     this.releaseButton.hidden = !controlling;
-    this.killButton.hidden = this.ended;
-    const count = this.participants.size;
+    this.killButton.hidden = live.ended;
+    const count = live.participants.size;
     const size = this.session.cols && this.session.rows ? `${this.session.cols}×${this.session.rows} · ` : '';
     this.meta.textContent = `${commandText(this.session)} · ${size}${count} ${count === 1 ? 'client' : 'clients'}`;
-    this.tab.setStatus(this.ended ? 'ended' : this.role === 'controller' ? 'controller' : 'spectator');
     this.renderRequests();
   }
 
   renderRequests() {
+    const live = this.live;
     this.requestsBox.replaceChildren();
-    if (this.role !== 'controller' || this.ended) {
+    if (!live.controlling) {
       this.requestsBox.hidden = true;
       return;
     }
-    for (const [id, request] of this.requests) {
-      const who = this.participants.get(request.participant_id);
+    for (const [id, request] of live.requests) {
+      const who = live.participants.get(request.participant_id);
       const name = who && who.name ? `${who.name} (${request.participant_id})` : request.participant_id;
       this.requestsBox.append(h('div', { class: 'request', dataset: { request: id } },
         h('span', { class: 'request-text' }, h('strong', {}, name), ' asks for control',
           request.reason ? h('span', { class: 'reason' }, ` — “${request.reason}”`) : ''),
         h('button', { class: 'btn primary small', type: 'button', 'data-action': 'grant',
-          onclick: () => this.send({ type: 'resolve_control', request_id: id, action: 'grant' }) }, 'Grant'),
+          onclick: () => live.send({ type: 'resolve_control', request_id: id, action: 'grant' }) }, 'Grant'),
         h('button', { class: 'btn small', type: 'button', 'data-action': 'refuse',
-          onclick: () => this.send({ type: 'resolve_control', request_id: id, action: 'refuse' }) }, 'Refuse')));
+          onclick: () => live.send({ type: 'resolve_control', request_id: id, action: 'refuse' }) }, 'Refuse')));
     }
-    this.requestsBox.hidden = this.requests.size === 0;
+    this.requestsBox.hidden = live.requests.size === 0;
   }
 
   askForControl() {
@@ -294,11 +160,7 @@ class Attachment {
   }
 
   showEnded(info) {
-    const code = info.exit_code;
-    const signal = info.signal;
-    let detail = code === null || code === undefined ? 'exit code unknown' : `exit code ${code}`;
-    if (signal) detail += ` (signal ${signal})`;
-    this.showNotice('Session ended', detail, code === 0 ? 'ok' : 'warn', false);
+    this.showNotice('Session ended', endedText(info), info.exit_code === 0 ? 'ok' : 'warn', false);
   }
 
   showNotice(title, detail, kind, reconnect) {
@@ -306,7 +168,7 @@ class Attachment {
     if (reconnect) {
       this.notice.append(h('button', { class: 'btn small', type: 'button', onclick: () => {
         this.notice.hidden = true;
-        this.connect();
+        this.live.connect();
       } }, 'Reconnect'));
     }
     this.notice.className = `notice ${kind}`;
@@ -315,9 +177,7 @@ class Attachment {
 
   dispose() {
     state.attachments.delete(this);
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) socket.close();
+    this.live.close();
     this.terminal.dispose();
     if (state.tabs.items.length === 0) history.replaceState(null, '', location.pathname);
   }
