@@ -90,6 +90,21 @@ def cpu_seconds_of(stat_path):
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def run_group(args, env, timeout):
+    """subprocess.run in a process group of its own, all of it killed on a timeout or an
+    exception (a shell pipeline's `head` and `rstream` included)."""
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
 def percentile(samples, q):
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
@@ -178,8 +193,7 @@ class Bench:
         return env
 
     def rstream(self, *args, home="client-home", timeout=60):
-        r = subprocess.run([self.binary] + list(args), env=self.env(home), capture_output=True,
-                           stdin=subprocess.DEVNULL, timeout=timeout)
+        r = run_group([self.binary] + list(args), self.env(home), timeout)
         if r.returncode != 0:
             raise SystemExit("rstream %s failed (%d): %s" % (" ".join(args), r.returncode,
                                                              r.stderr.decode(errors="replace")))
@@ -243,7 +257,7 @@ def check_bytes(bench, url):
     """8 MiB through `exec -- cat` must come back whole."""
     cmd = "head -c 8388608 /dev/zero | %s webtty exec --url %s -- cat | wc -c" % (
         bench.binary, url)
-    r = subprocess.run(["sh", "-c", cmd], env=bench.env(), capture_output=True, timeout=120)
+    r = run_group(["sh", "-c", cmd], bench.env(), 120)
     if r.stdout.strip() != b"8388608":
         bench.note("%s: 8 MiB through `exec -- cat` returned %r bytes (%s)"
                    % (url, r.stdout.strip(), r.stderr.decode(errors="replace")[-200:]))
@@ -256,7 +270,7 @@ def pipe_once(bench, url, size, group):
         size, bench.binary, url, group)
     main, others = thread_cpu_seconds(bench.engine.pid)
     started = time.perf_counter()
-    r = subprocess.run(["sh", "-c", cmd], env=bench.env(), capture_output=True, timeout=600)
+    r = run_group(["sh", "-c", cmd], bench.env(), 600)
     elapsed = time.perf_counter() - started
     main_after, others_after = thread_cpu_seconds(bench.engine.pid)
     if r.returncode != 0:
@@ -360,8 +374,7 @@ def throughput_report(bench, out, size, runs, store, recordings):
     if rec_runs:
         sid = rec_runs[0][1]
         started = time.perf_counter()
-        r = subprocess.run([bench.binary, "webtty", "sessions", "verify", sid], env=bench.env(),
-                           capture_output=True, timeout=600)
+        r = run_group([bench.binary, "webtty", "sessions", "verify", sid], bench.env(), 600)
         took = time.perf_counter() - started
         verdict = "verifies" if r.returncode == 0 else "does NOT verify (exit %d: %s)" % (
             r.returncode, r.stderr.decode(errors="replace").strip()[-200:])
