@@ -36,6 +36,14 @@
 #      answered: connect → TunnelWelcome of both kinds (median, p90, the difference); then
 #      GET /api/tunnels, GET /api/servers and `rstream webtty server list -o json` (whole
 #      process; when the binary has it), median of 10 each.
+#   8. managed sessions (bench/managed_bench.py, its own fresh engine and servers): `cat` of
+#      256 MiB (--quick: 64 MiB; BENCH_MANAGED_SIZE_MIB) through the engine to a registered
+#      server recording `recorded`, one recording `private` and a lightweight tunnel (median
+#      of BENCH_REPS, alternating; engine CPU per GB); the store's growth per MB of output;
+#      fan-out of a managed session writing 128 MiB (--quick: 32; BENCH_MANAGED_FAN_MIB) to 1,
+#      10 and 100 `sessions join` spectators (aggregate rate, engine CPU per GB delivered);
+#      keystroke echo through the engine vs direct for each server (1000 rounds, --quick 200;
+#      BENCH_MANAGED_ROUNDS).
 # Starts its own rstream engine, an rstream server attached to it (--listen and --rstream: one
 # process serves both tcp:// and rstrm://), a second one with the same flags plus --identity
 # (E2E only; its key pinned and the client's key authorized in the run's HOME) and a private
@@ -48,7 +56,7 @@
 #   BENCH_IDLE_SECONDS, BENCH_RECORDS, BENCH_ONLINE override the mode's defaults
 #   (BENCH_SIZE_MIB and BENCH_REPS also apply to 5.); BENCH_TIMEOUT bounds the whole run
 #   (seconds, default 1800); BENCH_ONLY runs only some sections, comma-separated:
-#   latency,throughput,sessions,tunnels,files,live,registry (default: all).
+#   latency,throughput,sessions,tunnels,files,live,registry,managed (default: all).
 # Needs: python3, python3-cryptography (7.), hyperfine (else a python timing loop is used),
 #   openssh-server and openssh-client (else the ssh rows are skipped). `scripts/setup.sh
 #   bench` installs them.
@@ -66,7 +74,7 @@ mode=full
 case "${1:-}" in
   "") ;;
   --quick) mode=quick ;;
-  -h|--help) sed -n '2,54p' "$0"; exit 0 ;;
+  -h|--help) sed -n '2,62p' "$0"; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
@@ -78,7 +86,7 @@ else
   records=${BENCH_RECORDS:-1000}; online=${BENCH_ONLINE:-100}
 fi
 reps=${BENCH_REPS:-3}
-all_sections=latency,throughput,sessions,tunnels,files,live,registry
+all_sections=latency,throughput,sessions,tunnels,files,live,registry,managed
 only=${BENCH_ONLY:-$all_sections}
 [[ $only == all ]] && only=$all_sections
 IFS=, read -ra only_list <<<"$only"
@@ -600,6 +608,20 @@ if want registry; then
   fi
 fi
 
+# ---------------------------------------------------------------- 8. managed sessions
+# Its own fresh engine (HOME and SQLite store in a temp dir), two registered servers and a
+# lightweight tunnel: throughput recorded/private/lightweight, recording size, fan-out,
+# echo through the engine vs direct.
+if want managed; then
+  log "managed sessions: throughput, recording size, fan-out, echo through the engine"
+  managed_args=(); [[ $mode == quick ]] && managed_args=(--quick)
+  if ! timeout 1200 python3 "$here/managed_bench.py" "$bin" "${managed_args[@]}" \
+      >"$tmp/managed.md" 2>>"$tmp/managed.err"; then
+    note "managed sessions bench failed: $(tail -2 "$tmp/managed.err" | tr '\n' ' ')"
+    : >"$tmp/managed.md"
+  fi
+fi
+
 # ---------------------------------------------------------------- report
 load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 py record-meta "load=loadavg $load_start at start, $load_end at end (noisy if well above 0)" \
@@ -611,5 +633,6 @@ mkdir -p "$here/results"
 out=$here/results/$(date -u +%Y%m%dT%H%M%SZ)-$mode.md
 py report "$results" >"$out"
 if want live && [[ -s $tmp/live.md ]]; then cat "$tmp/live.md" >>"$out"; fi
+if want managed && [[ -s $tmp/managed.md ]]; then cat "$tmp/managed.md" >>"$out"; fi
 cat "$out"
 log "written to $out"
