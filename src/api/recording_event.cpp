@@ -2,6 +2,7 @@
 #include "rstream/api/recording_event.hpp"
 
 #include <array>
+#include <cstdio>
 #include <limits>
 
 #include "rstream/api/json_text.hpp"
@@ -96,6 +97,7 @@ json open_fields(const recording_open& open) {
               {"origin", open.origin},
               {"group", open.group},
               {"e2e", open.e2e},
+              {"tty", open.tty},
               {"started_at", open.started_at},
               {"timestamp", open.timestamp}};
 }
@@ -112,6 +114,9 @@ bool read_open_fields(const json& object, recording_open& open) {
     open.argv.push_back(word.get<std::string>());
   }
   open.e2e = e2e->get<bool>();
+  const auto tty = object.find("tty");
+  if (tty != object.end() && !tty->is_boolean()) return false;
+  open.tty = tty == object.end() || tty->get<bool>();
   return read_text(object, "server_id", open.server_id) &&
          read_text(object, "server_name", open.server_name) &&
          read_integer(object, "cols", open.cols, 1, 65535) &&
@@ -305,6 +310,58 @@ std::optional<chain_break> verify(std::string_view session_id,
 
 // ---- JSON ----
 
+namespace {
+
+/// Whether data reads shorter as a JSON string than as base64: valid UTF-8 whose control bytes
+/// (6 bytes each as \u00XX, 2 for \n \r \t) do not outgrow base64's third. Output of zeros or
+/// of a binary file is base64 (six times shorter than a string of \u0000).
+bool reads_as_text(std::string_view data) {
+  std::size_t extra = 0;
+  for (const char c : data) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == '"' || byte == '\\' || byte == '\n' || byte == '\r' || byte == '\t') {
+      extra += 1;
+    } else if (byte < 0x20) {
+      extra += 5;
+    }
+  }
+  return extra * 3 <= data.size() && base::is_valid_utf8(data);
+}
+
+}  // namespace
+
+std::string event_line(const recording_event& event) {
+  char when[32];
+  std::snprintf(when, sizeof when, "+%.3fs", static_cast<double>(event.time_us) / 1e6);
+  std::string line = std::to_string(event.seq) + "  " + when + "  " + name_of(event.kind);
+  if (event.stream != recording_stream::none) line += std::string("  ") + name_of(event.stream);
+  if (!carries_data(event.kind) && event.kind != recording_kind::unknown) {
+    return line + "  " + event.payload;
+  }
+  constexpr std::size_t preview = 48;
+  line += "  " + std::to_string(event.payload.size()) + " bytes  \"";
+  static constexpr char hex[] = "0123456789abcdef";
+  for (std::size_t i = 0; i < event.payload.size() && i < preview; ++i) {
+    const auto byte = static_cast<unsigned char>(event.payload[i]);
+    if (byte == '\n') {
+      line += "\\n";
+    } else if (byte == '\r') {
+      line += "\\r";
+    } else if (byte == '"' || byte == '\\') {
+      line += '\\';
+      line += static_cast<char>(byte);
+    } else if (byte < 0x20 || byte >= 0x7f) {
+      line += "\\x";
+      line += hex[byte >> 4];
+      line += hex[byte & 0xf];
+    } else {
+      line += static_cast<char>(byte);
+    }
+  }
+  line += event.payload.size() > preview ? "\"..." : "\"";
+  return line;
+}
+
 json to_json(const recording_event& event) {
   json out{{"seq", event.seq},
            {"time_us", event.time_us},
@@ -312,7 +369,7 @@ json to_json(const recording_event& event) {
            {"hash", event.hash}};
   if (event.stream != recording_stream::none) out["stream"] = name_of(event.stream);
   if (carries_data(event.kind) || event.kind == recording_kind::unknown) {
-    if (base::is_valid_utf8(event.payload)) {
+    if (reads_as_text(event.payload)) {
       out["text"] = event.payload;
     } else {
       out["base64"] = base::base64(event.payload);

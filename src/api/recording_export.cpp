@@ -34,6 +34,21 @@ std::string command_line(const std::vector<std::string>& argv) {
   return out;
 }
 
+}  // namespace
+
+std::string terminal_newlines(std::string_view output, bool& after_cr) {
+  std::string out;
+  out.reserve(output.size() + output.size() / 16);
+  for (const char c : output) {
+    if (c == '\n' && !after_cr) out += '\r';
+    out += c;
+    after_cr = c == '\r';
+  }
+  return out;
+}
+
+namespace {
+
 /// asciicast v2, line by line.
 class asciicast_writer final : public recording_exporter {
  public:
@@ -47,9 +62,12 @@ class asciicast_writer final : public recording_exporter {
       if (!write_header(open ? *open : summary_.open)) return false;
     }
     switch (event.kind) {
-      case recording_kind::output:
-        return data(event.time_us, event.stream == recording_stream::standard_error ? 1 : 0, "o",
-                    event.payload);
+      case recording_kind::output: {
+        const std::size_t slot = event.stream == recording_stream::standard_error ? 1 : 0;
+        if (tty_) return data(event.time_us, slot, "o", event.payload);
+        // Without a terminal, a player still shows a terminal: its newlines return the cursor.
+        return data(event.time_us, slot, "o", terminal_newlines(event.payload, after_cr_));
+      }
       case recording_kind::input:
         return !options_.include_stdin || data(event.time_us, 2, "i", event.payload);
       case recording_kind::resize: {
@@ -77,6 +95,7 @@ class asciicast_writer final : public recording_exporter {
  private:
   bool write_header(const recording_open& open) {
     header_written_ = true;
+    tty_ = open.tty;
     nlohmann::ordered_json header{{"version", 2},
                                   {"width", open.cols},
                                   {"height", open.rows},
@@ -116,6 +135,8 @@ class asciicast_writer final : public recording_exporter {
   export_options options_;
   export_sink sink_;
   bool header_written_ = false;
+  bool tty_ = true;
+  bool after_cr_ = false;  ///< the output so far ended with CR (terminal_newlines)
   std::array<std::string, 3> carry_;
   std::int64_t last_time_us_ = 0;
 };

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "rstream/api/recording_event.hpp"
 #include "rstream/base/shell_quote.hpp"
 #include "rstream/cli/common.hpp"
 
@@ -142,6 +143,21 @@ int print_event_lines(const json& answer) {
     for (const auto& e : *events) {
       if (!print_line(event_line(e))) return exit_broken_pipe;
     }
+  }
+  return exit_ok;
+}
+
+int print_recording_lines(const json& answer) {
+  const auto page = api::read_recording_page(answer);
+  if (!page) {
+    print_error("the engine's answer " + page.error().message);
+    return exit_remote_failure;
+  }
+  for (const auto& event : page->events) {
+    if (!print_line(api::event_line(event))) return exit_broken_pipe;
+  }
+  if (page->more) {
+    print_error("more events: --from-seq " + std::to_string(page->next_seq));
   }
   return exit_ok;
 }

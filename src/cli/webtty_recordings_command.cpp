@@ -58,9 +58,10 @@ void add_webtty_recordings(CLI::App& sessions, command_table& table) {
     cmd->add_option("id", flags->request.session_id, "The session id (ses_...)")->required();
     add_context_option(*cmd, flags->request.context);
   }
-  exporter->add_option("--format", e->format,
-                       "json (every event with its hash), asciicast (for asciinema) or text "
-                       "(what a person reads)")
+  exporter
+      ->add_option("--format", e->format,
+                   "json (every event with its hash), asciicast (for asciinema) or text "
+                   "(what a person reads)")
       ->check(CLI::IsMember({"json", "asciicast", "text"}))
       ->capture_default_str();
   exporter->add_option("--file", e->file, "Write to FILE (mode 0600) instead of stdout");

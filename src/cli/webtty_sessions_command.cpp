@@ -56,7 +56,8 @@ struct sessions_command {
   std::string participant_id, action, approver;
   // events
   bool follow = false;
-  long long since = -1;  ///< -1: from the start
+  long long since = -1;                   ///< -1: from the start
+  std::uint64_t from_seq = 0, limit = 0;  ///< engine: a page of the recording (0: not given)
 };
 
 void add_server_flags(CLI::App& cmd, server_flags& flags) {
@@ -164,6 +165,18 @@ int cmd_control_requests(const sessions& api, const sessions_command& c) {
 }
 
 int cmd_events(const sessions& api, const sessions_command& c) {
+  const bool paging = c.from_seq > 0 || c.limit > 0;
+  if (paging && (!api.server().engine || c.follow)) {
+    print_error(
+        "--from-seq and --limit read a managed session's recording on the engine (no "
+        "--url, or rstrm://NAME) and do not go with --follow");
+    return exit_usage;
+  }
+  if (api.server().engine && !c.follow) {
+    const auto page = api.recording_page(c.ids[0], std::max<std::uint64_t>(c.from_seq, 1),
+                                         c.limit > 0 ? c.limit : 1000);
+    return print_reply(page, c.output == "json", print_recording_lines);
+  }
   if (!c.follow)
     return print_reply(api.events(c.ids[0], c.since), c.output == "json", print_event_lines);
   const bool json_lines = c.output == "json";
@@ -382,10 +395,17 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
       "Text: one line per event, 'SEQ TIME TYPE key=value...'. json: the API's answer\n"
       "{events, last_seq, dropped}; with --follow one JSON object per line (JSON lines).\n"
       "--follow prints the retained events after --since, then live ones as they happen,\n"
-      "until the session is removed (exit 0) or Ctrl-C (130).");
+      "until the session is removed (exit 0) or Ctrl-C (130).\n"
+      "On the engine (no --url) without --follow: the session's recording, a page of --limit\n"
+      "events from --from-seq (admin token): 'SEQ +SECONDS KIND [STREAM] DETAIL', the next\n"
+      "page's --from-seq on stderr. Example: rstream webtty sessions events ses_... --limit 50");
   cmd->add_flag("-f,--follow", state->follow, "Stream events as they happen (Server-Sent Events)");
   cmd->add_option("--since", state->since, "Only events after this sequence number")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--from-seq", state->from_seq, "Engine: the recording's events from this one")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--limit", state->limit, "Engine: at most this many events (default 1000)")
+      ->check(CLI::Range(1, 10000));
 
   leaf("kill", "End a session (SIGHUP, then SIGKILL after 2 s) and remove it; prints its id",
        replying([](const sessions& api, const sessions_command& c) { return api.kill(c.ids[0]); },

@@ -269,6 +269,12 @@ live_reply live_sessions_client::events(const std::string& session, long long si
   return call("GET", events_path(server_, session, since));
 }
 
+live_reply live_sessions_client::recording_page(const std::string& session, std::uint64_t from_seq,
+                                                std::uint64_t limit) const {
+  return call("GET", server_.session_path(session) + "/events?from_seq=" +
+                         std::to_string(from_seq) + "&limit=" + std::to_string(limit));
+}
+
 live_follow_result live_sessions_client::follow_events(
     const std::string& session, long long since,
     const std::function<bool(const json&)>& on_event) const {

@@ -114,6 +114,7 @@ asio::awaitable<void> engine_server::route_managed(std::shared_ptr<transport::fr
       start.open.argv = open->argv;
       start.open.cols = open->cols;
       start.open.rows = open->rows;
+      start.open.tty = open->allocate_tty;
     }
     auto begun = co_await recorder_->begin(std::move(start));
     if (!begun.recording) {

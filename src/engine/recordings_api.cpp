@@ -51,16 +51,27 @@ std::span<const std::uint8_t> bytes_of(const std::string& text) {
 /// The text export: the output through a terminal model, written as it scrolls.
 class text_exporter final : public api::recording_exporter {
  public:
-  explicit text_exporter(api::export_sink sink) : transcript_(std::move(sink)) {}
+  /// `tty`: the session ran on a terminal; without one its newlines are made to return.
+  text_exporter(bool tty, api::export_sink sink) : tty_(tty), transcript_(std::move(sink)) {}
   bool add(const api::recording_event& event) override {
-    api::feed_terminal(
-        event, {[this](std::uint16_t cols, std::uint16_t rows) { transcript_.resize(cols, rows); },
-                [this](std::string_view output) { transcript_.output(output); }});
+    auto output = [this](std::string_view bytes) {
+      if (tty_) {
+        transcript_.output(bytes);
+      } else {
+        transcript_.output(api::terminal_newlines(bytes, after_cr_));
+      }
+    };
+    auto resize = [this](std::uint16_t cols, std::uint16_t rows) {
+      transcript_.resize(cols, rows);
+    };
+    api::feed_terminal(event, {resize, output});
     return true;
   }
   bool finish() override { return transcript_.finish(); }
 
  private:
+  bool tty_;
+  bool after_cr_ = false;
   live::text_transcript transcript_;
 };
 
@@ -164,7 +175,7 @@ asio::awaitable<void> engine_server::stream_export(transport::http_exchange& ex,
     return true;
   };
   std::unique_ptr<api::recording_exporter> exporter =
-      text ? std::make_unique<text_exporter>(collect)
+      text ? std::make_unique<text_exporter>(recording.open.tty, collect)
            : api::make_exporter(format, recording, options, collect);
   // What was recorded when the export began; a running recording goes on without it.
   const std::uint64_t last = recording.events;

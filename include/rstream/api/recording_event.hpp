@@ -83,10 +83,13 @@ struct recording_open {
   std::vector<std::string> argv;  ///< empty: the server's default (a login shell)
   std::uint16_t cols = 80;
   std::uint16_t rows = 24;
-  std::string who;             ///< the name of the token that opened it
-  std::string origin;          ///< human, ci, agent, api, automation, scheduled-job
-  std::string group;           ///< empty: none
-  bool e2e = false;            ///< end to end encrypted: data events hold ciphertext
+  std::string who;     ///< the name of the token that opened it
+  std::string origin;  ///< human, ci, agent, api, automation, scheduled-job
+  std::string group;   ///< empty: none
+  bool e2e = false;    ///< end to end encrypted: data events hold ciphertext
+  /// Ran on a terminal (a PTY, which turns each newline of the output into CR LF); without one
+  /// (exec's pipes) a bare LF means a new line. Recordings made before the field: true.
+  bool tty = true;
   std::string started_at;      ///< ISO 8601 UTC, milliseconds
   std::int64_t timestamp = 0;  ///< the same as Unix seconds (asciicast's header wants it)
 
@@ -176,10 +179,14 @@ std::optional<chain_break> verify(std::string_view session_id,
 // ---- JSON ----
 
 /// {"seq","time_us","kind","stream"?,"text"|"base64"|"fields","hash"}: data as "text" when it
-/// is valid UTF-8 (JSON strings keep every such byte), else "base64"; the fields of other kinds
+/// is valid UTF-8 (JSON strings keep every such byte) that is not mostly control bytes (their
+/// escapes would outgrow base64), else "base64"; the fields of other kinds
 /// as the object "fields" (their canonical text is json_text of it), or "base64" when a stored
 /// payload is not such an object. "stream" unless it is none (only output and input have one).
 nlohmann::json to_json(const recording_event& event);
+/// One line a person reads: "SEQ  +SECONDS  KIND  [STREAM  ]DETAIL", the detail being the
+/// byte count and the first bytes (control bytes escaped) of data, the fields of other kinds.
+std::string event_line(const recording_event& event);
 /// Reads to_json's form strictly: the exact payload bytes back, unknown words kept as unknown
 /// (the verifier reports them), anything else malformed refused.
 body_result<recording_event> read_recording_event(const nlohmann::json& json);

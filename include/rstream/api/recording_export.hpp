@@ -67,6 +67,10 @@ struct terminal_feed {
   std::function<void(std::string_view output)> output;
 };
 
+/// What a terminal shows of output recorded without one: each LF not already after a CR
+/// becomes CR LF (a PTY's onlcr). `after_cr` carries whether the previous chunk ended with CR.
+std::string terminal_newlines(std::string_view output, bool& after_cr);
+
 /// Hands `event` to `feed` (open and resize to resize, output to output; nothing else).
 void feed_terminal(const recording_event& event, const terminal_feed& feed);
 

@@ -42,5 +42,8 @@ int print_session_sheet(const nlohmann::json& session);
 int print_sessions(const client::live_reply& reply, bool as_json, bool managed);
 /// The events of `sessions events` (without --follow), one line each.
 int print_event_lines(const nlohmann::json& answer);
+/// A page of a recording (the engine's GET .../events): one api::event_line per event; where
+/// the next page starts on stderr when there is one.
+int print_recording_lines(const nlohmann::json& answer);
 
 }  // namespace rstream::cli

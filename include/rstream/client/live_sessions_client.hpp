@@ -98,6 +98,10 @@ class live_sessions_client {
                              const api::live_control_decision& decision) const;
   /// The retained events after `since` (-1: all).
   live_reply events(const std::string& session, long long since) const;
+  /// Engine only: a page of the session's recording, `limit` events from `from_seq`
+  /// (GET .../events?from_seq=N&limit=N; an admin token).
+  live_reply recording_page(const std::string& session, std::uint64_t from_seq,
+                            std::uint64_t limit) const;
   /// Streams the events after `since` (-1: all), then live ones, to `on_event` (each the
   /// event's JSON object, completed with the SSE id and type), until the server ends the
   /// stream, `on_event` returns false (stdout is gone), or SIGINT/SIGTERM/SIGHUP.

@@ -100,10 +100,12 @@ TEST(recordings_api, RecordedSessionsReadBackExportAndRefuse) {
       {base + "ses_nothing/events", "admin"},                                 // 6 404
       {base + "ses_nothing/export", "admin"},                                 // 7 404
       {base + "ses_plain/events?limit=0", "admin"},                           // 8 400
-      {base + "ses_plain/export?format=text", "admin"},                       // 9 400
+      {base + "ses_plain/export?format=html", "admin"},                       // 9 400
       {base + "ses_plain/events", "admin", "POST"},                           // 10 405
       {base + "ses_sealed/export?format=asciicast", "admin"},                 // 11 409
       {base + "ses_sealed/export?format=json", "admin"},                      // 12
+      {base + "ses_plain/export?format=text", "admin"},                       // 13
+      {base + "ses_sealed/export?format=text", "admin"},                      // 14 409
   };
   const bool stopped = test::run_in_process(
       io, [&](std::function<void()> disarm) { return converse(*app, std::move(disarm), r); });
@@ -164,4 +166,11 @@ TEST(recordings_api, RecordedSessionsReadBackExportAndRefuse) {
   EXPECT_EQ(api::parse_error_reply(r[11].answer.body).code, "e2e_recording");
   ASSERT_EQ(r[12].answer.status, 200);
   EXPECT_EQ(json::parse(r[12].answer.body)["events"].size(), 7u);
+
+  // What a person reads: the output through a terminal model, the bytes that are not UTF-8
+  // shown as U+FFFD.
+  ASSERT_EQ(r[13].answer.status, 200) << r[13].answer.body;
+  EXPECT_EQ(r[13].answer.content_type, "text/plain; charset=utf-8");
+  EXPECT_EQ(r[13].answer.body, "$ ls\nprice: \xe2\x82\xac 5\nbad\xef\xbf\xbd byte\n");
+  EXPECT_EQ(r[14].answer.status, 409);
 }
