@@ -387,7 +387,7 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
   cmd->add_option("--since", state->since, "Only events after this sequence number")
       ->check(CLI::NonNegativeNumber);
 
-  leaf("kill", "End a session (SIGHUP, then SIGKILL after 2 s) and remove it; prints its id",
+  leaf("kill", "End a session (SIGHUP, SIGKILL after 2 s); listed until cleanup; prints its id",
        replying([](const sessions& api, const sessions_command& c) { return api.kill(c.ids[0]); },
                 print_id),
        {"id or json (its last state)", {"id", "json"}, "id"}, state);
