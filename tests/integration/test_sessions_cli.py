@@ -215,7 +215,7 @@ class SessionsCliTest(unittest.TestCase):
         self.assertEqual((listed["state"], listed["exit_code"], listed["signal"]),
                          ("terminated", 128 + signal.SIGHUP, signal.SIGHUP))
         self.assertIsNotNone(listed["terminated_at"])
-        table = self.ok("list", "--status", "terminated")
+        table = self.ok("list", "--status", "terminated", "-o", "table")
         self.assertRegex(table, r"(?m)^%s .*terminated \(129\)" % sid)
         shown = json.loads(self.ok("info", sid, "-o", "json"))
         self.assertEqual((shown["id"], shown["state"], shown["exit_code"]), (sid, "terminated", 129))
