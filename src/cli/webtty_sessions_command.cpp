@@ -407,7 +407,7 @@ void add_webtty_sessions(CLI::App& webtty, command_table& table, const command_t
   cmd->add_option("--limit", state->limit, "Engine: at most this many events (default 1000)")
       ->check(CLI::Range(1, 10000));
 
-  leaf("kill", "End a session (SIGHUP, then SIGKILL after 2 s) and remove it; prints its id",
+  leaf("kill", "End a session (SIGHUP, SIGKILL after 2 s); listed until cleanup; prints its id",
        replying([](const sessions& api, const sessions_command& c) { return api.kill(c.ids[0]); },
                 print_id),
        {"id or json (its last state)", {"id", "json"}, "id"}, state);

@@ -155,14 +155,15 @@ asio::awaitable<void> start_terminal(transport::http_exchange& exchange, live_re
   co_await exchange.respond_json(201, answer);
 }
 
-/// DELETE /api/terminal/sessions/{id}: hang up, wait for the end, forget it.
-asio::awaitable<void> delete_terminal(transport::http_exchange& exchange, live_registry& registry,
+/// DELETE /api/terminal/sessions/{id}: hang up and wait for the end. The session stays listed
+/// as terminated (with its exit code) until cleanup or the registry's retention removes it.
+asio::awaitable<void> delete_terminal(transport::http_exchange& exchange,
+                                      const live_registry& registry,
                                       std::shared_ptr<live_terminal> terminal) {
   if (!terminal->terminated()) {
     terminal->hang_up();
     co_await terminal->wait_terminated(registry.config().kill_grace + std::chrono::seconds(3));
   }
-  registry.remove(terminal);
   const std::string answer = api::json_text(terminal->state().to_json());
   co_await exchange.respond_json(200, answer);
 }

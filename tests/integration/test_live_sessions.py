@@ -227,12 +227,20 @@ class LiveSessionApi(unittest.TestCase):
         self.assertIn(made["id"], [s["id"] for s in listed["sessions"]])
         status, by_name = api(self.server, "GET", "/api/terminal/sessions/sleeper-1")
         self.assertEqual((status, by_name["id"]), (200, made["id"]))
-        status, gone = api(self.server, "DELETE", "/api/terminal/sessions/" + made["id"])
-        self.assertEqual(status, 200, gone)
-        self.assertEqual(gone["state"], "terminated")
-        self.assertEqual(gone["exit_code"], 128 + 1)  # SIGHUP
+        status, ended = api(self.server, "DELETE", "/api/terminal/sessions/" + made["id"])
+        self.assertEqual(status, 200, ended)
+        self.assertEqual(ended["state"], "terminated")
+        self.assertEqual((ended["exit_code"], ended["signal"]), (128 + 1, 1))  # SIGHUP
+        self.assertIsNotNone(ended["terminated_at"])
         with self.assertRaises(ProcessLookupError):
             os.kill(made["pid"], 0)
+        # Still listed, as terminated, until cleanup.
+        status, body = api(self.server, "GET", "/api/terminal/sessions/" + made["id"])
+        self.assertEqual((status, body), (200, ended))
+        status, listed = api(self.server, "GET", "/api/terminal/sessions?status=terminated")
+        self.assertIn(made["id"], [s["id"] for s in listed["sessions"]])
+        status, removed = api(self.server, "POST", "/api/terminal/cleanup")
+        self.assertIn(made["id"], removed["removed"])
         status, body = api(self.server, "GET", "/api/terminal/sessions/" + made["id"])
         self.assertEqual((status, body["error"]["code"]), (404, "session_not_found"))
 

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 from rstream_harness import (
@@ -198,18 +199,55 @@ class SessionsCliTest(unittest.TestCase):
         self.assertEqual(r.stdout, b"")
         self.assertEqual(json.loads(self.ok("cleanup", "-o", "json")), {"removed": []})
 
-    def test_kill_ends_and_removes_the_session(self):
+    def listed(self, sid):
+        """The session as `sessions list -o json` shows it, or None."""
+        found = [s for s in json.loads(self.ok("list", "-o", "json")) if s["id"] == sid]
+        return found[0] if found else None
+
+    def test_kill_ends_the_session_and_keeps_it_listed_until_cleanup(self):
         sid = self.create("sleep 600")
         pid = self.session(sid)["pid"]
         self.assertEqual(self.ok("kill", sid).strip(), sid)
-        self.assertIsNone(self.session(sid))
         with self.assertRaises(ProcessLookupError):
             os.kill(pid, 0)
+        listed = self.listed(sid)
+        self.assertIsNotNone(listed)
+        self.assertEqual((listed["state"], listed["exit_code"], listed["signal"]),
+                         ("terminated", 128 + signal.SIGHUP, signal.SIGHUP))
+        self.assertIsNotNone(listed["terminated_at"])
+        table = self.ok("list", "--status", "terminated", "-o", "table")
+        self.assertRegex(table, r"(?m)^%s .*terminated \(129\)" % sid)
+        shown = json.loads(self.ok("info", sid, "-o", "json"))
+        self.assertEqual((shown["id"], shown["state"], shown["exit_code"]), (sid, "terminated", 129))
+        # Killing it again changes nothing and answers its last state.
+        again = json.loads(self.ok("kill", sid, "-o", "json"))
+        self.assertEqual((again["state"], again["exit_code"]), ("terminated", 129))
+        self.assertIn(sid, self.ok("cleanup").split())
+        self.assertIsNone(self.listed(sid))
+        r = self.cli("info", sid)
+        self.assertEqual(r.returncode, 3, r)
         r = self.cli("kill", sid)
         self.assertEqual(r.returncode, 3, r)
         sid2 = self.create("sleep 600", name=self.name + "-2")
         last = json.loads(self.ok("kill", self.name + "-2", "-o", "json"))
         self.assertEqual((last["id"], last["state"]), (sid2, "terminated"))
+
+    def test_kill_of_a_command_that_ignores_sighup_ends_it_with_sigkill_after_the_grace(self):
+        sid = self.create("trap '' HUP; echo ready; sleep 600")
+        pid = self.session(sid)["pid"]
+        # The trap is in place once it has printed.
+        wait_until(lambda: self.session(sid)["output_bytes"] > 0, TIMEOUT, message="the trap")
+        started = time.monotonic()
+        last = json.loads(self.ok("kill", sid, "-o", "json"))
+        self.assertGreaterEqual(time.monotonic() - started, 1.5)  # the server's 2 s grace
+        self.assertEqual((last["state"], last["exit_code"], last["signal"]),
+                         ("terminated", 128 + signal.SIGKILL, signal.SIGKILL))
+        with self.assertRaises(ProcessLookupError):
+            os.kill(pid, 0)
+        listed = self.listed(sid)
+        self.assertEqual((listed["state"], listed["signal"]), ("terminated", signal.SIGKILL))
+        self.assertIn(sid, self.ok("cleanup").split())
+        self.assertIsNone(self.listed(sid))
 
     # ---- exit codes ---------------------------------------------------------------------------
 
@@ -400,7 +438,8 @@ class SessionsCliTest(unittest.TestCase):
         j, j_out, j_err = self.spawn("join", sid, "--name", "watcher")
         pid = self.participant_of(j_err, "spectator")
         out.wait_for(b'"participant_joined"', TIMEOUT)
-        self.ok("kill", sid)
+        self.ok("kill", sid)  # ends it; it stays listed, and its events stream stays open
+        self.assertIn(sid, self.ok("cleanup").split())  # removes it: the stream ends
         self.assertEqual(p.wait(TIMEOUT), 0, err.data)
         out.wait_eof(TIMEOUT)  # the exit can come before the reader thread has the last lines
         lines = out.data.decode().splitlines()

@@ -1,8 +1,9 @@
 // live_registry: the server's live sessions (daemon mode): creates them with fresh ids, finds
-// them by id or name, lists them, removes them (DELETE, cleanup, expiry) and hangs them all up
-// when the server shuts down. Limits: how many sessions run at once, each one's scrollback, and
-// how many terminated sessions are kept (each holds its scrollback) and for how long: the
-// oldest terminated ones go first, and each goes `terminated_retention` after its end.
+// them by id or name, lists them, removes terminated ones (cleanup, expiry; DELETE only ends a
+// session, which stays listed as terminated) and hangs them all up when the server shuts down.
+// Limits: how many sessions run at once, each one's scrollback, and how many terminated
+// sessions are kept (each holds its scrollback) and for how long: the oldest terminated ones go
+// first, and each goes `terminated_retention` after its end.
 // Thread-safety: one single-threaded io_context; everything on its thread. Create it with
 // std::make_shared (its timers hold weak references to it).
 #pragma once

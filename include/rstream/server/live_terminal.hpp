@@ -6,7 +6,7 @@
 // async_event of their own and are woken on every change: new output, events, the end, removal.
 //
 // It keeps running with no participant at all; the registry (live_registry) owns it until it
-// is removed (DELETE, cleanup, server shutdown).
+// is removed (cleanup or expiry once terminated, server shutdown); DELETE only ends it.
 // Thread-safety: one single-threaded io_context; everything on its thread.
 #pragma once
 

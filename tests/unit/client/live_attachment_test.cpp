@@ -238,6 +238,13 @@ TEST_F(ClientLiveSessions, CallsReturnTheAnswerOrAFailureWithItsExitCode) {
 
   auto killed = sessions.kill(id);
   ASSERT_TRUE(killed) << killed.error().message;
+  EXPECT_EQ((*killed)["state"], "terminated");
+  auto ended = sessions.show(id);  // listed, as terminated, until cleanup
+  ASSERT_TRUE(ended) << ended.error().message;
+  EXPECT_EQ((*ended)["state"], "terminated");
+  auto cleaned = sessions.cleanup();
+  ASSERT_TRUE(cleaned) << cleaned.error().message;
+  EXPECT_EQ((*cleaned)["removed"], json::array({id}));
   auto gone = sessions.show(id);
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().exit_code, api::exit_not_found);
