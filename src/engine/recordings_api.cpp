@@ -54,6 +54,10 @@ class text_exporter final : public api::recording_exporter {
   /// `tty`: the session ran on a terminal; without one its newlines are made to return.
   text_exporter(bool tty, api::export_sink sink) : tty_(tty), transcript_(std::move(sink)) {}
   bool add(const api::recording_event& event) override {
+    // The open event says whether there was a terminal (the store's summary does not keep it).
+    if (event.kind == api::recording_kind::open) {
+      if (auto open = api::read_open(event.payload)) tty_ = open->tty;
+    }
     auto output = [this](std::string_view bytes) {
       if (tty_) {
         transcript_.output(bytes);

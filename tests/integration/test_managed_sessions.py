@@ -150,8 +150,9 @@ class ManagedSessions(unittest.TestCase):
         lines = [json.loads(line) for line in r.stdout.decode().splitlines()]
         self.assertEqual(lines[0]["version"], 2)
         printed = "".join(e[2] for e in lines[1:] if e[1] == "o")
-        self.assertIn("out\n", printed)
-        self.assertIn("err\n", printed)
+        # exec has no terminal: a player's newlines return the cursor, as a PTY's would.
+        self.assertIn("out\r\n", printed)
+        self.assertIn("err\r\n", printed)
         r = self.cli("alice", "webtty", "sessions", "export", session, "--format", "json")
         self.assertEqual(r.returncode, 4, r)  # reading recordings needs an admin token
         self.assertIn(session, self.listed("alice", "--server-id", "managed-1",
@@ -168,6 +169,41 @@ class ManagedSessions(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r)
         entry = self.listed("alice")[json.loads(r.stdout)["session_id"]]
         self.assertEqual((entry["origin"], entry["group"]), ("ci", "job-7"))
+
+    def test_the_recording_reads_as_text_and_page_by_page(self):
+        # 300 lines, then a full-screen program, then a last line: on an 80x24 terminal most of
+        # the lines scroll away while the command runs.
+        script = ("for i in $(seq 1 300); do echo line-$i; done; "
+                  "printf 'vim-like\\033[?1049h\\033[H\\033[2JFULL-SCREEN-LAST\\033[?1049l'; "
+                  "echo; echo the-end")
+        r = self.cli("alice", "webtty", "exec", "--url", "rstrm://managed-1", "-o", "json",
+                     "--", "sh", "-c", script)
+        self.assertEqual(r.returncode, 0, r)
+        session = json.loads(r.stdout)["session_id"]
+        r = self.cli(None, "webtty", "sessions", "export", session, "--format", "text")
+        self.assertEqual(r.returncode, 0, r)
+        lines = r.stdout.decode().splitlines()
+        self.assertEqual(lines[:300], ["line-%d" % i for i in range(1, 301)])
+        rule = "-" * 40
+        self.assertEqual(lines[300:], ["vim-like", rule, "FULL-SCREEN-LAST", rule, "the-end"])
+        # The events a page at a time, as lines or as the API's page.
+        r = self.cli(None, "webtty", "sessions", "events", session, "--limit", "2")
+        self.assertEqual(r.returncode, 0, r)
+        out = r.stdout.decode().splitlines()
+        self.assertEqual(len(out), 2, out)
+        self.assertRegex(out[0], r"^1  \+0\.000s  open  \{")
+        self.assertIn("more events: --from-seq 3", r.stderr.decode())
+        r = self.cli(None, "webtty", "sessions", "events", session, "--from-seq", "2", "-o", "json")
+        self.assertEqual(r.returncode, 0, r)
+        page = json.loads(r.stdout)
+        self.assertEqual(page["events"][0]["seq"], 2)
+        self.assertEqual(page["events"][-1]["kind"], "close")
+        self.assertFalse(page["more"])
+        r = self.cli("alice", "webtty", "sessions", "events", session)
+        self.assertEqual(r.returncode, 4, r)  # recordings are an admin's to read
+        r = self.cli(None, "webtty", "sessions", "events", session, "--follow", "--limit", "5")
+        self.assertEqual(r.returncode, 2, r)
+        self.assertIn("--from-seq and --limit read a managed session's recording", r.stderr.decode())
 
     def new_session(self, before):
         """The one interactive session that was not listed `before`."""
