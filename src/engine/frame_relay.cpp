@@ -17,6 +17,7 @@ struct relay_state : relay_pair {
   explicit relay_state(const asio::any_io_executor& ex) : relay_pair(ex) {}
   std::shared_ptr<transport::frame_channel> client;
   std::shared_ptr<transport::frame_channel> server;
+  sealed_tap tap;
 
   void close_both() override {
     client->close();
@@ -40,6 +41,7 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
         payload = data->payload;  // sent as is, not copied
       } else if (auto* sealed = std::get_if<codec::e2e_message>(&r.frame)) {
         payload = sealed->bytes;  // likewise: the engine cannot read it anyway
+        if (state->tap.record) state->tap.record(client_to_server, payload);
       } else {
         encoded = codec::encode_payload(r.frame);
         payload = encoded;
@@ -51,6 +53,18 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
                       client_to_server ? "server" : "client", ec.message());
         state->fail();
         break;
+      }
+      if (state->tap.wait_for_space && std::holds_alternative<codec::e2e_message>(r.frame)) {
+        const bool room = co_await state->tap.wait_for_space();
+        if (!room) {
+          spdlog::warn("{}: {}", state->what, state->tap.failure_message);
+          const codec::frame error =
+              codec::error_frame{state->tap.failure_code, state->tap.failure_message};
+          co_await state->client->write(error);
+          state->failed = true;
+          state->close_both();
+          break;
+        }
       }
       continue;
     }
@@ -81,12 +95,14 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
 
 asio::awaitable<void> relay_frames(std::shared_ptr<transport::frame_channel> client,
                                    std::shared_ptr<transport::frame_channel> server,
-                                   std::string what, std::chrono::milliseconds linger) {
+                                   std::string what, std::chrono::milliseconds linger,
+                                   sealed_tap tap) {
   auto ex = client->get_executor();
   auto state = std::make_shared<relay_state>(ex);
   state->client = std::move(client);
   state->server = std::move(server);
   state->what = std::move(what);
+  state->tap = std::move(tap);
   const base::log_failure log_failure{"relay"};
   asio::co_spawn(ex, pump(state, true, linger), log_failure);
   asio::co_spawn(ex, pump(state, false, linger), log_failure);

@@ -100,7 +100,27 @@ asio::awaitable<void> managed_session::relay_opaque(
   origin_ = origin;
   server_ = server;  // kill() closes it
   changed();
-  co_await relay_frames(origin, server, "managed session " + id());
+  // Recorded as it passes: the sealed frames (ciphertext), the relay held while the recorder is
+  // behind, and ended if the recording breaks.
+  sealed_tap tap;
+  if (recording_) {
+    std::shared_ptr<session_recording> recording = recording_;
+    tap.record = [recording](bool to_server, std::span<const std::uint8_t> sealed) {
+      const std::string_view bytes(reinterpret_cast<const char*>(sealed.data()), sealed.size());
+      if (to_server) {
+        recording->input(bytes);
+      } else {
+        recording->output(api::recording_stream::standard_output, bytes);
+      }
+    };
+    tap.wait_for_space = [recording] { return recording->wait_for_space(); };
+    tap.failure_code = "recording_failed";
+    tap.failure_message = "session " + id() +
+                          " ended: the engine can no longer record it (its server records every "
+                          "session)";
+  }
+  co_await relay_frames(origin, server, "managed session " + id(), std::chrono::milliseconds(5000),
+                        std::move(tap));
   origin_.reset();
   // Its exit code was sealed: the engine never saw it.
   finish(-1, 0, "its client and server are done");

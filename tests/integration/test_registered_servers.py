@@ -124,6 +124,11 @@ class RegisteredServers(unittest.TestCase):
         entries = json.loads(r.stdout)
         return entries[0] if entries else None
 
+    def session_ids(self, name):
+        r = self.rstream("webtty", "sessions", "list", "--server-id", name, "-o", "json")
+        self.assertEqual(r.returncode, 0, r)
+        return {s["id"] for s in json.loads(r.stdout)}
+
     def server_record(self, name):
         r = self.rstream("webtty", "server", "show", name, "-o", "json")
         self.assertEqual(r.returncode, 0, r)
@@ -276,9 +281,28 @@ class RegisteredServers(unittest.TestCase):
             client.run("webtty", "known-server", "add", name, "--key", host_key)
             host.run("webtty", "authorized-client", "add", "ci-box", "--identity", "default",
                      "--key", client_key)
-            r = run_exec("rstrm://" + name, ["echo", "sealed"],
+            before = self.session_ids(name)
+            r = run_exec("rstrm://" + name, ["echo", "sealed-marker"],
                          env=dict(self.engine.client_env(), HOME=client.home))
-            self.assertEqual((r.returncode, r.stdout), (0, b"sealed\n"), r)
+            self.assertEqual((r.returncode, r.stdout), (0, b"sealed-marker\n"), r)
+            # The server records its sessions: the E2E one's recording holds the sealed frames
+            # both ways, never the plaintext, and its chain verifies.
+            new = self.session_ids(name) - before
+            self.assertEqual(len(new), 1, new)
+            session = new.pop()
+            r = self.rstream("webtty", "sessions", "export", session, "--format", "json")
+            self.assertEqual(r.returncode, 0, r)
+            self.assertNotIn(b"sealed-marker", r.stdout)
+            events = json.loads(r.stdout)["events"]
+            kinds = [e["kind"] for e in events]
+            self.assertEqual((kinds[0], kinds[-1]), ("open", "close"), kinds)
+            self.assertIn("output", kinds)
+            self.assertIn("input", kinds)
+            self.assertTrue(events[0]["fields"]["e2e"])
+            self.assertEqual(self.rstream("webtty", "sessions", "verify", session).returncode, 0)
+            r = self.rstream("webtty", "sessions", "export", session, "--format", "text")
+            self.assertEqual(r.returncode, 1, r)
+            self.assertIn(b"ciphertext", r.stderr)
 
     def test_update_labels_and_filter_by_them(self):
         name, server_id = self.create("--label", "role=ci")

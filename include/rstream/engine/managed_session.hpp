@@ -22,7 +22,9 @@
 //   ends when its origin goes, as without an engine.
 // * The Ack the engine passes on carries the session's id (codec::ack::session_id).
 // * An end-to-end encrypted session is relayed as it is (relay_frames: the engine cannot read
-//   it) and only listed: it has no participants but its client.
+//   it) and only listed: it has no participants but its client. A recorded server's E2E
+//   session records each sealed frame (ciphertext) as it passes, held while the recorder is
+//   behind, ended with recording_failed if the recording breaks.
 //
 // Thread-safety: one single-threaded io_context; everything on its thread.
 #pragma once
