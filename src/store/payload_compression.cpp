@@ -34,13 +34,15 @@ std::optional<std::string> compress_payload(std::string_view payload) {
   if (payload.size() < min_compressed_payload) return std::nullopt;
   thread_local std::unique_ptr<ZSTD_CCtx, cctx_free> context(ZSTD_createCCtx());
   if (!context) return std::nullopt;
+  // Compressed into a scratch buffer that only grows (zero-filling a fresh one for every
+  // payload cost as much as the compression of a run of zeros), then copied out at its size.
+  thread_local std::string scratch;
   const std::size_t worth = payload.size() - payload.size() / 8;
-  std::string out(ZSTD_compressBound(payload.size()), '\0');
-  const std::size_t made = ZSTD_compressCCtx(context.get(), out.data(), out.size(), payload.data(),
+  if (scratch.size() < worth) scratch.resize(worth);
+  const std::size_t made = ZSTD_compressCCtx(context.get(), scratch.data(), worth, payload.data(),
                                              payload.size(), compression_level);
-  if (ZSTD_isError(made) || made > worth) return std::nullopt;
-  out.resize(made);
-  return out;
+  if (ZSTD_isError(made)) return std::nullopt;  // also when it does not fit in `worth`
+  return scratch.substr(0, made);
 }
 
 std::optional<std::string> decompress_payload(payload_encoding encoding, std::string_view stored) {
