@@ -29,7 +29,9 @@ lightweight tunnel's streams are spliced.
 Usage: managed_bench.py RSTREAM_BIN [--quick]   (starts and stops everything it uses; every
 process is on 127.0.0.1 and in its own process group, killed on exit, SIGTERM included)
 Environment: BENCH_MANAGED_SIZE_MIB, BENCH_MANAGED_FAN_MIB, BENCH_MANAGED_ROUNDS,
-BENCH_REPS override the mode's defaults.
+BENCH_REPS override the mode's defaults; BENCH_MANAGED_INPUT=FILE pipes FILE (at least SIZE
+bytes, e.g. `head -c 256M /dev/urandom | base64 > FILE`: output that compresses little) through
+the throughput rows instead of /dev/zero.
 """
 import contextlib
 import json
@@ -263,11 +265,16 @@ def check_bytes(bench, url):
                    % (url, r.stdout.strip(), r.stderr.decode(errors="replace")[-200:]))
 
 
+def throughput_input():
+    """The file the throughput rows read: BENCH_MANAGED_INPUT, or /dev/zero."""
+    return os.environ.get("BENCH_MANAGED_INPUT") or "/dev/zero"
+
+
 def pipe_once(bench, url, size, group):
     """Seconds and the engine's CPU seconds (main thread, other threads: the recorder's
     writer) of one `head -c SIZE | exec -- cat > /dev/null`."""
-    cmd = "head -c %d /dev/zero | %s webtty exec --url %s --group %s -- cat > /dev/null" % (
-        size, bench.binary, url, group)
+    cmd = "head -c %d %s | %s webtty exec --url %s --group %s -- cat > /dev/null" % (
+        size, throughput_input(), bench.binary, url, group)
     main, others = thread_cpu_seconds(bench.engine.pid)
     started = time.perf_counter()
     r = run_group(["sh", "-c", cmd], bench.env(), 600)
@@ -323,8 +330,9 @@ def throughput(bench, size, reps):
 def throughput_report(bench, out, size, runs, store, recordings):
     rates = {k: [size / e / 1e6 for e, _ in v] for k, v in runs.items()}
     med = {k: statistics.median(v) for k, v in rates.items()}
-    out += ["#### Throughput: `head -c %dM /dev/zero | rstream webtty exec --url rstrm://NAME -- "
-            "cat > /dev/null` (median of %d, the rows alternating)" % (size >> 20, len(rates["recorded"])),
+    out += ["#### Throughput: `head -c %dM %s | rstream webtty exec --url rstrm://NAME -- "
+            "cat > /dev/null` (median of %d, the rows alternating)"
+            % (size >> 20, throughput_input(), len(rates["recorded"])),
             "", "| server | median MB/s | all runs MB/s | engine CPU s per GB of output: "
             "main thread + other threads (median) | ÷ private | ÷ lightweight |",
             "|---|---:|---|---:|---:|---:|"]

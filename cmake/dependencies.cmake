@@ -42,6 +42,18 @@ else()
   target_link_libraries(rstream::sqlite INTERFACE PkgConfig::SQLITE3)
 endif()
 
+# zstd (Debian's libzstd-dev), the store's compression of recorded payloads (src/store only).
+# Linked statically outside sanitizer builds, like SQLite.
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+add_library(rstream::zstd INTERFACE IMPORTED)
+if(NOT RSTREAM_SANITIZE)
+  find_library(ZSTD_STATIC_LIBRARY NAMES libzstd.a HINTS ${ZSTD_LIBRARY_DIRS} REQUIRED)
+  target_include_directories(rstream::zstd INTERFACE ${ZSTD_INCLUDE_DIRS})
+  target_link_libraries(rstream::zstd INTERFACE ${ZSTD_STATIC_LIBRARY})
+else()
+  target_link_libraries(rstream::zstd INTERFACE PkgConfig::ZSTD)
+endif()
+
 # libvterm (Debian's libvterm-dev, 0.1.4), the terminal model of live sessions (src/live only).
 # Linked statically outside sanitizer builds, like SQLite: one shared object fewer to load.
 pkg_check_modules(VTERM REQUIRED IMPORTED_TARGET vterm)

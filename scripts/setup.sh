@@ -17,6 +17,7 @@ build_packages=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libssl-dev libsodium-dev nlohmann-json3-dev libcli11-dev
   libspdlog-dev libfmt-dev libgtest-dev googletest openssl libsqlite3-dev libvterm-dev
+  libzstd-dev
 )
 test_packages=(
   tmux python3 clang clang-format libclang-rt-14-dev procps curl rclone chromium fonts-dejavu-core

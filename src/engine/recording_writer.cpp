@@ -17,13 +17,16 @@ recorder_core::recorder_core(boost::asio::any_io_executor io_executor,
     : io(std::move(io_executor)), settings(recorder), store(std::move(connection)) {}
 
 bool recorder_core::push(queued_item item) {
+  bool was_empty = false;
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return false;
+    was_empty = queue_.empty();
     bytes_ += item.cost;
     queue_.push_back(std::move(item));
   }
-  wake_.notify_one();
+  // The writer sleeps only on an empty queue: one wake-up per batch, not one per event.
+  if (was_empty) wake_.notify_one();
   return true;
 }
 

@@ -1,11 +1,13 @@
 // Recordings in the SQLite store (see sqlite_recordings.hpp): one row per recording in
-// `recordings`, one per event in `recording_events` (payloads as BLOBs, kinds and streams as
+// `recordings`, one per event in `recording_events` (payloads as BLOBs, compressed when that
+// pays with their encoding beside them (store/payload_compression.hpp), kinds and streams as
 // their words, hashes as hex).
 #include "sqlite_recordings.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "rstream/api/json_text.hpp"
+#include "rstream/store/payload_compression.hpp"
 
 namespace rstream::store::sqlite {
 namespace {
@@ -69,6 +71,16 @@ result<api::recording_summary> summary_from_row(const statement& q) {
   r.events = static_cast<std::uint64_t>(q.integer(18));
   r.last_hash = q.text(19);
   return r;
+}
+
+/// The payload a row holds. Bytes that cannot be decoded (damaged, or an encoding this build
+/// does not know) are returned as stored: the chain then names their event as broken
+/// (`sessions verify`), as it does for a damaged uncompressed payload.
+std::string stored_payload(std::string stored, const std::string& encoding_word) {
+  const auto encoding = parse_payload_encoding(encoding_word);
+  if (!encoding || *encoding == payload_encoding::identity) return stored;
+  auto decoded = decompress_payload(*encoding, stored);
+  return decoded ? std::move(*decoded) : stored;
 }
 
 /// The state `append` checks before adding events to a recording.
@@ -165,7 +177,7 @@ result<void> append_recording_events(connection& db, const std::vector<recording
   if (auto begun = tx.begin(); !begun) return begun;
   statement insert(db,
                    "INSERT INTO recording_events (session_id, seq, time_us, kind, stream, "
-                   "payload, hash) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                   "payload, hash, encoding) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   statement advance(db,
                     "UPDATE recordings SET payload_bytes = payload_bytes + ?, event_count = ?, "
                     "last_hash = ? WHERE session_id = ?");
@@ -177,14 +189,16 @@ result<void> append_recording_events(connection& db, const std::vector<recording
     const std::string doing = "adding events to the recording of session " + append.session_id;
     std::uint64_t bytes = 0;
     for (const auto& event : append.events) {
+      const auto compressed = compress_payload(event.payload);
       insert.reset();
       insert.bind(1, append.session_id)
           .bind(2, static_cast<std::int64_t>(event.seq))
           .bind(3, event.time_us)
           .bind(4, api::name_of(event.kind))
           .bind(5, api::name_of(event.stream))
-          .bind_blob(6, event.payload)
-          .bind(7, event.hash);
+          .bind_blob(6, compressed ? *compressed : event.payload)
+          .bind(7, event.hash)
+          .bind(8, name_of(compressed ? payload_encoding::zstd : payload_encoding::identity));
       if (auto done = insert.run(doing); !done) return done;
       bytes += event.payload.size();
     }
@@ -216,7 +230,8 @@ result<std::vector<api::recording_event>> read_recording_events(connection& db,
                                                                 std::size_t limit,
                                                                 std::size_t max_bytes) {
   statement query(db,
-                  "SELECT seq, time_us, kind, stream, payload, hash FROM recording_events "
+                  "SELECT seq, time_us, kind, stream, payload, hash, encoding FROM "
+                  "recording_events "
                   "WHERE session_id = ? AND seq >= ? ORDER BY seq LIMIT ?");
   query.bind(1, session_id)
       .bind(2, static_cast<std::int64_t>(from_seq))
@@ -232,7 +247,7 @@ result<std::vector<api::recording_event>> read_recording_events(connection& db,
     event.time_us = query.integer(1);
     event.kind = api::parse_recording_kind(query.text(2));
     event.stream = api::parse_recording_stream(query.text(3));
-    event.payload = query.blob(4);
+    event.payload = stored_payload(query.blob(4), query.text(6));
     event.hash = query.text(5);
     bytes += event.payload.size();
     events.push_back(std::move(event));

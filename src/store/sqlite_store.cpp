@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -86,8 +87,16 @@ constexpr const char* migrations[] = {
     "  payload BYTEA NOT NULL,"
     "  hash TEXT NOT NULL,"
     "  PRIMARY KEY (session_id, seq));",
+    // 3: how each event's payload is stored (store/payload_compression.hpp); rows written
+    // before it are as they were.
+    "ALTER TABLE recording_events ADD COLUMN encoding TEXT NOT NULL DEFAULT 'identity';",
 };
 constexpr int known_version = static_cast<int>(std::size(migrations));
+
+/// The page size of a new store's file (bytes; SQLite's default is 4,096).
+constexpr int new_store_page_size = 65536;
+/// How much the WAL holds before a checkpoint copies it into the database file.
+constexpr int wal_checkpoint_bytes = 4 * 1024 * 1024;
 
 error make_error(error::errc code, std::string message) { return error{code, std::move(message)}; }
 
@@ -447,11 +456,28 @@ result<connection> open_connection(const std::filesystem::path& file, bool check
   if (check) {
     if (auto checked = check_integrity(db, file); !checked) return checked.error();
   }
-  // WAL: readers never block the writer, and a commit is one append. NORMAL: no fsync per
-  // commit; a killed process loses nothing committed (the OS has the pages).
-  auto configured =
-      db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-                 "configuring " + file.string());
+  // The page size counts only while the file is empty (before WAL mode is set and the first
+  // table made): a new store gets large pages, so a recorded payload of 256 KiB is a few pages,
+  // not a chain of 64 overflow pages of 4 KiB each written and checksummed one by one; an
+  // existing store keeps its own. WAL: readers never block the writer, and a commit is one
+  // append. NORMAL: no fsync per commit; a killed process loses nothing committed (the OS has
+  // the pages). The checkpoint runs every wal_pages pages (SQLite's 1,000 pages of 4 KiB, about
+  // the same bytes whatever the page size).
+  const std::string settings =
+      "PRAGMA page_size = " + std::to_string(new_store_page_size) +
+      "; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON";
+  auto configured = db.execute(settings.c_str(), "configuring " + file.string());
+  if (configured) {
+    std::int64_t page = 4096;
+    {
+      statement size(db, "PRAGMA page_size");
+      auto row = size.step("reading the page size of " + file.string());
+      if (row && *row) page = std::max<std::int64_t>(size.integer(0), 512);
+    }
+    const std::string checkpoint =
+        "PRAGMA wal_autocheckpoint = " + std::to_string(wal_checkpoint_bytes / page);
+    configured = db.execute(checkpoint.c_str(), "configuring " + file.string());
+  }
   if (!configured) {
     return configured.code() == error::errc::corrupt ? damaged(file, configured.error().message)
                                                      : configured.error();

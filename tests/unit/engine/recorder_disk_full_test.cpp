@@ -1,4 +1,4 @@
-// The recorder on a disk that fills up: a child process gets a 2 MiB tmpfs of its own (a mount
+// The recorder on a disk that fills up: a child process gets a 4 MiB tmpfs of its own (a mount
 // namespace; as root directly, else inside a user namespace) and records a session into it
 // until a write fails. Then: the health callback hears it, the running recording is broken
 // (wait_for_space says false), a new recorded session is refused with a message about the
@@ -51,7 +51,7 @@ bool mount_small_tmpfs(const fs::path& dir) {
   }
   // Private first: the tmpfs must not show up in the namespace the test was started in.
   return ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0 &&
-         ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=2m,mode=0700") == 0;
+         ::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=4m,mode=0700") == 0;
 }
 
 struct disk_full_run {
@@ -80,7 +80,13 @@ asio::awaitable<void> fill_the_disk(engine::session_recorder& rec, std::function
   start.open.server_name = "build-01";
   auto begun = co_await rec.begin(start);
   if (begun.recording) {
-    const std::string chunk(16 * 1024, 'f');
+    // Bytes that do not compress (the store compresses what does): they fill the disk.
+    std::string chunk(16 * 1024, '\0');
+    std::uint32_t state = 15;
+    for (auto& byte : chunk) {
+      state = state * 1664525u + 1013904223u;
+      byte = static_cast<char>(state >> 24);
+    }
     for (;;) {
       const bool space = co_await begun.recording->wait_for_space();
       if (!space || run.chunks > 4096) break;
@@ -115,7 +121,7 @@ int disk_full_child(const fs::path& dir, std::ostringstream& report) {
   if (run.tmpfs) {
     run.filler = dir / "filler";
     std::ofstream filler(run.filler, std::ios::binary);
-    filler << std::string(512 * 1024, 'z');
+    filler << std::string(1024 * 1024, 'z');
     CHECK_OR_FAIL(filler.flush(), "writing the filler");
   } else {
     ::signal(SIGXFSZ, SIG_IGN);

@@ -2,7 +2,9 @@
 // nothing, in order, data refused for a private one), ends, reads back exactly in pages, lists,
 // and is deleted with its events; a companion connection writes from another thread while the
 // store reads; a byte changed in an event, through SQLite or in the file itself, is found by
-// verify at that event.
+// verify at that event; large payloads are stored compressed and read back exactly (a damaged
+// one is found by verify too), and events written before compression (schema version 2) read
+// as they were.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -109,6 +111,33 @@ class Recordings : public ::testing::Test {
     EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
     sqlite3_finalize(stmt);
     sqlite3_close(db);
+  }
+
+  /// The first column of the first row of `sql`, as text, read from the file directly.
+  std::string raw_text(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(file_.c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::string text;
+    if (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* bytes = sqlite3_column_text(stmt, 0);
+      if (bytes) text = reinterpret_cast<const char*>(bytes);
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return text;
+  }
+
+  static std::string listing(std::size_t size) {
+    std::string text;
+    for (int line = 0; text.size() < size; ++line) {
+      text += "-rw-r--r-- 1 ci ci " + std::to_string(line * 37 % 9999) + " file-" +
+              std::to_string(line) + ".log\r\n";
+    }
+    text.resize(size);
+    return text;
   }
 
   test::temporary_dir dir_;
@@ -328,4 +357,77 @@ TEST_F(Recordings, AFlippedByteIsFoundByVerifyAtItsEvent) {
   EXPECT_EQ(broken->seq, 2u) << broken->describe();
   raw_sql("UPDATE recording_events SET time_us = 1 WHERE session_id = 'ses_f' AND seq = 2");
   EXPECT_EQ(api::verify("ses_f", read_all(*store_, "ses_f")), std::nullopt);
+}
+
+TEST_F(Recordings, ALargePayloadIsStoredCompressedAndReadsBackExactly) {
+  std::vector<api::recording_event> events;
+  auto chain = begin(summary("ses_z"), events);
+  events.push_back(data(chain, 1, listing(256 * 1024)));
+  events.push_back(data(chain, 2, "short"));
+  ASSERT_TRUE(store_->append_recording_events({{"ses_z", events}}).ok());
+  EXPECT_EQ(
+      raw_text("SELECT encoding FROM recording_events WHERE session_id = 'ses_z' AND seq = 2"),
+      "zstd");
+  EXPECT_LT(std::stoul(raw_text("SELECT length(payload) FROM recording_events WHERE session_id = "
+                                "'ses_z' AND seq = 2")),
+            64u * 1024);
+  EXPECT_EQ(
+      raw_text("SELECT encoding FROM recording_events WHERE session_id = 'ses_z' AND seq = 3"),
+      "identity");
+  const auto read = read_all(*store_, "ses_z");
+  EXPECT_EQ(read, events);
+  EXPECT_EQ(api::verify("ses_z", read), std::nullopt);
+  auto summary_read = store_->find_recording("ses_z");
+  ASSERT_TRUE(summary_read.ok());
+  EXPECT_EQ(summary_read->bytes, events[0].payload.size() + 256 * 1024 + 5)
+      << "the summary counts the payload's own bytes, not what they take compressed";
+
+  // A damaged compressed payload: verify names its event.
+  const std::string stored =
+      raw_text("SELECT hex(payload) FROM recording_events WHERE session_id = 'ses_z' AND seq = 2");
+  std::string damaged;
+  for (std::size_t i = 0; i + 1 < stored.size(); i += 2) {
+    damaged.push_back(static_cast<char>(std::stoi(stored.substr(i, 2), nullptr, 16)));
+  }
+  damaged[damaged.size() / 2] ^= 0x40;
+  raw_sql("UPDATE recording_events SET payload = ? WHERE session_id = 'ses_z' AND seq = 2",
+          damaged);
+  const auto broken = api::verify("ses_z", read_all(*store_, "ses_z"));
+  ASSERT_TRUE(broken);
+  EXPECT_EQ(broken->seq, 2u) << broken->describe();
+}
+
+TEST_F(Recordings, EventsOfSchemaVersion2ReadAsTheyWereAfterTheMigration) {
+  // Make the file what version 2 left: no encoding column, events written without it.
+  std::vector<api::recording_event> events;
+  auto chain = begin(summary("ses_old"), events);
+  events.push_back(data(chain, 1, listing(64 * 1024)));
+  events.push_back(resize(chain, 2));
+  store_.reset();
+  raw_sql("ALTER TABLE recording_events DROP COLUMN encoding");
+  raw_sql("DELETE FROM schema_migrations WHERE version = 3");
+  for (const auto& e : events) {
+    raw_sql(
+        "INSERT INTO recording_events (session_id, seq, time_us, kind, stream, payload, hash) "
+        "VALUES ('ses_old', " +
+            std::to_string(e.seq) + ", " + std::to_string(e.time_us) + ", '" +
+            api::name_of(e.kind) + "', '" + api::name_of(e.stream) + "', ?, '" + e.hash + "')",
+        e.payload);
+  }
+  raw_sql("UPDATE recordings SET event_count = 3, last_hash = '" + events.back().hash +
+          "' WHERE session_id = 'ses_old'");
+
+  store_ = open();
+  ASSERT_TRUE(store_);
+  EXPECT_EQ(raw_text("SELECT MAX(version) FROM schema_migrations"), "3");
+  EXPECT_EQ(raw_text("SELECT encoding FROM recording_events WHERE seq = 2"), "identity");
+  EXPECT_EQ(read_all(*store_, "ses_old"), events);
+  EXPECT_EQ(api::verify("ses_old", read_all(*store_, "ses_old")), std::nullopt);
+
+  // New events of the same recording are compressed beside the old ones.
+  std::vector<api::recording_event> more{data(chain, 3, listing(64 * 1024))};
+  ASSERT_TRUE(store_->append_recording_events({{"ses_old", more}}).ok());
+  events.push_back(more[0]);
+  EXPECT_EQ(raw_text("SELECT encoding FROM recording_events WHERE seq = 4"), "zstd");
+  EXPECT_EQ(read_all(*store_, "ses_old"), events);
 }
