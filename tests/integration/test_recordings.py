@@ -199,13 +199,19 @@ class Recordings(unittest.TestCase):
             self.set_payload(3, original)
         self.assertEqual(self.sessions("verify", SESSION).returncode, 0)
 
+    def test_text_export_is_what_the_terminal_showed(self):
+        r = self.sessions("export", SESSION, "--format", "text")
+        self.assertEqual(r.returncode, 0, r)
+        self.assertEqual(r.stdout.decode(),
+                         "hello from the recording\nprice: \u20ac 5\nbad\ufffd byte\n")
+
     def test_refusals_keep_their_exit_codes(self):
         r = self.sessions("verify", "ses_nothing")
         self.assertEqual(r.returncode, 3, r)
         r = self.sessions("export", SESSION, token=self.writer)
         self.assertEqual(r.returncode, 4, r)
         self.assertIn(b"admin", r.stderr)
-        r = self.sessions("export", SESSION, "--format", "text")
+        r = self.sessions("export", SESSION, "--format", "html")
         self.assertEqual(r.returncode, 2, r)
         missing_dir = os.path.join(self.tmp, "no", "such", "dir", "x.cast")
         r = self.sessions("export", SESSION, "--file", missing_dir)
