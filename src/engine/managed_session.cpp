@@ -115,9 +115,7 @@ asio::awaitable<void> managed_session::relay_opaque(
     };
     tap.wait_for_space = [recording] { return recording->wait_for_space(); };
     tap.failure_code = "recording_failed";
-    tap.failure_message = "session " + id() +
-                          " ended: the engine can no longer record it (its server records every "
-                          "session)";
+    tap.failure_message = unrecorded_message;
   }
   co_await relay_frames(origin, server, "managed session " + id(), std::chrono::milliseconds(5000),
                         std::move(tap));

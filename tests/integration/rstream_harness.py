@@ -308,7 +308,9 @@ class RunningEngine:
         self.url = "http://127.0.0.1:%d" % port
         self._stderr_path = stderr_path
         self._names = 0
-        with open(os.path.join(home, ".rstream", "engine", "admin-token")) as f:
+        # Through the engine's own view of the files: a test may give it a mount of its own.
+        with open("/proc/%d/root%s" % (proc.pid, os.path.join(os.path.abspath(home), ".rstream",
+                                                               "engine", "admin-token"))) as f:
             self.admin_token = f.read().strip()
 
     @property
@@ -360,15 +362,16 @@ _ENGINE_BANNER = re.compile(rb"^rstream engine listening on (\S+):(\d+)\n$")
 
 
 @contextlib.contextmanager
-def start_engine(*args, home=None, listen="127.0.0.1:0", ready_timeout=15):
+def start_engine(*args, home=None, listen="127.0.0.1:0", ready_timeout=15, wrapper=()):
     """Runs `rstream engine --listen 127.0.0.1:0 ARGS...` with HOME = `home` (a new temporary
-    directory by default) and yields a RunningEngine; always stops it."""
+    directory by default) and yields a RunningEngine; always stops it. `wrapper`: a command that
+    execs the engine's command line given after it (it must keep the process id)."""
     own_home = home is None
     if own_home:
         home = tempfile.mkdtemp(prefix="rstream-engine-home-")
     stderr_path = os.path.join(home, "engine-stderr-%d.log" % time.monotonic_ns())
     stderr_file = open(stderr_path, "wb")
-    cmd = [binary(), "engine", "--listen", listen] + list(args)
+    cmd = list(wrapper) + [binary(), "engine", "--listen", listen] + list(args)
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=stderr_file, env=dict(clean_env(), HOME=home),
                             start_new_session=True)
