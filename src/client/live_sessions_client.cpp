@@ -158,7 +158,9 @@ live_reply live_sessions_client::kill(const std::string& session) const {
 }
 
 live_reply live_sessions_client::cleanup() const {
-  return call("POST", "/api/terminal/cleanup", json::object());
+  const std::string path =
+      server_.engine ? server_.sessions_path() + "/cleanup" : "/api/terminal/cleanup";
+  return call("POST", path, json::object());
 }
 
 live_reply live_sessions_client::request_control(const std::string& session,

@@ -46,6 +46,7 @@ enum engine_route : int {
   create_control_request,
   resolve_control_request,
   join_session,
+  cleanup_sessions,
   recording_export
 };
 
@@ -75,6 +76,7 @@ constexpr route_row engine_route_rows[] = {
     {"POST", "/api/servers/{}/enrollment", enroll_server},
     {"GET", "/api/webtty/sessions", list_sessions},
     {"GET", "/api/webtty/sessions/groups", session_groups},
+    {"POST", "/api/webtty/sessions/cleanup", cleanup_sessions},
     {"GET", "/api/webtty/sessions/{}", show_session},
     {"DELETE", "/api/webtty/sessions/{}", kill_session},
     {"GET", "/api/webtty/sessions/{}/events", session_events},
@@ -307,6 +309,7 @@ asio::awaitable<void> engine_server::dispatch_api(transport::http_exchange& ex,
     case create_control_request:
     case resolve_control_request:
     case join_session:
+    case cleanup_sessions:
       co_await api_sessions(ex, who, sessions_route_of(match.route), match.params);
       break;
     case recording_export:

@@ -99,6 +99,9 @@ asio::awaitable<void> engine_server::api_recordings(transport::http_exchange& ex
     co_await ex.respond_error(503, "recordings_unavailable", "this engine keeps no recordings");
     co_return;
   }
+  // What was recorded before the request is read whole: a session that just ended has its
+  // last events (and its end) still on the way to the store.
+  if (recorder_) co_await recorder_->wait_until_written();
   auto found = recording_reads_->find_recording(session_id);
   if (!found) {
     // Named before the co_await: GCC 12 miscompiles a conditional expression inside one.

@@ -128,6 +128,26 @@ void session_directory::kill_all() {
   for (const auto& [id, session] : sessions_) session->kill();
 }
 
+std::vector<std::string> session_directory::cleanup(
+    const std::function<bool(const managed_session&)>& visible) {
+  forget_old();
+  std::vector<std::string> removed;
+  for (auto ended = ended_.begin(); ended != ended_.end();) {
+    const auto it = sessions_.find(ended->first);
+    if (it != sessions_.end() && visible && !visible(*it->second)) {
+      ++ended;
+      continue;
+    }
+    if (it != sessions_.end()) {
+      it->second->mark_removed();
+      sessions_.erase(it);
+      removed.push_back(ended->first);
+    }
+    ended = ended_.erase(ended);
+  }
+  return removed;
+}
+
 void session_directory::forget_old() {
   const auto now = std::chrono::steady_clock::now();
   while (!ended_.empty() &&

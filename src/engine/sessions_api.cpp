@@ -7,6 +7,8 @@
 //               it controls (as its own participant), ends sessions it started;
 //   admin       everything, and resolves any request.
 // A server whose record is `restricted` hides its sessions from tokens it does not allow.
+// POST /api/webtty/sessions/cleanup removes the terminated sessions now (read-write: those its
+// token started; admin: all), as POST /api/terminal/cleanup does on a server.
 #include <spdlog/spdlog.h>
 
 #include "rstream/api/json_text.hpp"
@@ -48,6 +50,23 @@ asio::awaitable<void> engine_server::api_sessions(transport::http_exchange& ex,
     const json visible =
         sessions_.list(*filter, [&](const managed_session& s) { return may_see(s, who); });
     co_await ex.respond_json(200, live_io::keyed_text("sessions", visible));
+    co_return;
+  }
+  if (route == sessions_route::cleanup) {
+    // As on a server: the terminated sessions go now. Each token clears what it may end.
+    if (who.role == token_role::read_only) {
+      co_await ex.respond_error(403, "forbidden",
+                                read_only_refusal(who, "removing terminated sessions"));
+      co_return;
+    }
+    const auto removed = sessions_.cleanup([&](const managed_session& s) {
+      return may_see(s, who) &&
+             (who.role == token_role::admin || s.info().started_by_token_id == who.id);
+    });
+    json answer = json::object();
+    answer["removed"] = removed;
+    const std::string text = api::json_text(answer);
+    co_await ex.respond_json(200, text);
     co_return;
   }
   if (route == sessions_route::groups) {
@@ -121,6 +140,7 @@ asio::awaitable<void> engine_server::api_sessions(transport::http_exchange& ex,
     }
     case sessions_route::list:
     case sessions_route::groups:
+    case sessions_route::cleanup:
       break;
   }
 }

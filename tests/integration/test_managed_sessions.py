@@ -312,6 +312,23 @@ class ManagedSessions(unittest.TestCase):
         self.assertNotEqual(r.returncode, 0)
         self.assertIn(b"read-only", r.stderr)
 
+    def test_cleanup_removes_the_terminated_sessions_a_token_may_end(self):
+        r = self.cli("bob", "webtty", "exec", "--url", "rstrm://managed-1", "-o", "json", "--",
+                     "true")
+        self.assertEqual(r.returncode, 0, r)
+        session = json.loads(r.stdout)["session_id"]
+        self.assertIn(session, self.listed("alice", "--status", "terminated"))
+        code, _, err = self.sessions("watcher", "cleanup")
+        self.assertEqual(code, 4, err)
+        self.assertIn(b"read-only", err)
+        code, out, err = self.sessions("alice", "cleanup", "-o", "json")
+        self.assertEqual(code, 0, err)
+        self.assertNotIn(session, json.loads(out)["removed"])  # bob's, not alice's
+        code, out, err = self.sessions("bob", "cleanup")
+        self.assertEqual(code, 0, err)
+        self.assertIn(session, out.decode().split())
+        self.assertNotIn(session, self.listed("alice", "--status", "terminated"))
+
     def requests(self, session):
         code, out, err = self.sessions("alice", "control-requests", session, "-o", "json")
         self.assertEqual(code, 0, err)

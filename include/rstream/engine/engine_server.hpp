@@ -81,7 +81,8 @@ enum class sessions_route {
   list_control_requests,
   create_control_request,
   resolve_control_request,
-  join
+  join,
+  cleanup
 };
 /// The routes of a session's recording (recordings_api.cpp).
 enum class recordings_route { events, export_body };

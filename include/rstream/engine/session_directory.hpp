@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "rstream/engine/managed_session.hpp"
 
@@ -53,6 +54,9 @@ class session_directory {
                       const std::function<bool(const managed_session&)>& visible = {});
   /// Session groups: {group, sessions, active, servers, first_started_at, last_started_at}.
   nlohmann::json groups();
+  /// Forgets the terminated sessions `visible` lets go of (all when unset) now, instead of after
+  /// keep_terminated; their ids, oldest first.
+  std::vector<std::string> cleanup(const std::function<bool(const managed_session&)>& visible = {});
   /// Ends every session (engine shutdown).
   void kill_all();
   std::size_t size() const { return sessions_.size(); }
