@@ -30,38 +30,27 @@ target_compile_definitions(rstream::boost INTERFACE
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
   BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_BOOST_COROUTINE)
 
-# SQLite, the engine's embedded store (src/store). Linked statically outside sanitizer builds:
-# one shared object fewer to load at every start of the binary (exec's start-up time).
-pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
-add_library(rstream::sqlite INTERFACE IMPORTED)
-if(NOT RSTREAM_SANITIZE)
-  find_library(SQLITE3_STATIC_LIBRARY NAMES libsqlite3.a HINTS ${SQLITE3_LIBRARY_DIRS} REQUIRED)
-  target_include_directories(rstream::sqlite INTERFACE ${SQLITE3_INCLUDE_DIRS})
-  target_link_libraries(rstream::sqlite INTERFACE ${SQLITE3_STATIC_LIBRARY} m ${CMAKE_DL_LIBS} Threads::Threads)
-else()
-  target_link_libraries(rstream::sqlite INTERFACE PkgConfig::SQLITE3)
-endif()
+# rstream_static_library(TARGET PKG MODULE ARCHIVE [LINKS...]): the pkg-config MODULE (its
+# variables prefixed PKG) as the interface target TARGET, linked from its static ARCHIVE (with
+# LINKS) outside sanitizer builds (one shared object fewer to load at every start of the
+# binary: exec's start-up time), and shared in sanitizer builds.
+function(rstream_static_library target pkg module archive)
+  pkg_check_modules(${pkg} REQUIRED IMPORTED_TARGET GLOBAL ${module})
+  add_library(${target} INTERFACE IMPORTED GLOBAL)
+  if(NOT RSTREAM_SANITIZE)
+    find_library(${pkg}_STATIC_LIBRARY NAMES ${archive} HINTS ${${pkg}_LIBRARY_DIRS} REQUIRED)
+    target_include_directories(${target} INTERFACE ${${pkg}_INCLUDE_DIRS})
+    target_link_libraries(${target} INTERFACE ${${pkg}_STATIC_LIBRARY} ${ARGN})
+  else()
+    target_link_libraries(${target} INTERFACE PkgConfig::${pkg})
+  endif()
+endfunction()
+
+# SQLite, the engine's embedded store (src/store).
+rstream_static_library(rstream::sqlite SQLITE3 sqlite3 libsqlite3.a m ${CMAKE_DL_LIBS} Threads::Threads)
 
 # zstd (Debian's libzstd-dev), the store's compression of recorded payloads (src/store only).
-# Linked statically outside sanitizer builds, like SQLite.
-pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
-add_library(rstream::zstd INTERFACE IMPORTED)
-if(NOT RSTREAM_SANITIZE)
-  find_library(ZSTD_STATIC_LIBRARY NAMES libzstd.a HINTS ${ZSTD_LIBRARY_DIRS} REQUIRED)
-  target_include_directories(rstream::zstd INTERFACE ${ZSTD_INCLUDE_DIRS})
-  target_link_libraries(rstream::zstd INTERFACE ${ZSTD_STATIC_LIBRARY})
-else()
-  target_link_libraries(rstream::zstd INTERFACE PkgConfig::ZSTD)
-endif()
+rstream_static_library(rstream::zstd ZSTD libzstd libzstd.a)
 
 # libvterm (Debian's libvterm-dev, 0.1.4), the terminal model of live sessions (src/live only).
-# Linked statically outside sanitizer builds, like SQLite: one shared object fewer to load.
-pkg_check_modules(VTERM REQUIRED IMPORTED_TARGET vterm)
-add_library(rstream::vterm INTERFACE IMPORTED)
-if(NOT RSTREAM_SANITIZE)
-  find_library(VTERM_STATIC_LIBRARY NAMES libvterm.a HINTS ${VTERM_LIBRARY_DIRS} REQUIRED)
-  target_include_directories(rstream::vterm INTERFACE ${VTERM_INCLUDE_DIRS})
-  target_link_libraries(rstream::vterm INTERFACE ${VTERM_STATIC_LIBRARY})
-else()
-  target_link_libraries(rstream::vterm INTERFACE PkgConfig::VTERM)
-endif()
+rstream_static_library(rstream::vterm VTERM vterm libvterm.a)

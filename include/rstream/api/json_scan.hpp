@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "rstream/base/utf8.hpp"
+
 namespace rstream::api {
 
 /// How a scan ended: the whole text was one JSON value, the handler stopped it, or the text is
@@ -42,24 +44,6 @@ inline int hex_value(char c) {
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
-}
-
-inline void append_utf8(std::string& out, std::uint32_t code) {
-  if (code < 0x80) {
-    out += static_cast<char>(code);
-  } else if (code < 0x800) {
-    out += static_cast<char>(0xC0 | (code >> 6));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else if (code < 0x10000) {
-    out += static_cast<char>(0xE0 | (code >> 12));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (code >> 18));
-    out += static_cast<char>(0x80 | ((code >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((code >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (code & 0x3F));
-  }
 }
 
 /// The length of the well-formed UTF-8 sequence (RFC 3629) of two or more bytes at `p`, or 0.
@@ -164,12 +148,12 @@ inline std::size_t read_string(std::string_view text, std::size_t& p, std::strin
       if (i + 7 >= text.size() || text[i + 6] != '\\' || text[i + 7] != 'u') break;
       const long low = hex4(text, i + 8);
       if (low < 0xDC00 || low > 0xDFFF) break;
-      append_utf8(out, 0x10000 + ((static_cast<std::uint32_t>(unit) - 0xD800) << 10) +
-                           (static_cast<std::uint32_t>(low) - 0xDC00));
+      base::append_utf8(out, 0x10000 + ((static_cast<std::uint32_t>(unit) - 0xD800) << 10) +
+                                 (static_cast<std::uint32_t>(low) - 0xDC00));
       i += 12;
       continue;
     }
-    append_utf8(out, static_cast<std::uint32_t>(unit));
+    base::append_utf8(out, static_cast<std::uint32_t>(unit));
     i += 6;
   }
   p = i;

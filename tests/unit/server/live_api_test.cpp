@@ -13,6 +13,7 @@
 #include "rstream/server/server_app.hpp"
 #include "rstream/transport/http.hpp"
 #include "support/in_process.hpp"
+#include "support/loopback_server.hpp"
 
 namespace asio = boost::asio;
 using nlohmann::json;
@@ -23,12 +24,7 @@ namespace {
 constexpr const char* token = "live-api-test-token-0123456789abcdef";
 
 server::server_config live_config() {
-  server::server_config config;
-  config.listen.emplace();
-  config.listen->scheme = "tcp";
-  config.listen->host = "127.0.0.1";
-  config.listen->port = 0;
-  config.token = token;
+  server::server_config config = test::loopback_server_config(token);
   config.kill_grace = std::chrono::milliseconds(300);
   return config;
 }

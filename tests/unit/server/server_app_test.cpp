@@ -11,6 +11,7 @@
 #include "rstream/transport/connect.hpp"
 #include "rstream/transport/http.hpp"
 #include "support/in_process.hpp"
+#include "support/loopback_server.hpp"
 
 namespace asio = boost::asio;
 using namespace rstream;
@@ -19,15 +20,7 @@ namespace {
 
 constexpr const char* token = "server-app-test-token-0123456789abcdef";
 
-server::server_config loopback_config() {
-  server::server_config config;
-  config.listen.emplace();
-  config.listen->scheme = "tcp";
-  config.listen->host = "127.0.0.1";
-  config.listen->port = 0;
-  config.token = token;
-  return config;
-}
+server::server_config loopback_config() { return test::loopback_server_config(token); }
 
 struct observed {
   client::client_outcome outcome;
