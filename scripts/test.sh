@@ -67,14 +67,37 @@ if [[ ! -f build-fuzz/build.ninja ]]; then
 fi
 targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
 cmake --build build-fuzz --parallel "$jobs" --target $targets
-for target in $targets; do
-  corpus_seed="tests/fuzz/corpus/${target#fuzz_}"
+# One target on a copy of its seed corpus; prints its last lines when done (a block, so that
+# targets running side by side do not interleave).
+fuzz_one() {
+  local target=$1 work_corpus log status=0
   work_corpus=$(mktemp -d)
-  [[ -d "$corpus_seed" ]] && cp -r "$corpus_seed"/. "$work_corpus"/
-  echo "fuzzing $target for ${fuzz_seconds}s"
+  log=$(mktemp)
+  [[ -d "tests/fuzz/corpus/${target#fuzz_}" ]] && cp -r "tests/fuzz/corpus/${target#fuzz_}"/. "$work_corpus"/
   "build-fuzz/tests/fuzz/$target" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
-    "$work_corpus" 2>&1 | tail -n 12
-  rm -rf "$work_corpus"
+    "$work_corpus" >"$log" 2>&1 || status=$?
+  { echo "fuzzing $target for ${fuzz_seconds}s: exit $status"; tail -n 12 "$log"; }
+  rm -rf "$work_corpus" "$log"
+  return "$status"
+}
+# $jobs targets at a time (each is one process on one core).
+running=0
+fuzz_failures=0
+for target in $targets; do
+  if (( running >= jobs )); then
+    wait -n || fuzz_failures=$((fuzz_failures + 1))
+    running=$((running - 1))
+  fi
+  fuzz_one "$target" &
+  running=$((running + 1))
 done
+while (( running > 0 )); do
+  wait -n || fuzz_failures=$((fuzz_failures + 1))
+  running=$((running - 1))
+done
+if (( fuzz_failures > 0 )); then
+  echo "$fuzz_failures fuzz target(s) failed (their output is above)" >&2
+  exit 1
+fi
 section "all test stages passed"
 echo "tests: $passed passed, $failed failed"
