@@ -5,6 +5,7 @@ command; control is requested, granted and taken over; the roles of the tokens d
 do what; the session outlives its client and is reattached; every participant gets the exit
 code; `exec -o json` names the session and --origin/--group label it."""
 
+import base64
 import contextlib
 import json
 import os
@@ -12,6 +13,7 @@ import pty
 import select
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -31,18 +33,21 @@ class PtyClient:
                                      stdout=slave, stderr=slave, env=clean_env(env),
                                      start_new_session=True)
         os.close(slave)
-        self.seen = b""
+        self.seen = bytearray()  # appended in place: the output can be megabytes
 
     def type(self, text):
         os.write(self.master, text.encode())
 
     def wait_for(self, marker, timeout=15):
         deadline = time.monotonic() + timeout
-        while marker.encode() not in self.seen:
+        wanted = marker.encode()
+        searched = 0  # where the search goes on (the output can be megabytes)
+        while wanted not in self.seen[searched:]:
+            searched = max(0, len(self.seen) - len(wanted))
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError("%r never appeared; the client saw %r"
-                                     % (marker, self.seen[-2000:]))
+                raise AssertionError("%r never appeared; the client saw %d bytes, ending %r"
+                                     % (marker, len(self.seen), self.seen[-2000:]))
             ready, _, _ = select.select([self.master], [], [], left)
             if ready:
                 try:
@@ -289,6 +294,41 @@ class ManagedSessions(unittest.TestCase):
             self.assertEqual(joiner.proc.wait(timeout=15), 7, joiner.err.data[-1500:])
         entry = self.listed("alice")[session]
         self.assertEqual((entry["status"], entry["exit_code"]), ("terminated", 7))
+
+    def test_a_spectator_that_never_reads_slows_neither_the_command_nor_the_others(self):
+        before = self.listed("alice")
+        alice = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")
+        self.addCleanup(alice.kill)
+        alice.type("echo READY-$((1+2))\n")
+        alice.wait_for("READY-3")
+        session = self.new_session(before)["id"]
+        # A spectator joins over its own WebSocket, then never reads another byte.
+        stalled = socket.socket()
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.connect(("127.0.0.1", self.engine.port))
+        self.addCleanup(stalled.close)
+        key = base64.b64encode(os.urandom(16)).decode()
+        stalled.sendall((
+            "GET /api/webtty/sessions/%s/ws?role=spectator HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+            "Sec-WebSocket-Version: 13\r\nAuthorization: Bearer %s\r\n\r\n"
+            % (session, self.engine.port, key, self.tokens["watcher"])).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            byte = stalled.recv(1)
+            self.assertTrue(byte, head)
+            head += byte
+        self.assertIn(b" 101 ", head.split(b"\r\n")[0])
+        wait_until(lambda: self.listed("alice")[session]["clients"] >= 2, 10, interval=0.1,
+                   message="the stalled spectator to be a participant")
+        watcher = Joiner(self.env("watcher"), session)
+        self.addCleanup(watcher.kill)
+        watcher.wait_for("READY-3")
+        # 8 MB of output: far more than the stalled spectator's socket and queue hold.
+        alice.type("head -c 8000000 /dev/zero | tr '\\0' x | fold -w 100; echo DONE-$((4+4))\n")
+        alice.wait_for("DONE-8", timeout=60)
+        watcher.wait_for("DONE-8", timeout=60)
+        self.assertEqual(self.listed("alice")[session]["status"], "active")
 
     def test_a_detached_session_ends_after_the_timeout(self):
         before = self.listed("alice")
