@@ -272,6 +272,7 @@ class live_attachment {
     } else {
       notice("joined as " + participant_id_ + " (" + role + ")");
     }
+    if (role != "controller" || options_.spectator) note_smaller_window(hello.session);
     if (role == "controller" && !options_.spectator) {
       gain_control(false);
     } else if (!input_queue_.empty()) {
@@ -282,6 +283,21 @@ class live_attachment {
     if (options_.request_control && !options_.spectator && role != "controller") {
       send_control(api::live_request_control{options_.reason});
     }
+  }
+
+  /// A viewer does not size the session: when its terminal is smaller than the session's, the
+  /// screen it is sent does not fit, and it is told so (tmux draws the same way and says so).
+  void note_smaller_window(const json& session) {
+    if (!options_.tty || !session.is_object()) return;
+    const auto cols = number_field(session, "cols");
+    const auto rows = number_field(session, "rows");
+    const auto mine = io_.current_window();
+    if (!cols || !rows || !mine) return;
+    if (mine->first >= *cols && mine->second >= *rows) return;
+    notice("[the session's terminal is " + std::to_string(*cols) + "x" + std::to_string(*rows) +
+           ", yours is " + std::to_string(mine->first) + "x" + std::to_string(mine->second) +
+           ": what does not fit is cut or wrapped; a terminal of at least that size shows it as "
+           "it is]");
   }
 
   void on_terminated(const json& j) {

@@ -95,8 +95,16 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
 
 asio::awaitable<void> relay_frames(std::shared_ptr<transport::frame_channel> client,
                                    std::shared_ptr<transport::frame_channel> server,
-                                   std::string what, std::chrono::milliseconds linger,
-                                   sealed_tap tap) {
+                                   std::string what, std::chrono::milliseconds linger) {
+  // Not a coroutine: the empty tap is built here and moved into the coroutine's frame.
+  return relay_frames_tapped(std::move(client), std::move(server), std::move(what), linger,
+                             sealed_tap{});
+}
+
+asio::awaitable<void> relay_frames_tapped(std::shared_ptr<transport::frame_channel> client,
+                                          std::shared_ptr<transport::frame_channel> server,
+                                          std::string what, std::chrono::milliseconds linger,
+                                          sealed_tap tap) {
   auto ex = client->get_executor();
   auto state = std::make_shared<relay_state>(ex);
   state->client = std::move(client);

@@ -117,8 +117,9 @@ asio::awaitable<void> managed_session::relay_opaque(
     tap.failure_code = "recording_failed";
     tap.failure_message = unrecorded_message;
   }
-  co_await relay_frames(origin, server, "managed session " + id(), std::chrono::milliseconds(5000),
-                        std::move(tap));
+  const std::string what = "managed session " + id();
+  co_await relay_frames_tapped(origin, server, what, std::chrono::milliseconds(5000),
+                               std::move(tap));
   origin_.reset();
   // Its exit code was sealed: the engine never saw it.
   finish(-1, 0, "its client and server are done");

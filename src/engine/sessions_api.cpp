@@ -99,6 +99,9 @@ asio::awaitable<void> engine_server::api_sessions(transport::http_exchange& ex,
         break;
       }
       session->kill();
+      // As on a server: the answer is the session's last state, once it ended.
+      const auto limit = session->kill_grace() + std::chrono::seconds(3);
+      co_await session->wait_terminated(limit);
       co_await ex.respond_json(200, api::json_text(session->to_json()));
       break;
     }

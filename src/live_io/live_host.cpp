@@ -54,4 +54,14 @@ void live_host::schedule_expiry() {
 
 void live_host::stop_expiry() { expiry_timer_.cancel(); }
 
+boost::asio::awaitable<void> live_host::wait_terminated(std::chrono::milliseconds limit) {
+  auto self = shared_from_this();
+  async_event event(executor_);
+  observer_subscription subscription(self, event);
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!terminated() && std::chrono::steady_clock::now() < deadline) {
+    co_await event.wait_until(deadline);
+  }
+}
+
 }  // namespace rstream::live_io

@@ -211,14 +211,4 @@ void live_terminal::hang_up() {
   if (!child_exited_) child_.hang_up(kill_grace_);  // watch_child stops it at the exit
 }
 
-asio::awaitable<void> live_terminal::wait_terminated(std::chrono::milliseconds limit) {
-  auto self = shared_from_this();
-  async_event event(executor_);
-  live_io::observer_subscription subscription(self, event);
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!terminated() && std::chrono::steady_clock::now() < deadline) {
-    co_await event.wait_until(deadline);
-  }
-}
-
 }  // namespace rstream::server

@@ -347,7 +347,12 @@ class EngineStore(unittest.TestCase):
             pass
         db = os.path.join(home, ".rstream", "engine", "engine.db")
         with open(db, "r+b") as f:
-            f.seek(4096)
+            # The second page (a table's b-tree page) overwritten: the page size is in the
+            # file's header (bytes 16-17, big-endian; 1 stands for 65536).
+            header = f.read(100)
+            page_size = int.from_bytes(header[16:18], "big")
+            page_size = 65536 if page_size == 1 else page_size
+            f.seek(page_size)
             f.write(bytes(range(256)) * 48)
         with open(db, "rb") as f:
             damaged = f.read()

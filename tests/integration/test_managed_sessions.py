@@ -330,6 +330,19 @@ class ManagedSessions(unittest.TestCase):
         watcher.wait_for("DONE-8", timeout=60)
         self.assertEqual(self.listed("alice")[session]["status"], "active")
 
+    def test_kill_answers_with_the_session_it_ended(self):
+        before = self.listed("alice")
+        client = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")
+        self.addCleanup(client.kill)
+        client.type("echo KILL-$((2*3))\n")
+        client.wait_for("KILL-6")
+        session = self.new_session(before)["id"]
+        code, out, err = self.sessions("alice", "kill", session, "-o", "json")
+        self.assertEqual(code, 0, err)
+        state = json.loads(out)
+        self.assertEqual(state["status"], "terminated", state)
+        self.assertIn(session, self.listed("alice", "--status", "terminated"))
+
     def test_a_detached_session_ends_after_the_timeout(self):
         before = self.listed("alice")
         client = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")

@@ -33,11 +33,17 @@ struct sealed_tap {
 };
 
 /// Relays until both directions ended (or one failed). After one side closes in order, the
-/// other gets `linger` to finish before both are closed. `tap` (when it has `record`) sees the
-/// sealed frames.
+/// other gets `linger` to finish before both are closed.
 boost::asio::awaitable<void> relay_frames(
     std::shared_ptr<transport::frame_channel> client,
     std::shared_ptr<transport::frame_channel> server, std::string what,
-    std::chrono::milliseconds linger = std::chrono::milliseconds(5000), sealed_tap tap = {});
+    std::chrono::milliseconds linger = std::chrono::milliseconds(5000));
+
+/// The same, `tap` seeing the sealed frames. (Not a default argument of relay_frames: GCC 12
+/// frees a defaulted class-type argument of a coroutine called inside co_await too early.)
+boost::asio::awaitable<void> relay_frames_tapped(std::shared_ptr<transport::frame_channel> client,
+                                                 std::shared_ptr<transport::frame_channel> server,
+                                                 std::string what, std::chrono::milliseconds linger,
+                                                 sealed_tap tap);
 
 }  // namespace rstream::engine

@@ -99,6 +99,8 @@ class managed_session : public live_io::live_host {
     recording_ = std::move(recording);
   }
 
+  /// How long kill() waits after its SIGHUP before it cuts the stream.
+  std::chrono::milliseconds kill_grace() const { return settings_.kill_grace; }
   /// Ends the command: SIGHUP through the server, and the stream cut after kill_grace.
   void kill();
 

@@ -45,6 +45,9 @@ class live_host : public std::enable_shared_from_this<live_host> {
   void unsubscribe(async_event* event);
   /// Wakes every observer (after a change made through state()).
   void changed();
+  /// Suspends until the session terminated, or for at most `limit` (a DELETE that answers with
+  /// the session's last state).
+  boost::asio::awaitable<void> wait_terminated(std::chrono::milliseconds limit);
 
   /// Writes the controller's input to the command, waiting while it does not take it (the
   /// caller's connection is then not read: backpressure). The caller checked authorize_input.

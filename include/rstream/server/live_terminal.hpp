@@ -73,8 +73,6 @@ class live_terminal : public live_io::live_host {
   void send_signal(int signal) override;
   /// Ends the process group: SIGHUP, then SIGKILL after the grace period.
   void hang_up();
-  /// Waits until terminated (for DELETE), at most `limit`.
-  boost::asio::awaitable<void> wait_terminated(std::chrono::milliseconds limit);
 
  private:
   live_terminal(const boost::asio::any_io_executor& executor, live::session_options options,
