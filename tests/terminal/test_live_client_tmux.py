@@ -98,6 +98,26 @@ class LiveClientInTerminalTest(LiveServerTestCase):
         before, after = second.stty_files()
         self.assertEqual(before, after, "the client left the terminal settings changed")
 
+    def test_a_viewer_with_a_smaller_terminal_is_told(self):
+        owner = LiveClientPane(self, self.workdir, self.server,
+                               ["--session", "wide", "-e", f"PS1={REMOTE_PROMPT}",
+                                "--", "bash", "--norc", "--noprofile"], "owner", 120, 40)
+        owner.wait_for_line(r"\[remote\]\$.*")
+        viewer = CliPane(self, self.workdir, self.server,
+                         ["sessions", "join", "wide", "--url", self.url, "--tty"], "viewer",
+                         80, 24)
+        viewer.terminal.wait_for_printed(
+            "[the session's terminal is 120x40, yours is 80x24: what does not fit is cut or "
+            "wrapped", extra=viewer.describe)
+        # A viewer at least as large is not told anything.
+        roomy = CliPane(self, self.workdir, self.server,
+                        ["sessions", "join", "wide", "--url", self.url, "--tty"], "roomy",
+                        130, 45)
+        roomy.terminal.wait_for_printed("[watching", extra=roomy.describe)
+        owner.terminal.type_line("echo shown-$((2*4))")
+        roomy.wait_for_line(r"shown-8")
+        self.assertNotIn("yours is", roomy.terminal.printed_text())
+
     def test_attach_to_an_unknown_session_exits_3(self):
         pane = LiveClientPane(self, self.workdir, self.server,
                               ["--attach", "no-such-session"], "unknown")
