@@ -295,13 +295,18 @@ class ManagedSessions(unittest.TestCase):
         entry = self.listed("alice")[session]
         self.assertEqual((entry["status"], entry["exit_code"]), ("terminated", 7))
 
-    def test_a_spectator_that_never_reads_slows_neither_the_command_nor_the_others(self):
+    def shell_session(self, marker):
+        """Alice's interactive shell through the engine, once it printed MARKER-42: (its
+        client, the session's id)."""
         before = self.listed("alice")
-        alice = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")
-        self.addCleanup(alice.kill)
-        alice.type("echo READY-$((1+2))\n")
-        alice.wait_for("READY-3")
-        session = self.new_session(before)["id"]
+        client = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")
+        self.addCleanup(client.kill)
+        client.type("echo %s-$((40+2))\n" % marker)
+        client.wait_for("%s-42" % marker)
+        return client, self.new_session(before)["id"]
+
+    def test_a_spectator_that_never_reads_slows_neither_the_command_nor_the_others(self):
+        alice, session = self.shell_session("READY")
         # A spectator joins over its own WebSocket, then never reads another byte.
         stalled = socket.socket()
         stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -323,7 +328,7 @@ class ManagedSessions(unittest.TestCase):
                    message="the stalled spectator to be a participant")
         watcher = Joiner(self.env("watcher"), session)
         self.addCleanup(watcher.kill)
-        watcher.wait_for("READY-3")
+        watcher.wait_for("READY-42")
         # 8 MB of output: far more than the stalled spectator's socket and queue hold.
         alice.type("head -c 8000000 /dev/zero | tr '\\0' x | fold -w 100; echo DONE-$((4+4))\n")
         alice.wait_for("DONE-8", timeout=60)
@@ -331,12 +336,7 @@ class ManagedSessions(unittest.TestCase):
         self.assertEqual(self.listed("alice")[session]["status"], "active")
 
     def test_kill_answers_with_the_session_it_ended(self):
-        before = self.listed("alice")
-        client = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")
-        self.addCleanup(client.kill)
-        client.type("echo KILL-$((2*3))\n")
-        client.wait_for("KILL-6")
-        session = self.new_session(before)["id"]
+        _, session = self.shell_session("KILL")
         code, out, err = self.sessions("alice", "kill", session, "-o", "json")
         self.assertEqual(code, 0, err)
         state = json.loads(out)
@@ -344,12 +344,7 @@ class ManagedSessions(unittest.TestCase):
         self.assertIn(session, self.listed("alice", "--status", "terminated"))
 
     def test_a_detached_session_ends_after_the_timeout(self):
-        before = self.listed("alice")
-        client = PtyClient(self.env("alice"), "--url", "rstrm://managed-1", "--", "sh")
-        self.addCleanup(client.kill)
-        client.type("echo DETACH-$((6*7))\n")
-        client.wait_for("DETACH-42")
-        session = self.new_session(before)["id"]
+        client, session = self.shell_session("DETACH")
         client.kill()
         # --detached-session-timeout 3s: no participant, so the engine ends it.
         wait_until(lambda: self.listed("alice")[session]["status"] == "terminated", 20,
