@@ -37,10 +37,12 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
       const auto type = codec::type_of(r.frame);
       std::vector<std::uint8_t> encoded;
       std::span<const std::uint8_t> payload;
+      bool sealed_frame = false;
       if (auto* data = std::get_if<codec::data_frame>(&r.frame)) {
         payload = data->payload;  // sent as is, not copied
       } else if (auto* sealed = std::get_if<codec::e2e_message>(&r.frame)) {
         payload = sealed->bytes;  // likewise: the engine cannot read it anyway
+        sealed_frame = true;
         if (state->tap.record) state->tap.record(client_to_server, payload);
       } else {
         encoded = codec::encode_payload(r.frame);
@@ -54,7 +56,7 @@ asio::awaitable<void> pump(std::shared_ptr<relay_state> state, bool client_to_se
         state->fail();
         break;
       }
-      if (state->tap.wait_for_space && std::holds_alternative<codec::e2e_message>(r.frame)) {
+      if (sealed_frame && state->tap.wait_for_space) {
         const bool room = co_await state->tap.wait_for_space();
         if (!room) {
           spdlog::warn("{}: {}", state->what, state->tap.failure_message);

@@ -51,8 +51,7 @@ std::span<const std::uint8_t> bytes_of(const std::string& text) {
 /// The text export: the output through a terminal model, written as it scrolls.
 class text_exporter final : public api::recording_exporter {
  public:
-  /// `tty`: the session ran on a terminal; without one its newlines are made to return.
-  text_exporter(bool tty, api::export_sink sink) : tty_(tty), transcript_(std::move(sink)) {}
+  explicit text_exporter(api::export_sink sink) : transcript_(std::move(sink)) {}
   bool add(const api::recording_event& event) override {
     // The open event says whether there was a terminal (the store's summary does not keep it).
     if (event.kind == api::recording_kind::open) {
@@ -74,7 +73,7 @@ class text_exporter final : public api::recording_exporter {
   bool finish() override { return transcript_.finish(); }
 
  private:
-  bool tty_;
+  bool tty_ = true;  ///< the session ran on a terminal (recordings before the field: it did)
   bool after_cr_ = false;
   live::text_transcript transcript_;
 };
@@ -182,7 +181,7 @@ asio::awaitable<void> engine_server::stream_export(transport::http_exchange& ex,
     return true;
   };
   std::unique_ptr<api::recording_exporter> exporter =
-      text ? std::make_unique<text_exporter>(recording.open.tty, collect)
+      text ? std::make_unique<text_exporter>(collect)
            : api::make_exporter(format, recording, options, collect);
   // What was recorded when the export began; a running recording goes on without it.
   const std::uint64_t last = recording.events;

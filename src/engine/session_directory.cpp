@@ -138,11 +138,7 @@ std::vector<std::string> session_directory::cleanup(
       ++ended;
       continue;
     }
-    if (it != sessions_.end()) {
-      it->second->mark_removed();
-      sessions_.erase(it);
-      removed.push_back(ended->first);
-    }
+    if (remove(ended->first)) removed.push_back(ended->first);
     ended = ended_.erase(ended);
   }
   return removed;
@@ -152,13 +148,17 @@ void session_directory::forget_old() {
   const auto now = std::chrono::steady_clock::now();
   while (!ended_.empty() &&
          (ended_.size() > max_terminated_ || now - ended_.front().second > keep_terminated_)) {
-    const auto it = sessions_.find(ended_.front().first);
-    if (it != sessions_.end()) {
-      it->second->mark_removed();
-      sessions_.erase(it);
-    }
+    remove(ended_.front().first);
     ended_.pop_front();
   }
+}
+
+bool session_directory::remove(const std::string& id) {
+  const auto it = sessions_.find(id);
+  if (it == sessions_.end()) return false;
+  it->second->mark_removed();
+  sessions_.erase(it);
+  return true;
 }
 
 }  // namespace rstream::engine

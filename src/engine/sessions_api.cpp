@@ -25,6 +25,12 @@ std::string read_only_refusal(const token_info& who, const char* what) {
   return "token '" + who.name + "' is read-only: " + what + " needs a read-write token";
 }
 
+/// Whether a token that is not read-only may end (or clean up) `session`: an admin any, a
+/// read-write token the ones it started.
+bool may_end(const managed_session& session, const token_info& who) {
+  return who.role == token_role::admin || session.info().started_by_token_id == who.id;
+}
+
 }  // namespace
 
 bool engine_server::may_see(const managed_session& session, const token_info& who) const {
@@ -59,10 +65,8 @@ asio::awaitable<void> engine_server::api_sessions(transport::http_exchange& ex,
                                 read_only_refusal(who, "removing terminated sessions"));
       co_return;
     }
-    const auto removed = sessions_.cleanup([&](const managed_session& s) {
-      return may_see(s, who) &&
-             (who.role == token_role::admin || s.info().started_by_token_id == who.id);
-    });
+    const auto removed = sessions_.cleanup(
+        [&](const managed_session& s) { return may_see(s, who) && may_end(s, who); });
     json answer = json::object();
     answer["removed"] = removed;
     const std::string text = api::json_text(answer);
@@ -93,7 +97,7 @@ asio::awaitable<void> engine_server::api_sessions(transport::http_exchange& ex,
         co_await ex.respond_error(403, "forbidden", read_only_refusal(who, "ending a session"));
         break;
       }
-      if (who.role != token_role::admin && session->info().started_by_token_id != who.id) {
+      if (!may_end(*session, who)) {
         co_await ex.respond_error(403, "forbidden",
                                   "ending another token's session needs an admin token");
         break;

@@ -46,27 +46,6 @@ inline int hex_value(char c) {
   return -1;
 }
 
-/// The length of the well-formed UTF-8 sequence (RFC 3629) of two or more bytes at `p`, or 0.
-inline std::size_t utf8_sequence(std::string_view text, std::size_t p) {
-  auto byte = [&](std::size_t i) -> unsigned {
-    return p + i < text.size() ? static_cast<unsigned char>(text[p + i]) : 0x100;
-  };
-  auto in = [](unsigned b, unsigned lo, unsigned hi) { return b >= lo && b <= hi; };
-  const unsigned b0 = byte(0);
-  if (in(b0, 0xC2, 0xDF)) return in(byte(1), 0x80, 0xBF) ? 2 : 0;
-  if (in(b0, 0xE0, 0xEF)) {
-    const unsigned lo = b0 == 0xE0 ? 0xA0 : 0x80;
-    const unsigned hi = b0 == 0xED ? 0x9F : 0xBF;  // no encoded surrogates
-    return in(byte(1), lo, hi) && in(byte(2), 0x80, 0xBF) ? 3 : 0;
-  }
-  if (in(b0, 0xF0, 0xF4)) {
-    const unsigned lo = b0 == 0xF0 ? 0x90 : 0x80;
-    const unsigned hi = b0 == 0xF4 ? 0x8F : 0xBF;  // at most U+10FFFF
-    return in(byte(1), lo, hi) && in(byte(2), 0x80, 0xBF) && in(byte(3), 0x80, 0xBF) ? 4 : 0;
-  }
-  return 0;
-}
-
 /// Reads four hex digits at `p`; -1 when they are not.
 inline long hex4(std::string_view text, std::size_t p) {
   if (p + 4 > text.size()) return -1;
@@ -97,7 +76,7 @@ inline std::size_t read_string(std::string_view text, std::size_t& p, std::strin
     if (c == '"') return i + 1;
     if (c < 0x20) break;
     if (c >= 0x80) {
-      const std::size_t n = utf8_sequence(text, i);
+      const std::size_t n = base::utf8_sequence_length(text, i);  // 2 to 4 here, or 0
       if (n == 0) break;
       out.append(text.data() + i, n);
       i += n;
@@ -201,7 +180,6 @@ inline bool number_overflows(std::string_view number) {
   const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
   if (ec != std::errc::result_out_of_range) return false;
   // Out of range either way: the position of the first significant digit tells which.
-  long magnitude = 0;  // the power of ten of the first significant digit
   std::size_t i = number[0] == '-' ? 1 : 0;
   long integer_digits = 0;
   bool significant = false;
@@ -216,7 +194,8 @@ inline bool number_overflows(std::string_view number) {
       if (number[i] != '0') significant = true;
     }
   }
-  magnitude = integer_digits > 0 ? integer_digits - 1 : -(leading_fraction_zeros + 1);
+  // The power of ten of the first significant digit.
+  long magnitude = integer_digits > 0 ? integer_digits - 1 : -(leading_fraction_zeros + 1);
   if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
     long exponent = 0;
     const char* from = number.data() + i + 1;
@@ -247,6 +226,13 @@ json_scan_result scan_json(std::string_view text, Handler& handler) {
   // What may come next: a value (after '[', ',' in an array, ':' or at the start), a key (after
   // '{' or ',' in an object), or what follows a value (',', a close, or the end).
   enum class expect { value, first_value, key, first_key, after } next = expect::value;
+  // The innermost container closes at p: false when the handler stops.
+  const auto close = [&] {
+    open.pop_back();
+    ++p;
+    next = expect::after;
+    return handler.end();
+  };
   for (;;) {
     while (p < text.size() && is_space(text[p])) ++p;
     if (next == expect::after) {
@@ -259,19 +245,14 @@ json_scan_result scan_json(std::string_view text, Handler& handler) {
         continue;
       }
       if (c != (open.back() ? '}' : ']')) return not_json(p);
-      open.pop_back();
-      ++p;
-      if (!handler.end()) return stopped;
+      if (!close()) return stopped;
       continue;
     }
     if (p >= text.size()) return not_json(p);
     const char c = text[p];
     if (next == expect::key || next == expect::first_key) {
       if (next == expect::first_key && c == '}') {
-        open.pop_back();
-        ++p;
-        next = expect::after;
-        if (!handler.end()) return stopped;
+        if (!close()) return stopped;
         continue;
       }
       if (c != '"') return not_json(p);
@@ -286,10 +267,7 @@ json_scan_result scan_json(std::string_view text, Handler& handler) {
       continue;
     }
     if (next == expect::first_value && c == ']') {
-      open.pop_back();
-      ++p;
-      next = expect::after;
-      if (!handler.end()) return stopped;
+      if (!close()) return stopped;
       continue;
     }
     next = expect::after;

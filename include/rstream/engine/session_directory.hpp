@@ -63,6 +63,8 @@ class session_directory {
 
  private:
   void forget_old();
+  /// Forgets a session (its observers are told it was removed); false when it was not listed.
+  bool remove(const std::string& id);
 
   std::chrono::milliseconds keep_terminated_;
   std::size_t max_terminated_;
